@@ -1,0 +1,10 @@
+"""Benchmarks: commands that print speed and memory figures (never timed assertions in tests).
+
+Each module registers its command on `bench_app`; import it at the bottom of this file.
+"""
+
+from __future__ import annotations
+
+import typer
+
+bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks that print figures.")

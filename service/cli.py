@@ -1,0 +1,147 @@
+"""The `wirefeed` command: worker, producers, offline labelling, local broker and demo."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+
+from service.benchmarks import bench_app
+from service.evaluation import eval_app
+from service.settings import get_settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+broker_app = typer.Typer(no_args_is_help=True, help="The local Apache Kafka broker (KRaft).")
+app.add_typer(broker_app, name="broker")
+app.add_typer(bench_app, name="bench")
+app.add_typer(eval_app, name="eval")
+
+
+def _records_from_jsonl(path: Path) -> list[dict[str, object]]:
+    stream = sys.stdin.buffer if str(path) == "-" else path.open("rb")
+    with stream:
+        return [orjson.loads(line) for line in stream if line.strip()]
+
+
+@app.command()
+def label(
+    input_path: Annotated[Path, typer.Argument(help="JSONL of {id, title, text, published, source}; - for stdin")],
+) -> None:
+    """Decide every article in input order, in-process (no Kafka); one JSON line out per line in."""
+    from service.pipeline.decide import Pipeline, PipelineConfig, label_records
+
+    settings = get_settings()
+    config = PipelineConfig.with_horizons(
+        settings.dedup_horizon_seconds, settings.story_horizon_seconds
+    )
+    pipeline = Pipeline({}, {}, {}, config)
+    out = sys.stdout.buffer
+    for line in label_records(_records_from_jsonl(input_path), pipeline):
+        out.write(orjson.dumps(line) + b"\n")
+    out.flush()
+
+
+@app.command()
+def worker(
+    loglevel: Annotated[str, typer.Option(help="Faust worker log level")] = "warning",
+) -> None:
+    """Run a stream-processing worker (Faust) until stopped with SIGTERM or Ctrl-C."""
+    from service.streams.app import run_worker
+
+    run_worker(loglevel)
+
+
+@app.command()
+def topics() -> None:
+    """Create the service's topics on the broker (idempotent)."""
+    from service.producers.kafka import ensure_topics
+
+    created = ensure_topics(get_settings())
+    typer.echo(f"created: {', '.join(created) or 'none (all exist)'}")
+
+
+@app.command()
+def replay(
+    path: Annotated[Path, typer.Argument(help="a folder or file of .txt, .json or .jsonl articles")],
+    rate: Annotated[float, typer.Option(help="articles per second; 0 = as fast as possible")] = 0.0,
+    speedup: Annotated[
+        float, typer.Option(help="replay at N x the publication-time gaps (0 = ignore times)")
+    ] = 0.0,
+    loop: Annotated[int, typer.Option(help="times to go through the input; 0 = forever")] = 1,
+    order: Annotated[str, typer.Option(help="'published' (archive order) or 'name'")] = "published",
+) -> None:
+    """Push articles from files onto the raw topic, in publication order by default."""
+    from service.producers.kafka import RawProducer
+    from service.producers.replay import replay_records
+
+    with RawProducer(get_settings()) as producer:
+        sent = replay_records(path, producer, rate=rate, speedup=speedup, loop=loop, order=order)
+    typer.echo(f"sent {sent} records to {get_settings().topics.raw}")
+
+
+@app.command()
+def push(
+    path: Annotated[Path, typer.Argument(help="a .txt/.json article file, or - for a JSON object on stdin")],
+) -> None:
+    """Push one article onto the raw topic."""
+    from service.producers.files import read_file
+    from service.producers.kafka import RawProducer
+
+    records = [sys.stdin.buffer.read()] if str(path) == "-" else list(read_file(path))
+    with RawProducer(get_settings()) as producer:
+        for record in records:
+            producer.send(record)
+    typer.echo(f"sent {len(records)} record(s) to {get_settings().topics.raw}")
+
+
+@broker_app.command("fetch")
+def broker_fetch() -> None:
+    """Download Apache Kafka's jars with Maven into the cache (once)."""
+    from service.localbroker import fetch_jars
+
+    typer.echo(str(fetch_jars(get_settings())))
+
+
+@broker_app.command("start")
+def broker_start() -> None:
+    """Fetch if needed, format KRaft storage once, start the broker and wait until it answers."""
+    from service.localbroker import start_broker
+
+    pid = start_broker(get_settings())
+    typer.echo(f"kafka broker running on {get_settings().bootstrap_servers} (pid {pid})")
+
+
+@broker_app.command("stop")
+def broker_stop() -> None:
+    """Stop the local broker cleanly."""
+    from service.localbroker import stop_broker
+
+    typer.echo("stopped" if stop_broker(get_settings()) else "not running")
+
+
+@broker_app.command("status")
+def broker_status() -> None:
+    """Say whether the local broker is running."""
+    from service.localbroker import broker_pid
+
+    pid = broker_pid(get_settings())
+    typer.echo(f"running (pid {pid})" if pid else "not running")
+    raise typer.Exit(0 if pid else 1)
+
+
+@app.command()
+def demo(
+    seeds: Annotated[Path, typer.Option(help="articles to replay")] = Path("seeds"),
+    keep_running: Annotated[bool, typer.Option(help="leave broker and worker up afterwards")] = False,
+) -> None:
+    """The main job: broker up, worker up, seeds replayed, results and metrics shown."""
+    from service.demo import run_demo
+
+    raise typer.Exit(run_demo(get_settings(), seeds, keep_running=keep_running))
+
+
+def main() -> None:
+    app()

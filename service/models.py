@@ -1,0 +1,132 @@
+"""Domain types shared by every stage: the canonical article and the decisions made about it."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+
+SCHEMA_VERSION = 1
+
+
+class RejectReason(StrEnum):
+    """Why an input could not become an article. A small fixed set: it labels metrics."""
+
+    NOT_JSON = "not_json"
+    NOT_UTF8 = "not_utf8"
+    NOT_AN_OBJECT = "not_an_object"
+    MISSING_TEXT = "missing_text"
+    WRONG_TYPE = "wrong_type"
+    TOO_LARGE = "too_large"
+    EMPTY_AFTER_CLEANING = "empty_after_cleaning"
+    BAD_FORMAT = "bad_format"
+
+
+class Rejected(Exception):
+    """An input that cannot be made into an article; it goes to the dead-letter topic."""
+
+    def __init__(self, reason: RejectReason, detail: str) -> None:
+        super().__init__(f"{reason.value}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+DuplicateKind = Literal["exact", "version", "near_copy", "rewrite"]
+DUPLICATE_KINDS: tuple[DuplicateKind, ...] = ("exact", "version", "near_copy", "rewrite")
+StoryEventKind = Literal["created", "updated", "merged"]
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """A normalised article: ninjs-like fields plus wirefeed's own.
+
+    `id` is the identifier of this copy as it arrived; `guid` is the item's identity across
+    versions (the uri a wire service keeps for updates and corrections).
+    Times are seconds since the epoch (UTC); None when unknown.
+    """
+
+    id: str
+    guid: str
+    version: int
+    headline: str
+    body: str
+    language: str
+    fingerprint: str
+    firstcreated: float | None = None
+    versioncreated: float | None = None
+    pubstatus: str = "usable"
+    urgency: int | None = None
+    byline: str | None = None
+    located: str | None = None
+    source: str | None = None
+    credit: str | None = None
+    headline_derived: bool = False
+    captions: tuple[str, ...] = ()
+    dates_in_text: tuple[str, ...] = ()
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return [p for p in self.body.split("\n\n") if p]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["captions"] = list(self.captions)
+        data["dates_in_text"] = list(self.dates_in_text)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Article:
+        names = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in names}
+        values["captions"] = tuple(values.get("captions") or ())
+        values["dates_in_text"] = tuple(values.get("dates_in_text") or ())
+        return cls(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class DedupDecision:
+    """What dedup concluded: unique, or a copy of `duplicate_of` of the given kind."""
+
+    kind: DuplicateKind | None
+    duplicate_of: str | None
+    score: float = 0.0
+    evidence: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def is_duplicate(self) -> bool:
+        # A version supersedes its predecessor: it is published as an update, not hidden.
+        return self.kind is not None and self.kind != "version"
+
+
+@dataclass(frozen=True, slots=True)
+class StoryDecision:
+    """Which story an article belongs to, and whether that created or updated the story."""
+
+    story_id: str
+    event: StoryEventKind
+    score: float = 0.0
+    merged_from: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Everything the pipeline concluded about one article."""
+
+    article: Article
+    dedup: DedupDecision
+    story: StoryDecision
+
+    def label(self) -> dict[str, Any]:
+        """The `wirefeed label` output line (a stable contract; add fields, never rename)."""
+        return {
+            "id": self.article.id,
+            "duplicate_of": self.dedup.duplicate_of if self.dedup.is_duplicate else None,
+            "story": self.story.story_id,
+            "kind": self.dedup.kind,
+            "supersedes": self.dedup.duplicate_of if self.dedup.kind == "version" else None,
+            "score": round(self.dedup.score, 4),
+            "story_event": self.story.event,
+            "language": self.article.language,
+            "headline": self.article.headline,
+        }

@@ -1,0 +1,1 @@
+"""Pure pipeline stages: no Kafka, Faust, Prometheus, clock or environment in here."""

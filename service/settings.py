@@ -1,0 +1,77 @@
+"""Service configuration: the only module that reads environment variables (prefix WIRE_)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class TopicSettings(BaseModel):
+    """Topic names and partition counts. Names are dotted, one per pipeline edge."""
+
+    raw: str = "wire.raw"
+    normalised: str = "wire.normalised"
+    articles: str = "wire.articles"
+    duplicates: str = "wire.duplicates"
+    stories: str = "wire.stories"
+    dlq: str = "wire.dlq"
+    raw_partitions: int = 4
+    normalised_partitions: int = 4
+    output_partitions: int = 4
+
+    def all_topics(self) -> dict[str, int]:
+        """Every topic the service owns, with its partition count."""
+        return {
+            self.raw: self.raw_partitions,
+            self.normalised: self.normalised_partitions,
+            self.articles: self.output_partitions,
+            self.duplicates: self.output_partitions,
+            self.stories: self.output_partitions,
+            self.dlq: self.output_partitions,
+        }
+
+
+class Settings(BaseSettings):
+    """Everything configurable. Nested values use a double underscore: WIRE_TOPICS__RAW."""
+
+    model_config = SettingsConfigDict(env_prefix="WIRE_", env_nested_delimiter="__")
+
+    kafka_host: str = "127.0.0.1"
+    kafka_port: int = 9092
+    kafka_controller_port: int = 9093
+    kafka_version: str = "4.1.1"
+    kafka_heap: str = "1g"
+    # Where the local broker's jars, data and logs live (not used with docker compose).
+    kafka_cache_dir: Path = PROJECT_ROOT / ".cache" / "kafka"
+    kafka_data_dir: Path = PROJECT_ROOT / "var" / "kafka"
+
+    app_id: str = "wirefeed"
+    worker_data_dir: Path = PROJECT_ROOT / "var" / "worker"
+    web_host: str = "127.0.0.1"
+    web_port: int = 6066
+    topics: TopicSettings = Field(default_factory=TopicSettings)
+
+    max_article_bytes: int = 512 * 1024
+    dlq_payload_bytes: int = 16 * 1024
+
+    dedup_horizon_seconds: float = 5 * 24 * 3600.0
+    story_horizon_seconds: float = 3 * 24 * 3600.0
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"{self.kafka_host}:{self.kafka_port}"
+
+    @property
+    def broker_url(self) -> str:
+        return f"kafka://{self.bootstrap_servers}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""The Faust layer: the only package that imports faust."""
