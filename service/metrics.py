@@ -1,0 +1,295 @@
+"""Every wirefeed metric, created against a registry the caller passes in, and a reader of them."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Final, TypedDict
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.metrics_core import Metric
+from prometheus_client.parser import text_string_to_metric_families
+
+from service.models import DUPLICATE_KINDS, RejectReason
+
+PREFIX: Final = "wirefeed"
+# Faust's own sensors go on the same registry under their own prefix, so that no name of
+# theirs (e.g. `<app id>_total_events`) can collide with ours when the app id is "wirefeed".
+FAUST_PREFIX: Final = "faust"
+
+OTHER: Final = "other"
+UNKNOWN: Final = "unknown"
+STAGES: Final = ("normalise", "dedup", "cluster")
+STORY_EVENTS: Final = ("created", "updated", "merged")
+FORMATS: Final = ("text", "json", "ninjs", "rss", "atom", "nitf", OTHER)
+REJECT_REASONS: Final = (*(reason.value for reason in RejectReason), OTHER)
+# When no allow-list is given, the first sources seen get their own label, up to this many.
+DEFAULT_MAX_SOURCES: Final = 20
+
+STAGE_BUCKETS: Final = (
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+)  # fmt: skip
+END_TO_END_BUCKETS: Final = (
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0,
+)  # fmt: skip
+# Wire latency is the article's own timestamp to ingest: minutes for live copy, days for
+# a late correction or an archive replay.
+WIRE_BUCKETS: Final = (
+    1.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0, 7200.0, 21600.0, 43200.0,
+    86400.0, 172800.0, 345600.0, 604800.0, 1209600.0,
+)  # fmt: skip
+
+
+def _name(short: str) -> str:
+    return f"{PREFIX}_{short}"
+
+
+class Metrics:
+    """The service's metrics. Label values are checked or folded into small fixed sets:
+    code-chosen labels (stage, kind, event) must be known, data-chosen ones (source, format,
+    reason) fall back to "other" so that no feed can grow the number of series."""
+
+    def __init__(
+        self,
+        registry: CollectorRegistry,
+        sources: Sequence[str] = (),
+        *,
+        max_sources: int = DEFAULT_MAX_SOURCES,
+    ) -> None:
+        self._allowed_sources = frozenset(_clean(s) for s in sources if _clean(s))
+        self._max_sources = max_sources
+        self._seen_sources: set[str] = set()
+        self._last_seen: dict[str, float] = {}
+
+        self.articles_received = Counter(
+            _name("articles_received"),
+            "Raw records received, by source and input format.",
+            ["source", "format"],
+            registry=registry,
+        )
+        self.received_bytes = Counter(
+            _name("received_bytes"),
+            "Bytes of raw records received, by source and input format.",
+            ["source", "format"],
+            registry=registry,
+        )
+        self.articles_rejected = Counter(
+            _name("articles_rejected"),
+            "Records that could not become articles (sent to the dead-letter topic), by reason.",
+            ["reason"],
+            registry=registry,
+        )
+        self.articles_unique = Counter(
+            _name("articles_unique"),
+            "Articles decided to be unique.",
+            registry=registry,
+        )
+        self.duplicates = Counter(
+            _name("duplicates"),
+            "Articles decided to be a copy of an earlier one, by kind.",
+            ["kind"],
+            registry=registry,
+        )
+        self.story_events = Counter(
+            _name("story_events"),
+            "Story assignments, by event (created, updated, merged).",
+            ["event"],
+            registry=registry,
+        )
+        self.live_stories = Gauge(
+            _name("live_stories"),
+            "Stories still inside the story horizon.",
+            registry=registry,
+        )
+        self.stage_duration = Histogram(
+            _name("stage_duration_seconds"),
+            "Time spent in one pipeline stage for one article.",
+            ["stage"],
+            buckets=STAGE_BUCKETS,
+            registry=registry,
+        )
+        self.end_to_end_latency = Histogram(
+            _name("end_to_end_latency_seconds"),
+            "Broker timestamp of the raw record to the decision being produced.",
+            buckets=END_TO_END_BUCKETS,
+            registry=registry,
+        )
+        self.wire_latency = Histogram(
+            _name("wire_latency_seconds"),
+            "The article's own publication time to its ingest.",
+            buckets=WIRE_BUCKETS,
+            registry=registry,
+        )
+        self.consumer_lag = Gauge(
+            _name("consumer_lag_messages"),
+            "Messages between the committed offset and the end of a topic partition.",
+            ["topic", "partition"],
+            registry=registry,
+        )
+        self.source_last_seen = Gauge(
+            _name("source_last_seen_timestamp_seconds"),
+            "Unix time of the latest article received from a source.",
+            ["source"],
+            registry=registry,
+        )
+        # Known label values start at zero, so rates and ratios exist before the first event.
+        for reason in REJECT_REASONS:
+            self.articles_rejected.labels(reason=reason)
+        for kind in DUPLICATE_KINDS:
+            self.duplicates.labels(kind=kind)
+        for event in STORY_EVENTS:
+            self.story_events.labels(event=event)
+
+    def source_label(self, source: str | None) -> str:
+        """The label value for a feed's source: itself if allowed, else "other"."""
+        value = _clean(source)
+        if not value:
+            return UNKNOWN
+        if self._allowed_sources:
+            return value if value in self._allowed_sources else OTHER
+        if value in self._seen_sources:
+            return value
+        if len(self._seen_sources) < self._max_sources:
+            self._seen_sources.add(value)
+            return value
+        return OTHER
+
+    def received(self, source: str | None, fmt: str | None, nbytes: int) -> None:
+        """A raw record arrived."""
+        labels = {"source": self.source_label(source), "format": _format_label(fmt)}
+        self.articles_received.labels(**labels).inc()
+        self.received_bytes.labels(**labels).inc(max(nbytes, 0))
+
+    def rejected(self, reason: str) -> None:
+        """A record was dead-lettered; `reason` is a RejectReason value."""
+        value = str(reason)  # a RejectReason is a StrEnum: str() is its value
+        self.articles_rejected.labels(reason=value if value in REJECT_REASONS else OTHER).inc()
+
+    def decided(self, kind: str | None) -> None:
+        """Dedup's outcome for one article: None means unique, else the duplicate kind."""
+        if kind is None:
+            self.articles_unique.inc()
+            return
+        if kind not in DUPLICATE_KINDS:
+            raise ValueError(f"unknown duplicate kind {kind!r}; expected one of {DUPLICATE_KINDS}")
+        self.duplicates.labels(kind=kind).inc()
+
+    def story_event(self, event: str) -> None:
+        """A story was created, updated or merged."""
+        if event not in STORY_EVENTS:
+            raise ValueError(f"unknown story event {event!r}; expected one of {STORY_EVENTS}")
+        self.story_events.labels(event=event).inc()
+
+    def set_live_stories(self, n: int) -> None:
+        self.live_stories.set(n)
+
+    def observe_stage(self, stage: str, seconds: float) -> None:
+        """Time one stage took for one article."""
+        if stage not in STAGES:
+            raise ValueError(f"unknown stage {stage!r}; expected one of {STAGES}")
+        self.stage_duration.labels(stage=stage).observe(max(seconds, 0.0))
+
+    def observe_end_to_end(self, seconds: float) -> None:
+        # Clocks of broker and worker can disagree a little; a negative time is zero.
+        self.end_to_end_latency.observe(max(seconds, 0.0))
+
+    def observe_wire_latency(self, seconds: float) -> None:
+        # Articles dated in the future (bad feed clocks) count as on time.
+        self.wire_latency.observe(max(seconds, 0.0))
+
+    def set_lag(self, topic: str, partition: int, lag: int) -> None:
+        """Consumer lag of one assigned topic partition (topics come from settings: few)."""
+        self.consumer_lag.labels(topic=topic, partition=str(partition)).set(max(lag, 0))
+
+    def forget_partition(self, topic: str, partition: int) -> None:
+        """Drop a partition's lag series after it was revoked in a rebalance."""
+        labels = (topic, str(partition))
+        try:
+            self.consumer_lag.remove(*labels)
+        except KeyError:
+            return
+
+    def source_seen(self, source: str | None, unix_time: float) -> None:
+        """An article from `source` arrived at `unix_time`; the gauge only moves forward,
+        since partitions are consumed in no common order."""
+        label = self.source_label(source)
+        if unix_time > self._last_seen.get(label, -math.inf):
+            self._last_seen[label] = unix_time
+            self.source_last_seen.labels(source=label).set(unix_time)
+
+
+def _clean(value: str | None) -> str:
+    return (value or "").strip().lower()
+
+
+def _format_label(fmt: str | None) -> str:
+    value = _clean(fmt)
+    if value == "jsonl":
+        return "json"
+    return value if value in FORMATS else OTHER
+
+
+class Summary(TypedDict):
+    """Headline numbers read back from the metrics (what the demo prints)."""
+
+    received: int
+    received_bytes: int
+    rejected: int
+    rejected_by_reason: dict[str, int]
+    decided: int
+    unique: int
+    duplicates: int
+    duplicates_by_kind: dict[str, int]
+    duplicate_ratio: float
+    stories_created: int
+    stories_updated: int
+    stories_merged: int
+    live_stories: int
+
+
+def summary(registry: CollectorRegistry) -> Summary:
+    """Current totals from a registry holding `Metrics`."""
+    return _summarise(registry.collect())
+
+
+def summary_from_exposition(text: str) -> Summary:
+    """Current totals from a /metrics response body (the text exposition format)."""
+    return _summarise(text_string_to_metric_families(text))
+
+
+def _summarise(families: Iterable[Metric]) -> Summary:
+    totals: dict[str, float] = {}
+    by_label: dict[tuple[str, str], dict[str, float]] = {}
+    for family in families:
+        for sample in family.samples:
+            totals[sample.name] = totals.get(sample.name, 0.0) + sample.value
+            for label, value in sample.labels.items():
+                bucket = by_label.setdefault((sample.name, label), {})
+                bucket[value] = bucket.get(value, 0.0) + sample.value
+
+    def total(short: str) -> int:
+        return int(totals.get(_name(short), 0.0))
+
+    def split(short: str, label: str) -> dict[str, int]:
+        found = by_label.get((_name(short), label), {})
+        return {key: int(value) for key, value in sorted(found.items())}
+
+    unique = total("articles_unique_total")
+    duplicates = total("duplicates_total")
+    decided = unique + duplicates
+    events = split("story_events_total", "event")
+    return Summary(
+        received=total("articles_received_total"),
+        received_bytes=total("received_bytes_total"),
+        rejected=total("articles_rejected_total"),
+        rejected_by_reason=split("articles_rejected_total", "reason"),
+        decided=decided,
+        unique=unique,
+        duplicates=duplicates,
+        duplicates_by_kind=split("duplicates_total", "kind"),
+        duplicate_ratio=duplicates / decided if decided else 0.0,
+        stories_created=events.get("created", 0),
+        stories_updated=events.get("updated", 0),
+        stories_merged=events.get("merged", 0),
+        live_stories=total("live_stories"),
+    )
