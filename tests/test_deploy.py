@@ -1,0 +1,451 @@
+"""Deploy files agree with the code: valid rules, exported metric names, compose vs settings."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from prometheus_client import CollectorRegistry
+
+from service.metrics import FAUST_PREFIX, Metrics
+from service.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+DEPLOY = ROOT / "deploy"
+PROMETHEUS = DEPLOY / "prometheus"
+RULE_FILES = sorted((PROMETHEUS / "rules").glob("*.yml"))
+DASHBOARD = DEPLOY / "grafana" / "dashboards" / "wirefeed.json"
+COMPOSE = ROOT / "docker-compose.yml"
+# Series Prometheus itself writes for every target.
+PROMETHEUS_SERIES = {"up", "scrape_duration_seconds", "scrape_samples_scraped"}
+
+
+# --- promtool -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def promtool() -> str:
+    found = os.environ.get("PROMTOOL") or shutil.which("promtool")
+    if found:
+        return found
+    message = "promtool not found: run deploy/promtool.sh (Debian package `prometheus`)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message}; CI must run these checks")
+    pytest.skip(message)
+
+
+def run_promtool(promtool: str, *args: str, cwd: Path = PROMETHEUS) -> str:
+    result = subprocess.run(
+        [promtool, *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    return output
+
+
+def test_prometheus_config_is_valid(promtool: str) -> None:
+    output = run_promtool(promtool, "check", "config", "prometheus.yml")
+    assert f"{len(RULE_FILES)} rule files found" in output
+
+
+def test_rule_files_are_valid(promtool: str) -> None:
+    assert RULE_FILES
+    run_promtool(promtool, "check", "rules", *(str(p) for p in RULE_FILES))
+
+
+def test_rule_unit_tests_pass(promtool: str) -> None:
+    """deploy/prometheus/tests: the ratios come out right and each alert fires when it should."""
+    output = run_promtool(promtool, "test", "rules", "tests/rules_test.yml")
+    assert "SUCCESS" in output
+
+
+def test_dashboard_queries_are_valid_promql(promtool: str, tmp_path: Path) -> None:
+    # promtool has no bare expression check offline: wrap each query as a recording rule.
+    rules = [
+        {"record": f"dashboard:query_{i}", "expr": grafana_to_promql(expr)}
+        for i, expr in enumerate(dashboard_exprs())
+    ]
+    path = tmp_path / "dashboard_rules.yml"
+    path.write_text(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}))
+    run_promtool(promtool, "check", "rules", str(path), cwd=tmp_path)
+
+
+# --- metric names ---------------------------------------------------------------------------
+
+PROMQL_WORDS = {
+    "by", "without", "on", "ignoring", "group_left", "group_right", "bool",
+    "and", "or", "unless", "offset", "inf", "nan",
+}  # fmt: skip
+_STRING = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'")
+_MATCHERS = re.compile(r"\{[^}]*\}")
+_RANGES = re.compile(r"\[[^\]]*\]")
+_LABEL_LISTS = re.compile(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)")
+# An identifier not inside a number and not a function call.
+_IDENTIFIER = re.compile(r"(?<![\w:.$])([a-zA-Z_:][\w:]*)(?![\w:]|\s*\()")
+
+
+def metric_names(expr: str) -> set[str]:
+    """Metric names a PromQL expression selects (strings, matchers, ranges and label
+    lists removed first, so label names and values are not taken for metrics)."""
+    for pattern in (_STRING, _MATCHERS, _RANGES, _LABEL_LISTS):
+        expr = pattern.sub(" ", expr)
+    return {name for name in _IDENTIFIER.findall(expr) if name.lower() not in PROMQL_WORDS}
+
+
+def grafana_to_promql(expr: str) -> str:
+    """Grafana's template variables replaced by what they expand to."""
+    expr = expr.replace("$__rate_interval", "5m").replace("$__interval", "1m")
+    return re.sub(r"\$\{?\w+\}?", ".*", expr)
+
+
+def load_yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text())
+
+
+def rules() -> Iterator[dict[str, Any]]:
+    for path in RULE_FILES:
+        for group in load_yaml(path)["groups"]:
+            yield from group["rules"]
+
+
+def dashboard() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(DASHBOARD.read_text())
+    return data
+
+
+def dashboard_panels() -> Iterator[dict[str, Any]]:
+    for panel in dashboard()["panels"]:
+        yield panel
+        yield from panel.get("panels", [])
+
+
+def dashboard_exprs() -> list[str]:
+    return [
+        target["expr"]
+        for panel in dashboard_panels()
+        for target in panel.get("targets", [])
+        if target.get("expr")
+    ]
+
+
+def template_metrics() -> set[str]:
+    names: set[str] = set()
+    for variable in dashboard()["templating"]["list"]:
+        query = variable.get("query")
+        text = query.get("query", "") if isinstance(query, dict) else str(query or "")
+        match = re.match(r"\s*label_values\(\s*([^,)]+)", text)
+        if match:
+            names |= metric_names(match.group(1))
+    return names
+
+
+def exported_names() -> set[str]:
+    """Every series name the worker's /metrics serves: our metrics and Faust's sensors on one
+    registry (which also proves the two sets do not collide), in their exposed suffix forms."""
+    from faust.sensors.prometheus import FaustMetrics
+
+    registry = CollectorRegistry()
+    Metrics(registry)
+    FaustMetrics.create(registry, FAUST_PREFIX)
+    suffixes = {
+        "counter": ("_total", "_created"),
+        "histogram": ("_bucket", "_count", "_sum", "_created"),
+        "summary": ("", "_count", "_sum", "_created"),
+        "gauge": ("",),
+    }
+    return {
+        family.name + suffix
+        for family in registry.collect()
+        for suffix in suffixes.get(family.type, ("",))
+    }
+
+
+def recorded_names() -> set[str]:
+    return {rule["record"] for rule in rules() if "record" in rule}
+
+
+def test_metric_name_parser() -> None:
+    expr = (
+        'sum by (kind) (rate(wirefeed_duplicates_total{kind!="exact", job=~"a|b"}[5m]))'
+        " / ignoring (kind) group_left wirefeed:articles_decided:rate5m"
+        " > 0.05 and time() - max(foo_seconds offset 1h) > 1e-3"
+    )
+    names = metric_names(expr)
+    assert names == {"wirefeed_duplicates_total", "wirefeed:articles_decided:rate5m", "foo_seconds"}
+    assert metric_names(grafana_to_promql('x_total{source=~"$source"}[$__rate_interval]')) == {
+        "x_total"
+    }
+
+
+def test_every_rule_and_dashboard_metric_is_exported() -> None:
+    known = exported_names() | recorded_names() | PROMETHEUS_SERIES
+    referenced: dict[str, set[str]] = {}
+    for rule in rules():
+        where = rule.get("record") or rule.get("alert")
+        names = metric_names(rule["expr"])
+        assert names, f"rule {where} selects no metric"
+        for name in names:
+            referenced.setdefault(name, set()).add(f"rule {where}")
+    for expr in dashboard_exprs():
+        names = metric_names(grafana_to_promql(expr))
+        assert names, f"dashboard query selects no metric: {expr}"
+        for name in names:
+            referenced.setdefault(name, set()).add("dashboard")
+    for name in template_metrics():
+        referenced.setdefault(name, set()).add("dashboard variable")
+    unknown = {name: sorted(where) for name, where in referenced.items() if name not in known}
+    assert not unknown, f"not exported by the service: {unknown}"
+
+
+def test_every_wirefeed_metric_is_watched() -> None:
+    """Each of our metrics appears in a rule or on the dashboard: none is exported unused."""
+    used = set().union(*(metric_names(rule["expr"]) for rule in rules()))
+    used |= set().union(*(metric_names(grafana_to_promql(e)) for e in dashboard_exprs()))
+    registry = CollectorRegistry()
+    Metrics(registry)
+    unused = {
+        family.name
+        for family in registry.collect()
+        if not any(name.startswith(family.name) for name in used)
+    }
+    assert not unused
+
+
+def test_recording_rule_names_follow_the_convention() -> None:
+    for name in recorded_names():
+        level, metric, operation = name.split(":")
+        assert (level, bool(metric), bool(operation)) == ("wirefeed", True, True), name
+
+
+def test_alerts_cover_silence_lag_and_dead_letters() -> None:
+    alerts = {rule["alert"]: rule for rule in rules() if "alert" in rule}
+    assert {"WirefeedSourceSilent", "WirefeedConsumerLagGrowing", "WirefeedDeadLetterSpike"} <= set(
+        alerts
+    )
+    assert (
+        "time() - wirefeed_source_last_seen_timestamp_seconds"
+        in (alerts["WirefeedSourceSilent"]["expr"])
+    )
+    for rule in alerts.values():
+        assert rule["labels"]["severity"] in {"warning", "critical"}
+        assert rule["annotations"]["summary"]
+
+
+# --- grafana --------------------------------------------------------------------------------
+
+
+def test_dashboard_uses_the_provisioned_datasource() -> None:
+    datasources = load_yaml(DEPLOY / "grafana/provisioning/datasources/prometheus.yml")
+    uids = {source["uid"] for source in datasources["datasources"]}
+    panels = list(dashboard_panels())
+    ids = [panel["id"] for panel in panels]
+    assert len(ids) == len(set(ids))
+    for panel in panels:
+        if panel["type"] != "row":
+            assert panel["datasource"]["uid"] in uids, panel["title"]
+            assert panel["targets"], panel["title"]
+    assert dashboard()["uid"] == "wirefeed"
+
+
+# --- docker compose -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    data: dict[str, Any] = load_yaml(COMPOSE)
+    return data
+
+
+def service_env(service: dict[str, Any]) -> dict[str, str]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) for item in env)
+    return {key: str(value) for key, value in env.items()}
+
+
+def port_map(service: dict[str, Any]) -> dict[int, int]:
+    """Container port -> host port."""
+    mapping: dict[int, int] = {}
+    for entry in service.get("ports", []):
+        parts = str(entry).split("/")[0].split(":")  # [ip:]host:container[/protocol]
+        mapping[int(parts[-1])] = int(parts[-2] if len(parts) > 1 else parts[-1])
+    return mapping
+
+
+def mounts(service: dict[str, Any]) -> dict[str, str]:
+    """Container path -> host path, for bind mounts of repo files."""
+    found: dict[str, str] = {}
+    for entry in service.get("volumes", []):
+        source, target = str(entry).split(":")[:2]
+        if source.startswith("."):
+            found[target] = source
+    return found
+
+
+def listeners(value: str) -> dict[str, tuple[str, int]]:
+    """A Kafka listener list (NAME://host:port,...) as name -> (host, port)."""
+    found: dict[str, tuple[str, int]] = {}
+    for item in value.split(","):
+        name, address = item.split("://", 1)
+        host, port = address.rsplit(":", 1)
+        found[name] = (host, int(port))
+    return found
+
+
+def wirefeed_services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        name: service
+        for name, service in compose["services"].items()
+        if any(key.startswith("WIRE_") for key in service_env(service))
+    }
+
+
+def dependencies(compose: dict[str, Any], name: str) -> set[str]:
+    """Every service `name` waits for, directly or through another."""
+    found: set[str] = set()
+    todo = [name]
+    while todo:
+        for dependency in compose["services"][todo.pop()].get("depends_on", {}):
+            if dependency not in found:
+                found.add(dependency)
+                todo.append(dependency)
+    return found
+
+
+def conditions(service: dict[str, Any]) -> dict[str, str]:
+    depends = service.get("depends_on", {})
+    if isinstance(depends, list):
+        return dict.fromkeys(depends, "service_started")
+    return {name: spec.get("condition", "service_started") for name, spec in depends.items()}
+
+
+def default(field: str) -> Any:
+    return Settings.model_fields[field].default
+
+
+def test_compose_has_the_whole_stack(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert {"kafka", "worker", "replay", "prometheus", "grafana"} <= set(services)
+    kafka = services["kafka"]
+    assert kafka["image"] == f"apache/kafka:{default('kafka_version')}"
+    env = service_env(kafka)
+    assert set(env["KAFKA_PROCESS_ROLES"].split(",")) == {"broker", "controller"}
+    assert "zookeeper" not in COMPOSE.read_text().lower()
+    for name in ("worker", "replay", "topics"):
+        build = services[name]["build"]
+        assert (ROOT / build["context"] / build["dockerfile"]).is_file()
+
+
+def test_compose_commands_are_wirefeed_commands(compose: dict[str, Any]) -> None:
+    import typer
+
+    from service.cli import app
+
+    commands = set(typer.main.get_group(app).commands)
+    for name, service in wirefeed_services(compose).items():
+        command = service["command"]
+        assert command[0] == "wirefeed", name
+        assert command[1] in commands, name
+    assert compose["services"]["worker"]["command"][:2] == ["wirefeed", "worker"]
+    replay = compose["services"]["replay"]
+    assert replay["command"][:2] == ["wirefeed", "replay"]
+    seeds_in_container = replay["command"][2]
+    assert (ROOT / mounts(replay)[seeds_in_container]).is_dir()
+
+
+def test_compose_environment_is_read_by_settings(
+    compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key in list(os.environ):
+        if key.startswith("WIRE_"):
+            monkeypatch.delenv(key)
+    services = wirefeed_services(compose)
+    assert {"worker", "replay"} <= set(services)
+    for name, service in services.items():
+        env = {k: v for k, v in service_env(service).items() if k.startswith("WIRE_")}
+        for key in env:
+            field = key.removeprefix("WIRE_").lower().split("__")[0]
+            assert field in Settings.model_fields, f"{name}: {key} is not a setting"
+        with monkeypatch.context() as patch:
+            for key, value in env.items():
+                patch.setenv(key, value)
+            settings = Settings()
+        for key, value in env.items():
+            field = key.removeprefix("WIRE_").lower()
+            if "__" not in field:
+                assert str(getattr(settings, field)) == value, f"{name}: {key}"
+
+
+def test_compose_services_reach_kafka_on_an_advertised_listener(compose: dict[str, Any]) -> None:
+    kafka = compose["services"]["kafka"]
+    env = service_env(kafka)
+    advertised = listeners(env["KAFKA_ADVERTISED_LISTENERS"])
+    listener_ports = {name: port for name, (_, port) in listeners(env["KAFKA_LISTENERS"]).items()}
+    protocol_map = env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"]
+    protocols = dict(item.split(":") for item in protocol_map.split(","))
+    assert set(listener_ports) == set(protocols)
+    for name, service in wirefeed_services(compose).items():
+        service_settings = service_env(service)
+        address = (service_settings["WIRE_KAFKA_HOST"], int(service_settings["WIRE_KAFKA_PORT"]))
+        assert address in advertised.values(), f"{name} uses {address}, not advertised"
+        assert "kafka" in dependencies(compose, name), f"{name} may start before kafka"
+    # A client on the host with default settings reaches the broker through the published port.
+    host_address = ("localhost", default("kafka_port"))
+    host_listener = next(name for name, addr in advertised.items() if addr == host_address)
+    assert port_map(kafka)[listener_ports[host_listener]] == default("kafka_port")
+    voters = env["KAFKA_CONTROLLER_QUORUM_VOTERS"]
+    assert voters.endswith(f":{listener_ports[env['KAFKA_CONTROLLER_LISTENER_NAMES']]}")
+
+
+def test_compose_starts_in_order(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert conditions(services["topics"]) == {"kafka": "service_healthy"}
+    assert conditions(services["worker"]) == {"topics": "service_completed_successfully"}
+    # Seeds go in once the worker serves, so the replay's articles show up in the metrics.
+    assert conditions(services["replay"]) == {"worker": "service_healthy"}
+    assert "healthcheck" in services["kafka"]
+    assert "healthcheck" in services["worker"]
+    for name in ("topics", "replay"):
+        assert services[name]["restart"] == "no"
+
+
+def test_prometheus_scrapes_the_worker_web_port(compose: dict[str, Any]) -> None:
+    worker = compose["services"]["worker"]
+    env = service_env(worker)
+    web_port = int(env.get("WIRE_WEB_PORT", default("web_port")))
+    assert env["WIRE_WEB_HOST"] == "0.0.0.0"  # the container's own interface
+    assert port_map(worker)[web_port] == default("web_port")
+    config = load_yaml(PROMETHEUS / "prometheus.yml")
+    job = next(job for job in config["scrape_configs"] if job["job_name"] == "wirefeed")
+    assert job.get("metrics_path", "/metrics") == "/metrics"
+    targets = {t for group in job["static_configs"] for t in group["targets"]}
+    assert targets == {f"worker:{web_port}"}
+    assert f"EXPOSE {default('web_port')}" in (DEPLOY / "Dockerfile").read_text()
+
+
+def test_prometheus_and_grafana_mount_the_deploy_files(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    prometheus = services["prometheus"]
+    config_dir = mounts(prometheus)["/etc/prometheus"]
+    assert (ROOT / config_dir).resolve() == PROMETHEUS
+    assert "--config.file=/etc/prometheus/prometheus.yml" in prometheus["command"]
+    grafana_mounts = mounts(services["grafana"])
+    assert (ROOT / grafana_mounts["/etc/grafana/provisioning"]).resolve() == (
+        DEPLOY / "grafana" / "provisioning"
+    )
+    provider = load_yaml(DEPLOY / "grafana/provisioning/dashboards/wirefeed.yml")
+    dashboards_path = provider["providers"][0]["options"]["path"]
+    assert (ROOT / grafana_mounts[dashboards_path]).resolve() == DASHBOARD.parent
+    datasource = load_yaml(DEPLOY / "grafana/provisioning/datasources/prometheus.yml")
+    url = datasource["datasources"][0]["url"]
+    assert url == f"http://prometheus:{next(iter(port_map(prometheus)))}"
+    for path in (*mounts(prometheus).values(), *grafana_mounts.values()):
+        assert (ROOT / path).exists(), path
