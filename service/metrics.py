@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
-from typing import Final, TypedDict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Final, TypedDict, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.metrics_core import Metric
@@ -40,6 +40,10 @@ WIRE_BUCKETS: Final = (
 )  # fmt: skip
 
 
+# A (topic, partition) key: a plain tuple, or Faust's TP named tuple.
+TopicPartition = TypeVar("TopicPartition", bound=tuple[str, int])
+
+
 def _name(short: str) -> str:
     return f"{PREFIX}_{short}"
 
@@ -60,6 +64,7 @@ class Metrics:
         self._max_sources = max_sources
         self._seen_sources: set[str] = set()
         self._last_seen: dict[str, float] = {}
+        self._lag_partitions: set[tuple[str, int]] = set()
 
         self.articles_received = Counter(
             _name("articles_received"),
@@ -200,14 +205,33 @@ class Metrics:
     def set_lag(self, topic: str, partition: int, lag: int) -> None:
         """Consumer lag of one assigned topic partition (topics come from settings: few)."""
         self.consumer_lag.labels(topic=topic, partition=str(partition)).set(max(lag, 0))
+        self._lag_partitions.add((topic, partition))
 
     def forget_partition(self, topic: str, partition: int) -> None:
         """Drop a partition's lag series after it was revoked in a rebalance."""
-        labels = (topic, str(partition))
+        self._lag_partitions.discard((topic, partition))
         try:
-            self.consumer_lag.remove(*labels)
+            self.consumer_lag.remove(topic, str(partition))
         except KeyError:
             return
+
+    def record_lags(
+        self,
+        end_offsets: Mapping[TopicPartition, int],
+        committed_offsets: Mapping[TopicPartition, int],
+    ) -> None:
+        """Lag of every partition whose end and committed offsets are both known, keyed by
+        (topic, partition) - Faust's monitor keeps both maps keyed by TP, such a tuple.
+        Partitions no longer listed (revoked) lose their series."""
+        current: set[tuple[str, int]] = set()
+        for key, end in end_offsets.items():
+            topic, partition = key
+            committed = committed_offsets.get(key)
+            if committed is not None:
+                self.set_lag(topic, partition, end - committed)
+                current.add((topic, partition))
+        for topic, partition in self._lag_partitions - current:
+            self.forget_partition(topic, partition)
 
     def source_seen(self, source: str | None, unix_time: float) -> None:
         """An article from `source` arrived at `unix_time`; the gauge only moves forward,

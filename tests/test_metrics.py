@@ -145,6 +145,19 @@ def test_lag_per_topic_partition_and_forgetting_a_partition(registry: CollectorR
     assert registry.get_sample_value(name, {"topic": "wire.raw", "partition": "0"}) is None
 
 
+def test_record_lags_from_offset_maps_drops_revoked_partitions(
+    registry: CollectorRegistry,
+) -> None:
+    metrics = Metrics(registry)
+    name = "wirefeed_consumer_lag_messages"
+    metrics.record_lags({("wire.raw", 0): 100, ("wire.raw", 1): 50}, {("wire.raw", 0): 90})
+    assert value(registry, name, topic="wire.raw", partition="0") == 10
+    assert registry.get_sample_value(name, {"topic": "wire.raw", "partition": "1"}) is None
+    metrics.record_lags({("wire.raw", 1): 50}, {("wire.raw", 1): 20})
+    assert value(registry, name, topic="wire.raw", partition="1") == 30
+    assert registry.get_sample_value(name, {"topic": "wire.raw", "partition": "0"}) is None
+
+
 def test_source_last_seen_only_moves_forward(registry: CollectorRegistry) -> None:
     metrics = Metrics(registry, sources=["ap"])
     metrics.source_seen("ap", 1_700_000_100.0)
