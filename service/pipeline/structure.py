@@ -1,0 +1,454 @@
+"""Article structure in repaired text: headline, dateline, byline, credits, captions, furniture."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from service.pipeline.text import SENTENCE_END, collapse_spaces, join_lines, split_blocks
+
+# --- Language tables. Structure is found from layout; only these words are language-specific.
+
+# Whole lines that are page furniture, compared casefolded without surrounding punctuation.
+_FURNITURE = frozenset(
+    {
+        "advertisement",
+        "story continues below advertisement",
+        "article continues below advertisement",
+        "continue reading below",
+        "share this article",
+        "listen to this article",
+        "publicité",
+        "la suite après cette publicité",
+        "anzeige",
+        "werbung",
+        "publicidad",
+        "pubblicità",
+        "advertentie",
+        "reklama",
+        "реклама",
+        "-30-",
+        "(end)",
+        "###",
+    }
+)
+_FURNITURE_PREFIX = re.compile(
+    r"(?:read more|related|click here|sign up for|follow us on|lire aussi|à lire aussi"
+    r"|suivez-nous|mehr zum thema|lesen sie auch|lea también|leer más|sigue leyendo)\b",
+    re.IGNORECASE,
+)
+_CAPTION_PREFIX = re.compile(
+    r"\(?(?:photo credit|photos?|crédit photo|crédit|foto|fotos|bild|image|fotografía"
+    r"|illustration)\s*:\s*\S",
+    re.IGNORECASE,
+)
+# Credits that end a caption: `(AP Photo/Evan Vucci)`, `THE CANADIAN PRESS/Sean Kilpatrick`.
+_PHOTO_CREDIT_END = re.compile(
+    r"\((?:[^()]{0,40}\s)?(?:photo|foto|photograph)s?(?:\s+by\s|\s*/|\s*:)[^()]{1,80}\)$",
+    re.IGNORECASE,
+)
+_AGENCY_CREDIT_END = re.compile(
+    r"\b[A-Z]{2,}(?: [A-Z]{2,}){1,4}/ ?[A-Z][\w'.-]*(?: [A-Z][\w'.-]*){0,3}$"
+)
+_CREDIT_END_CHARS = 130
+_CREDIT = re.compile(
+    r"[\u2014\u2013-]?\s*(?:"
+    r"(?:with (?:files|reporting|contributions) from|avec (?:des )?informations (?:de|d')"
+    r"|mit material (?:von|der|des)|con (?:información|informaciones) de)\s*(?P<agency>.+?)"
+    r"|this (?:report|article|story)(?: by| of| from)? (?P<agency2>.+?) was (?:first )?published"
+    r"(?: on)? (?P<date>.+?)"
+    r"|ce (?:texte|reportage|article)(?: de (?P<agency3>.+?))? a été publié"
+    r"(?: pour la première fois)?(?: par (?P<agency4>.+?))? le (?P<date2>.+?)"
+    r")\.?",
+    re.IGNORECASE,
+)
+_BYLINE_LEAD = re.compile(r"(?:by|par|von|por|di|door)\s+(?P<name>.+)", re.IGNORECASE)
+_NAME_CONNECTORS = frozenset(
+    {"and", "et", "und", "y", "e", "en", "de", "du", "da", "van", "von", "der", "la", "le", "the"}
+)
+_METADATA = re.compile(
+    r"(?:date|dated|datum|fecha|published|updated|posted|publié le|mis à jour le"
+    r"|veröffentlicht am|aktualisiert am|publicado el|actualizado el)\s*:?\s+",
+    re.IGNORECASE,
+)
+_TIME = re.compile(
+    r"[T ,]*\d{1,2}[:h.]\d{2}(?::\d{2})?(?:\.\d+)?\s*(?:[ap]\.?m\.?)?"
+    r"(?:\s*(?:Z|[+-]\d{2}:?\d{2}|[A-Z]{2,4}\b))?",
+    re.IGNORECASE,
+)
+_MONTHS: dict[str, int] = {}
+for _number, _names in enumerate(
+    (
+        "jan january janv janvier januar ene enero gennaio janeiro",
+        "feb february févr février februar febrero febbraio fevereiro",
+        "mar march mars märz mär marzo março",
+        "apr april avr avril abr abril aprile",
+        "may mai mayo maggio maio",
+        "jun june juin juni junio giugno junho",
+        "jul july juil juillet juli julio luglio julho",
+        "aug august août ago agosto",
+        "sep sept september septembre septiembre settembre setembro",
+        "oct october octobre okt oktober octubre ottobre outubro",
+        "nov november novembre noviembre novembro",
+        "dec december déc décembre dez dezember dic diciembre dicembre dezembro",
+    ),
+    start=1,
+):
+    for _name in _names.split():
+        _MONTHS[_name] = _number
+_ISO_DATE = re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})")
+_MONTH_DAY_YEAR = re.compile(
+    r"(?P<month>[^\W\d_]{3,10})\.?\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>\d{4})"
+)
+_DAY_MONTH_YEAR = re.compile(
+    r"(?P<day>\d{1,2})(?:er|\.|º)?\s+(?:de\s+)?(?P<month>[^\W\d_]{3,10})\.?\s+(?:de\s+)?(?P<year>\d{4})"
+)
+_DATELINE = re.compile(
+    r"(?P<place>[^\W\d_]+(?:[ '.-]{1,2}[^\W\d_]+)*\.?)"
+    r"(?:,\s*(?P<region>[^,()\u2014\u2013\n]{1,30}?))?"
+    r"\s*(?:\((?P<agency>[^()\n]{1,30})\))?"
+    r"\s*[\u2014\u2013-]+(?:\s+|$)"
+)
+_ABBREVIATIONS = frozenset(
+    {
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "st",
+        "mt",
+        "ft",
+        "gen",
+        "adm",
+        "sen",
+        "rep",
+        "gov",
+        "col",
+        "lt",
+        "sgt",
+        "capt",
+        "prof",
+        "jr",
+        "sr",
+        "inc",
+        "corp",
+        "ltd",
+        "co",
+        "no",
+        "vs",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "mme",
+        "mlle",
+        "mm",
+        "ste",
+        "hr",
+        "fr",
+        "nr",
+    }
+)
+_SENTENCE_BREAK = re.compile(r"[.!?\u2026\u3002\uff01\uff1f][\"')\u00bb]*(?=\s|$)")
+_HEADLINE_MAX_CHARS = 160
+_SHORT_LINE_CHARS = 200
+_PLACE_MAX_CHARS = 40
+
+
+@dataclass(slots=True)
+class Structure:
+    """What was found in one text: the body paragraphs and the metadata taken out of them."""
+
+    paragraphs: list[str]
+    headline: str | None = None
+    located: str | None = None
+    byline: str | None = None
+    credits: list[str] = field(default_factory=list)
+    captions: list[str] = field(default_factory=list)
+    dates: list[str] = field(default_factory=list)
+    first_published: str | None = None
+    source_tag: str | None = None
+    # Everything taken out of the body, verbatim: it proves no body words were lost.
+    removed: list[str] = field(default_factory=list)
+
+
+def parse_date(text: str) -> str | None:
+    """The first calendar date in `text` (ISO, `Aug. 19, 2025`, `19 août 2025`...) as ISO."""
+    for pattern in (_ISO_DATE, _MONTH_DAY_YEAR, _DAY_MONTH_YEAR):
+        match = pattern.search(text)
+        if match is None:
+            continue
+        month_text = match.group("month")
+        month = int(month_text) if month_text.isdigit() else _MONTHS.get(month_text.casefold())
+        if month is None:
+            continue
+        try:
+            return date(int(match.group("year")), month, int(match.group("day"))).isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+def _is_name(text: str, max_words: int = 5) -> bool:
+    words = text.replace(",", " ").split()
+    return (
+        0 < len(words) <= max_words
+        and all(word[0].isupper() or word.casefold() in _NAME_CONNECTORS for word in words)
+        and not text.endswith(SENTENCE_END[:4])
+    )
+
+
+def _furniture_key(line: str) -> str:
+    return line.casefold().strip(" .:*\u2022|")
+
+
+def _caption_credit(line: str) -> bool:
+    return len(line) <= _SHORT_LINE_CHARS and _CAPTION_PREFIX.match(line) is not None
+
+
+def _ends_with_photo_credit(line: str) -> bool:
+    # Searching only the tail keeps this cheap on long paragraphs.
+    start = max(0, len(line) - _CREDIT_END_CHARS)
+    if line.endswith(")"):
+        return _PHOTO_CREDIT_END.search(line, start) is not None
+    return "/" in line and _AGENCY_CREDIT_END.search(line, start) is not None
+
+
+def _take_line(line: str, found: Structure) -> bool:
+    """Whether a whole line is furniture, a credit or a caption; metadata goes into `found`."""
+    if len(line) > _SHORT_LINE_CHARS * 2:
+        return False
+    if _furniture_key(line) in _FURNITURE or (
+        len(line) <= _SHORT_LINE_CHARS and _FURNITURE_PREFIX.match(line)
+    ):
+        found.removed.append(line)
+        return True
+    credit = _CREDIT.fullmatch(line) if len(line) <= _SHORT_LINE_CHARS else None
+    if credit is not None:
+        found.credits.append(line.lstrip("\u2014\u2013- "))
+        found.removed.append(line)
+        stated = credit.group("date") or credit.group("date2")
+        published = parse_date(stated) if stated else None
+        if published is not None:
+            found.first_published = found.first_published or published
+            _add(found.dates, published)
+        return True
+    if _caption_credit(line) or _ends_with_photo_credit(line):
+        found.captions.append(line)
+        found.removed.append(line)
+        return True
+    return False
+
+
+def _add(items: list[str], item: str) -> None:
+    if item not in items:
+        items.append(item)
+
+
+def _remove_lines(lines: list[str], found: Structure) -> list[str]:
+    """Drop furniture, credit and caption lines. A photo credit line takes the caption line
+    before it when that is one short sentence standing alone (the wire-photo layout)."""
+    kept: list[str] = []
+    follows_kept = False
+    for line in lines:
+        before = len(found.captions)
+        if not _take_line(line, found):
+            kept.append(line)
+            follows_kept = True
+            continue
+        if follows_kept and len(found.captions) > before and _caption_credit(line):
+            previous = kept[-1]
+            alone = len(kept) == 1 or kept[-2].endswith(SENTENCE_END)
+            if alone and len(previous) <= _SHORT_LINE_CHARS and previous.endswith(SENTENCE_END):
+                kept.pop()
+                found.captions[-1] = f"{previous} {line}"
+                found.removed.append(previous)
+        follows_kept = False
+    return kept
+
+
+def _take_metadata(paragraph: str, found: Structure) -> str:
+    """A leading `date 2025-08-17` (or `Published: Aug. 19, 2025 10:30 ET`) comes off the
+    paragraph; its date is kept."""
+    match = _METADATA.match(paragraph)
+    if match is None:
+        return paragraph
+    rest = paragraph[match.end() :]
+    for pattern in (_ISO_DATE, _MONTH_DAY_YEAR, _DAY_MONTH_YEAR):
+        date_match = pattern.match(rest)
+        if date_match is None:
+            continue
+        stated = parse_date(date_match.group())
+        if stated is None:
+            return paragraph
+        end = date_match.end()
+        time_match = _TIME.match(rest, end)
+        if time_match is not None:
+            end = time_match.end()
+        _add(found.dates, stated)
+        found.removed.append(paragraph[: match.end() + end])
+        return rest[end:].strip()
+    return paragraph
+
+
+def _take_dateline(paragraph: str, found: Structure) -> str:
+    match = _DATELINE.match(paragraph)
+    if match is None:
+        return paragraph
+    place, region, agency = match.group("place", "region", "agency")
+    rest = paragraph[match.end() :]
+    letters = place.replace(" ", "").replace(".", "").replace("'", "").replace("-", "")
+    if (
+        len(place) > _PLACE_MAX_CHARS
+        or len(letters) < 2
+        or not letters.isupper()
+        or (rest and rest[0].islower())
+        or (region is not None and not region[:1].isupper())
+    ):
+        return paragraph
+    region_is_date = region is not None and any(ch.isdigit() for ch in region)
+    if found.located is None:
+        found.located = place if region is None or region_is_date else f"{place}, {region.strip()}"
+    if agency:
+        _add(found.credits, agency.strip())
+    found.removed.append(paragraph[: match.end()])
+    return rest
+
+
+def _take_lead_byline(paragraph: str, found: Structure) -> bool:
+    match = _BYLINE_LEAD.fullmatch(paragraph)
+    if match is None or len(paragraph) > _SHORT_LINE_CHARS // 2:
+        return False
+    name, _, organisation = match.group("name").partition(", ")
+    if not _is_name(name) or (organisation and not _is_name(organisation, 6)):
+        return False
+    found.byline = found.byline or name
+    if organisation:
+        _add(found.credits, organisation)
+    found.removed.append(paragraph)
+    return True
+
+
+def _take_trailing(paragraphs: list[str], found: Structure) -> bool:
+    """A last line `Sarah Ritchie, The Canadian Press` (byline, agency) or a lone source tag
+    such as `globalnews` after a finished sentence."""
+    if len(paragraphs) < 2 or not paragraphs[-2].endswith(SENTENCE_END):
+        return False
+    last = paragraphs[-1]
+    name, comma, organisation = last.partition(", ")
+    if comma and _is_name(name, 4) and len(name.split()) >= 2 and _is_name(organisation, 6):
+        found.byline = found.byline or name
+        _add(found.credits, organisation)
+    elif _is_tag(last):
+        found.source_tag = found.source_tag or last
+    else:
+        return False
+    found.removed.append(paragraphs.pop())
+    return True
+
+
+def _is_tag(line: str) -> bool:
+    return line.isascii() and line.isalpha() and line.islower() and len(line) >= 4
+
+
+def _take_tag_line(blocks: list[list[str]], found: Structure) -> None:
+    """A source tag on the last line would otherwise be joined to the sentence before it,
+    being lower-case; take it before lines are joined."""
+    lines = [line for block in blocks[-2:] for line in block]
+    if len(lines) >= 2 and _is_tag(lines[-1]) and lines[-2].endswith(SENTENCE_END):
+        found.source_tag = found.source_tag or lines[-1]
+        found.removed.append(blocks[-1].pop())
+        if not blocks[-1]:
+            blocks.pop()
+
+
+def first_sentence(paragraph: str) -> str:
+    """The paragraph's first sentence; abbreviations such as `U.S.` or `Mr.` do not end one."""
+    for match in _SENTENCE_BREAK.finditer(paragraph):
+        if paragraph[match.start()] == ".":
+            word = paragraph[: match.start()].rsplit(" ", 1)[-1]
+            if "." in word or len(word) <= 1 or word.casefold().strip("\"'(") in _ABBREVIATIONS:
+                continue
+        return paragraph[: match.end()]
+    return paragraph
+
+
+def derive_headline(paragraph: str) -> str:
+    """A headline from the opening paragraph: its first sentence, no full stop, not too long."""
+    sentence = first_sentence(paragraph)
+    if sentence.endswith(".") and not sentence.endswith(".."):
+        sentence = sentence[:-1].rstrip() or sentence
+    if len(sentence) > _HEADLINE_MAX_CHARS:
+        cut = sentence[:_HEADLINE_MAX_CHARS].rsplit(" ", 1)[0]
+        sentence = f"{cut}\u2026"
+    return sentence
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def _take_lead(paragraphs: list[str], found: Structure) -> bool:
+    """One change at the top of the body: metadata, dateline, byline or a repeated headline."""
+    if not paragraphs:
+        return False
+    first = paragraphs[0]
+    rest = _take_metadata(first, found)
+    if rest == first:
+        rest = _take_dateline(first, found)
+    if rest != first:
+        if rest:
+            paragraphs[0] = rest
+        else:
+            paragraphs.pop(0)
+        return True
+    if _take_lead_byline(first, found):
+        paragraphs.pop(0)
+        return True
+    if found.headline is None:
+        found.headline = derive_headline(first)
+    if len(paragraphs) > 1 and _fold(first) == _fold(found.headline):
+        found.removed.append(paragraphs.pop(0))
+        return True
+    return False
+
+
+def find_structure(text: str, headline: str | None = None) -> Structure:
+    """Paragraphs and metadata of repaired text. The result is a fixpoint: running this on
+    its own paragraphs (with its headline) finds nothing more, so normalising is idempotent."""
+    found = Structure(paragraphs=[], headline=headline or None)
+    blocks = [kept for block in split_blocks(text) if (kept := _remove_lines(block, found))]
+    _take_tag_line(blocks, found)
+    paragraphs = [paragraph for block in blocks for paragraph in join_lines(block)]
+    changed = True
+    while changed:
+        paragraphs = _remove_lines(paragraphs, found)
+        changed = False
+        while _take_trailing(paragraphs, found):
+            changed = True
+        while _take_lead(paragraphs, found):
+            changed = True
+    if found.headline is None and paragraphs:
+        found.headline = derive_headline(paragraphs[0])
+    found.paragraphs = paragraphs
+    return found
+
+
+def merge(given: Iterable[str], found: Iterable[str]) -> tuple[str, ...]:
+    """Given values first, then found ones not already given, each once."""
+    merged: list[str] = []
+    for item in (*given, *found):
+        item = collapse_spaces(item)
+        if item and item not in merged:
+            merged.append(item)
+    return tuple(merged)

@@ -1,0 +1,222 @@
+"""Text repair: bytes and encoding damage, HTML, Unicode form, quotes, dashes and broken lines."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+import ftfy
+import ftfy.bad_codecs  # registers the sloppy-windows-1252 codec that decode_bytes uses
+from selectolax.lexbor import LexborHTMLParser
+
+# UTF-8 read as cp1252 or Latin-1 leaves a lead byte (C2-F4 as a Latin-1 letter) followed by
+# a continuation byte (80-BF: C1 controls, cp1252 punctuation or Latin-1 symbols). Testing for
+# that pair costs microseconds; ftfy costs milliseconds even on clean text, so it only runs
+# on a hit.
+_MOJIBAKE = re.compile(
+    "[\u00c2-\u00df\u00e0-\u00ef\u00f0-\u00f4]"
+    "[\u0080-\u00bf\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152"
+    "\u017d\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u017e\u0178]"
+)
+_FTFY_CONFIG = ftfy.TextFixerConfig(
+    # Entities are decoded by unescape_entities to a fixpoint; ftfy's one-shot unescape would
+    # make normalising twice differ from normalising once.
+    unescape_html=False,
+    # Fullwidth forms are normal in CJK text; ftfy would only touch them on mojibake hits.
+    fix_character_width=False,
+    explain=False,
+)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Controls, zero-width space, word joiner, BOM and soft hyphen carry no text. ZWJ and ZWNJ
+# stay: they shape Persian, Indic scripts and emoji.
+_INVISIBLE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\u00ad\u200b\u2060\ufeff]")
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_HTML_TAG = re.compile(
+    r"<(?:/?(?:p|div|br|span|a|b|i|em|strong|h[1-6]|li|ul|ol|figure|figcaption|img|table|tr|td"
+    r"|blockquote|section|article|header|footer|aside|script|style)\b[^<>]*|!--)>",
+    re.IGNORECASE,
+)
+_TYPOGRAPHY = re.compile("[\u02bc\u2010\u2011\u2015\u2018-\u201f\ufb00-\ufb06]| [-\u2013] |--")
+# ftfy's own uncurl_quotes mapping, applied to every text so that texts ftfy fixed and texts
+# it never saw end up with the same quotes; spaced hyphens and en dashes become em dashes.
+_REPLACEMENTS = (
+    ("\u2018", "'"),
+    ("\u2019", "'"),
+    ("\u201a", "'"),
+    ("\u201b", "'"),
+    ("\u02bc", "'"),
+    ("\u201c", '"'),
+    ("\u201d", '"'),
+    ("\u201e", '"'),
+    ("\u201f", '"'),
+    ("\u2010", "-"),
+    ("\u2011", "-"),
+    ("\u2015", "\u2014"),
+    (" -- ", " \u2014 "),
+    ("--", "\u2014"),
+    (" - ", " \u2014 "),
+    (" \u2013 ", " \u2014 "),
+    ("\ufb00", "ff"),
+    ("\ufb01", "fi"),
+    ("\ufb02", "fl"),
+    ("\ufb03", "ffi"),
+    ("\ufb04", "ffl"),
+    ("\ufb05", "st"),
+    ("\ufb06", "st"),
+)
+_BLOCK_TAGS = (
+    "p,div,br,li,h1,h2,h3,h4,h5,h6,blockquote,tr,section,article,header,footer,pre,dd,dt,table"
+)
+_DROPPED_TAGS = "script,style,noscript,template,iframe,object,svg,nav,button,form,head"
+_CAPTION_TAGS = "figcaption"
+# A line ending like this ends a sentence (or a quotation, list item or CJK sentence).
+SENTENCE_END = (
+    ".",
+    "!",
+    "?",
+    "\u2026",
+    ":",
+    ";",
+    '"',
+    "'",
+    "\u00bb",
+    ")",
+    "]",
+    "\u3002",
+    "\uff01",
+    "\uff1f",
+    "\u300d",
+)
+_CONTINUATION_START = (",", ".", ";", ":", "!", "?", ")", "]", "\u00bb", "\u3001", "\u3002")
+# Bounds the repair loop; real text settles in two rounds.
+_MAX_REPAIR_ROUNDS = 4
+# A line this short that ends without punctuation before a capitalised line is a subheading.
+_HEADING_MAX_CHARS = 48
+
+
+def decode_bytes(data: bytes) -> str:
+    """UTF-8 if it is; otherwise Windows-1252 (the usual culprit), which never fails."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("sloppy-windows-1252")
+
+
+def _replace_surrogates(text: str) -> str:
+    try:
+        # Text read with errors="surrogateescape" carries its undecodable bytes this way.
+        return decode_bytes(text.encode("utf-8", "surrogateescape"))
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+
+
+def unescape_entities(text: str) -> str:
+    """Decode character references until none is left (`&amp;amp;` too), so a second pass
+    finds nothing to do. Only complete references with `;` count: `AT&T` stays."""
+    while "&" in text:
+        decoded = _ENTITY.sub(lambda m: html.unescape(m.group()), text)
+        if decoded == text:
+            break
+        text = decoded
+    return text
+
+
+def _repair_once(text: str) -> str:
+    if _SURROGATE.search(text):
+        text = _replace_surrogates(text)
+    if _MOJIBAKE.search(text):
+        text = ftfy.fix_text(text, _FTFY_CONFIG)
+    if "&" in text:
+        text = unescape_entities(text)
+    text = _INVISIBLE.sub("", text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
+    if _TYPOGRAPHY.search(text):
+        for old, new in _REPLACEMENTS:
+            if old in text:
+                text = text.replace(old, new)
+    return text
+
+
+def repair_text(text: str) -> str:
+    """Encoding damage, invisible characters, entities, Unicode NFC, consistent quotes and dashes.
+
+    One step can expose work for another (a decoded entity that is mojibake, a soft hyphen
+    that hid it from ftfy), so the steps repeat until nothing changes. Line structure is
+    kept: paragraphs are found later from it.
+    """
+    for _ in range(_MAX_REPAIR_ROUNDS):
+        repaired = _repair_once(text)
+        if repaired == text:
+            break
+        text = repaired
+    return text
+
+
+def looks_like_html(text: str) -> bool:
+    """Whether plain-text input is really markup (some feeds put HTML in their text field)."""
+    return "<" in text and _HTML_TAG.search(text) is not None
+
+
+def html_to_text(markup: str) -> tuple[str, list[str]]:
+    """Markup to plain text with a blank line between blocks, and the figure captions apart."""
+    tree = LexborHTMLParser(markup)
+    captions = [
+        " ".join(node.text(deep=True).split()) for node in tree.css(_CAPTION_TAGS) if node.text()
+    ]
+    for node in tree.css(f"{_DROPPED_TAGS},figure,{_CAPTION_TAGS}"):
+        node.decompose()
+    for node in tree.css(_BLOCK_TAGS):
+        node.insert_after("\n\n")
+    root = tree.body or tree.root
+    text = root.text(deep=True) if root is not None else ""
+    return text, [caption for caption in captions if caption]
+
+
+def collapse_spaces(line: str) -> str:
+    return " ".join(line.split())
+
+
+def join_lines(lines: list[str]) -> list[str]:
+    """Rejoin one block's lines into paragraphs: a line continues the previous one unless
+    the previous ended a sentence (and this one does not obviously continue it) or was a
+    short subheading."""
+    paragraphs: list[str] = []
+    current = ""
+    current_is_one_line = True
+    for line in lines:
+        if not current:
+            current, current_is_one_line = line, True
+            continue
+        first = line[0]
+        continues = first.islower() or line.startswith(_CONTINUATION_START)
+        ended = current.endswith(SENTENCE_END)
+        heading = current_is_one_line and len(current) <= _HEADING_MAX_CHARS
+        if continues or not (ended or heading):
+            hyphenated = current.endswith("-") and current[-2:-1].isalpha()
+            glue = "" if line.startswith(_CONTINUATION_START) or hyphenated else " "
+            current = f"{current}{glue}{line}"
+            current_is_one_line = False
+        else:
+            paragraphs.append(current)
+            current, current_is_one_line = line, True
+    if current:
+        paragraphs.append(current)
+    return paragraphs
+
+
+def split_blocks(text: str) -> list[list[str]]:
+    """Blocks of non-empty lines (spaces collapsed), split at blank lines."""
+    blocks: list[list[str]] = []
+    block: list[str] = []
+    for raw in text.splitlines():
+        line = collapse_spaces(raw)
+        if line:
+            block.append(line)
+        elif block:
+            blocks.append(block)
+            block = []
+    if block:
+        blocks.append(block)
+    return blocks
