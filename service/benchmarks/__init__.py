@@ -8,3 +8,4 @@ from __future__ import annotations
 import typer
 
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks that print figures.")
+from service.benchmarks import normalise as _normalise  # noqa: E402, F401
