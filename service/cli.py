@@ -28,7 +28,9 @@ def _records_from_jsonl(path: Path) -> list[dict[str, object]]:
 
 @app.command()
 def label(
-    input_path: Annotated[Path, typer.Argument(help="JSONL of {id, title, text, published, source}; - for stdin")],
+    input_path: Annotated[
+        Path, typer.Argument(help="JSONL of {id, title, text, published, source}; - for stdin")
+    ],
 ) -> None:
     """Decide every article in input order, in-process (no Kafka); one JSON line out per line in."""
     from service.pipeline.decide import Pipeline, PipelineConfig, label_records
@@ -65,7 +67,9 @@ def topics() -> None:
 
 @app.command()
 def replay(
-    path: Annotated[Path, typer.Argument(help="a folder or file of .txt, .json or .jsonl articles")],
+    path: Annotated[
+        Path, typer.Argument(help="a folder or file of .txt, .json or .jsonl articles")
+    ],
     rate: Annotated[float, typer.Option(help="articles per second; 0 = as fast as possible")] = 0.0,
     speedup: Annotated[
         float, typer.Option(help="replay at N x the publication-time gaps (0 = ignore times)")
@@ -84,7 +88,9 @@ def replay(
 
 @app.command()
 def push(
-    path: Annotated[Path, typer.Argument(help="a .txt/.json article file, or - for a JSON object on stdin")],
+    path: Annotated[
+        Path, typer.Argument(help="a .txt/.json article file, or - for a JSON object on stdin")
+    ],
 ) -> None:
     """Push one article onto the raw topic."""
     from service.producers.files import read_file
@@ -135,7 +141,9 @@ def broker_status() -> None:
 @app.command()
 def demo(
     seeds: Annotated[Path, typer.Option(help="articles to replay")] = Path("seeds"),
-    keep_running: Annotated[bool, typer.Option(help="leave broker and worker up afterwards")] = False,
+    keep_running: Annotated[
+        bool, typer.Option(help="leave broker and worker up afterwards")
+    ] = False,
 ) -> None:
     """The main job: broker up, worker up, seeds replayed, results and metrics shown."""
     from service.demo import run_demo

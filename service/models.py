@@ -21,6 +21,8 @@ class RejectReason(StrEnum):
     TOO_LARGE = "too_large"
     EMPTY_AFTER_CLEANING = "empty_after_cleaning"
     BAD_FORMAT = "bad_format"
+    # A bug in a stage: the input is kept on the dead-letter topic so it can be replayed.
+    INTERNAL_ERROR = "internal_error"
 
 
 class Rejected(Exception):

@@ -9,6 +9,8 @@ from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The worker's Faust tables; each has a compacted changelog topic named after the app id.
+TABLES = ("dedup", "stories", "decisions")
 
 
 class TopicSettings(BaseModel):
@@ -61,6 +63,11 @@ class Settings(BaseSettings):
 
     dedup_horizon_seconds: float = 5 * 24 * 3600.0
     story_horizon_seconds: float = 3 * 24 * 3600.0
+
+    def changelog_topics(self) -> dict[str, int]:
+        """The tables' changelog topics, partitioned like the topic the tables are fed from."""
+        partitions = self.topics.normalised_partitions
+        return {f"{self.app_id}-{table}-changelog": partitions for table in TABLES}
 
     @property
     def bootstrap_servers(self) -> str:

@@ -1,9 +1,9 @@
-"""Decide: run dedup then story assignment for one article; shared by `wirefeed label` and agents."""
+"""Decide: dedup then story assignment for one article; shared by `wirefeed label` and agents."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from service.models import Article, Decision, DedupDecision, Rejected, StoryDecision
@@ -19,8 +19,8 @@ def event_time(article: Article, received: float) -> float:
 
 @dataclass(frozen=True, slots=True)
 class PipelineConfig:
-    dedup: DedupConfig = DedupConfig()
-    story: StoryConfig = StoryConfig()
+    dedup: DedupConfig = field(default_factory=DedupConfig)
+    story: StoryConfig = field(default_factory=StoryConfig)
 
     @classmethod
     def with_horizons(cls, dedup_seconds: float, story_seconds: float) -> PipelineConfig:
@@ -42,8 +42,12 @@ class Pipeline:
         story_store: MutableMapping[str, Any],
         decisions: MutableMapping[str, Any],
         config: PipelineConfig | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.config = config or PipelineConfig()
+        # An injected monotonic clock, when the caller wants stage timings (the worker does).
+        self._clock = clock or (lambda: 0.0)
+        self.timings: dict[str, float] = {}
         self.dedup = DedupIndex(dedup_store, self.config.dedup)
         self.stories = StoryIndex(story_store, self.config.story)
         self.decisions = decisions
@@ -58,12 +62,15 @@ class Pipeline:
         known = self.decisions.get(article.id)
         if known is not None:
             return self._restore(article, known), True
+        started = self._clock()
         dedup = self.dedup.find_duplicate(article, now)
+        self.dedup.remember(article, dedup, now)
+        deduped = self._clock()
         if dedup.is_duplicate and dedup.duplicate_of is not None:
             story = self.stories.follow(article, dedup.duplicate_of, now)
         else:
             story = self.stories.assign_story(article, now)
-        self.dedup.remember(article, dedup, now)
+        self.timings = {"dedup": deduped - started, "cluster": self._clock() - deduped}
         decision = Decision(article, dedup, story)
         self.decisions[article.id] = {
             "kind": dedup.kind,
@@ -72,6 +79,7 @@ class Pipeline:
             "story": story.story_id,
             "story_event": story.event,
             "story_score": story.score,
+            "t": now,
         }
         return decision, False
 
@@ -84,10 +92,17 @@ class Pipeline:
         )
 
     def evict(self, now: float) -> int:
-        return self.dedup.evict(now) + self.stories.evict(now)
+        """Forget what is older than the horizons; returns how many entries went."""
+        horizon = max(self.config.dedup.horizon_seconds, self.config.story.horizon_seconds)
+        expired = [key for key, memo in list(self.decisions.items()) if now - memo["t"] > horizon]
+        for key in expired:
+            del self.decisions[key]
+        return len(expired) + self.dedup.evict(now) + self.stories.evict(now)
 
 
-def label_records(records: Iterable[Mapping[str, Any]], pipeline: Pipeline) -> Iterator[dict[str, Any]]:
+def label_records(
+    records: Iterable[Mapping[str, Any]], pipeline: Pipeline
+) -> Iterator[dict[str, Any]]:
     """Decide records in order, one output per input; rejects say why instead of a story.
 
     Time comes from the articles: each is placed at its publication time, or at the latest

@@ -24,7 +24,10 @@ def read_file(path: Path) -> Iterator[dict[str, Any] | bytes]:
     suffix = path.suffix.lower()
     data = path.read_bytes()
     if suffix in TEXT_SUFFIXES:
-        yield {"id": path.stem, "text": data.decode("utf-8", errors="surrogateescape")}
+        try:
+            yield {"id": path.stem, "text": data.decode("utf-8"), "format": "text"}
+        except UnicodeDecodeError:
+            yield data  # undecodable: the service dead-letters it with the reason
     elif suffix in JSON_SUFFIXES:
         yield from _json_values(data)
     elif suffix in JSONL_SUFFIXES:
@@ -51,10 +54,13 @@ def _json_values(data: bytes) -> Iterator[dict[str, Any] | bytes]:
 def read_path(path: Path) -> list[dict[str, Any] | bytes]:
     """Every record under a file or folder (recursively, by name)."""
     files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-    return [record for file in files if file.suffix.lower() in SUFFIXES for record in read_file(file)]
+    return [
+        record for file in files if file.suffix.lower() in SUFFIXES for record in read_file(file)
+    ]
 
 
-def _published(record: dict[str, Any] | bytes) -> float:
+def published_time(record: dict[str, Any] | bytes) -> float:
+    """The publication time an article states (epoch seconds), inf when it states none."""
     if isinstance(record, bytes):
         return math.inf
     try:
@@ -67,4 +73,4 @@ def _published(record: dict[str, Any] | bytes) -> float:
 def publication_order(records: list[dict[str, Any] | bytes]) -> list[dict[str, Any] | bytes]:
     """Replay order for an archive: by the publication time each article states, undated
     ones after the dated, each group in its original order (the sort is stable)."""
-    return sorted(records, key=_published)
+    return sorted(records, key=published_time)

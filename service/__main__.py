@@ -1,0 +1,5 @@
+"""`python -m service` runs the `wirefeed` command."""
+
+from service.cli import main
+
+main()

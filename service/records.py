@@ -1,0 +1,118 @@
+"""Wire records on the service's topics: JSON (orjson) with a schema version in every record.
+
+Schemas (all times are epoch seconds, UTC):
+- raw (`wire.raw`), written by producers: `{"id", "text" | "body_html", "title", "published",
+  "source", "uri", "version", ...}`; anything else arrives here too and is dead-lettered.
+- normalised (`wire.normalised`, key = shard): `{"schema", "article": Article, "received",
+  "origin": {"topic", "partition", "offset"}}`.
+- articles (`wire.articles`, key = story id): unique articles and new versions:
+  `{"schema", "id", "duplicate_of": null, "story", "kind": null | "version", "supersedes",
+  "article", "received", "decided"}`.
+- duplicates (`wire.duplicates`, key = original id): `{"schema", "id", "duplicate_of",
+  "kind", "score", "evidence", "story", "headline", "source", "received", "decided"}`.
+- stories (`wire.stories`, key = story id): `{"schema", "story", "event", "article_id",
+  "score", "merged_from", "time"}`.
+- dead letters (`wire.dlq`): `{"schema", "reason", "detail", "origin", "size", "sha256",
+  "payload", "payload_encoding": "utf-8" | "base64", "truncated"}`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from typing import Any
+
+import orjson
+
+from service.models import SCHEMA_VERSION, Article, Decision
+
+
+def encode(record: dict[str, Any]) -> bytes:
+    return orjson.dumps({"schema": SCHEMA_VERSION, **record})
+
+
+def decode(payload: bytes) -> dict[str, Any]:
+    value = orjson.loads(payload)
+    if not isinstance(value, dict):
+        raise TypeError("record is not a JSON object")
+    return value
+
+
+def origin(topic: str, partition: int, offset: int) -> dict[str, Any]:
+    return {"topic": topic, "partition": partition, "offset": offset}
+
+
+def normalised_record(article: Article, received: float, where: dict[str, Any]) -> bytes:
+    return encode({"article": article.to_dict(), "received": received, "origin": where})
+
+
+def article_record(decision: Decision, received: float, decided: float) -> bytes:
+    dedup = decision.dedup
+    return encode(
+        {
+            "id": decision.article.id,
+            "duplicate_of": None,
+            "story": decision.story.story_id,
+            "kind": dedup.kind,
+            "supersedes": dedup.duplicate_of if dedup.kind == "version" else None,
+            "article": decision.article.to_dict(),
+            "received": received,
+            "decided": decided,
+        }
+    )
+
+
+def duplicate_record(decision: Decision, received: float, decided: float) -> bytes:
+    article, dedup = decision.article, decision.dedup
+    return encode(
+        {
+            "id": article.id,
+            "duplicate_of": dedup.duplicate_of,
+            "kind": dedup.kind,
+            "score": dedup.score,
+            "evidence": dedup.evidence,
+            "story": decision.story.story_id,
+            "headline": article.headline,
+            "source": article.source,
+            "received": received,
+            "decided": decided,
+        }
+    )
+
+
+def story_record(decision: Decision, time: float) -> bytes:
+    story = decision.story
+    return encode(
+        {
+            "story": story.story_id,
+            "event": story.event,
+            "article_id": decision.article.id,
+            "score": story.score,
+            "merged_from": list(story.merged_from),
+            "time": time,
+        }
+    )
+
+
+def dead_letter(
+    payload: bytes | None, reason: str, detail: str, where: dict[str, Any], limit: int
+) -> bytes:
+    """A dead-letter record keeping the payload (or its first `limit` bytes), size and hash."""
+    data = payload or b""
+    head = data[:limit]
+    try:
+        text, encoding = head.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        text, encoding = base64.b64encode(head).decode("ascii"), "base64"
+    return encode(
+        {
+            "reason": reason,
+            "detail": detail[:2000],
+            "origin": where,
+            "size": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "payload": text,
+            "payload_encoding": encoding,
+            "truncated": len(data) > limit,
+        }
+    )

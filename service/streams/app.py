@@ -1,0 +1,228 @@
+"""The Faust app: topics, tables and the two agents that wire the pure stages to Kafka.
+
+raw --normalise--> normalised (re-keyed by language) --decide--> articles | duplicates,
+stories; anything that cannot become an article goes to the dead-letter topic.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import Any
+
+import faust
+from faust.types import EventT, StreamT
+from prometheus_client import CollectorRegistry
+
+from service.metrics import Metrics
+from service.models import Article, Decision, Rejected, RejectReason
+from service.pipeline.decide import Pipeline, PipelineConfig, event_time
+from service.pipeline.intake import parse_record
+from service.pipeline.normalise import normalise_article
+from service.records import (
+    article_record,
+    dead_letter,
+    decode,
+    duplicate_record,
+    normalised_record,
+    origin,
+    story_record,
+)
+from service.settings import TABLES, Settings, get_settings
+from service.streams.tables import ShardView
+from service.streams.web import mount_metrics
+
+log = logging.getLogger(__name__)
+
+# How often (in event time) a shard forgets what is older than its horizons.
+EVICT_EVERY_SECONDS = 60.0
+
+
+def shard_of(article: Article) -> str:
+    """Articles that may be copies of each other or share a story meet in one shard: the
+    language (a translation round trip comes back in the original language)."""
+    return article.language or "und"
+
+
+class Worker:
+    """Holds the app, its topics and tables, and one pipeline per shard over table views."""
+
+    def __init__(self, settings: Settings, registry: CollectorRegistry | None = None) -> None:
+        self.settings = settings
+        self.registry = registry or CollectorRegistry()
+        self.metrics = Metrics(self.registry)
+        topics = settings.topics
+        self.app = faust.App(
+            settings.app_id,
+            broker=settings.broker_url,
+            store="memory://",
+            datadir=str(settings.worker_data_dir),
+            web_host=settings.web_host,
+            web_port=settings.web_port,
+            web_in_thread=False,
+            topic_partitions=topics.normalised_partitions,
+            topic_disable_leader=True,
+            consumer_auto_offset_reset="earliest",
+            producer_acks=-1,
+            key_serializer="raw",
+            value_serializer="raw",
+        )
+        self.raw = self.app.topic(topics.raw, partitions=topics.raw_partitions)
+        self.normalised = self.app.topic(topics.normalised, partitions=topics.normalised_partitions)
+        self.articles = self.app.topic(topics.articles, partitions=topics.output_partitions)
+        self.duplicates = self.app.topic(topics.duplicates, partitions=topics.output_partitions)
+        self.stories = self.app.topic(topics.stories, partitions=topics.output_partitions)
+        self.dlq = self.app.topic(topics.dlq, partitions=topics.output_partitions)
+        table_options: dict[str, Any] = {
+            "partitions": topics.normalised_partitions,
+            "schema": faust.Schema(key_serializer="json", value_serializer="json"),
+        }
+        dedup, stories, decisions = TABLES
+        self.dedup_table = self.app.Table(dedup, **table_options)
+        self.story_table = self.app.Table(stories, **table_options)
+        self.decision_table = self.app.Table(decisions, **table_options)
+        self.config = PipelineConfig.with_horizons(
+            settings.dedup_horizon_seconds, settings.story_horizon_seconds
+        )
+        self._pipelines: dict[str, Pipeline] = {}
+        self._last_evict: dict[str, float] = {}
+        for table in (self.dedup_table, self.story_table, self.decision_table):
+            table.on_recover(self._forget_pipelines)
+        self.app.agent(self.raw, name="normalise")(self._normalise_agent)
+        self.app.agent(self.normalised, name="decide")(self._decide_agent)
+        mount_metrics(self.app, self.registry)
+
+    async def _forget_pipelines(self) -> None:
+        # Partitions moved or state was restored: derived caches are rebuilt lazily.
+        self._pipelines.clear()
+
+    def pipeline(self, shard: str) -> Pipeline:
+        pipeline = self._pipelines.get(shard)
+        if pipeline is None:
+            pipeline = Pipeline(
+                ShardView(self.dedup_table, shard),
+                ShardView(self.story_table, shard),
+                ShardView(self.decision_table, shard),
+                self.config,
+                clock=time.perf_counter,
+            )
+            self._pipelines[shard] = pipeline
+        return pipeline
+
+    async def _dead_letter(self, event: EventT[bytes], reason: str, detail: str) -> None:
+        message = event.message
+        where = origin(message.topic, message.partition, message.offset)
+        payload = message.value if isinstance(message.value, bytes) else None
+        self.metrics.rejected(reason)
+        log.warning("dead letter %s at %s: %s", reason, where, detail)
+        sent = await self.dlq.send(
+            key=message.key,
+            value=dead_letter(payload, reason, detail, where, self.settings.dlq_payload_bytes),
+        )
+        # Faust's producer buffer can drop messages at shutdown after their input offsets
+        # were committed; an event is done only when the broker has what it produced.
+        await sent
+
+    async def _normalise_agent(self, stream: StreamT[bytes]) -> None:
+        async for event in stream.events():
+            message = event.message
+            payload: bytes = message.value if isinstance(message.value, bytes) else b""
+            received = message.timestamp
+            started = time.perf_counter()
+            record: dict[str, Any] = {}
+            try:
+                record = parse_record(payload, max_bytes=self.settings.max_article_bytes)
+                article = normalise_article(record)
+            except Rejected as exc:
+                self._count_received(record, None, len(payload), received)
+                await self._dead_letter(event, exc.reason.value, exc.detail)
+                continue
+            except Exception as exc:  # a bug must not stop the feed: keep the input, say why
+                log.exception("normalise failed at offset %s", message.offset)
+                self._count_received(record, None, len(payload), received)
+                await self._dead_letter(event, RejectReason.INTERNAL_ERROR.value, repr(exc))
+                continue
+            self.metrics.observe_stage("normalise", time.perf_counter() - started)
+            self._count_received(record, article.source, len(payload), received)
+            if article.firstcreated is not None:
+                self.metrics.observe_wire_latency(max(0.0, received - article.firstcreated))
+            where = origin(message.topic, message.partition, message.offset)
+            sent = await self.normalised.send(
+                key=shard_of(article).encode(),
+                value=normalised_record(article, received, where),
+            )
+            await sent
+
+    def _count_received(
+        self, record: dict[str, Any], source: str | None, size: int, received: float
+    ) -> None:
+        fmt = record.get("format")
+        self.metrics.received(source, fmt if isinstance(fmt, str) else "json", size)
+        if source is not None:
+            self.metrics.source_seen(source, received)
+
+    async def _decide_agent(self, stream: StreamT[bytes]) -> None:
+        async for event in stream.events():
+            value = event.message.value
+            try:
+                record = decode(value if isinstance(value, bytes) else b"")
+                article = Article.from_dict(record["article"])
+                received = float(record["received"])
+            except Exception as exc:  # not ours: dead-letter it rather than stop the agent
+                await self._dead_letter(event, RejectReason.BAD_FORMAT.value, repr(exc))
+                continue
+            try:
+                await self._decide(article, received)
+            except Exception as exc:  # a bug must not stop the feed: keep the input, say why
+                log.exception("decide failed for %s", article.id)
+                await self._dead_letter(event, RejectReason.INTERNAL_ERROR.value, repr(exc))
+
+    async def _decide(self, article: Article, received: float) -> None:
+        shard = shard_of(article)
+        pipeline = self.pipeline(shard)
+        now = event_time(article, received)
+        decision, replay = pipeline.decide(article, now)
+        if not replay:
+            for stage, seconds in pipeline.timings.items():
+                self.metrics.observe_stage(stage, seconds)
+        memo = pipeline.decisions.get(article.id) or {}
+        if replay and memo.get("emitted"):
+            return  # a redelivery of an article already published: publish nothing twice
+        await self._emit(decision, received)
+        pipeline.decisions[article.id] = {**memo, "emitted": True, "t": received}
+        if received - self._last_evict.get(shard, 0.0) >= EVICT_EVERY_SECONDS:
+            self._last_evict[shard] = received
+            pipeline.evict(received)
+
+    async def _emit(self, decision: Decision, received: float) -> None:
+        decided = time.time()
+        story_key = decision.story.story_id.encode()
+        if decision.dedup.is_duplicate:
+            original = (decision.dedup.duplicate_of or "").encode()
+            sent = await self.duplicates.send(
+                key=original, value=duplicate_record(decision, received, decided)
+            )
+        else:
+            sent = await self.articles.send(
+                key=story_key, value=article_record(decision, received, decided)
+            )
+        story_sent = await self.stories.send(key=story_key, value=story_record(decision, decided))
+        # Wait for the broker's acknowledgement before marking the article published.
+        await sent
+        await story_sent
+        self.metrics.decided(decision.dedup.kind)
+        self.metrics.story_event(decision.story.event)
+        self.metrics.observe_end_to_end(max(0.0, time.time() - received))
+
+
+def create_worker(settings: Settings | None = None) -> Worker:
+    return Worker(settings or get_settings())
+
+
+def run_worker(loglevel: str = "warning") -> None:
+    """Run the worker in the foreground until SIGTERM/SIGINT (Faust shuts down cleanly)."""
+    worker = create_worker()
+    # Faust's own command line handles signals, graceful shutdown and the final commit.
+    sys.argv = [sys.argv[0], "worker", f"--loglevel={loglevel}"]
+    worker.app.main()

@@ -1,0 +1,41 @@
+"""Faust tables seen by the pipeline as plain mappings, one key prefix per shard."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, MutableMapping
+from typing import Any
+
+
+class ShardView(MutableMapping[str, Any]):
+    """The part of a table that belongs to one shard (a language), as a MutableMapping.
+
+    Every key of a shard is written while processing that shard's events, so it lives in
+    the changelog partition of that shard and moves with it on a rebalance.
+    """
+
+    def __init__(self, table: MutableMapping[str, Any], shard: str) -> None:
+        self._table = table
+        self._prefix = f"{shard}/"
+
+    def __getitem__(self, key: str) -> Any:
+        return self._table[self._prefix + key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._table[self._prefix + key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._table[self._prefix + key]
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and (self._prefix + key) in self._table
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = self._table.get(self._prefix + key)
+        return default if value is None else value
+
+    def __iter__(self) -> Iterator[str]:
+        size = len(self._prefix)
+        return (key[size:] for key in list(self._table.keys()) if key.startswith(self._prefix))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)

@@ -1,0 +1,169 @@
+"""Shared fixtures: a real Apache Kafka broker for the session, and workers run as processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from kafka import KafkaConsumer
+
+from service.localbroker import start_broker, stop_broker
+from service.producers.kafka import ensure_topics
+from service.settings import PROJECT_ROOT, Settings, TopicSettings
+
+SEEDS = PROJECT_ROOT / "seeds"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """One real KRaft broker on free loopback ports for the whole test session."""
+    settings = Settings(
+        kafka_port=free_port(),
+        kafka_controller_port=free_port(),
+        kafka_data_dir=tmp_path_factory.mktemp("kafka"),
+    )
+    start_broker(settings)
+    yield settings
+    stop_broker(settings)
+
+
+class WorkerProcess:
+    """A `wirefeed worker` subprocess with its own app id, topics and web port."""
+
+    def __init__(self, settings: Settings, log: Path) -> None:
+        self.settings = settings
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def env(self) -> dict[str, str]:
+        s = self.settings
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WIRE_")}
+        env.update(
+            {
+                "WIRE_KAFKA_HOST": s.kafka_host,
+                "WIRE_KAFKA_PORT": str(s.kafka_port),
+                "WIRE_APP_ID": s.app_id,
+                "WIRE_WEB_PORT": str(s.web_port),
+                "WIRE_WORKER_DATA_DIR": str(s.worker_data_dir),
+                "WIRE_MAX_ARTICLE_BYTES": str(s.max_article_bytes),
+            }
+        )
+        for name, value in s.topics.model_dump().items():
+            env[f"WIRE_TOPICS__{name.upper()}"] = str(value)
+        return env
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "service", "worker", "--loglevel", "info"],
+                env=self.env(),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=PROJECT_ROOT,
+            )
+        self.wait_ready()
+
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise AssertionError(f"worker exited:\n{self.log.read_text()[-5000:]}")
+            if "[^Worker]: Ready" in self.log.read_text(errors="replace"):
+                return
+            time.sleep(0.3)
+        self.process.kill()
+        raise AssertionError(f"worker not ready:\n{self.log.read_text()[-5000:]}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 60.0) -> int:
+        assert self.process is not None
+        self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait(10)
+
+    def metrics(self) -> str:
+        url = f"http://{self.settings.web_host}:{self.settings.web_port}/metrics"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return str(response.read().decode())
+
+
+@pytest.fixture
+def service_settings(broker: Settings, tmp_path: Path) -> Settings:
+    """Settings for one test: fresh topics, consumer group and tables on the shared broker."""
+    run = uuid.uuid4().hex[:8]
+    topics = TopicSettings(
+        **{
+            name: f"t{run}.{value}"
+            for name, value in TopicSettings().model_dump().items()
+            if isinstance(value, str)
+        }
+    )
+    settings = broker.model_copy(
+        update={
+            "app_id": f"wirefeed-test-{run}",
+            "topics": topics,
+            "web_port": free_port(),
+            "worker_data_dir": tmp_path / "worker",
+            "max_article_bytes": 64 * 1024,
+        }
+    )
+    ensure_topics(settings)
+    return settings
+
+
+@pytest.fixture
+def worker(service_settings: Settings, tmp_path: Path) -> Iterator[WorkerProcess]:
+    process = WorkerProcess(service_settings, tmp_path / "worker.log")
+    process.start()
+    yield process
+    if process.process is not None and process.process.poll() is None:
+        process.stop()
+
+
+def read_topics(
+    settings: Settings, topics: list[str], count: int, timeout: float = 60.0, settle: float = 0.0
+) -> list[tuple[str, dict[str, Any]]]:
+    """Read (topic, record) pairs from the start of `topics` until `count` arrived (then
+    `settle` seconds more, to catch anything extra) or the timeout."""
+    consumer = KafkaConsumer(
+        *topics,
+        bootstrap_servers=settings.bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+        consumer_timeout_ms=1000,
+    )
+    found: list[tuple[str, dict[str, Any]]] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(found) < count and time.monotonic() < deadline:
+            for message in consumer:
+                found.append((message.topic, orjson.loads(message.value)))
+                if len(found) >= count:
+                    break
+        settle_until = time.monotonic() + settle
+        while time.monotonic() < settle_until:
+            found.extend((m.topic, orjson.loads(m.value)) for m in consumer)
+    finally:
+        consumer.close()
+    return found

@@ -1,0 +1,149 @@
+"""End to end through a real Apache Kafka broker and a `wirefeed worker` process."""
+
+from __future__ import annotations
+
+import random
+import signal
+from collections import Counter
+from typing import Any
+
+import orjson
+import pytest
+
+from service.metrics import summary_from_exposition
+from service.producers.kafka import RawProducer
+from service.producers.replay import replay_records
+from service.settings import Settings
+from tests.conftest import SEEDS, WorkerProcess, read_topics
+
+pytestmark = pytest.mark.kafka
+
+
+def _outcomes(settings: Settings, count: int, settle: float = 3.0) -> dict[str, dict[str, Any]]:
+    """Per article id, what the service published about it; fails on anything published twice."""
+    topics = settings.topics
+    found = read_topics(settings, [topics.articles, topics.duplicates], count, settle=settle)
+    ids = Counter(record["id"] for _, record in found)
+    assert [i for i, n in ids.items() if n > 1] == [], "an article was published twice"
+    return {record["id"]: {"topic": topic, **record} for topic, record in found}
+
+
+def _seed_ids() -> dict[str, str]:
+    return {path.name[:3]: path.stem for path in SEEDS.glob("*.txt")}
+
+
+def test_seeds_flow_through_the_broker(worker: WorkerProcess) -> None:
+    settings = worker.settings
+    with RawProducer(settings) as producer:
+        assert replay_records(SEEDS, producer) == 5
+    out = _outcomes(settings, 5)
+    ids = _seed_ids()
+    assert len(out) == 5
+    assert out[ids["003"]]["duplicate_of"] == ids["004"]
+    assert out[ids["003"]]["kind"] == "rewrite"
+    assert out[ids["001"]]["duplicate_of"] == ids["000"]
+    assert out[ids["001"]]["kind"] == "rewrite"
+    for original in ("000", "002", "004"):
+        assert out[ids[original]]["topic"] == settings.topics.articles
+    story = {name: out[article_id]["story"] for name, article_id in ids.items()}
+    assert story["000"] == story["001"] == story["002"]
+    assert story["003"] == story["004"]
+    assert story["000"] != story["004"]
+
+    events = read_topics(settings, [settings.topics.stories], 5)
+    assert Counter(record["event"] for _, record in events)["created"] == 2
+
+    metrics = summary_from_exposition(worker.metrics())
+    assert metrics["received"] == 5
+    assert metrics["duplicates"] == 2
+    assert metrics["duplicates_by_kind"]["rewrite"] == 2
+    assert metrics["unique"] == 3
+    assert metrics["stories_created"] == 2
+
+
+def test_bad_input_is_dead_lettered_and_good_articles_still_flow(worker: WorkerProcess) -> None:
+    settings = worker.settings
+    good = [
+        {
+            "id": f"good-{n}",
+            "text": f"Article number {n}. " + " ".join(f"w{n}x{i}" for i in range(60)),
+        }
+        for n in range(3)
+    ]
+    bad: list[tuple[bytes, str]] = [
+        (b"this is not json {", "not_json"),
+        (orjson.dumps({"id": "no-text", "title": "headline only"}), "missing_text"),
+        (orjson.dumps({"id": "wrong-type", "text": 42}), "wrong_type"),
+        (orjson.dumps({"id": "huge", "text": "x " * 40_000}), "too_large"),
+        (b'{"id": "latin1", "text": "caf\xe9"}', "not_utf8"),
+        (orjson.dumps(["a", "list"]), "not_an_object"),
+    ]
+    with RawProducer(settings) as producer:
+        producer.send(good[0])
+        for payload, _ in bad:
+            producer.send(payload)
+        for record in good[1:]:
+            producer.send(record)
+
+    out = _outcomes(settings, len(good))
+    assert sorted(out) == [record["id"] for record in good]
+    letters = read_topics(settings, [settings.topics.dlq], len(bad), settle=2.0)
+    assert sorted(record["reason"] for _, record in letters) == sorted(r for _, r in bad)
+    for _, record in letters:
+        assert record["detail"]
+        assert record["origin"]["topic"] == settings.topics.raw
+        assert record["origin"]["offset"] >= 0
+        assert record["size"] > 0
+        assert len(record["sha256"]) == 64
+    huge = next(record for _, record in letters if record["reason"] == "too_large")
+    assert huge["truncated"] is True
+    assert len(huge["payload"]) <= settings.dlq_payload_bytes
+
+    rejects = summary_from_exposition(worker.metrics())["rejected_by_reason"]
+    assert {reason: rejects[reason] for _, reason in bad} == {reason: 1 for _, reason in bad}
+
+
+def _corpus(count: int, seed: int = 7) -> list[dict[str, Any]]:
+    """Distinct synthetic articles, and every fifth one followed later by a resend."""
+    rng = random.Random(seed)
+    vocabulary = [f"{rng.choice('bcdfghklmnprstvz')}{rng.choice('aeiou')}{n}" for n in range(5000)]
+    articles = []
+    for n in range(count):
+        words = rng.sample(vocabulary, 250)
+        text = " ".join(words[:120]) + ".\n\n" + " ".join(words[120:]) + "."
+        articles.append({"id": f"a{n:04d}", "title": " ".join(words[:6]), "text": text})
+    stream: list[dict[str, Any]] = []
+    for n, article in enumerate(articles):
+        stream.append(article)
+        if n % 5 == 4:
+            stream.append({**article, "id": f"{article['id']}-resend", "source": "other"})
+    return stream
+
+
+def test_worker_restart_resumes_without_loss_or_repeats(worker: WorkerProcess) -> None:
+    settings = worker.settings
+    stream = _corpus(150)
+    half = len(stream) // 2
+    # One feed: its records share a partition, so each original arrives before its resend.
+    with RawProducer(settings) as producer:
+        for record in stream[:half]:
+            producer.send(record, feed="restart-test")
+        producer.flush()
+        seen_before = len(read_topics(settings, [settings.topics.articles], 10, settle=0.0))
+        for record in stream[half:]:
+            producer.send(record, feed="restart-test")
+        producer.flush()
+        # Stop mid-stream: the worker is busy, and what it has not done stays on the topic.
+        assert worker.stop(signal.SIGTERM) == 0
+    worker.start()
+
+    out = _outcomes(settings, len(stream), settle=5.0)
+    assert seen_before >= 10, "the worker had not started processing before the stop"
+    assert sorted(out) == sorted(record["id"] for record in stream)
+    resends = [record for record in stream if record["id"].endswith("-resend")]
+    for record in resends:
+        decision = out[record["id"]]
+        assert decision["duplicate_of"] == record["id"].removesuffix("-resend")
+        assert decision["kind"] == "exact"
+    originals = [record for record in stream if not record["id"].endswith("-resend")]
+    assert all(out[record["id"]]["topic"] == settings.topics.articles for record in originals)
