@@ -1,26 +1,54 @@
-"""Dedup: decide online whether an article copies one seen within the horizon, and how.
-
-State is a key-value store (a dict in tests, a Faust table in production). Values are
-JSON-able and always re-assigned, never mutated in place, so every change reaches the
-changelog. The MinHash LSH index (rensa) is a cache derived from the store: `rebuild()`
-recreates it after a restart or rebalance.
-"""
+"""Dedup: decide online whether an article copies one seen within the horizon, and how."""
 
 from __future__ import annotations
 
+import base64
+import bisect
+import html
 import re
-from collections.abc import Iterable, MutableMapping
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+import xxhash
 from rensa import RMinHash, RMinHashLSH
 
-from service.models import Article, DedupDecision
+from service.models import Article, DedupDecision, DuplicateKind
 
-_WORD = re.compile(r"\w+", re.UNICODE)
+# Store layout (a dict in tests, a Faust table in production). Values are JSON-able and
+# always re-assigned, never mutated in place, so every change reaches the changelog. The LSH
+# indexes and the digest cache are derived from the store: `rebuild()` recreates them.
 DOC = "doc:"
 FINGERPRINT = "fp:"
 GUID = "guid:"
+
+_WORD = re.compile(r"\w+")
+# Content words: four letters or more, or anything with a digit. Short function words are
+# what unrelated articles share most, and what a translation round trip changes most.
+_CONTENT = re.compile(r"\w{4,}|\w*\d\w*")
+_TAG = re.compile(r"<[^<>]{0,300}>")
+_SHINGLE = 5
+# Odd multipliers mixing five consecutive token hashes into one shingle hash (wraps mod 2**64).
+_MIX = np.array(
+    [
+        0x9E3779B97F4A7C15,
+        0xC2B2AE3D27D4EB4F,
+        0x165667B19E3779F9,
+        0xD6E8FEB86659FD93,
+        0xFF51AFD7ED558CCD,
+    ],
+    dtype=np.uint64,
+)
+# Shingle hashes are kept at a rate of 1 in 2**_SAMPLE_BITS when there are many: the sample's
+# overlap estimates the whole's, at a quarter of the changelog bytes.
+_SAMPLE_BITS = 2
+_SAMPLE_ABOVE = 120
+
+_ALIGN_TOLERANCE = 0.1
+
+U32 = npt.NDArray[np.uint32]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,118 +56,315 @@ class DedupConfig:
     horizon_seconds: float = 5 * 24 * 3600.0
     num_perm: int = 128
     num_bands: int = 32
-    lsh_threshold: float = 0.3
     seed: int = 1
-    # Word-set Jaccard at or above which a candidate is a copy.
-    duplicate_jaccard: float = 0.4
-    # Shingle (5-word) Jaccard at or above which a copy is a near copy, not a rewrite.
-    near_copy_shingles: float = 0.5
+    # Leading distinct content words indexed on their own, so a truncated copy is still found.
+    lead_words: int = 40
+    # Cheap filter on LSH candidates: estimated Jaccard of the whole or of the lead.
+    min_estimate: float = 0.2
+    min_lead_estimate: float = 0.4
+    # Verbatim overlap: share of the shorter text's 5-word shingles found in the other.
+    near_copy_shingles: float = 0.4
+    # Shared content words (of the shorter) for a near copy: guards against a shared quote.
+    near_copy_containment: float = 0.6
+    # A rewrite keeps the words that carry facts, in their places, not the wording.
+    rewrite_jaccard: float = 0.35
+    rewrite_aligned: float = 0.48
+    rewrite_length_ratio: float = 0.5
+    rewrite_shared_words: int = 15
+    min_shared_words: int = 12
 
 
-def content_words(text: str) -> list[str]:
-    """Lower-cased word tokens (Unicode-aware, no language assumptions)."""
-    return _WORD.findall(text.lower())
+@dataclass(frozen=True, slots=True)
+class Features:
+    """What dedup compares: distinct content-word hashes in order of first use, and shingles."""
+
+    words: U32
+    shingles: U32
+    sampled: bool
+
+    def to_store(self, now: float) -> dict[str, Any]:
+        return {
+            "t": now,
+            "w": base64.b64encode(self.words.astype("<u4").tobytes()).decode(),
+            "s": base64.b64encode(self.shingles.astype("<u4").tobytes()).decode(),
+            "r": int(self.sampled),
+        }
+
+    @classmethod
+    def from_store(cls, value: dict[str, Any]) -> Features:
+        return cls(
+            np.frombuffer(base64.b64decode(value["w"]), dtype="<u4").astype(np.uint32),
+            np.frombuffer(base64.b64decode(value["s"]), dtype="<u4").astype(np.uint32),
+            bool(value["r"]),
+        )
 
 
-def shingles(words: list[str], size: int = 5) -> set[str]:
-    return {" ".join(words[i : i + size]) for i in range(max(1, len(words) - size + 1))}
+def plain_text(body: str) -> str:
+    """Lower-cased text without markup: a copy wrapped in HTML compares as its words."""
+    text = body.lower()
+    if "<" in text:
+        text = _TAG.sub(" ", text)
+    if "&" in text:
+        text = html.unescape(text)
+    return text
 
 
-def jaccard(a: Iterable[str], b: Iterable[str]) -> float:
-    sa, sb = set(a), set(b)
-    if not sa or not sb:
-        return 0.0
-    return len(sa & sb) / len(sa | sb)
+def extract_features(body: str) -> Features:
+    """One pass of each regex and one hashing call in rensa; the rest is numpy."""
+    text = plain_text(body)
+    tokens, content = RMinHash.hash_token_sets([_WORD.findall(text), _CONTENT.findall(text)])
+    content32 = (np.array(content, dtype=np.uint64) >> np.uint64(32)).astype(np.uint32)
+    _, first = np.unique(content32, return_index=True)
+    words = content32[np.sort(first)]
+    hashes = np.array(tokens, dtype=np.uint64)
+    if len(hashes) >= _SHINGLE:
+        span = len(hashes) - _SHINGLE + 1
+        mixed = hashes[:span] * _MIX[0]
+        for offset in range(1, _SHINGLE):
+            mixed ^= hashes[offset : offset + span] * _MIX[offset]
+    else:
+        mixed = hashes * _MIX[0]
+    shingles = np.unique((mixed >> np.uint64(32)).astype(np.uint32))
+    sampled = len(shingles) > _SAMPLE_ABOVE
+    if sampled:
+        shingles = _subsample(shingles)
+    return Features(words, shingles, sampled)
+
+
+def _subsample(shingles: U32) -> U32:
+    kept: U32 = shingles[(shingles & np.uint32((1 << _SAMPLE_BITS) - 1)) == 0]
+    return kept
+
+
+def longest_increasing(sequence: list[int]) -> int:
+    """Length of the longest increasing subsequence (patience sorting, n log n)."""
+    tails: list[int] = []
+    for value in sequence:
+        place = bisect.bisect_left(tails, value)
+        if place == len(tails):
+            tails.append(value)
+        else:
+            tails[place] = value
+    return len(tails)
+
+
+def compare(new: Features, old: Features) -> dict[str, float]:
+    """The verification signals between two articles."""
+    shared, new_at, old_at = np.intersect1d(
+        new.words, old.words, assume_unique=True, return_indices=True
+    )
+    count = len(shared)
+    smaller = max(1, min(len(new.words), len(old.words)))
+    larger = max(1, len(new.words), len(old.words))
+    # Order of the shared words in the old article, read in the new one's order: a copy or a
+    # rewrite keeps it, another article on the same story does not.
+    order = longest_increasing(old_at[np.argsort(new_at)].tolist()) / count if count else 0.0
+    # Shared words at about the same relative place in both: a rewrite keeps its sentences
+    # where they were; another article on the story uses the same names anywhere.
+    drift = np.abs(new_at / max(1, len(new.words)) - old_at / max(1, len(old.words)))
+    aligned = int((drift <= _ALIGN_TOLERANCE).sum()) / smaller
+    new_sh, old_sh = new.shingles, old.shingles
+    if new.sampled != old.sampled:
+        new_sh, old_sh = (
+            (new_sh, _subsample(old_sh)) if new.sampled else (_subsample(new_sh), old_sh)
+        )
+    shingle_shared = len(np.intersect1d(new_sh, old_sh, assume_unique=True))
+    return {
+        "shared": float(count),
+        "jaccard": count / max(1, len(new.words) + len(old.words) - count),
+        "containment": count / smaller,
+        "order": order,
+        "aligned": aligned,
+        "shingles": shingle_shared / max(1, min(len(new_sh), len(old_sh))),
+        "length_ratio": smaller / larger,
+    }
+
+
+def content_key(article: Article) -> str:
+    """Exact-copy key: the body fingerprint; the headline is compared on a hit."""
+    return FINGERPRINT + article.fingerprint
+
+
+def _headline_hash(article: Article) -> str:
+    return xxhash.xxh3_64_hexdigest(" ".join(article.headline.lower().split()).encode())
 
 
 class DedupIndex:
-    """Candidate retrieval and verification over a changelog-backed store."""
+    """Candidate retrieval (rensa MinHash LSH) and verification over a changelog-backed store."""
 
     def __init__(self, store: MutableMapping[str, Any], config: DedupConfig | None = None) -> None:
         self.store = store
         self.config = config or DedupConfig()
-        self._lsh = RMinHashLSH(self.config.lsh_threshold, self.config.num_perm, self.config.num_bands)
-        self._keys: dict[int, str] = {}
-        self._ids: dict[str, int] = {}
+        self._full = self._new_lsh()
+        self._lead = self._new_lsh()
+        self._ids: dict[int, str] = {}
+        self._keys: dict[str, int] = {}
+        self._digests: dict[int, tuple[U32, U32]] = {}
+        self._next_key = 0
+        # find_duplicate's features, reused by the remember call that follows it.
+        self._last: tuple[str, str, Features] | None = None
         self.rebuild()
 
-    def _minhash(self, words: Iterable[str]) -> RMinHash:
+    def _new_lsh(self) -> RMinHashLSH:
+        return RMinHashLSH(0.5, self.config.num_perm, self.config.num_bands)
+
+    def _minhash(self, words: U32) -> RMinHash:
         minhash = RMinHash(num_perm=self.config.num_perm, seed=self.config.seed)
-        minhash.update(list(set(words)))
+        minhash.update(words.astype("<u4").view("S4").tolist())
         return minhash
 
-    def _index(self, article_id: str, words: Iterable[str]) -> None:
-        key = len(self._keys) + 1 if not self._keys else max(self._keys) + 1
-        self._keys[key] = article_id
-        self._ids[article_id] = key
-        self._lsh.insert(key, self._minhash(words))
+    def _minhashes(self, features: Features) -> tuple[RMinHash, RMinHash]:
+        return self._minhash(features.words), self._minhash(
+            features.words[: self.config.lead_words]
+        )
+
+    def _index(self, article_id: str, features: Features) -> None:
+        full, lead = self._minhashes(features)
+        key = self._next_key
+        self._next_key += 1
+        self._ids[key] = article_id
+        self._keys[article_id] = key
+        self._digests[key] = (
+            np.array(full.digest(), dtype=np.uint32),
+            np.array(lead.digest(), dtype=np.uint32),
+        )
+        self._full.insert(key, full)
+        self._lead.insert(key, lead)
+
+    def _unindex(self, article_id: str) -> None:
+        key = self._keys.pop(article_id, None)
+        if key is not None:
+            del self._ids[key]
+            del self._digests[key]
+            self._full.remove(key)
+            self._lead.remove(key)
 
     def rebuild(self) -> None:
-        """Recreate the in-memory LSH cache from the store."""
-        self._lsh = RMinHashLSH(self.config.lsh_threshold, self.config.num_perm, self.config.num_bands)
-        self._keys.clear()
+        """Recreate the in-memory LSH indexes and digest cache from the store."""
+        self._full = self._new_lsh()
+        self._lead = self._new_lsh()
         self._ids.clear()
+        self._keys.clear()
+        self._digests.clear()
         for key, value in list(self.store.items()):
             if key.startswith(DOC):
-                self._index(key[len(DOC) :], value["words"])
+                self._index(key[len(DOC) :], Features.from_store(value))
+
+    def _live(self, entry_time: float, now: float) -> bool:
+        return now - entry_time <= self.config.horizon_seconds
 
     def find_duplicate(self, article: Article, now: float) -> DedupDecision:
-        """The earliest live article this one copies, with the kind of copy; or unique."""
+        """The live article this one copies, with the kind of copy; or unique."""
         previous = self.store.get(GUID + article.guid)
-        if previous is not None and previous[0] != article.id and article.version > previous[1]:
+        if (
+            previous is not None
+            and previous[0] != article.id
+            and article.version > previous[1]
+            and self._live(previous[2], now)
+        ):
             return DedupDecision("version", previous[0], 1.0)
-        exact = self.store.get(FINGERPRINT + article.fingerprint)
-        if exact is not None and exact != article.id and self._live(exact, now):
-            return DedupDecision("exact", exact, 1.0)
-        words = content_words(f"{article.headline}\n{article.body}")
-        best: tuple[float, str] | None = None
-        for key in self._lsh.query(self._minhash(words)):
-            candidate_id = self._keys.get(key)
-            if candidate_id is None or candidate_id == article.id or not self._live(candidate_id, now):
+        exact = self.store.get(content_key(article))
+        if exact is not None and exact[0] != article.id and self._live(exact[1], now):
+            if exact[2] == _headline_hash(article):
+                return DedupDecision("exact", exact[0], 1.0)
+            return DedupDecision("near_copy", exact[0], 1.0, {"shingles": 1.0})
+        return self._find_similar(article, self._features(article), now)
+
+    def _features(self, article: Article) -> Features:
+        last = self._last
+        if last is not None and last[0] == article.id and last[1] is article.body:
+            return last[2]
+        features = extract_features(article.body)
+        self._last = (article.id, article.body, features)
+        return features
+
+    def _candidates(self, features: Features) -> list[int]:
+        full, lead = self._minhashes(features)
+        keys = list(set(self._full.query(full)) | set(self._lead.query(lead)))
+        if not keys:
+            return []
+        query_full = np.array(full.digest(), dtype=np.uint32)
+        query_lead = np.array(lead.digest(), dtype=np.uint32)
+        cached = [self._digests[key] for key in keys]
+        estimate = (np.stack([c[0] for c in cached]) == query_full).mean(axis=1)
+        lead_estimate = (np.stack([c[1] for c in cached]) == query_lead).mean(axis=1)
+        keep = (estimate >= self.config.min_estimate) | (
+            lead_estimate >= self.config.min_lead_estimate
+        )
+        return [key for key, kept in zip(keys, keep.tolist(), strict=True) if kept]
+
+    def _find_similar(self, article: Article, features: Features, now: float) -> DedupDecision:
+        best: tuple[float, float, str, DuplicateKind, dict[str, float]] | None = None
+        for key in self._candidates(features):
+            candidate_id = self._ids[key]
+            doc = self.store.get(DOC + candidate_id)
+            if candidate_id == article.id or doc is None or not self._live(doc["t"], now):
                 continue
-            doc = self.store[DOC + candidate_id]
-            score = jaccard(words, doc["words"])
-            if score >= self.config.duplicate_jaccard and (best is None or score > best[0]):
-                best = (score, candidate_id)
+            signals = compare(features, Features.from_store(doc))
+            kind = self.classify(signals)
+            if kind is None:
+                continue
+            score = signals["shingles"] if kind == "near_copy" else signals["jaccard"]
+            # The strongest evidence wins; between equals, the first one seen.
+            rank = (1.0 if kind == "near_copy" else 0.0) + score
+            if best is None or rank > best[0] or (rank == best[0] and doc["t"] < best[1]):
+                best = (rank, doc["t"], candidate_id, kind, signals)
         if best is None:
             return DedupDecision(None, None, 0.0)
-        score, original = best
-        body_words = content_words(article.body)
-        original_body = self.store[DOC + original]["body_words"]
-        shingle_score = jaccard(shingles(body_words), shingles(original_body))
-        kind = "near_copy" if shingle_score >= self.config.near_copy_shingles else "rewrite"
-        return DedupDecision(kind, original, score, {"shingle_jaccard": shingle_score})
+        _, _, candidate_id, kind, signals = best
+        original = self.store[DOC + candidate_id].get("o") or candidate_id
+        score = signals["shingles"] if kind == "near_copy" else signals["jaccard"]
+        return DedupDecision(kind, original, score, signals)
 
-    def _live(self, article_id: str, now: float) -> bool:
-        doc = self.store.get(DOC + article_id)
-        return doc is not None and now - doc["t"] <= self.config.horizon_seconds
+    def classify(self, signals: dict[str, float]) -> DuplicateKind | None:
+        """Near copy, rewrite, or not a copy, from the verification signals."""
+        config = self.config
+        if signals["shared"] < config.min_shared_words:
+            return None
+        if (
+            signals["shingles"] >= config.near_copy_shingles
+            and signals["containment"] >= config.near_copy_containment
+        ):
+            return "near_copy"
+        if (
+            signals["shared"] >= config.rewrite_shared_words
+            and signals["jaccard"] >= config.rewrite_jaccard
+            and signals["aligned"] >= config.rewrite_aligned
+            and signals["length_ratio"] >= config.rewrite_length_ratio
+        ):
+            return "rewrite"
+        return None
 
     def remember(self, article: Article, decision: DedupDecision, now: float) -> None:
-        """Record an article that is not a hidden copy, so later arrivals can match it."""
-        self.store[GUID + article.guid] = [article.id, article.version]
-        if decision.is_duplicate:
-            return
-        words = sorted(set(content_words(f"{article.headline}\n{article.body}")))
-        self.store[DOC + article.id] = {
-            "t": now,
-            "words": words,
-            "body_words": content_words(article.body),
-        }
-        self.store.setdefault(FINGERPRINT + article.fingerprint, article.id)
-        self._index(article.id, words)
+        """Record an article so later arrivals can match it. A hidden copy is kept too, with
+        its original: a copy of a copy (a truncated re-publication) links to the first seen."""
+        self.store[GUID + article.guid] = [article.id, article.version, now]
+        original = decision.duplicate_of if decision.is_duplicate else None
+        features = self._features(article)
+        self.store[DOC + article.id] = features.to_store(now) | {"o": original}
+        fingerprint_key = content_key(article)
+        known = self.store.get(fingerprint_key)
+        if known is None or not self._live(known[1], now):
+            self.store[fingerprint_key] = [original or article.id, now, _headline_hash(article)]
+        self._unindex(article.id)
+        self._index(article.id, features)
 
     def evict(self, now: float) -> int:
-        """Forget articles older than the horizon; returns how many were removed."""
-        expired = [
-            key
-            for key, value in list(self.store.items())
-            if key.startswith(DOC) and now - value["t"] > self.config.horizon_seconds
-        ]
-        for key in expired:
-            article_id = key[len(DOC) :]
+        """Forget articles older than the horizon (a full scan: run it on a timer)."""
+        expired = 0
+        for key, value in list(self.store.items()):
+            if key.startswith(DOC):
+                stamp = value["t"]
+            elif key.startswith(GUID):
+                stamp = value[2]
+            elif key.startswith(FINGERPRINT):
+                stamp = value[1]
+            else:
+                continue
+            if self._live(stamp, now):
+                continue
             del self.store[key]
-            index_key = self._ids.pop(article_id, None)
-            if index_key is not None:
-                self._keys.pop(index_key, None)
-                self._lsh.remove(index_key)
-        return len(expired)
+            if key.startswith(DOC):
+                self._unindex(key[len(DOC) :])
+                expired += 1
+        return expired

@@ -1,0 +1,165 @@
+"""Dedup: each kind of copy, the hard negatives, state in a JSON store, horizon and eviction."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from service.benchmarks.dedup import ArticleMaker
+from service.evaluation.variants import VariantMaker
+from service.models import Article
+from service.pipeline.decide import Pipeline, label_records
+from service.pipeline.dedup import DedupConfig, DedupIndex, longest_increasing
+from service.pipeline.normalise import normalise_article
+from service.producers.files import publication_order, read_path
+
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+
+
+class RecordingStore(dict[str, Any]):
+    """A dict that keeps what was assigned, as a Faust table's changelog would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.changelog: dict[str, bytes] = {}
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, value)
+        self.changelog[key] = orjson.dumps(value)
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self.changelog.pop(key, None)
+
+
+@pytest.fixture
+def maker() -> ArticleMaker:
+    return ArticleMaker(seed=5)
+
+
+def record_of(article: Article) -> dict[str, Any]:
+    return {"id": article.id, "title": article.headline, "text": article.body}
+
+
+def decide(index: DedupIndex, article: Article, now: float = 0.0) -> Any:
+    decision = index.find_duplicate(article, now)
+    index.remember(article, decision, now)
+    return decision
+
+
+def test_unique_articles_are_not_duplicates(maker: ArticleMaker) -> None:
+    index = DedupIndex({})
+    for n in range(30):
+        assert decide(index, maker.article(f"a{n}")).kind is None
+
+
+def test_exact_resend_under_another_id(maker: ArticleMaker) -> None:
+    index = DedupIndex({})
+    original = maker.article("a")
+    decide(index, original)
+    decision = decide(index, dataclasses.replace(original, id="b", guid="b"), 10.0)
+    assert (decision.kind, decision.duplicate_of) == ("exact", "a")
+    assert decision.is_duplicate
+
+
+def test_new_headline_same_body_is_a_near_copy(maker: ArticleMaker) -> None:
+    index = DedupIndex({})
+    original = maker.article("a")
+    decide(index, original)
+    copy = dataclasses.replace(original, id="b", guid="b", headline="Another headline")
+    assert decide(index, copy).kind == "near_copy"
+
+
+def test_version_supersedes_and_is_not_hidden(maker: ArticleMaker) -> None:
+    index = DedupIndex({})
+    original = maker.article("a")
+    decide(index, original)
+    update = dataclasses.replace(original, id="a-2", version=2, body=original.body + "\n\nUpdated.")
+    decision = decide(index, update)
+    assert (decision.kind, decision.duplicate_of) == ("version", "a")
+    assert not decision.is_duplicate
+
+
+@pytest.mark.parametrize(
+    "edits",
+    [("truncate",), ("trim", "typos"), ("reorder", "html"), ("mojibake", "rewrap"), ("credit",)],
+)
+def test_near_copies_through_normalisation(maker: ArticleMaker, edits: tuple[str, ...]) -> None:
+    index = DedupIndex({})
+    original = normalise_article({"id": "a", "title": "Title", "text": maker.text(10)})
+    decide(index, original)
+    variant = VariantMaker(seed=1).near_copy(record_of(original), edits)
+    decision = decide(index, normalise_article(variant.record), 60.0)
+    assert decision.duplicate_of == "a"
+    assert decision.kind in ("near_copy", "exact")
+
+
+def test_simulated_rewrite_is_linked(maker: ArticleMaker) -> None:
+    index = DedupIndex({})
+    original = normalise_article({"id": "a", "title": "Title", "text": maker.text(10)})
+    decide(index, original)
+    variant = VariantMaker(seed=2).rewrite(record_of(original))
+    decision = decide(index, normalise_article(variant.record), 60.0)
+    assert decision.duplicate_of == "a"
+
+
+def test_copy_of_a_hidden_copy_links_to_the_first_seen(maker: ArticleMaker) -> None:
+    index = DedupIndex({})
+    original = maker.article("a")
+    decide(index, original)
+    copy = dataclasses.replace(original, id="b", guid="b", body=original.body + "\n\nAP")
+    assert decide(index, copy).duplicate_of == "a"
+    copy_of_copy = dataclasses.replace(copy, id="c", guid="c", headline="Other")
+    assert decide(index, copy_of_copy).duplicate_of == "a"
+
+
+def test_seeds_rewrites_linked_and_other_article_not() -> None:
+    records = publication_order(read_path(SEEDS))
+    labels = {
+        line["id"][:3]: line
+        for line in label_records([r for r in records if isinstance(r, dict)], Pipeline({}, {}, {}))
+    }
+    # The copy is whichever of a pair arrives second: that follows publication order.
+    for one, other in (("003", "004"), ("001", "000")):
+        first, second = sorted((labels[one], labels[other]), key=lambda line: line["kind"] or "")
+        assert first["duplicate_of"] is None
+        assert (second["duplicate_of"], second["kind"]) == (first["id"], "rewrite")
+    assert labels["002"]["duplicate_of"] is None
+
+
+def test_store_is_json_and_a_rebuilt_index_decides_the_same(maker: ArticleMaker) -> None:
+    store = RecordingStore()
+    index = DedupIndex(store)
+    originals = [maker.article(f"a{n}") for n in range(20)]
+    for n, article in enumerate(originals):
+        decide(index, article, float(n))
+    # Every value reached the changelog as assigned: nothing was changed in place afterwards.
+    assert {k: orjson.dumps(v) for k, v in store.items()} == store.changelog
+    restored = {k: orjson.loads(v) for k, v in store.changelog.items()}
+    rebuilt = DedupIndex(restored)
+    probes = [dataclasses.replace(a, id=f"p{n}", guid=f"p{n}") for n, a in enumerate(originals[:5])]
+    probes.append(maker.article("fresh"))
+    for probe in probes:
+        assert rebuilt.find_duplicate(probe, 30.0) == index.find_duplicate(probe, 30.0)
+
+
+def test_expired_articles_are_ignored_then_evicted(maker: ArticleMaker) -> None:
+    store: dict[str, Any] = {}
+    index = DedupIndex(store, DedupConfig(horizon_seconds=100.0))
+    original = maker.article("a")
+    decide(index, original, 0.0)
+    copy = dataclasses.replace(original, id="b", guid="b", headline="Other")
+    assert index.find_duplicate(copy, 50.0).duplicate_of == "a"
+    assert index.find_duplicate(copy, 101.0).kind is None
+    assert index.evict(101.0) == 1
+    assert store == {}
+    assert index.find_duplicate(copy, 101.0).kind is None
+
+
+def test_longest_increasing() -> None:
+    assert longest_increasing([3, 1, 2, 5, 4, 6]) == 4
+    assert longest_increasing([]) == 0
