@@ -57,6 +57,10 @@ class Article:
     fingerprint: str
     firstcreated: float | None = None
     versioncreated: float | None = None
+    # What firstcreated rests on: "record" (the feed's own time), "metadata" (a date line of
+    # the item), "credit" (a `first published` line: the date of the report reproduced,
+    # which a copy carries too) or "text" (another date in the text).
+    time_basis: str | None = None
     pubstatus: str = "usable"
     urgency: int | None = None
     byline: str | None = None

@@ -162,20 +162,28 @@ def _body_source(record: Mapping[str, Any]) -> tuple[str, list[str]]:
     raise Rejected(RejectReason.MISSING_TEXT, "no text or body_html")
 
 
-def _times(record: Mapping[str, Any], found: Structure) -> tuple[float | None, float | None]:
-    """(firstcreated, versioncreated). A date the text states (`first published Aug. 19`)
-    stands for the first version unless the record's own time is on or before that day."""
+def _times(
+    record: Mapping[str, Any], found: Structure
+) -> tuple[float | None, float | None, str | None]:
+    """(firstcreated, versioncreated, what firstcreated rests on). A date the text states
+    (a metadata line, else `first published Aug. 19`) stands for the first version unless
+    the record's own time is on or before that day."""
     published = _time_field(record, "published", "versioncreated")
     firstcreated = _time_field(record, "firstcreated")
-    stated = found.first_published or (found.dates[0] if found.dates else None)
+    if firstcreated is not None:
+        basis = _text_field(record, "time_basis") or "record"
+        return firstcreated, published if published is not None else firstcreated, basis
+    basis = "record" if published is not None else None
+    stated, stated_basis = found.metadata_date, "metadata"
+    if stated is None:
+        stated, stated_basis = found.first_published, "credit"
+    if stated is None and found.dates:
+        stated, stated_basis = found.dates[0], "text"
     stated_time = parse_time(stated)
-    if firstcreated is None:
-        firstcreated = published
-        if stated_time is not None and (
-            published is None or published >= stated_time + _DAY_SECONDS
-        ):
-            firstcreated = stated_time
-    return firstcreated, published if published is not None else firstcreated
+    firstcreated = published
+    if stated_time is not None and (published is None or published >= stated_time + _DAY_SECONDS):
+        firstcreated, basis = stated_time, stated_basis
+    return firstcreated, published if published is not None else firstcreated, basis
 
 
 def normalise_article(record: Mapping[str, Any]) -> Article:
@@ -206,7 +214,7 @@ def normalise_article(record: Mapping[str, Any]) -> Article:
         raise Rejected(RejectReason.EMPTY_AFTER_CLEANING, "no text left after cleaning")
     body = "\n\n".join(found.paragraphs)
     headline = headline or found.headline or ""
-    firstcreated, versioncreated = _times(record, found)
+    firstcreated, versioncreated, time_basis = _times(record, found)
     credits = merge(
         (given_credit or "").split("\n"), (clean_line(credit) for credit in found.credits)
     )
@@ -220,6 +228,7 @@ def normalise_article(record: Mapping[str, Any]) -> Article:
         language=detect_language(f"{headline}\n{body}", hint),
         fingerprint=fp,
         firstcreated=firstcreated,
+        time_basis=time_basis,
         versioncreated=versioncreated,
         pubstatus=pubstatus,
         urgency=urgency,
@@ -248,6 +257,7 @@ def article_to_record(article: Article) -> dict[str, Any]:
         "text": article.body,
         "language": article.language,
         "firstcreated": article.firstcreated,
+        "time_basis": article.time_basis,
         "published": article.versioncreated,
         "pubstatus": article.pubstatus,
         "urgency": article.urgency,

@@ -177,6 +177,9 @@ class Structure:
     captions: list[str] = field(default_factory=list)
     dates: list[str] = field(default_factory=list)
     first_published: str | None = None
+    # The date of a metadata line: the item's own date, where a credit line's
+    # `first published` date is the date of the report it reproduces.
+    metadata_date: str | None = None
     source_tag: str | None = None
     # Everything taken out of the body, verbatim: it proves no body words were lost.
     removed: list[str] = field(default_factory=list)
@@ -296,6 +299,7 @@ def _take_metadata(paragraph: str, found: Structure) -> str:
         if time_match is not None:
             end = time_match.end()
         _add(found.dates, stated)
+        found.metadata_date = found.metadata_date or stated
         found.removed.append(paragraph[: match.end() + end])
         return rest[end:].strip()
     return paragraph

@@ -61,16 +61,27 @@ def read_path(path: Path) -> list[dict[str, Any] | bytes]:
 
 def published_time(record: dict[str, Any] | bytes) -> float:
     """The publication time an article states (epoch seconds), inf when it states none."""
+    return _publication_key(record)[0]
+
+
+# A date the item states of itself comes before a credit line's date of the same day: the
+# credit line dates the report reproduced, and a copy carries it as well as the original.
+_BASIS_RANK = {"record": 0, "metadata": 0, "credit": 1, "text": 1}
+
+
+def _publication_key(record: dict[str, Any] | bytes) -> tuple[float, int]:
     if isinstance(record, bytes):
-        return math.inf
+        return math.inf, 2
     try:
         article = normalise_article(record)
     except Rejected:
-        return math.inf
-    return article.firstcreated if article.firstcreated is not None else math.inf
+        return math.inf, 2
+    if article.firstcreated is None:
+        return math.inf, 2
+    return article.firstcreated, _BASIS_RANK.get(article.time_basis or "", 1)
 
 
 def publication_order(records: list[dict[str, Any] | bytes]) -> list[dict[str, Any] | bytes]:
     """Replay order for an archive: by the publication time each article states, undated
-    ones after the dated, each group in its original order (the sort is stable)."""
-    return sorted(records, key=published_time)
+    ones after the dated, ties in their original order (the sort is stable)."""
+    return sorted(records, key=_publication_key)
