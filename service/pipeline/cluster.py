@@ -1,16 +1,25 @@
-"""Cluster: tag each article with a story, online, within a time horizon.
+"""Cluster: tag each article with a story, online, from text, entities, numbers and time."""
 
-State is a key-value store (dict in tests, Faust table in production); values are JSON-able
-and re-assigned, never mutated in place. Candidate stories come from an inverted index of
-each story's strongest terms, so the cost per article does not grow with the number of stories.
-"""
-
+# Design, in short (README has the figures):
+# - An article becomes a sparse vector: sublinear term frequency x online IDF over Unicode
+#   word tokens, headline counted twice, plus "#"-prefixed features for entity cues
+#   (capitalised tokens inside a sentence, where the script has case) and numbers. Nothing is
+#   English-specific: stop words are simply terms whose learned document frequency gives them
+#   no weight, and the DF counts live in the store.
+# - A story is the sum of its members' unit vectors (pruned to its strongest terms) with its
+#   squared norm, so cosine(article, story) needs only the article's terms.
+# - Candidates come from an inverted index term -> most recent stories holding that term among
+#   their strongest; lists and candidates are capped, so cost does not grow with the stories.
+# - Time: a story's score halves every `half_life_seconds` since its last article, and
+#   stories older than the horizon are not candidates (evict() forgets them).
+# - Story ids never change: the stage never merges or splits stories.
 from __future__ import annotations
 
+import heapq
 import math
 import re
-from collections import Counter
-from collections.abc import MutableMapping
+from collections import defaultdict
+from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,19 +27,48 @@ import xxhash
 
 from service.models import Article, StoryDecision
 
-_WORD = re.compile(r"\w+", re.UNICODE)
+_TOKEN = re.compile(r"\w+")
+# Where a new sentence starts, a capital letter says nothing about a name.
+_SENTENCE_BREAK = re.compile(r"(?:[.!?;:\u3002\u061f\u0964]+[\"'\u201d\u2019)\]]*\s+|\n+)")
+
 STORY = "story:"
 TERM = "term:"
+DOCFREQ = "df:"
 ARTICLE = "article:"
+DOCS = "docs"
+ENTITY = "#"
 
 
 @dataclass(frozen=True, slots=True)
 class StoryConfig:
     horizon_seconds: float = 3 * 24 * 3600.0
-    threshold: float = 0.3
-    top_terms: int = 30
-    max_candidates: int = 50
-    min_token_length: int = 3
+    # A story's similarity halves for every this long since its latest article.
+    half_life_seconds: float = 24 * 3600.0
+    # Cosine (after time decay) at or above which an article joins a story. Long texts share
+    # more incidental vocabulary, so the bar rises (in log of distinct terms) from
+    # `threshold` at `short_terms` to `long_threshold` at `long_terms`.
+    threshold: float = 0.1
+    long_threshold: float = 0.22
+    short_terms: int = 30
+    long_terms: int = 200
+    # IDF prior: as if `prior_docs` earlier articles each held a term with `prior_share`
+    # probability; it keeps the first articles of a stream from weighing every word they do
+    # not share as a rare name. It fades as real counts grow.
+    prior_docs: float = 3.0
+    prior_share: float = 0.1
+    # Extra weight of an entity or number cue relative to a plain word.
+    entity_weight: float = 2.0
+    headline_weight: int = 2
+    # Strongest terms of the article used to look up candidate stories.
+    query_terms: int = 24
+    # Strongest terms of a story listed in the inverted index.
+    index_terms: int = 24
+    # Most recent stories kept per term: bounds the cost of a look-up.
+    postings: int = 32
+    max_candidates: int = 24
+    # Terms kept per article vector and per story centroid (the store's value size).
+    article_terms: int = 150
+    story_terms: int = 300
 
 
 def story_id_for(article_id: str) -> str:
@@ -38,103 +76,189 @@ def story_id_for(article_id: str) -> str:
     return "st-" + xxhash.xxh64_hexdigest(article_id.encode())[:12]
 
 
-def term_vector(article: Article, config: StoryConfig) -> dict[str, float]:
-    """Log-scaled term weights; headline terms count double."""
-    counts: Counter[str] = Counter()
-    for text, weight in ((article.headline, 2), (article.body, 1)):
-        for token in _WORD.findall(text.lower()):
-            if len(token) >= config.min_token_length:
-                counts[token] += weight
-    return {term: 1.0 + math.log(count) for term, count in counts.items()}
+def _add_tokens(
+    counts: defaultdict[str, float], text: str, weight: float, entity_weight: float
+) -> None:
+    for sentence in _SENTENCE_BREAK.split(text):
+        for position, match in enumerate(_TOKEN.finditer(sentence)):
+            token = match.group()
+            lowered = token.lower()
+            counts[lowered] += weight
+            if not entity_weight:
+                continue
+            if token.isdigit():
+                if len(token) > 1:
+                    counts[ENTITY + lowered] += weight * entity_weight
+            elif position > 0 and token[0].isupper():
+                counts[ENTITY + lowered] += weight * entity_weight
 
 
-def cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    dot = sum(weight * b.get(term, 0.0) for term, weight in a.items())
-    norm = math.sqrt(sum(w * w for w in a.values())) * math.sqrt(sum(w * w for w in b.values()))
-    return dot / norm if norm else 0.0
+def term_counts(article: Article, config: StoryConfig) -> defaultdict[str, float]:
+    """Weighted token counts of headline and body, with entity and number cues."""
+    counts: defaultdict[str, float] = defaultdict(float)
+    # A derived headline is the body's first lines: it is already counted once.
+    extra = config.headline_weight - 1 if article.headline_derived else config.headline_weight
+    _add_tokens(counts, article.headline, extra, config.entity_weight)
+    _add_tokens(counts, article.body, 1, config.entity_weight)
+    return counts
 
 
-def _top(vector: dict[str, float], n: int) -> dict[str, float]:
-    return dict(sorted(vector.items(), key=lambda item: (-item[1], item[0]))[:n])
+def idf(docfreq: int, docs: int, config: StoryConfig) -> float:
+    """Inverse document frequency with a prior; near zero for terms in almost every article."""
+    prior = config.prior_docs
+    return max(0.0, math.log((docs + prior) / (docfreq + prior * config.prior_share)))
+
+
+def join_threshold(distinct_terms: int, config: StoryConfig) -> float:
+    """The similarity an article of this many distinct terms needs to join a story."""
+    low, high = math.log(config.short_terms), math.log(config.long_terms)
+    share = (math.log(max(distinct_terms, 1)) - low) / (high - low)
+    share = min(1.0, max(0.0, share))
+    return config.threshold + share * (config.long_threshold - config.threshold)
+
+
+def weigh(
+    counts: defaultdict[str, float], docfreqs: Iterable[int], docs: int, config: StoryConfig
+) -> dict[str, float]:
+    """Unit-length vector of sublinear tf x idf, keeping the strongest terms."""
+    weights = {
+        term: (1.0 + math.log(count) if count >= 1 else count) * idf(docfreq, docs, config)
+        for (term, count), docfreq in zip(counts.items(), docfreqs, strict=True)
+    }
+    top = heapq.nlargest(config.article_terms, weights.items(), key=lambda item: item[1])
+    norm = math.sqrt(sum(weight * weight for _, weight in top))
+    if not norm:
+        return {}
+    return {term: weight / norm for term, weight in top if weight > 0}
+
+
+def _strongest(vector: dict[str, float], n: int) -> list[str]:
+    return [term for term, _ in heapq.nlargest(n, vector.items(), key=lambda item: item[1])]
 
 
 class StoryIndex:
-    """Online story assignment over a changelog-backed store."""
+    """Online story assignment over a changelog-backed store.
+
+    Keys: `docs` (articles counted), `df:<term>` (document frequency), `story:<id>`
+    ({c: centroid, q: squared norm, n: articles, t: latest time}), `term:<term>` (recent story
+    ids) and `article:<id>` ([story id, time]). Nothing is cached outside the store.
+    """
 
     def __init__(self, store: MutableMapping[str, Any], config: StoryConfig | None = None) -> None:
         self.store = store
         self.config = config or StoryConfig()
 
     def rebuild(self) -> None:
-        """Nothing is cached outside the store."""
+        """Nothing is cached outside the store, so there is nothing to recreate."""
 
-    def _candidates(self, vector: dict[str, float], now: float) -> list[str]:
-        seen: Counter[str] = Counter()
-        for term in _top(vector, self.config.top_terms):
+    def vectorise(self, article: Article, *, count: bool) -> tuple[dict[str, float], int]:
+        """The article's unit vector under the current IDF and its number of distinct words;
+        `count` adds the article to the document frequencies first."""
+        counts = term_counts(article, self.config)
+        docs = int(self.store.get(DOCS, 0))
+        docfreqs = [int(self.store.get(DOCFREQ + term, 0)) for term in counts]
+        if count:
+            docs += 1
+            self.store[DOCS] = docs
+            docfreqs = [docfreq + 1 for docfreq in docfreqs]
+            for term, docfreq in zip(counts, docfreqs, strict=True):
+                self.store[DOCFREQ + term] = docfreq
+        words = sum(1 for term in counts if not term.startswith(ENTITY))
+        return weigh(counts, docfreqs, docs, self.config), words
+
+    def _candidates(self, vector: dict[str, float]) -> list[str]:
+        votes: defaultdict[str, float] = defaultdict(float)
+        for term in _strongest(vector, self.config.query_terms):
             for story_id in self.store.get(TERM + term, ()):
-                seen[story_id] += 1
-        live = []
-        for story_id, _ in seen.most_common(self.config.max_candidates):
-            story = self.store.get(STORY + story_id)
-            if story is not None and now - story["t"] <= self.config.horizon_seconds:
-                live.append(story_id)
-        return live
+                votes[story_id] += vector[term]
+        best = heapq.nlargest(self.config.max_candidates, votes.items(), key=lambda item: item[1])
+        return [story_id for story_id, _ in best]
+
+    def _score(self, vector: dict[str, float], story: dict[str, Any], now: float) -> float:
+        centroid: dict[str, float] = story["c"]
+        dot = sum(weight * centroid.get(term, 0.0) for term, weight in vector.items())
+        if dot <= 0.0:
+            return 0.0
+        age = max(0.0, now - story["t"])
+        decay: float = 0.5 ** (age / self.config.half_life_seconds)
+        return dot / math.sqrt(float(story["q"])) * decay
 
     def assign_story(self, article: Article, now: float) -> StoryDecision:
         """Join the most similar live story, or open a new one."""
-        vector = term_vector(article, self.config)
-        best: tuple[float, str] | None = None
-        for story_id in self._candidates(vector, now):
-            score = cosine(vector, self.store[STORY + story_id]["centroid"])
-            if score >= self.config.threshold and (best is None or score > best[0]):
-                best = (score, story_id)
+        vector, terms = self.vectorise(article, count=True)
+        threshold = join_threshold(terms, self.config)
+        best: tuple[float, str, dict[str, Any]] | None = None
+        for story_id in self._candidates(vector):
+            story = self.store.get(STORY + story_id)
+            if story is None or now - story["t"] > self.config.horizon_seconds:
+                continue
+            score = self._score(vector, story, now)
+            if score >= threshold and (best is None or score > best[0]):
+                best = (score, story_id, story)
         if best is None:
             story_id = story_id_for(article.id)
-            self._update(story_id, vector, now, created=True)
+            self._add(story_id, None, vector, now)
             decision = StoryDecision(story_id, "created", 0.0)
         else:
-            self._update(best[1], vector, now, created=False)
-            decision = StoryDecision(best[1], "updated", best[0])
-        self.store[ARTICLE + article.id] = decision.story_id
+            score, story_id, story = best
+            self._add(story_id, story, vector, now)
+            decision = StoryDecision(story_id, "updated", score)
+        self.store[ARTICLE + article.id] = [decision.story_id, now]
         return decision
 
     def follow(self, article: Article, original_id: str, now: float) -> StoryDecision:
-        """A copy belongs to its original's story."""
-        story_id = self.store.get(ARTICLE + original_id)
-        if story_id is None:
+        """A copy belongs to its original's story; it keeps the story alive but adds no terms."""
+        known = self.store.get(ARTICLE + original_id)
+        if known is None:
             return self.assign_story(article, now)
-        self.store[ARTICLE + article.id] = story_id
+        story_id = known[0]
+        self.store[ARTICLE + article.id] = [story_id, now]
         story = self.store.get(STORY + story_id)
         if story is not None:
             self.store[STORY + story_id] = {**story, "t": max(story["t"], now), "n": story["n"] + 1}
         return StoryDecision(story_id, "updated", 1.0)
 
-    def _update(self, story_id: str, vector: dict[str, float], now: float, *, created: bool) -> None:
-        story = self.store.get(STORY + story_id)
+    def _add(
+        self, story_id: str, story: dict[str, Any] | None, vector: dict[str, float], now: float
+    ) -> None:
         if story is None:
-            centroid, n, old_top = vector, 1, {}
+            centroid, n, t, old_top = vector, 1, now, set[str]()
         else:
-            n = story["n"] + 1
-            merged = dict(story["centroid"])
+            merged = dict(story["c"])
             for term, weight in vector.items():
                 merged[term] = merged.get(term, 0.0) + weight
-            centroid = _top(merged, 400)
-            old_top = _top(story["centroid"], self.config.top_terms)
-        self.store[STORY + story_id] = {"centroid": centroid, "n": n, "t": now}
-        for term in _top(centroid, self.config.top_terms):
-            if term not in old_top:
-                members = self.store.get(TERM + term, [])
-                if story_id not in members:
-                    self.store[TERM + term] = [*members, story_id][-self.config.max_candidates :]
+            top = heapq.nlargest(self.config.story_terms, merged.items(), key=lambda item: item[1])
+            # Rounded: the value goes to the changelog on every update; 4 digits are plenty.
+            centroid = {term: round(weight, 4) for term, weight in top}
+            n, t = story["n"] + 1, max(story["t"], now)
+            old_top = set(_strongest(story["c"], self.config.index_terms))
+        squared = sum(weight * weight for weight in centroid.values())
+        self.store[STORY + story_id] = {"c": centroid, "q": squared, "n": n, "t": t}
+        for term in _strongest(centroid, self.config.index_terms):
+            if term in old_top:
+                continue
+            members = [m for m in self.store.get(TERM + term, ()) if m != story_id]
+            self.store[TERM + term] = [*members, story_id][-self.config.postings :]
 
     def evict(self, now: float) -> int:
-        expired = [
-            key
-            for key, value in list(self.store.items())
-            if key.startswith(STORY) and now - value["t"] > self.config.horizon_seconds
-        ]
-        for key in expired:
+        """Forget stories (and article links) past the horizon; returns how many stories went."""
+        horizon = self.config.horizon_seconds
+        expired: list[str] = []
+        stale_links: list[str] = []
+        for key, value in list(self.store.items()):
+            if key.startswith(STORY) and now - value["t"] > horizon:
+                expired.append(key)
+            elif key.startswith(ARTICLE) and now - value[1] > horizon:
+                stale_links.append(key)
+        for key in expired + stale_links:
             del self.store[key]
+        gone = {key[len(STORY) :] for key in expired}
+        if gone:
+            for key, value in list(self.store.items()):
+                if key.startswith(TERM) and gone.intersection(value):
+                    members = [m for m in value if m not in gone]
+                    if members:
+                        self.store[key] = members
+                    else:
+                        del self.store[key]
         return len(expired)

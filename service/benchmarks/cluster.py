@@ -1,0 +1,87 @@
+"""Story clustering cost per article with 100, 1k and 10k live stories (synthetic articles)."""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+from typing import Annotated, Any
+
+import typer
+
+from service.benchmarks import bench_app
+from service.models import Article
+from service.pipeline.cluster import StoryIndex
+
+_SYLLABLES = ("ka", "lo", "mi", "ne", "ru", "sa", "to", "vi", "de", "an", "el", "or", "us", "ba")
+
+
+def _word(rng: random.Random) -> str:
+    return "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 4)))
+
+
+def _articles(stories: int, per_story: int, words: int, seed: int) -> list[tuple[int, Article]]:
+    """Articles drawn from a shared Zipf-ish background plus each story's own names and words."""
+    rng = random.Random(seed)
+    background = [_word(rng) for _ in range(5000)]
+    weights = [1.0 / (rank + 1) for rank in range(len(background))]
+    out: list[tuple[int, Article]] = []
+    for story in range(stories):
+        own = [_word(rng) + str(story) for _ in range(25)]
+        names = [_word(rng).capitalize() + str(story) for _ in range(6)]
+        for copy in range(per_story):
+            tokens = rng.choices(background, weights, k=words)
+            for i in range(0, words, 6):
+                tokens[i] = rng.choice(own)
+            for i in range(3, words, 15):
+                tokens[i] = rng.choice(names)
+            body = ". ".join(" ".join(tokens[i : i + 20]) for i in range(0, words, 20))
+            article_id = f"a{story}-{copy}-{seed}"
+            headline = " ".join([names[0], *own[:6]])
+            out.append(
+                (story, Article(article_id, article_id, 1, headline, body, "xx", article_id))
+            )
+    return out
+
+
+def measure(live: int, words: int, probes: int) -> dict[str, Any]:
+    store: dict[str, Any] = {}
+    index = StoryIndex(store)
+    for _, article in _articles(live, 1, words, seed=1):
+        index.assign_story(article, 0.0)
+    built = sum(1 for key in store if key.startswith("story:"))
+    # Half of the probes belong to existing stories, half open new ones.
+    probe = [a for s, a in _articles(live, 1, words, seed=2) if s % 2 == 0][: probes // 2]
+    probe += [a for _, a in _articles(probes // 2, 1, words, seed=3)]
+    random.Random(4).shuffle(probe)
+    timings = []
+    for article in probe:
+        started = time.perf_counter()
+        index.assign_story(article, 1.0)
+        timings.append(time.perf_counter() - started)
+    return {
+        "live": built,
+        "median_us": statistics.median(timings) * 1e6,
+        "p95_us": sorted(timings)[int(len(timings) * 0.95)] * 1e6,
+        "store_keys": len(store),
+    }
+
+
+@bench_app.command("cluster")
+def cluster(
+    words: Annotated[
+        str, typer.Option(help="article lengths in words, comma-separated")
+    ] = "40,400",
+    probes: Annotated[int, typer.Option(help="articles timed per point")] = 400,
+) -> None:
+    """Time `StoryIndex.assign_story` (dict store, one core) at 100, 1k and 10k live stories."""
+    typer.echo(
+        f"{'words':>6} {'live stories':>12} {'median us':>10} {'p95 us':>8} {'store keys':>10}"
+    )
+    for length in (int(w) for w in words.split(",")):
+        for live in (100, 1_000, 10_000):
+            result = measure(live, length, probes)
+            typer.echo(
+                f"{length:>6} {result['live']:>12} {result['median_us']:>10.0f}"
+                f" {result['p95_us']:>8.0f} {result['store_keys']:>10}"
+            )

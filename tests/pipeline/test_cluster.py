@@ -1,0 +1,251 @@
+"""Story clustering: seeds, languages, time, store discipline and the evaluation metrics."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from service.evaluation.stories import cluster_scores
+from service.models import Article
+from service.pipeline.cluster import (
+    ENTITY,
+    STORY,
+    TERM,
+    StoryConfig,
+    StoryIndex,
+    join_threshold,
+    term_counts,
+)
+from service.pipeline.decide import Pipeline, label_records
+from service.producers.files import publication_order, read_path
+
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+DAY = 24 * 3600.0
+
+
+def article(article_id: str, body: str, headline: str = "", language: str = "en") -> Article:
+    return Article(
+        id=article_id,
+        guid=article_id,
+        version=1,
+        headline=headline or body.split(".")[0],
+        body=body,
+        language=language,
+        fingerprint=article_id,
+        headline_derived=not headline,
+    )
+
+
+class RecordingStore(dict[str, Any]):
+    """A dict that remembers which keys were assigned, as a Faust table would changelog them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.assigned: set[str] = set()
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.assigned.add(key)
+        super().__setitem__(key, value)
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="seed articles not present")
+def test_seeds_form_two_stories_through_label() -> None:
+    records = publication_order(read_path(SEEDS))
+    out = {line["id"][:3]: line for line in label_records(records, Pipeline({}, {}, {}))}
+    assert out["000"]["story"] == out["001"]["story"] == out["002"]["story"]
+    assert out["003"]["story"] == out["004"]["story"]
+    assert out["000"]["story"] != out["004"]["story"]
+
+
+def test_tokens_are_unicode_words_with_entity_and_number_cues() -> None:
+    config = StoryConfig()
+    french = term_counts(article("fr", "Le président Macron a visité Marseille en 2024."), config)
+    assert {"président", "macron", "marseille", "2024"} <= set(french)
+    assert {ENTITY + "macron", ENTITY + "marseille", ENTITY + "2024"} <= set(french)
+    # The first word of a sentence is capitalised anyway: no entity cue.
+    assert ENTITY + "le" not in french
+    german = term_counts(
+        article("de", "Die Bundesregierung in Berlin beschloss Maßnahmen."), config
+    )
+    assert {"bundesregierung", "berlin", "maßnahmen"} <= set(german)
+    russian = term_counts(article("ru", "Президент Путин встретился с Трампом на Аляске."), config)
+    assert {"путин", "трампом", "аляске"} <= set(russian)
+    assert ENTITY + "путин" in russian
+    arabic = term_counts(
+        article("ar", "التقى الرئيس ترامب بالرئيس بوتين في ألاسكا عام 2025."), config
+    )
+    assert {"ترامب", "بوتين", "ألاسكا", ENTITY + "2025"} <= set(arabic)
+    # Arabic script has no case: no entity cues from capitals, none invented.
+    assert [t for t in arabic if t.startswith(ENTITY)] == [ENTITY + "2025"]
+
+
+LANGUAGE_STORIES = {
+    "fr": (
+        [
+            "Un incendie a ravagé la cathédrale de Rouen dans la nuit. Les pompiers de Rouen ont "
+            "lutté contre les flammes pendant six heures pour sauver la flèche de la cathédrale.",
+            "La flèche de la cathédrale de Rouen a résisté à l'incendie, selon les pompiers. "
+            "Le préfet de Seine-Maritime a salué le travail des pompiers toute la nuit.",
+        ],
+        [
+            "Le Parlement a adopté la réforme des retraites après un vote serré à l'Assemblée. "
+            "Le gouvernement de Paris défend un âge de départ porté à 64 ans.",
+            "Les syndicats appellent à manifester contre la réforme des retraites adoptée par "
+            "l'Assemblée. Le recul de l'âge de départ à 64 ans reste contesté.",
+        ],
+    ),
+    "ru": (
+        [
+            "Наводнение в Краснодарском крае затопило сотни домов. Спасатели эвакуировали жителей "
+            "из затопленных домов в Краснодарском крае.",
+            "Уровень воды после наводнения в Краснодарском крае начал снижаться. Спасатели "
+            "продолжают помогать жителям затопленных домов.",
+        ],
+        [
+            "Центральный банк повысил ключевую ставку до 16 процентов. Банк объяснил решение "
+            "ростом инфляции.",
+            "Решение Центрального банка поднять ключевую ставку до 16 процентов удивило "
+            "аналитиков. Инфляция остаётся высокой.",
+        ],
+    ),
+    "ar": (
+        [
+            "ضرب زلزال قوي مدينة أغادير في المغرب وتسبب في انهيار مبان. فرق الإنقاذ تبحث عن "
+            "ناجين تحت أنقاض المباني في أغادير.",
+            "ارتفع عدد ضحايا الزلزال في أغادير. فرق الإنقاذ تواصل البحث عن ناجين تحت الأنقاض "
+            "في المغرب.",
+        ],
+        [
+            "أعلنت وزارة المالية عن ميزانية جديدة لعام 2026 تتضمن زيادة الإنفاق على التعليم "
+            "والصحة.",
+            "ناقش البرلمان ميزانية عام 2026 التي قدمتها وزارة المالية مع زيادة الإنفاق على "
+            "التعليم.",
+        ],
+    ),
+}
+
+
+# Unrelated news seen earlier by the shard: it is what teaches the index the language's
+# function words (document frequency), instead of any stop list.
+BACKGROUND = {
+    "fr": [
+        "Le club de football de Lyon a gagné le match de la coupe contre Nantes.",
+        "La ville de Lille ouvre un nouveau musée pour les enfants et les familles.",
+        "Les prix de l'essence ont baissé en juin selon les chiffres de l'Insee.",
+        "Le festival de musique de la ville attire des milliers de visiteurs.",
+    ],
+    "ru": [
+        "Футбольный клуб выиграл матч в Москве со счётом два один.",
+        "В городе открылся новый музей для детей и их родителей.",
+        "Цены на бензин снизились в июне по данным статистики.",
+        "Музыкальный фестиваль в городе собрал тысячи зрителей.",
+    ],
+    "ar": [
+        "فاز فريق كرة القدم في المباراة على ملعب المدينة أمام الجمهور.",
+        "افتتحت المدينة متحفا جديدا للأطفال والعائلات في وسط المدينة.",
+        "انخفضت أسعار البنزين في شهر يونيو حسب الأرقام الرسمية.",
+        "جذب مهرجان الموسيقى في المدينة آلاف الزوار من كل مكان.",
+    ],
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGE_STORIES))
+def test_stories_form_within_a_language(language: str) -> None:
+    first, second = LANGUAGE_STORIES[language]
+    index = StoryIndex({})
+    for i, text in enumerate(BACKGROUND[language]):
+        index.assign_story(article(f"bg{i}", text, language=language), 0.0)
+    ordered = [("a1", first[0]), ("b1", second[0]), ("a2", first[1]), ("b2", second[1])]
+    story = {
+        key: index.assign_story(article(key, text, language=language), 0.0) for key, text in ordered
+    }
+    assert story["a1"].story_id == story["a2"].story_id
+    assert story["b1"].story_id == story["b2"].story_id
+    assert story["a1"].story_id != story["b1"].story_id
+    assert story["a2"].event == "updated"
+
+
+def test_duplicate_follows_its_original() -> None:
+    index = StoryIndex({})
+    original = index.assign_story(
+        article("o", "Floods hit the river town of Passau overnight."), 0.0
+    )
+    copy_ = index.follow(article("c", "Floods hit Passau."), "o", 10.0)
+    assert copy_.story_id == original.story_id
+    assert copy_.event == "updated"
+    # An unknown original: the copy is clustered on its own merits.
+    assert (
+        index.follow(article("x", "Nothing alike here at all."), "missing", 10.0).event == "created"
+    )
+
+
+def test_time_gap_separates_and_horizon_expires() -> None:
+    config = StoryConfig(horizon_seconds=3 * DAY)
+    index = StoryIndex({}, config)
+    text = "Storm Ciaran batters Cornwall and Devon with winds of 100 mph, cutting power."
+    first = index.assign_story(article("s1", text), 0.0)
+    assert (
+        index.assign_story(article("s2", text + " Trains halted."), 3600.0).story_id
+        == first.story_id
+    )
+    # The same words two days later score a quarter: a new story unless nearly identical.
+    later = index.assign_story(
+        article("s3", "Storm batters Cornwall again, new power cuts."), 2 * DAY
+    )
+    assert later.story_id != first.story_id
+    assert index.evict(10 * DAY) == 2
+    assert not any(key.startswith(STORY) for key in index.store)
+
+
+def test_store_values_are_json_and_always_reassigned() -> None:
+    store = RecordingStore()
+    index = StoryIndex(store)
+    texts = [
+        "Wildfires near Athens force thousands to evacuate as winds spread the flames.",
+        "Thousands evacuate Athens suburbs as wildfires spread with strong winds.",
+        "The central bank of Norway raised interest rates by 25 basis points.",
+    ]
+    for i, text in enumerate(texts):
+        before = copy.deepcopy(dict(store))
+        store.assigned.clear()
+        index.assign_story(article(f"w{i}", text), float(i))
+        changed = {k for k, v in store.items() if before.get(k) != v}
+        assert changed <= store.assigned
+        orjson.dumps(dict(store))
+    # A fresh index over the same store (a restart) carries on the same stories.
+    restarted = StoryIndex(store)
+    restarted.rebuild()
+    again = restarted.assign_story(article("w9", texts[0] + " Firefighters"), 3.0)
+    assert again.story_id == store["article:w0"][0]
+
+
+def test_posting_lists_stay_bounded() -> None:
+    config = StoryConfig(postings=4)
+    index = StoryIndex({}, config)
+    for i in range(20):
+        index.assign_story(
+            article(f"p{i}", f"common words plus unique{i} marker{i} tokens{i}"), 0.0
+        )
+    assert all(len(v) <= 4 for k, v in index.store.items() if k.startswith(TERM))
+
+
+def test_join_threshold_rises_with_length() -> None:
+    config = StoryConfig()
+    assert join_threshold(5, config) == config.threshold
+    assert join_threshold(10_000, config) == config.long_threshold
+    assert config.threshold < join_threshold(80, config) < config.long_threshold
+
+
+def test_cluster_scores() -> None:
+    perfect = cluster_scores(["a", "a", "b", "b"], [1, 1, 2, 2])
+    assert perfect["nmi"] == pytest.approx(1.0)
+    assert perfect["ari"] == pytest.approx(1.0)
+    assert perfect["pairwise_f1"] == pytest.approx(1.0)
+    assert perfect["bcubed_f1"] == pytest.approx(1.0)
+    merged = cluster_scores(["a", "a", "b", "b"], [1, 1, 1, 1])
+    assert merged["pairwise_p"] == pytest.approx(2 / 6)
+    assert merged["nmi"] == pytest.approx(0.0)
