@@ -9,3 +9,4 @@ import typer
 
 eval_app = typer.Typer(no_args_is_help=True, help="Quality evaluations on labelled datasets.")
 from service.evaluation import dedup as _dedup  # noqa: E402, F401
+from service.evaluation import stories as _stories  # noqa: E402, F401
