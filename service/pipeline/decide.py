@@ -13,7 +13,8 @@ from service.pipeline.normalise import normalise_article
 
 
 def event_time(article: Article, received: float) -> float:
-    """The time an article is placed at: its own publication time, else when it arrived."""
+    """Offline stand-in for an arrival time: the article's own publication time, else the
+    latest arrival so far. (In the worker, arrival is the broker's timestamp.)"""
     return article.firstcreated if article.firstcreated is not None else received
 
 

@@ -171,8 +171,8 @@ def _times(
     published = _time_field(record, "published", "versioncreated")
     firstcreated = _time_field(record, "firstcreated")
     if firstcreated is not None:
-        basis = _text_field(record, "time_basis") or "record"
-        return firstcreated, published if published is not None else firstcreated, basis
+        given = _text_field(record, "time_basis") or "record"
+        return firstcreated, published if published is not None else firstcreated, given
     basis = "record" if published is not None else None
     stated, stated_basis = found.metadata_date, "metadata"
     if stated is None:

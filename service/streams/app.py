@@ -12,12 +12,13 @@ import time
 from typing import Any
 
 import faust
+from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
 from faust.types import EventT, StreamT
 from prometheus_client import CollectorRegistry
 
-from service.metrics import Metrics
+from service.metrics import FAUST_PREFIX, Metrics
 from service.models import Article, Decision, Rejected, RejectReason
-from service.pipeline.decide import Pipeline, PipelineConfig, event_time
+from service.pipeline.decide import Pipeline, PipelineConfig
 from service.pipeline.intake import parse_record
 from service.pipeline.normalise import normalise_article
 from service.records import (
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 
 # How often (in event time) a shard forgets what is older than its horizons.
 EVICT_EVERY_SECONDS = 60.0
+LAG_EVERY_SECONDS = 10.0
 
 
 def shard_of(article: Article) -> str:
@@ -91,7 +93,16 @@ class Worker:
             table.on_recover(self._forget_pipelines)
         self.app.agent(self.raw, name="normalise")(self._normalise_agent)
         self.app.agent(self.normalised, name="decide")(self._decide_agent)
+        # Faust's own sensors go on our registry, under their own prefix, at the same /metrics.
+        self.app.monitor = PrometheusMonitor(
+            metrics=FaustMetrics.create(self.registry, FAUST_PREFIX)
+        )
+        self.app.timer(LAG_EVERY_SECONDS)(self._report_lag)
         mount_metrics(self.app, self.registry)
+
+    async def _report_lag(self) -> None:
+        monitor = self.app.monitor
+        self.metrics.record_lags(monitor.tp_end_offsets, monitor.tp_committed_offsets)
 
     async def _forget_pipelines(self) -> None:
         # Partitions moved or state was restored: derived caches are rebuilt lazily.
@@ -181,8 +192,9 @@ class Worker:
     async def _decide(self, article: Article, received: float) -> None:
         shard = shard_of(article)
         pipeline = self.pipeline(shard)
-        now = event_time(article, received)
-        decision, replay = pipeline.decide(article, now)
+        # The clock of the horizons is arrival (the broker's time); the article's own
+        # publication time is a feature the stages weigh, not the clock.
+        decision, replay = pipeline.decide(article, received)
         if not replay:
             for stage, seconds in pipeline.timings.items():
                 self.metrics.observe_stage(stage, seconds)
