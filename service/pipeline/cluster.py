@@ -36,6 +36,9 @@ TERM = "term:"
 DOCFREQ = "df:"
 ARTICLE = "article:"
 DOCS = "docs"
+WATERMARK = "published-watermark"
+# A publication time further ahead of arrival than this is a feed's clock error.
+FUTURE_SLACK_SECONDS = 3600.0
 ENTITY = "#"
 
 
@@ -174,17 +177,37 @@ class StoryIndex:
         best = heapq.nlargest(self.config.max_candidates, votes.items(), key=lambda item: item[1])
         return [story_id for story_id, _ in best]
 
-    def _score(self, vector: dict[str, float], story: dict[str, Any], now: float) -> float:
+    def _score(
+        self, vector: dict[str, float], story: dict[str, Any], now: float, published: float | None
+    ) -> float:
         centroid: dict[str, float] = story["c"]
         dot = sum(weight * centroid.get(term, 0.0) for term, weight in vector.items())
         if dot <= 0.0:
             return 0.0
+        # Age is the larger of the arrival gap and the publication gap: an archive replayed
+        # in one burst arrives together, yet stories two days apart stay two days apart.
         age = max(0.0, now - story["t"])
+        story_published = story.get("p")
+        if published is not None and story_published is not None:
+            age = max(age, abs(published - story_published))
         decay: float = 0.5 ** (age / self.config.half_life_seconds)
         return dot / math.sqrt(float(story["q"])) * decay
 
+    def published_time(self, article: Article, now: float) -> float | None:
+        """When the article was published: its own time, else the latest publication time
+        seen so far (an undated article is taken to be as recent as the newest dated one).
+        Keeps that watermark up to date."""
+        watermark: float | None = self.store.get(WATERMARK)
+        published = article.firstcreated
+        if published is None or published > now + FUTURE_SLACK_SECONDS:
+            return watermark
+        if watermark is None or published > watermark:
+            self.store[WATERMARK] = published
+        return published
+
     def assign_story(self, article: Article, now: float) -> StoryDecision:
         """Join the most similar live story, or open a new one."""
+        published = self.published_time(article, now)
         vector, terms = self.vectorise(article, count=True)
         threshold = join_threshold(terms, self.config)
         best: tuple[float, str, dict[str, Any]] | None = None
@@ -192,16 +215,16 @@ class StoryIndex:
             story = self.store.get(STORY + story_id)
             if story is None or now - story["t"] > self.config.horizon_seconds:
                 continue
-            score = self._score(vector, story, now)
+            score = self._score(vector, story, now, published)
             if score >= threshold and (best is None or score > best[0]):
                 best = (score, story_id, story)
         if best is None:
             story_id = story_id_for(article.id)
-            self._add(story_id, None, vector, now)
+            self._add(story_id, None, vector, now, published)
             decision = StoryDecision(story_id, "created", 0.0)
         else:
             score, story_id, story = best
-            self._add(story_id, story, vector, now)
+            self._add(story_id, story, vector, now, published)
             decision = StoryDecision(story_id, "updated", score)
         self.store[ARTICLE + article.id] = [decision.story_id, now]
         return decision
@@ -219,10 +242,16 @@ class StoryIndex:
         return StoryDecision(story_id, "updated", 1.0)
 
     def _add(
-        self, story_id: str, story: dict[str, Any] | None, vector: dict[str, float], now: float
+        self,
+        story_id: str,
+        story: dict[str, Any] | None,
+        vector: dict[str, float],
+        now: float,
+        published: float | None,
     ) -> None:
         if story is None:
             centroid, n, t, old_top = vector, 1, now, set[str]()
+            latest = published
         else:
             merged = dict(story["c"])
             for term, weight in vector.items():
@@ -232,8 +261,11 @@ class StoryIndex:
             centroid = {term: round(weight, 4) for term, weight in top}
             n, t = story["n"] + 1, max(story["t"], now)
             old_top = set(_strongest(story["c"], self.config.index_terms))
+            known = [p for p in (story.get("p"), published) if p is not None]
+            latest = max(known) if known else None
         squared = sum(weight * weight for weight in centroid.values())
-        self.store[STORY + story_id] = {"c": centroid, "q": squared, "n": n, "t": t}
+        # t: latest arrival (the horizon's clock); p: latest publication time known.
+        self.store[STORY + story_id] = {"c": centroid, "q": squared, "n": n, "t": t, "p": latest}
         for term in _strongest(centroid, self.config.index_terms):
             if term in old_top:
                 continue
