@@ -5,7 +5,9 @@
 #   word tokens, headline counted twice, plus "#"-prefixed features for entity cues
 #   (capitalised tokens inside a sentence, where the script has case) and numbers. Nothing is
 #   English-specific: stop words are simply terms whose learned document frequency gives them
-#   no weight, and the DF counts live in the store.
+#   no weight. Each counted article's distinct terms live in the store (one value per
+#   article, not one per term, to keep changelog traffic small); the DF counts are a cache
+#   derived from them, and they leave the counts when the article passes the horizon.
 # - A story is the sum of its members' unit vectors (pruned to its strongest terms) with its
 #   squared norm, so cosine(article, story) needs only the article's terms.
 # - Candidates come from an inverted index term -> most recent stories holding that term among
@@ -33,9 +35,8 @@ _SENTENCE_BREAK = re.compile(r"(?:[.!?;:\u3002\u061f\u0964]+[\"'\u201d\u2019)\]]
 
 STORY = "story:"
 TERM = "term:"
-DOCFREQ = "df:"
+TERMS = "terms:"
 ARTICLE = "article:"
-DOCS = "docs"
 WATERMARK = "published-watermark"
 # A publication time further ahead of arrival than this is a feed's clock error.
 FUTURE_SLACK_SECONDS = 3600.0
@@ -142,32 +143,47 @@ def _strongest(vector: dict[str, float], n: int) -> list[str]:
 class StoryIndex:
     """Online story assignment over a changelog-backed store.
 
-    Keys: `docs` (articles counted), `df:<term>` (document frequency), `story:<id>`
-    ({c: centroid, q: squared norm, n: articles, t: latest time}), `term:<term>` (recent story
-    ids) and `article:<id>` ([story id, time]). Nothing is cached outside the store.
+    Keys: `terms:<id>` ([time, distinct terms] of each counted article), `story:<id>`
+    ({c: centroid, q: squared norm, n: articles, t: latest arrival, p: latest publication}),
+    `term:<term>` (recent story ids), `article:<id>` ([story id, time]) and the publication
+    watermark. Document frequencies are a cache rebuilt from `terms:` entries.
     """
 
     def __init__(self, store: MutableMapping[str, Any], config: StoryConfig | None = None) -> None:
         self.store = store
         self.config = config or StoryConfig()
+        self._docfreq: defaultdict[str, int] = defaultdict(int)
+        self._docs = 0
+        self.rebuild()
 
     def rebuild(self) -> None:
-        """Nothing is cached outside the store, so there is nothing to recreate."""
+        """Recompute the document frequencies from the counted articles in the store."""
+        self._docfreq.clear()
+        self._docs = 0
+        for key, value in list(self.store.items()):
+            if key.startswith(TERMS):
+                self._count(value[1], 1)
 
-    def vectorise(self, article: Article, *, count: bool) -> tuple[dict[str, float], int]:
+    def _count(self, terms: Iterable[str], step: int) -> None:
+        self._docs += step
+        for term in terms:
+            self._docfreq[term] += step
+            if self._docfreq[term] <= 0:
+                del self._docfreq[term]
+
+    def vectorise(
+        self, article: Article, *, count: bool, now: float = 0.0
+    ) -> tuple[dict[str, float], int]:
         """The article's unit vector under the current IDF and its number of distinct words;
-        `count` adds the article to the document frequencies first."""
+        `count` adds the article to the document frequencies first (recorded at `now`)."""
         counts = term_counts(article, self.config)
-        docs = int(self.store.get(DOCS, 0))
-        docfreqs = [int(self.store.get(DOCFREQ + term, 0)) for term in counts]
-        if count:
-            docs += 1
-            self.store[DOCS] = docs
-            docfreqs = [docfreq + 1 for docfreq in docfreqs]
-            for term, docfreq in zip(counts, docfreqs, strict=True):
-                self.store[DOCFREQ + term] = docfreq
+        if count and TERMS + article.id not in self.store:
+            terms = list(counts)
+            self.store[TERMS + article.id] = [now, terms]
+            self._count(terms, 1)
+        docfreqs = [self._docfreq.get(term, 0) for term in counts]
         words = sum(1 for term in counts if not term.startswith(ENTITY))
-        return weigh(counts, docfreqs, docs, self.config), words
+        return weigh(counts, docfreqs, self._docs, self.config), words
 
     def _candidates(self, vector: dict[str, float]) -> list[str]:
         votes: defaultdict[str, float] = defaultdict(float)
@@ -208,7 +224,7 @@ class StoryIndex:
     def assign_story(self, article: Article, now: float) -> StoryDecision:
         """Join the most similar live story, or open a new one."""
         published = self.published_time(article, now)
-        vector, terms = self.vectorise(article, count=True)
+        vector, terms = self.vectorise(article, count=True, now=now)
         threshold = join_threshold(terms, self.config)
         best: tuple[float, str, dict[str, Any]] | None = None
         for story_id in self._candidates(vector):
@@ -281,6 +297,9 @@ class StoryIndex:
             if key.startswith(STORY) and now - value["t"] > horizon:
                 expired.append(key)
             elif key.startswith(ARTICLE) and now - value[1] > horizon:
+                stale_links.append(key)
+            elif key.startswith(TERMS) and now - value[0] > horizon:
+                self._count(value[1], -1)
                 stale_links.append(key)
         for key in expired + stale_links:
             del self.store[key]

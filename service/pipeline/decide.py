@@ -22,6 +22,8 @@ def event_time(article: Article, received: float) -> float:
 class PipelineConfig:
     dedup: DedupConfig = field(default_factory=DedupConfig)
     story: StoryConfig = field(default_factory=StoryConfig)
+    # How often, in the pipeline's clock, state older than the horizons is forgotten.
+    evict_every_seconds: float = 60.0
 
     @classmethod
     def with_horizons(cls, dedup_seconds: float, story_seconds: float) -> PipelineConfig:
@@ -49,6 +51,7 @@ class Pipeline:
         # An injected monotonic clock, when the caller wants stage timings (the worker does).
         self._clock = clock or (lambda: 0.0)
         self.timings: dict[str, float] = {}
+        self._evicted_at: float | None = None
         self.dedup = DedupIndex(dedup_store, self.config.dedup)
         self.stories = StoryIndex(story_store, self.config.story)
         self.decisions = decisions
@@ -63,6 +66,10 @@ class Pipeline:
         known = self.decisions.get(article.id)
         if known is not None:
             return self._restore(article, known), True
+        if self._evicted_at is None or now - self._evicted_at >= self.config.evict_every_seconds:
+            # Offline and in the worker alike, state past the horizons goes at the same pace.
+            self._evicted_at = now
+            self.evict(now)
         started = self._clock()
         dedup = self.dedup.find_duplicate(article, now)
         self.dedup.remember(article, dedup, now)

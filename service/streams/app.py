@@ -36,8 +36,6 @@ from service.streams.web import mount_metrics
 
 log = logging.getLogger(__name__)
 
-# How often (in event time) a shard forgets what is older than its horizons.
-EVICT_EVERY_SECONDS = 60.0
 LAG_EVERY_SECONDS = 10.0
 
 
@@ -88,7 +86,6 @@ class Worker:
             settings.dedup_horizon_seconds, settings.story_horizon_seconds
         )
         self._pipelines: dict[str, Pipeline] = {}
-        self._last_evict: dict[str, float] = {}
         for table in (self.dedup_table, self.story_table, self.decision_table):
             table.on_recover(self._forget_pipelines)
         self.app.agent(self.raw, name="normalise")(self._normalise_agent)
@@ -203,9 +200,6 @@ class Worker:
             return  # a redelivery of an article already published: publish nothing twice
         await self._emit(decision, received)
         pipeline.decisions[article.id] = {**memo, "emitted": True, "t": received}
-        if received - self._last_evict.get(shard, 0.0) >= EVICT_EVERY_SECONDS:
-            self._last_evict[shard] = received
-            pipeline.evict(received)
 
     async def _emit(self, decision: Decision, received: float) -> None:
         decided = time.time()
