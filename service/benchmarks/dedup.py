@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
 import tracemalloc
@@ -49,14 +50,18 @@ class ArticleMaker:
     def __init__(self, seed: int, vocabulary_size: int = 30_000) -> None:
         self.random = random.Random(seed)
         self.words = vocabulary(vocabulary_size)
-        self.weights = [1 / (rank + 1) for rank in range(len(self.words))]
+        self.cumulative = list(
+            itertools.accumulate(1 / (rank + 1) for rank in range(len(self.words)))
+        )
 
     def text(self, paragraphs: int = 8) -> str:
         out = []
         for _ in range(paragraphs):
             sentences = []
             for _ in range(self.random.randint(2, 3)):
-                words = self.random.choices(self.words, self.weights, k=self.random.randint(14, 26))
+                words = self.random.choices(
+                    self.words, cum_weights=self.cumulative, k=self.random.randint(14, 26)
+                )
                 words[0] = words[0].capitalize()
                 words[self.random.randrange(1, len(words))] = str(self.random.randint(2, 2000))
                 words[self.random.randrange(1, len(words))] = self.random.choice(self.words).title()
