@@ -34,7 +34,6 @@ _TOKEN = re.compile(r"\w+")
 _SENTENCE_BREAK = re.compile(r"(?:[.!?;:\u3002\u061f\u0964]+[\"'\u201d\u2019)\]]*\s+|\n+)")
 
 STORY = "story:"
-TERM = "term:"
 TERMS = "terms:"
 ARTICLE = "article:"
 WATERMARK = "published-watermark"
@@ -154,15 +153,29 @@ class StoryIndex:
         self.config = config or StoryConfig()
         self._docfreq: defaultdict[str, int] = defaultdict(int)
         self._docs = 0
+        self._postings: dict[str, list[str]] = {}
         self.rebuild()
 
     def rebuild(self) -> None:
-        """Recompute the document frequencies from the counted articles in the store."""
+        """Recompute the caches from the store: document frequencies from the counted
+        articles, and the inverted index from the live stories (oldest first, so each term
+        keeps its most recent stories)."""
         self._docfreq.clear()
         self._docs = 0
+        self._postings.clear()
+        stories: list[tuple[float, str, dict[str, float]]] = []
         for key, value in list(self.store.items()):
             if key.startswith(TERMS):
                 self._count(value[1], 1)
+            elif key.startswith(STORY):
+                stories.append((value["t"], key[len(STORY) :], value["c"]))
+        for _, story_id, centroid in sorted(stories):
+            for term in _strongest(centroid, self.config.index_terms):
+                self._post(term, story_id)
+
+    def _post(self, term: str, story_id: str) -> None:
+        members = [m for m in self._postings.get(term, ()) if m != story_id]
+        self._postings[term] = [*members, story_id][-self.config.postings :]
 
     def _count(self, terms: Iterable[str], step: int) -> None:
         self._docs += step
@@ -188,7 +201,7 @@ class StoryIndex:
     def _candidates(self, vector: dict[str, float]) -> list[str]:
         votes: defaultdict[str, float] = defaultdict(float)
         for term in _strongest(vector, self.config.query_terms):
-            for story_id in self.store.get(TERM + term, ()):
+            for story_id in self._postings.get(term, ()):
                 votes[story_id] += vector[term]
         best = heapq.nlargest(self.config.max_candidates, votes.items(), key=lambda item: item[1])
         return [story_id for story_id, _ in best]
@@ -285,8 +298,7 @@ class StoryIndex:
         for term in _strongest(centroid, self.config.index_terms):
             if term in old_top:
                 continue
-            members = [m for m in self.store.get(TERM + term, ()) if m != story_id]
-            self.store[TERM + term] = [*members, story_id][-self.config.postings :]
+            self._post(term, story_id)
 
     def evict(self, now: float) -> int:
         """Forget stories (and article links) past the horizon; returns how many stories went."""
@@ -305,11 +317,10 @@ class StoryIndex:
             del self.store[key]
         gone = {key[len(STORY) :] for key in expired}
         if gone:
-            for key, value in list(self.store.items()):
-                if key.startswith(TERM) and gone.intersection(value):
-                    members = [m for m in value if m not in gone]
-                    if members:
-                        self.store[key] = members
-                    else:
-                        del self.store[key]
+            for term, members in list(self._postings.items()):
+                kept = [m for m in members if m not in gone]
+                if kept:
+                    self._postings[term] = kept
+                else:
+                    del self._postings[term]
         return len(expired)

@@ -6,9 +6,12 @@ stories; anything that cannot become an article goes to the dead-letter topic.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import sys
 import time
+from collections.abc import Coroutine
 from typing import Any
 
 import faust
@@ -31,18 +34,36 @@ from service.records import (
     story_record,
 )
 from service.settings import TABLES, Settings, get_settings
+from service.streams.recovery import OrderedTableManager
 from service.streams.tables import ShardView
 from service.streams.web import mount_metrics
 
 log = logging.getLogger(__name__)
 
 LAG_EVERY_SECONDS = 10.0
+FINISH_GRACE_SECONDS = 30.0
 
 
 def shard_of(article: Article) -> str:
     """Articles that may be copies of each other or share a story meet in one shard: the
     language (a translation round trip comes back in the original language)."""
     return article.language or "und"
+
+
+async def finish(work: Coroutine[Any, Any, None], grace: float = FINISH_GRACE_SECONDS) -> None:
+    """Run one event's work to its end even if the agent is cancelled meanwhile.
+
+    Faust acks the current event when a stopping worker cancels its agents; work cut off
+    halfway would then be committed unfinished. Finishing it first (the producer is still
+    up while agents stop) keeps "acked" meaning "its outputs are on the broker".
+    """
+    task = asyncio.ensure_future(work)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(task, grace)
+        raise
 
 
 class Worker:
@@ -67,6 +88,7 @@ class Worker:
             producer_acks=-1,
             key_serializer="raw",
             value_serializer="raw",
+            TableManager=OrderedTableManager,
         )
         self.raw = self.app.topic(topics.raw, partitions=topics.raw_partitions)
         self.normalised = self.app.topic(topics.normalised, partitions=topics.normalised_partitions)
@@ -134,33 +156,36 @@ class Worker:
 
     async def _normalise_agent(self, stream: StreamT[bytes]) -> None:
         async for event in stream.events():
-            message = event.message
-            payload: bytes = message.value if isinstance(message.value, bytes) else b""
-            received = message.timestamp
-            started = time.perf_counter()
-            record: dict[str, Any] = {}
-            try:
-                record = parse_record(payload, max_bytes=self.settings.max_article_bytes)
-                article = normalise_article(record)
-            except Rejected as exc:
-                self._count_received(record, None, len(payload), received)
-                await self._dead_letter(event, exc.reason.value, exc.detail)
-                continue
-            except Exception as exc:  # a bug must not stop the feed: keep the input, say why
-                log.exception("normalise failed at offset %s", message.offset)
-                self._count_received(record, None, len(payload), received)
-                await self._dead_letter(event, RejectReason.INTERNAL_ERROR.value, repr(exc))
-                continue
-            self.metrics.observe_stage("normalise", time.perf_counter() - started)
-            self._count_received(record, article.source, len(payload), received)
-            if article.firstcreated is not None:
-                self.metrics.observe_wire_latency(max(0.0, received - article.firstcreated))
-            where = origin(message.topic, message.partition, message.offset)
-            sent = await self.normalised.send(
-                key=shard_of(article).encode(),
-                value=normalised_record(article, received, where),
-            )
-            await sent
+            await finish(self._normalise(event))
+
+    async def _normalise(self, event: EventT[bytes]) -> None:
+        message = event.message
+        payload: bytes = message.value if isinstance(message.value, bytes) else b""
+        received = message.timestamp
+        started = time.perf_counter()
+        record: dict[str, Any] = {}
+        try:
+            record = parse_record(payload, max_bytes=self.settings.max_article_bytes)
+            article = normalise_article(record)
+        except Rejected as exc:
+            self._count_received(record, None, len(payload), received)
+            await self._dead_letter(event, exc.reason.value, exc.detail)
+            return
+        except Exception as exc:  # a bug must not stop the feed: keep the input, say why
+            log.exception("normalise failed at offset %s", message.offset)
+            self._count_received(record, None, len(payload), received)
+            await self._dead_letter(event, RejectReason.INTERNAL_ERROR.value, repr(exc))
+            return
+        self.metrics.observe_stage("normalise", time.perf_counter() - started)
+        self._count_received(record, article.source, len(payload), received)
+        if article.firstcreated is not None:
+            self.metrics.observe_wire_latency(max(0.0, received - article.firstcreated))
+        where = origin(message.topic, message.partition, message.offset)
+        sent = await self.normalised.send(
+            key=shard_of(article).encode(),
+            value=normalised_record(article, received, where),
+        )
+        await sent
 
     def _count_received(
         self, record: dict[str, Any], source: str | None, size: int, received: float
@@ -172,19 +197,22 @@ class Worker:
 
     async def _decide_agent(self, stream: StreamT[bytes]) -> None:
         async for event in stream.events():
-            value = event.message.value
-            try:
-                record = decode(value if isinstance(value, bytes) else b"")
-                article = Article.from_dict(record["article"])
-                received = float(record["received"])
-            except Exception as exc:  # not ours: dead-letter it rather than stop the agent
-                await self._dead_letter(event, RejectReason.BAD_FORMAT.value, repr(exc))
-                continue
-            try:
-                await self._decide(article, received)
-            except Exception as exc:  # a bug must not stop the feed: keep the input, say why
-                log.exception("decide failed for %s", article.id)
-                await self._dead_letter(event, RejectReason.INTERNAL_ERROR.value, repr(exc))
+            await finish(self._decide_event(event))
+
+    async def _decide_event(self, event: EventT[bytes]) -> None:
+        value = event.message.value
+        try:
+            record = decode(value if isinstance(value, bytes) else b"")
+            article = Article.from_dict(record["article"])
+            received = float(record["received"])
+        except Exception as exc:  # not ours: dead-letter it rather than stop the agent
+            await self._dead_letter(event, RejectReason.BAD_FORMAT.value, repr(exc))
+            return
+        try:
+            await self._decide(article, received)
+        except Exception as exc:  # a bug must not stop the feed: keep the input, say why
+            log.exception("decide failed for %s", article.id)
+            await self._dead_letter(event, RejectReason.INTERNAL_ERROR.value, repr(exc))
 
     async def _decide(self, article: Article, received: float) -> None:
         shard = shard_of(article)
@@ -200,6 +228,9 @@ class Worker:
             return  # a redelivery of an article already published: publish nothing twice
         await self._emit(decision, received)
         pipeline.decisions[article.id] = {**memo, "emitted": True, "t": received}
+        # Hand the table writes to the client now: Faust's own buffer may drop what it
+        # still holds at shutdown, and a lost "emitted" mark would publish the article again.
+        await self.app.producer.buffer.flush()
 
     async def _emit(self, decision: Decision, received: float) -> None:
         decided = time.time()
