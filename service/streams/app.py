@@ -122,6 +122,7 @@ class Worker:
     async def _report_lag(self) -> None:
         monitor = self.app.monitor
         self.metrics.record_lags(monitor.tp_end_offsets, monitor.tp_committed_offsets)
+        self.metrics.set_live_stories(sum(p.stories.live for p in self._pipelines.values()))
 
     async def _forget_pipelines(self) -> None:
         # Partitions moved or state was restored: derived caches are rebuilt lazily.

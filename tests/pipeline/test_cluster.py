@@ -253,3 +253,14 @@ def test_cluster_scores() -> None:
     merged = cluster_scores(["a", "a", "b", "b"], [1, 1, 1, 1])
     assert merged["pairwise_p"] == pytest.approx(2 / 6)
     assert merged["nmi"] == pytest.approx(0.0)
+
+
+def test_live_story_count_follows_creation_and_eviction() -> None:
+    config = StoryConfig(horizon_seconds=100.0)
+    index = StoryIndex({}, config)
+    index.assign_story(article("l1", "volcano erupts near the island village tonight"), 0.0)
+    index.assign_story(article("l2", "parliament passes the budget after long debate"), 50.0)
+    assert index.live == 2
+    assert StoryIndex(dict(index.store), config).live == 2
+    index.evict(120.0)
+    assert index.live == 1
