@@ -27,7 +27,8 @@ from service.producers.kafka import RawProducer, ensure_topics
 from service.producers.replay import replay_records
 from service.settings import Settings
 
-console = Console()
+# A pipe or a CI log has no width to read: give the table room rather than 80 columns.
+console = Console() if sys.stdout.isatty() else Console(width=140)
 
 
 def _metrics_url(settings: Settings) -> str:
@@ -106,8 +107,9 @@ def _collect(settings: Settings, ids: set[str], timeout: float) -> dict[str, dic
 
 def _show(records: list[dict[str, Any]], found: dict[str, dict[str, Any]]) -> None:
     table = Table(title="What the pipeline concluded (in arrival order)")
-    for column in ("article", "duplicate of", "kind", "story", "headline"):
-        table.add_column(column, overflow="fold")
+    for column in ("article", "duplicate of", "kind", "story"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("headline", overflow="ellipsis", no_wrap=True, max_width=50)
     for record in records:
         article_id = str(record.get("id"))
         outcome = found.get(article_id)
@@ -120,7 +122,7 @@ def _show(records: list[dict[str, Any]], found: dict[str, dict[str, Any]]) -> No
             outcome.get("duplicate_of") or "-",
             outcome.get("kind") or "original",
             outcome["story"],
-            str(headline)[:60],
+            str(headline),
         )
     console.print(table)
 
