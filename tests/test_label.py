@@ -1,0 +1,75 @@
+"""`wirefeed label`: the offline contract (one line out per line in, same order) on the seeds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+from typer.testing import CliRunner
+
+from service.cli import app
+from service.producers.files import publication_order, read_path
+from tests.conftest import SEEDS
+
+
+def _label(tmp_path: Path, lines: list[bytes]) -> list[dict[str, object]]:
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b"".join(line + b"\n" for line in lines))
+    result = CliRunner().invoke(app, ["label", str(source)])
+    assert result.exit_code == 0, result.output
+    return [orjson.loads(line) for line in result.stdout.splitlines() if line.strip()]
+
+
+def test_label_decides_the_seeds_in_input_order(tmp_path: Path) -> None:
+    records = [r for r in publication_order(read_path(SEEDS)) if isinstance(r, dict)]
+    lines = [
+        orjson.dumps({"id": r["id"], "title": None, "text": r["text"], "published": None})
+        for r in records
+    ]
+    out = _label(tmp_path, lines)
+
+    assert [o["id"] for o in out] == [r["id"] for r in records]
+    by_seed = {str(o["id"])[:3]: o for o in out}
+    ids = {str(o["id"])[:3]: o["id"] for o in out}
+    assert by_seed["003"]["duplicate_of"] == ids["004"]
+    assert by_seed["001"]["duplicate_of"] == ids["000"]
+    assert by_seed["003"]["kind"] == by_seed["001"]["kind"] == "rewrite"
+    for original in ("000", "002", "004"):
+        assert by_seed[original]["duplicate_of"] is None
+    stories = {seed: o["story"] for seed, o in by_seed.items()}
+    assert stories["000"] == stories["001"] == stories["002"]
+    assert stories["003"] == stories["004"]
+    assert stories["000"] != stories["004"]
+
+
+def test_label_answers_every_line_even_a_rejected_one(tmp_path: Path) -> None:
+    lines = [
+        orjson.dumps(
+            {
+                "id": "a",
+                "title": "Quake",
+                "text": "A strong quake shook the city.",
+                "published": "2025-08-19T10:00:00Z",
+                "source": "cp",
+            }
+        ),
+        orjson.dumps({"id": "b", "title": "No body", "text": None, "published": None}),
+        orjson.dumps(
+            {
+                "id": "c",
+                "title": None,
+                "text": "A strong quake shook the city.",
+                "published": "2025-08-19T10:05:00Z",
+                "source": "ap",
+            }
+        ),
+    ]
+    out = _label(tmp_path, lines)
+
+    assert [o["id"] for o in out] == ["a", "b", "c"]
+    assert out[1]["rejected"] == "missing_text"
+    assert out[1]["story"] is None
+    assert out[2]["duplicate_of"] == "a"
+    assert out[2]["story"] == out[0]["story"]
+    for line in out:
+        assert {"id", "duplicate_of", "story"} <= line.keys()
