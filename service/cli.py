@@ -103,6 +103,94 @@ def push(
     typer.echo(f"sent {len(records)} record(s) to {get_settings().topics.raw}")
 
 
+@app.command()
+def feed(
+    location: Annotated[str, typer.Argument(help="an RSS/Atom feed: http(s) URL or file path")],
+    every: Annotated[float, typer.Option(help="seconds between polls")] = 300.0,
+    once: Annotated[bool, typer.Option("--once", help="poll once and exit")] = False,
+    state: Annotated[
+        Path | None,
+        typer.Option(help="file of ids already sent (default var/feeds/<hash of location>)"),
+    ] = None,
+) -> None:
+    """Poll an RSS/Atom feed and push entries not sent before onto the raw topic."""
+    import hashlib
+    import time
+
+    from service.models import Rejected
+    from service.producers.feeds import SeenIds, poll_feed
+    from service.producers.kafka import RawProducer
+
+    digest = hashlib.sha1(location.encode(), usedforsecurity=False).hexdigest()[:16]
+    seen = SeenIds(state or Path("var/feeds") / f"{digest}.json")
+    with RawProducer(get_settings()) as producer:
+        while True:
+            try:
+                sent = poll_feed(location, producer, seen)
+                typer.echo(f"{location}: sent {sent} new entr{'y' if sent == 1 else 'ies'}")
+            except Rejected as exc:
+                typer.echo(f"{location}: {exc}", err=True)
+                if once:
+                    raise typer.Exit(1) from None
+            except OSError as exc:  # unreachable feed: say so and try again next poll
+                typer.echo(f"{location}: fetch failed: {exc}", err=True)
+                if once:
+                    raise typer.Exit(1) from None
+            if once:
+                return
+            time.sleep(every)
+
+
+@app.command()
+def watch(
+    folder: Annotated[Path, typer.Argument(help="the drop folder", file_okay=False)],
+    every: Annotated[float, typer.Option(help="seconds between polls")] = 2.0,
+    min_age: Annotated[
+        float, typer.Option(help="take a file only when unmodified this long (seconds)")
+    ] = 2.0,
+    once: Annotated[bool, typer.Option("--once", help="poll once and exit")] = False,
+) -> None:
+    """Push files dropped into a folder, then move them to done/ (or failed/ with a reason).
+
+    Takes .txt/.json/.jsonl/.xml files; ninjs, NITF and NewsML-G2 are recognised by content.
+    """
+    import time
+
+    from service.producers.kafka import RawProducer
+    from service.producers.watch import watch_once
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with RawProducer(get_settings()) as producer:
+        while True:
+            result = watch_once(folder, producer, min_age=min_age)
+            for name in result.done:
+                typer.echo(f"done: {name}")
+            for name in result.failed:
+                typer.echo(f"failed: {name} (see {folder / 'failed' / name}.reason)", err=True)
+            if once:
+                return
+            time.sleep(every)
+
+
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8080,
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+) -> None:
+    """HTTP push endpoint: POST /articles onto the raw topic (202 / 400 with the reason).
+
+    Bodies: a JSON object or array, NDJSON, NITF or NewsML-G2 XML, plain text. GET /health.
+    """
+    from aiohttp import web
+
+    from service.producers.endpoint import make_app
+    from service.producers.kafka import RawProducer
+
+    settings = get_settings()
+    with RawProducer(settings) as producer:
+        web.run_app(make_app(producer, settings.topics.raw), host=host, port=port)
+
+
 @broker_app.command("fetch")
 def broker_fetch() -> None:
     """Download Apache Kafka's jars with Maven into the cache (once)."""

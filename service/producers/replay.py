@@ -15,6 +15,12 @@ class Sender(Protocol):
     def send(self, record: dict[str, Any] | bytes, feed: str | None = None) -> None: ...
 
 
+class FlushingSender(Sender, Protocol):
+    """A sender that can wait until the broker has everything sent so far."""
+
+    def flush(self) -> None: ...
+
+
 def replay_records(
     path: Path,
     producer: Sender,

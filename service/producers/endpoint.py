@@ -1,0 +1,102 @@
+"""HTTP push endpoint (aiohttp): POST /articles puts articles onto the raw topic; GET /health.
+
+A request body is one of: a JSON object, a JSON array of objects, NDJSON, XML (NITF,
+NewsML-G2 newsItem or newsMessage) or plain text (one article), chosen by Content-Type or,
+when that says nothing useful, by the first character. ninjs objects are converted.
+
+All or nothing per request: 202 `{"accepted": n, "topic"}` once the broker has acknowledged
+every record; 400 `{"error": reason, "detail"}` when any part is malformed, and then nothing
+of it is sent as articles but the body is forwarded as bytes, so the worker dead-letters
+it on wire.dlq (the dead letter's reason is the worker's view, e.g. `not_json` for bad XML;
+the client's 400 carries the precise one). 503 when the broker does not take the records.
+202 means "on wire.raw": the worker may still reject a record (e.g. `missing_text`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from service.models import Rejected, RejectReason
+from service.producers.formats import parse_document
+from service.producers.replay import FlushingSender
+
+log = logging.getLogger(__name__)
+
+SENDER: web.AppKey[FlushingSender] = web.AppKey("sender", FlushingSender)
+TOPIC: web.AppKey[str] = web.AppKey("topic", str)
+FORWARD_REJECTS: web.AppKey[bool] = web.AppKey("forward_rejects", bool)
+DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
+
+
+def read_body(data: bytes, content_type: str | None) -> list[dict[str, Any]]:
+    """The raw records of one request body, or Rejected with the reason."""
+    kind = (content_type or "").split(";", 1)[0].strip().lower()
+    if kind == "text/plain" and data.strip():
+        try:
+            return [{"text": data.decode("utf-8"), "format": "text"}]
+        except UnicodeDecodeError as exc:
+            raise Rejected(RejectReason.NOT_UTF8, str(exc)) from None
+    records = parse_document(data, kind)
+    if not records:
+        raise Rejected(RejectReason.MISSING_TEXT, "no articles in the request")
+    return records
+
+
+def _send_all(sender: FlushingSender, records: list[dict[str, Any]] | list[bytes]) -> None:
+    for record in records:
+        sender.send(record)
+    sender.flush()
+
+
+async def post_articles(request: web.Request) -> web.Response:
+    data = await request.read()
+    sender = request.app[SENDER]
+    try:
+        records = read_body(data, request.headers.get("Content-Type"))
+    except Rejected as exc:
+        forwarded = False
+        if data.strip() and request.app[FORWARD_REJECTS]:
+            try:
+                await asyncio.to_thread(_send_all, sender, [data])
+                forwarded = True
+            except Exception:  # the client's answer matters more than the dead letter
+                log.exception("could not forward a rejected request body")
+        return web.json_response(
+            {"error": exc.reason.value, "detail": exc.detail, "dead_lettered": forwarded},
+            status=400,
+        )
+    try:
+        # kafka-python blocks (metadata, acks): keep it off the event loop.
+        await asyncio.to_thread(_send_all, sender, records)
+    except Exception as exc:
+        log.exception("sending %d records failed", len(records))
+        return web.json_response(
+            {"error": "unavailable", "detail": f"broker did not take the records: {exc!r}"},
+            status=503,
+        )
+    return web.json_response({"accepted": len(records), "topic": request.app[TOPIC]}, status=202)
+
+
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+def make_app(
+    sender: FlushingSender,
+    topic: str,
+    *,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    forward_rejects: bool = True,
+) -> web.Application:
+    """The endpoint's application; `sender` is a RawProducer, or a fake in tests."""
+    app = web.Application(client_max_size=max_body_bytes)
+    app[SENDER] = sender
+    app[TOPIC] = topic
+    app[FORWARD_REJECTS] = forward_rejects
+    app.router.add_post("/articles", post_articles)
+    app.router.add_get("/health", health)
+    return app

@@ -1,0 +1,476 @@
+"""Wire formats to raw records: ninjs (JSON), NewsML-G2 and NITF (XML), sniffed by content.
+
+Pure parsing, no Kafka: every function takes bytes or parsed values and returns raw-schema
+dicts (`{"id", "uri", "version", "title", "text" | "body_html", "published", ...,
+"format"}`) or raises `Rejected(BAD_FORMAT | NOT_JSON | NOT_AN_OBJECT | NOT_UTF8, detail)`.
+Bodies stay markup (`body_html`): the worker's normaliser is the one place HTML becomes text.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from lxml import etree
+
+from service.models import Rejected, RejectReason
+
+NEWSML_NS = "http://iptc.org/std/nar/2006-10-01/"
+XHTML_NS = "http://www.w3.org/1999/xhtml"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+# Keys only a ninjs document has (plain raw records use title/text/published).
+_NINJS_KEYS = frozenset(
+    {
+        "headlines",
+        "bodies",
+        "bylines",
+        "body_text",
+        "versioncreated",
+        "firstcreated",
+        "copyrightholder",
+        "infosources",
+        "altids",
+    }
+)
+# NITF body tags that have an HTML counterpart the normaliser knows (blocks and captions).
+_NITF_TAGS = {
+    "hl1": "h1",
+    "hl2": "h2",
+    "block": "div",
+    "media": "figure",
+    "media-caption": "figcaption",
+    "body.content": "div",
+}
+_DROPPED_NITF_TAGS = frozenset({"media-reference", "media-metadata", "media-producer"})
+
+
+def _parser() -> etree.XMLParser:
+    # Hardened: no DTD-declared entities expanded (billion laughs, XXE), nothing fetched.
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+def _local(element: etree._Element) -> str:
+    tag = element.tag
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+def _text(element: etree._Element | None) -> str | None:
+    if element is None:
+        return None
+    value = " ".join("".join(str(part) for part in element.itertext()).split())
+    return value or None
+
+
+def _child(element: etree._Element | None, *path: str) -> etree._Element | None:
+    """The first descendant along `path` of local names, in any namespace."""
+    for name in path:
+        if element is None:
+            return None
+        element = next((c for c in element if _local(c) == name), None)
+    return element
+
+
+def _find(element: etree._Element, name: str) -> etree._Element | None:
+    return next((e for e in element.iter() if _local(e) == name), None)
+
+
+def _version(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _iso_time(value: str | None) -> str | None:
+    """A feed's timestamp as extended ISO-8601 (NITF writes the basic form, 20240101T1000Z)."""
+    if not value or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text  # kept as given: the normaliser treats an unreadable time as unknown
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.isoformat()
+
+
+def _copy_id(guid: str, version: int | None) -> str:
+    # Each version is its own copy: the worker takes a repeated id for a redelivery.
+    return guid if version is None else f"{guid}#{version}"
+
+
+def _compact(record: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in record.items() if value is not None and value != ""}
+
+
+def _strip_by(byline: str | None) -> str | None:
+    if byline is None:
+        return None
+    return re.sub(r"^by\s+", "", byline, flags=re.IGNORECASE) or None
+
+
+# ---------------------------------------------------------------------------------- ninjs
+
+
+def looks_like_ninjs(value: Mapping[str, Any]) -> bool:
+    schema = value.get("$schema")
+    if isinstance(schema, str) and "ninjs" in schema:
+        return True
+    return "uri" in value and any(key in value for key in _NINJS_KEYS)
+
+
+def _ninjs_main(items: Any, key: str = "value") -> tuple[str | None, str | None]:
+    """(value, contenttype) of the `role: main` entry of a ninjs 2.x list, else the first."""
+    if not isinstance(items, list):
+        return None, None
+    entries = [item for item in items if isinstance(item, dict) and item.get(key)]
+    if not entries:
+        return None, None
+    chosen = next((e for e in entries if e.get("role") in {"main", None}), entries[0])
+    value, contenttype = chosen.get(key), chosen.get("contenttype")
+    return (
+        value if isinstance(value, str) else None,
+        contenttype if isinstance(contenttype, str) else None,
+    )
+
+
+def _ninjs_source(doc: Mapping[str, Any]) -> str | None:
+    for key in ("copyrightholder", "source"):
+        value = doc.get(key)
+        if isinstance(value, str) and value.strip():
+            return value
+    sources = doc.get("infosources")
+    if isinstance(sources, list):
+        for source in sources:
+            if isinstance(source, dict) and isinstance(source.get("name"), str):
+                return str(source["name"])
+    return None
+
+
+def _ninjs_byline(doc: Mapping[str, Any]) -> str | None:
+    byline = doc.get("byline")
+    if isinstance(byline, str):
+        return byline
+    bylines = doc.get("bylines")
+    if isinstance(bylines, list):
+        names = [
+            str(b.get("byline") or b.get("name"))
+            for b in bylines
+            if isinstance(b, dict) and isinstance(b.get("byline") or b.get("name"), str)
+        ]
+        return ", ".join(names) or None
+    return None
+
+
+def ninjs_record(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A ninjs 1.x or 2.x document to a raw record."""
+    uri = doc.get("uri")
+    if not isinstance(uri, str) or not uri.strip():
+        raise Rejected(RejectReason.BAD_FORMAT, "ninjs document without a uri")
+    version = _version(doc.get("version"))
+    headline = doc.get("headline")
+    if not isinstance(headline, str):
+        headline, _ = _ninjs_main(doc.get("headlines"))
+    text = doc.get("body_text")
+    html = doc.get("body_html")
+    if not isinstance(text, str) and not isinstance(html, str):
+        body, contenttype = _ninjs_main(doc.get("bodies"))
+        if body is not None and contenttype is not None and "html" in contenttype:
+            html = body
+        else:
+            text = body
+    located = doc.get("located")
+    urgency = doc.get("urgency")
+    return _compact(
+        {
+            "id": _copy_id(uri, version),
+            "uri": uri,
+            "version": version,
+            "title": headline if isinstance(headline, str) else None,
+            "text": text if isinstance(text, str) else None,
+            "body_html": html if isinstance(html, str) else None,
+            "published": doc.get("versioncreated"),
+            "firstcreated": doc.get("firstcreated"),
+            "pubstatus": doc.get("pubstatus"),
+            "urgency": urgency if isinstance(urgency, int) else None,
+            "byline": _ninjs_byline(doc),
+            "located": located if isinstance(located, str) else None,
+            "language": doc.get("language"),
+            "source": _ninjs_source(doc),
+            "format": "ninjs",
+        }
+    )
+
+
+def records_from_json(value: Any) -> list[dict[str, Any]]:
+    """A parsed JSON document (object or array of objects) to raw records; ninjs objects
+    are converted, other objects pass as they are (they are raw records already)."""
+    items = value if isinstance(value, list) else [value]
+    records = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            where = f"item {index}" if isinstance(value, list) else "document"
+            raise Rejected(
+                RejectReason.NOT_AN_OBJECT, f"{where} is {type(item).__name__}, not an object"
+            )
+        records.append(ninjs_record(item) if looks_like_ninjs(item) else item)
+    return records
+
+
+def parse_json(data: bytes) -> list[dict[str, Any]]:
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise Rejected(RejectReason.NOT_JSON, str(exc)) from None
+    return records_from_json(value)
+
+
+def parse_ndjson(data: bytes) -> list[dict[str, Any]]:
+    """JSON Lines: one object per non-blank line."""
+    records = []
+    for number, line in enumerate(data.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            value = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            raise Rejected(RejectReason.NOT_JSON, f"line {number}: {exc}") from None
+        if not isinstance(value, dict):
+            raise Rejected(RejectReason.NOT_AN_OBJECT, f"line {number} is not a JSON object")
+        records.extend(records_from_json(value))
+    return records
+
+
+# ------------------------------------------------------------------------------------ XML
+
+
+def _markup(element: etree._Element, tags: Mapping[str, str] | None = None) -> str:
+    """The element's children as HTML without namespaces (NITF tags renamed by `tags`)."""
+    tree = copy.deepcopy(element)
+    for node in list(tree.iter()):
+        # Comments, processing instructions and NITF media metadata carry no article text.
+        dropped = not isinstance(node.tag, str) or (
+            tags is not None and _local(node) in _DROPPED_NITF_TAGS
+        )
+        parent = node.getparent()
+        if dropped and parent is not None:
+            _keep_tail(node)
+            parent.remove(node)
+            continue
+        name = _local(node)
+        node.tag = (tags or {}).get(name, name)
+        for attribute in list(node.attrib):
+            del node.attrib[attribute]
+    etree.cleanup_namespaces(tree)
+    inner = [tree.text or ""]
+    inner += [etree.tostring(child, method="html", encoding="unicode") for child in tree]
+    return "".join(inner).strip()
+
+
+def _keep_tail(node: etree._Element) -> None:
+    """Removing a node must not drop the text after it."""
+    parent = node.getparent()
+    if parent is None or not node.tail:
+        return
+    previous = node.getprevious()
+    if previous is not None:
+        previous.tail = (previous.tail or "") + node.tail
+    else:
+        parent.text = (parent.text or "") + node.tail
+
+
+def parse_xml(data: bytes) -> list[dict[str, Any]]:
+    """An NITF document, a NewsML-G2 newsItem or a newsMessage of newsItems to raw records."""
+    try:
+        # An XML declaration must come first: a body with leading blank lines is still XML.
+        root = etree.fromstring(data.lstrip(), _parser())
+    except etree.XMLSyntaxError as exc:
+        raise Rejected(RejectReason.BAD_FORMAT, f"not well-formed XML: {exc}") from None
+    name, namespace = _local(root), etree.QName(root).namespace
+    if name == "nitf":
+        return [nitf_record(root)]
+    if namespace == NEWSML_NS and name == "newsItem":
+        return [newsml_record(root)]
+    if namespace == NEWSML_NS and name == "newsMessage":
+        items = [e for e in root.iter(f"{{{NEWSML_NS}}}newsItem")]
+        if not items:
+            raise Rejected(RejectReason.BAD_FORMAT, "NewsML-G2 newsMessage without a newsItem")
+        return [newsml_record(item) for item in items]
+    raise Rejected(
+        RejectReason.BAD_FORMAT,
+        f"XML root <{name}> (namespace {namespace or 'none'}) is not NITF or NewsML-G2 newsItem",
+    )
+
+
+def nitf_record(root: etree._Element) -> dict[str, Any]:
+    head, body = _child(root, "head"), _child(root, "body")
+    if body is None:
+        raise Rejected(RejectReason.BAD_FORMAT, "NITF document without <body>")
+    docdata = _child(head, "docdata")
+    doc_id = _child(docdata, "doc-id")
+    guid = doc_id.get("id-string") if doc_id is not None else None
+    if not guid:
+        raise Rejected(RejectReason.BAD_FORMAT, "NITF document without docdata/doc-id@id-string")
+    du_key = _child(docdata, "du-key")
+    version = _version(du_key.get("version")) if du_key is not None else None
+    body_head, content = _child(body, "body.head"), _child(body, "body.content")
+    if content is None:
+        raise Rejected(RejectReason.BAD_FORMAT, "NITF document without <body.content>")
+    headline = _text(_child(body_head, "hedline", "hl1")) or _text(_child(head, "title"))
+    dateline = _child(body_head, "dateline")
+    located = _text(_find(dateline, "location")) if dateline is not None else None
+    urgency = _child(docdata, "urgency")
+    issued = _child(docdata, "date.issue")
+    copyright_ = _child(docdata, "doc.copyright")
+    source = _text(_child(body_head, "distributor")) or (
+        copyright_.get("holder") if copyright_ is not None else None
+    )
+    language = root.get(XML_LANG) or content.get(XML_LANG) or body.get(XML_LANG)
+    return _compact(
+        {
+            "id": _copy_id(guid, version),
+            "uri": guid,
+            "version": version,
+            "title": headline,
+            "body_html": _markup(content, _NITF_TAGS),
+            "published": _iso_time(issued.get("norm") if issued is not None else None),
+            "urgency": _version(urgency.get("ed-urg")) if urgency is not None else None,
+            "byline": _strip_by(_text(_child(body_head, "byline"))),
+            "located": located or _dateline_place(_text(dateline)),
+            "language": language,
+            "source": source,
+            "format": "nitf",
+        }
+    )
+
+
+def _dateline_place(dateline: str | None) -> str | None:
+    """`GENEVA, Jan 1 (Reuters) -` -> `GENEVA`."""
+    if not dateline:
+        return None
+    place = dateline.split(",", 1)[0].strip(" -\u2014")
+    return place or None
+
+
+def _qcode_tail(element: etree._Element | None) -> str | None:
+    if element is None:
+        return None
+    qcode = element.get("qcode") or ""
+    return qcode.rsplit(":", 1)[-1] or None
+
+
+def _newsml_body(item: etree._Element) -> tuple[str | None, str | None]:
+    """(html, text) of the first usable content in contentSet."""
+    content_set = _child(item, "contentSet")
+    if content_set is None:
+        return None, None
+    for content in content_set:
+        name = _local(content)
+        if name == "inlineXML":
+            nitf = _find(content, "nitf")
+            if nitf is not None:
+                inner = _find(nitf, "body.content")
+                if inner is not None:
+                    return _markup(inner, _NITF_TAGS), None
+            body = next((e for e in content.iter(f"{{{XHTML_NS}}}body")), None)
+            if body is None:
+                body = _find(content, "body")
+            return _markup(body if body is not None else content), None
+        if name == "inlineData":
+            kind = content.get("contenttype") or "text/plain"
+            data = content.text or ""
+            return (data, None) if "html" in kind else (None, data)
+    return None, None
+
+
+def newsml_record(item: etree._Element) -> dict[str, Any]:
+    guid = item.get("guid")
+    if not guid:
+        raise Rejected(RejectReason.BAD_FORMAT, "NewsML-G2 newsItem without a guid")
+    version = _version(item.get("version"))
+    item_meta, content_meta = _child(item, "itemMeta"), _child(item, "contentMeta")
+    if content_meta is None:
+        raise Rejected(RejectReason.BAD_FORMAT, f"NewsML-G2 newsItem {guid} without contentMeta")
+    html, text = _newsml_body(item)
+    if html is None and text is None:
+        raise Rejected(RejectReason.BAD_FORMAT, f"NewsML-G2 newsItem {guid} without inline body")
+    provider = _child(item_meta, "provider")
+    holder = _child(item, "rightsInfo", "copyrightHolder")
+    source = next(
+        (
+            value
+            for value in (
+                provider.get("literal") if provider is not None else None,
+                _text(provider),
+                holder.get("literal") if holder is not None else None,
+                _text(holder),
+            )
+            if value
+        ),
+        None,
+    )
+    located = _text(_child(content_meta, "located", "name"))
+    language = _child(content_meta, "language")
+    urgency = _child(content_meta, "urgency")
+    return _compact(
+        {
+            "id": _copy_id(guid, version),
+            "uri": guid,
+            "version": version,
+            "title": _text(_child(content_meta, "headline")),
+            "body_html": html,
+            "text": text,
+            "published": _iso_time(_text(_child(item_meta, "versionCreated"))),
+            "firstcreated": _iso_time(_text(_child(item_meta, "firstCreated"))),
+            "pubstatus": _qcode_tail(_child(item_meta, "pubStatus")),
+            "urgency": _version(_text(urgency)),
+            "byline": _strip_by(_text(_child(content_meta, "by"))),
+            "located": located or _dateline_place(_text(_child(content_meta, "dateline"))),
+            "credit": _text(_child(content_meta, "creditline")),
+            "language": (language.get("tag") if language is not None else None)
+            or item.get(XML_LANG),
+            "source": source,
+            "format": "newsml",
+        }
+    )
+
+
+# ------------------------------------------------------------------------------- sniffing
+
+NDJSON_TYPES = ("ndjson", "jsonl", "json-seq", "jsonlines")
+
+
+def parse_document(data: bytes, content_type: str | None = None) -> list[dict[str, Any]]:
+    """Raw records from one payload: JSON (object or array), NDJSON or XML, chosen by the
+    content type when it says, else by the first character."""
+    kind = (content_type or "").split(";", 1)[0].strip().lower()
+    head = data.lstrip()[:1]
+    if not head:
+        raise Rejected(RejectReason.MISSING_TEXT, "empty document")
+    if any(t in kind for t in NDJSON_TYPES):
+        return parse_ndjson(_utf8(data))
+    if kind.endswith("xml") or (not kind.endswith("json") and head == b"<"):
+        return parse_xml(data)
+    _utf8(data)
+    try:
+        return parse_json(data)
+    except Rejected:
+        # A JSON parse error with several non-blank lines: NDJSON sent as plain JSON.
+        if len([line for line in data.splitlines() if line.strip()]) > 1 and head == b"{":
+            return parse_ndjson(data)
+        raise
+
+
+def _utf8(data: bytes) -> bytes:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Rejected(RejectReason.NOT_UTF8, str(exc)) from None
+    return data
