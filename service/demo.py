@@ -44,14 +44,17 @@ def _scrape(settings: Settings) -> Summary | None:
 
 
 @contextlib.contextmanager
-def _worker(settings: Settings, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def run_worker_process(
+    settings: Settings, log: Path, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A `wirefeed worker` subprocess, ready (serving /metrics) while the context is open."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "service", "worker", "--loglevel", "info"],
             stdout=out,
             stderr=subprocess.STDOUT,
-            env=os.environ.copy(),
+            env=os.environ.copy() if env is None else env,
         )
     try:
         deadline = time.monotonic() + 120
@@ -143,7 +146,7 @@ def run_demo(settings: Settings, seeds: Path, *, keep_running: bool = False) -> 
         ensure_topics(settings)
         log = settings.worker_data_dir.parent / "worker.log"
         console.print(f"Starting a worker (log: {log}) ...")
-        with _worker(settings, log):
+        with run_worker_process(settings, log):
             console.print(f"Metrics are served at {_metrics_url(settings)}")
             records = [r for r in publication_order(read_path(seeds)) if isinstance(r, dict)]
             with RawProducer(settings) as producer:
