@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,34 @@ def test_simulated_rewrite_is_linked(maker: ArticleMaker) -> None:
     assert decision.duplicate_of == "a"
 
 
+def seed_pair() -> tuple[Article, dict[str, Any]]:
+    """Seed 004 and the record of 003, its translation round trip, with every figure changed:
+    how another outlet's own write-up of the same report differs from a round trip."""
+    records = {r["id"][:3]: r for r in read_path(SEEDS) if isinstance(r, dict)}
+    original = normalise_article(records["004"])
+    other = dict(records["003"], text=re.sub(r"\d+", lambda m: f"{m[0]}7", records["003"]["text"]))
+    return original, other
+
+
+def test_rewording_with_other_figures_is_not_a_rewrite() -> None:
+    original, other = seed_pair()
+    index = DedupIndex({})
+    decide(index, original)
+    decision = decide(index, normalise_article(other), 60.0)
+    assert decision.kind is None
+
+
+def test_entries_stored_without_figures_skip_the_figure_check() -> None:
+    original, other = seed_pair()
+    store: dict[str, Any] = {}
+    decide(DedupIndex(store), original)
+    key = "doc:" + original.id
+    assert "n" in store[key]
+    store[key] = {k: v for k, v in store[key].items() if k != "n"}
+    decision = DedupIndex(store).find_duplicate(normalise_article(other), 60.0)
+    assert (decision.kind, decision.duplicate_of) == ("rewrite", original.id)
+
+
 def test_copy_of_a_hidden_copy_links_to_the_first_seen(maker: ArticleMaker) -> None:
     index = DedupIndex({})
     original = maker.article("a")
@@ -123,11 +152,13 @@ def test_seeds_rewrites_linked_and_other_article_not() -> None:
         line["id"][:3]: line
         for line in label_records([r for r in records if isinstance(r, dict)], Pipeline({}, {}, {}))
     }
-    # The copy is whichever of a pair arrives second: that follows publication order.
-    for one, other in (("003", "004"), ("001", "000")):
-        first, second = sorted((labels[one], labels[other]), key=lambda line: line["kind"] or "")
-        assert first["duplicate_of"] is None
-        assert (second["duplicate_of"], second["kind"]) == (first["id"], "rewrite")
+    # Publication order puts 004 before 003 and 000 before 001: the later one is the copy.
+    for copy, original in (("003", "004"), ("001", "000")):
+        assert labels[original]["duplicate_of"] is None
+        assert (labels[copy]["duplicate_of"], labels[copy]["kind"]) == (
+            labels[original]["id"],
+            "rewrite",
+        )
     assert labels["002"]["duplicate_of"] is None
 
 
