@@ -21,7 +21,7 @@ OTHER: Final = "other"
 UNKNOWN: Final = "unknown"
 STAGES: Final = ("normalise", "dedup", "cluster")
 STORY_EVENTS: Final = ("created", "updated", "merged")
-FORMATS: Final = ("text", "json", "ninjs", "rss", "atom", "nitf", OTHER)
+FORMATS: Final = ("text", "json", "ninjs", "rss", "atom", "nitf", "newsml", OTHER)
 REJECT_REASONS: Final = (*(reason.value for reason in RejectReason), OTHER)
 # When no allow-list is given, the first sources seen get their own label, up to this many.
 DEFAULT_MAX_SOURCES: Final = 20
