@@ -12,6 +12,10 @@
 #   squared norm, so cosine(article, story) needs only the article's terms.
 # - Candidates come from an inverted index term -> most recent stories holding that term among
 #   their strongest; lists and candidates are capped, so cost does not grow with the stories.
+# - Joining takes two signals: the centroid cosine above a length-dependent threshold and,
+#   where both sides carry cues, enough agreement on the cues alone (who, where, how many).
+#   Text without case (Arabic, CJK, lowercased feeds) has only its numbers as cues; text
+#   with neither is judged on the cosine alone.
 # - Time: a story's score halves every `half_life_seconds` since its last article, and
 #   stories older than the horizon are not candidates (evict() forgets them).
 # - Story ids never change: the stage never merges or splits stories.
@@ -60,7 +64,12 @@ class StoryConfig:
     prior_docs: float = 3.0
     prior_share: float = 0.1
     # Extra weight of an entity or number cue relative to a plain word.
-    entity_weight: float = 2.0
+    entity_weight: float = 3.0
+    # Second signal: when both the article and the story carry cues (names where the script
+    # has case, numbers everywhere), the cosine over the cues alone must reach this too.
+    # Look-alike events (another pirate attack, another coach fired) share the vocabulary
+    # more than the names and figures.
+    cue_floor: float = 0.3
     headline_weight: int = 2
     # Strongest terms of the article used to look up candidate stories.
     query_terms: int = 24
@@ -135,6 +144,11 @@ def weigh(
     return {term: weight / norm for term, weight in top if weight > 0}
 
 
+def _cue_norm(vector: dict[str, float]) -> float:
+    """Squared norm of the vector's entity and number cues."""
+    return sum(weight * weight for term, weight in vector.items() if term.startswith(ENTITY))
+
+
 def _strongest(vector: dict[str, float], n: int) -> list[str]:
     return [term for term, _ in heapq.nlargest(n, vector.items(), key=lambda item: item[1])]
 
@@ -143,7 +157,8 @@ class StoryIndex:
     """Online story assignment over a changelog-backed store.
 
     Keys: `terms:<id>` ([time, distinct terms] of each counted article), `story:<id>`
-    ({c: centroid, q: squared norm, n: articles, t: latest arrival, p: latest publication}),
+    ({c: centroid, q: squared norm, g: squared norm of its cues, n: articles,
+    t: latest arrival, p: latest publication}),
     `term:<term>` (recent story ids), `article:<id>` ([story id, time]) and the publication
     watermark. Document frequencies are a cache rebuilt from `terms:` entries.
     """
@@ -210,11 +225,32 @@ class StoryIndex:
         return [story_id for story_id, _ in best]
 
     def _score(
-        self, vector: dict[str, float], story: dict[str, Any], now: float, published: float | None
+        self,
+        vector: dict[str, float],
+        cues: float,
+        story: dict[str, Any],
+        now: float,
+        published: float | None,
     ) -> float:
+        """Decayed centroid cosine; zero when both sides carry cues and too few agree."""
         centroid: dict[str, float] = story["c"]
-        dot = sum(weight * centroid.get(term, 0.0) for term, weight in vector.items())
+        dot = 0.0
+        shared_cues = 0.0
+        for term, weight in vector.items():
+            other = centroid.get(term)
+            if other is None:
+                continue
+            dot += weight * other
+            if term.startswith(ENTITY):
+                shared_cues += weight * other
         if dot <= 0.0:
+            return 0.0
+        story_cues = float(story.get("g", 0.0))
+        if (
+            cues
+            and story_cues
+            and shared_cues / math.sqrt(cues * story_cues) < self.config.cue_floor
+        ):
             return 0.0
         # Age is the larger of the arrival gap and the publication gap: an archive replayed
         # in one burst arrives together, yet stories two days apart stay two days apart.
@@ -241,13 +277,14 @@ class StoryIndex:
         """Join the most similar live story, or open a new one."""
         published = self.published_time(article, now)
         vector, terms = self.vectorise(article, count=True, now=now)
+        cues = _cue_norm(vector)
         threshold = join_threshold(terms, self.config)
         best: tuple[float, str, dict[str, Any]] | None = None
         for story_id in self._candidates(vector):
             story = self.store.get(STORY + story_id)
             if story is None or now - story["t"] > self.config.horizon_seconds:
                 continue
-            score = self._score(vector, story, now, published)
+            score = self._score(vector, cues, story, now, published)
             if score >= threshold and (best is None or score > best[0]):
                 best = (score, story_id, story)
         if best is None:
@@ -297,8 +334,16 @@ class StoryIndex:
             known = [p for p in (story.get("p"), published) if p is not None]
             latest = max(known) if known else None
         squared = sum(weight * weight for weight in centroid.values())
-        # t: latest arrival (the horizon's clock); p: latest publication time known.
-        self.store[STORY + story_id] = {"c": centroid, "q": squared, "n": n, "t": t, "p": latest}
+        # g: squared norm of the cues; t: latest arrival (the horizon's clock);
+        # p: latest publication time known.
+        self.store[STORY + story_id] = {
+            "c": centroid,
+            "q": squared,
+            "g": round(_cue_norm(centroid), 6),
+            "n": n,
+            "t": t,
+            "p": latest,
+        }
         for term in _strongest(centroid, self.config.index_terms):
             if term in old_top:
                 continue

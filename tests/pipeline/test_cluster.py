@@ -264,3 +264,49 @@ def test_live_story_count_follows_creation_and_eviction() -> None:
     assert StoryIndex(dict(index.store), config).live == 2
     index.evict(120.0)
     assert index.live == 1
+
+
+# Two look-alike events (ECB+'s hard case): the same vocabulary, other names.
+LOOK_ALIKES = {
+    "a1": "The Philadelphia Sixers fired head coach Maurice Cheeks on Saturday after a poor "
+    "start to the season. Assistant Tony DiLeo will take over as interim coach, the team said.",
+    "b1": "The Portland Trail Blazers fired head coach Nate McMillan on Thursday after a poor "
+    "start to the season. Assistant Kaleb Canales will take over as interim coach, the team said.",
+    "a2": "Maurice Cheeks was fired as head coach of the Philadelphia Sixers after a poor start "
+    "to the season, and Tony DiLeo takes over as interim coach.",
+    "b2": "Nate McMillan was fired as head coach of the Portland Trail Blazers after a poor start "
+    "to the season, and Kaleb Canales takes over as interim coach.",
+}
+EN_BACKGROUND = [
+    "The city council approved a new budget for schools and roads on Tuesday.",
+    "Heavy rain flooded several streets in the north of the country overnight.",
+    "The central bank left interest rates unchanged, citing steady inflation.",
+    "A new museum of modern art opened its doors to the public this weekend.",
+]
+
+
+def _look_alike_stories(config: StoryConfig, lower: bool = False) -> dict[str, str]:
+    index = StoryIndex({}, config)
+    for i, text in enumerate(EN_BACKGROUND):
+        index.assign_story(article(f"bg{i}", text), 0.0)
+    return {
+        key: index.assign_story(article(key, text.lower() if lower else text), 0.0).story_id
+        for key, text in LOOK_ALIKES.items()
+    }
+
+
+def test_look_alike_events_need_their_names_to_agree() -> None:
+    story = _look_alike_stories(StoryConfig())
+    assert story["a1"] == story["a2"]
+    assert story["b1"] == story["b2"]
+    assert story["a1"] != story["b1"]
+    # On the cosine alone the second event joins the first: the cue signal is what splits.
+    merged = _look_alike_stories(StoryConfig(cue_floor=0.0))
+    assert len(set(merged.values())) == 1
+
+
+def test_text_without_cues_is_judged_on_the_cosine_alone() -> None:
+    # Lowercased text (as in GoogleNews) has no name cues: same-event articles still join.
+    story = _look_alike_stories(StoryConfig(), lower=True)
+    assert story["a1"] == story["a2"]
+    assert story["b1"] == story["b2"]
