@@ -13,7 +13,8 @@
 # - Candidates come from an inverted index term -> most recent stories holding that term among
 #   their strongest; lists and candidates are capped, so cost does not grow with the stories.
 # - Joining takes two signals: the centroid cosine above a length-dependent threshold and,
-#   where both sides carry cues, enough agreement on the cues alone (who, where, how many).
+#   where both sides carry cues, enough agreement on the cues alone (who, where, how many)
+#   with the centroid or with one of the story's latest members.
 #   Text without case (Arabic, CJK, lowercased feeds) has only its numbers as cues; text
 #   with neither is judged on the cosine alone.
 # - Time: a story's score halves every `half_life_seconds` since its last article, and
@@ -70,6 +71,12 @@ class StoryConfig:
     # Look-alike events (another pirate attack, another coach fired) share the vocabulary
     # more than the names and figures.
     cue_floor: float = 0.3
+    # ... or the article's cues must match those of one of the story's latest `members`
+    # members (each kept as its `member_cues` strongest cues) at this cosine: a centroid
+    # blurs the names of a story's side threads, its members do not.
+    member_floor: float = 0.7
+    member_cues: int = 6
+    members: int = 4
     headline_weight: int = 2
     # Strongest terms of the article used to look up candidate stories.
     query_terms: int = 24
@@ -149,6 +156,22 @@ def _cue_norm(vector: dict[str, float]) -> float:
     return sum(weight * weight for term, weight in vector.items() if term.startswith(ENTITY))
 
 
+def _member_cues(vector: dict[str, float], n: int) -> dict[str, float]:
+    """A member's `n` strongest cues, unit length: what the story remembers of it."""
+    cues = heapq.nlargest(
+        n, ((weight, term) for term, weight in vector.items() if term.startswith(ENTITY))
+    )
+    norm = math.sqrt(sum(weight * weight for weight, _ in cues)) or 1.0
+    return {term: round(weight / norm, 3) for weight, term in cues}
+
+
+def _cue_match(vector: dict[str, float], member: dict[str, float]) -> float:
+    """Cosine between a member's strongest cues and the article's weights on those terms."""
+    dot = sum(weight * vector.get(term, 0.0) for term, weight in member.items())
+    norm = math.sqrt(sum(vector.get(term, 0.0) ** 2 for term in member))
+    return dot / norm if norm else 0.0
+
+
 def _strongest(vector: dict[str, float], n: int) -> list[str]:
     return [term for term, _ in heapq.nlargest(n, vector.items(), key=lambda item: item[1])]
 
@@ -157,8 +180,8 @@ class StoryIndex:
     """Online story assignment over a changelog-backed store.
 
     Keys: `terms:<id>` ([time, distinct terms] of each counted article), `story:<id>`
-    ({c: centroid, q: squared norm, g: squared norm of its cues, n: articles,
-    t: latest arrival, p: latest publication}),
+    ({c: centroid, q: squared norm, g: squared norm of its cues, m: latest members' strongest
+    cues, n: articles, t: latest arrival, p: latest publication}),
     `term:<term>` (recent story ids), `article:<id>` ([story id, time]) and the publication
     watermark. Document frequencies are a cache rebuilt from `terms:` entries.
     """
@@ -232,7 +255,8 @@ class StoryIndex:
         now: float,
         published: float | None,
     ) -> float:
-        """Decayed centroid cosine; zero when both sides carry cues and too few agree."""
+        """Decayed centroid cosine; zero when both sides carry cues and the article's agree
+        neither with the story's nor with any of its latest members'."""
         centroid: dict[str, float] = story["c"]
         dot = 0.0
         shared_cues = 0.0
@@ -250,6 +274,10 @@ class StoryIndex:
             cues
             and story_cues
             and shared_cues / math.sqrt(cues * story_cues) < self.config.cue_floor
+            and not any(
+                _cue_match(vector, member) >= self.config.member_floor
+                for member in story.get("m", ())
+            )
         ):
             return 0.0
         # Age is the larger of the arrival gap and the publication gap: an archive replayed
@@ -334,8 +362,9 @@ class StoryIndex:
             known = [p for p in (story.get("p"), published) if p is not None]
             latest = max(known) if known else None
         squared = sum(weight * weight for weight in centroid.values())
-        # g: squared norm of the cues; t: latest arrival (the horizon's clock);
-        # p: latest publication time known.
+        members: list[dict[str, float]] = story.get("m", []) if story else []
+        # g: squared norm of the cues; m: the latest members' strongest cues;
+        # t: latest arrival (the horizon's clock); p: latest publication time known.
         self.store[STORY + story_id] = {
             "c": centroid,
             "q": squared,
@@ -343,6 +372,7 @@ class StoryIndex:
             "n": n,
             "t": t,
             "p": latest,
+            "m": [*members, _member_cues(vector, self.config.member_cues)][-self.config.members :],
         }
         for term in _strongest(centroid, self.config.index_terms):
             if term in old_top:

@@ -310,3 +310,35 @@ def test_text_without_cues_is_judged_on_the_cosine_alone() -> None:
     story = _look_alike_stories(StoryConfig(), lower=True)
     assert story["a1"] == story["a2"]
     assert story["b1"] == story["b2"]
+
+
+SIDE_THREAD = [
+    "Storm Ciaran battered Cornwall and Devon overnight with winds of 100 mph, the Met Office "
+    "said, cutting power to thousands of homes.",
+    "The Met Office kept its red warning for Cornwall and Devon as Storm Ciaran brought winds "
+    "of 100 mph and cut power to homes.",
+    "As Storm Ciaran battered Cornwall, lifeboat crews at Plymouth led by Sarah Jones rescued "
+    "two fishermen whose boat sank in the storm winds, the Met Office said.",
+    # Only the side thread's names: too few of the centroid's, all of the third member's.
+    "Lifeboat crews under Sarah Jones brought two fishermen ashore at Plymouth after their "
+    "boat sank in the storm winds.",
+]
+
+
+@pytest.mark.parametrize(("member_floor", "joins"), [(0.7, True), (2.0, False)])
+def test_a_side_thread_joins_through_its_member(member_floor: float, joins: bool) -> None:
+    store = RecordingStore()
+    config = StoryConfig(member_floor=member_floor)
+    index = StoryIndex(store, config)
+    for i, text in enumerate(EN_BACKGROUND):
+        index.assign_story(article(f"bg{i}", text), 0.0)
+    story = [
+        index.assign_story(article(f"s{i}", t), 0.0).story_id for i, t in enumerate(SIDE_THREAD)
+    ]
+    assert story[0] == story[1] == story[2]
+    assert (story[3] == story[0]) is joins
+    # The member memory is bounded and JSON, like the rest of the story value.
+    assert all(
+        len(value["m"]) <= config.members for k, value in store.items() if k.startswith(STORY)
+    )
+    orjson.dumps(dict(store))
