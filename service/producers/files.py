@@ -1,4 +1,5 @@
-"""Reading articles from files: plain text (one article per file), JSON and JSON Lines."""
+"""Reading articles from files: plain text (one per file), JSON and JSON Lines (raw records
+or ninjs), and NITF / NewsML-G2 XML."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ import orjson
 
 from service.models import Rejected
 from service.pipeline.normalise import normalise_article
+from service.producers.formats import looks_like_ninjs, ninjs_record, parse_xml
 
 TEXT_SUFFIXES = {".txt", ".text"}
 JSON_SUFFIXES = {".json"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
-SUFFIXES = TEXT_SUFFIXES | JSON_SUFFIXES | JSONL_SUFFIXES
+XML_SUFFIXES = frozenset({".xml", ".nitf", ".newsml"})
+SUFFIXES = TEXT_SUFFIXES | JSON_SUFFIXES | JSONL_SUFFIXES | XML_SUFFIXES
 
 
 def read_file(path: Path) -> Iterator[dict[str, Any] | bytes]:
@@ -34,6 +37,11 @@ def read_file(path: Path) -> Iterator[dict[str, Any] | bytes]:
         for line in data.splitlines():
             if line.strip():
                 yield from _json_values(line)
+    elif suffix in XML_SUFFIXES:
+        try:
+            yield from parse_xml(data)
+        except Rejected:
+            yield data
 
 
 def _json_values(data: bytes) -> Iterator[dict[str, Any] | bytes]:
@@ -44,9 +52,12 @@ def _json_values(data: bytes) -> Iterator[dict[str, Any] | bytes]:
         return
     if isinstance(value, list):
         for item in value:
-            yield item if isinstance(item, dict) else orjson.dumps(item)
+            if isinstance(item, dict):
+                yield ninjs_record(item) if looks_like_ninjs(item) else item
+            else:
+                yield orjson.dumps(item)
     elif isinstance(value, dict):
-        yield value
+        yield ninjs_record(value) if looks_like_ninjs(value) else value
     else:
         yield data
 

@@ -17,11 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from service.models import Rejected
-from service.producers.files import JSON_SUFFIXES, JSONL_SUFFIXES, TEXT_SUFFIXES, read_file
+from service.producers.files import (
+    JSON_SUFFIXES,
+    JSONL_SUFFIXES,
+    TEXT_SUFFIXES,
+    XML_SUFFIXES,
+    read_file,
+)
 from service.producers.formats import parse_document, parse_json, parse_ndjson, parse_xml
 from service.producers.replay import FlushingSender
 
-XML_SUFFIXES = frozenset({".xml", ".nitf", ".newsml"})
 WATCHED_SUFFIXES = frozenset(TEXT_SUFFIXES | JSON_SUFFIXES | JSONL_SUFFIXES | XML_SUFFIXES)
 _PARTIAL_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload")
 

@@ -11,6 +11,7 @@ from service.producers.files import publication_order, read_path
 from service.producers.kafka import record_key
 from service.producers.replay import replay_records
 from tests.conftest import SEEDS
+from tests.producers.documents import NITF
 
 
 class FakeSender:
@@ -80,3 +81,21 @@ def test_partition_key_keeps_a_feed_together_and_versions_of_an_item() -> None:
     v2 = record_key({"id": "a-2", "uri": "urn:item:1", "version": 2})
     assert v1 == v2 == b"urn:item:1"
     assert record_key(b"bytes") is None
+
+
+def test_replayed_folders_convert_wire_formats(tmp_path: Path) -> None:
+    (tmp_path / "story.xml").write_bytes(NITF)
+    (tmp_path / "broken.xml").write_bytes(b"<nitf><body>")
+    ninjs = {
+        "uri": "urn:x:1",
+        "version": 2,
+        "headlines": [{"value": "Quake"}],
+        "bodies": [{"role": "main", "contenttype": "text/plain", "value": "A quake."}],
+    }
+    (tmp_path / "item.json").write_bytes(orjson.dumps(ninjs))
+
+    records = read_path(tmp_path)
+
+    formats = sorted(r["format"] for r in records if isinstance(r, dict))
+    assert formats == ["ninjs", "nitf"]
+    assert b"<nitf><body>" in records  # kept whole for the dead-letter topic
