@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
-from service.evaluation.stories import cluster_scores
+from service.evaluation.stories import cluster_scores, ecbplus_split
 from service.models import Article
 from service.pipeline.cluster import (
     ENTITY,
@@ -342,3 +342,11 @@ def test_a_side_thread_joins_through_its_member(member_floor: float, joins: bool
         len(value["m"]) <= config.members for k, value in store.items() if k.startswith(STORY)
     )
     orjson.dumps(dict(store))
+
+
+def test_ecbplus_split_keeps_dev_and_test_topics_apart() -> None:
+    records = [{"id": name} for name in ("1_1ecb", "22_3ecbplus", "23_1ecb", "45_2ecbplus")]
+    labels: list[object] = ["1_ecb", "22_ecbplus", "23_ecb", "45_ecbplus"]
+    assert [r["id"] for r in ecbplus_split(records, labels, "dev")[0]] == ["1_1ecb", "22_3ecbplus"]
+    assert ecbplus_split(records, labels, "test")[1] == ["23_ecb", "45_ecbplus"]
+    assert ecbplus_split(records, labels, "all") == (records, labels)
