@@ -100,7 +100,7 @@ for _number, _names in enumerate(
         _MONTHS[_name] = _number
 _ISO_DATE = re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})")
 _MONTH_DAY_YEAR = re.compile(
-    r"(?P<month>[^\W\d_]{3,10}) ?\.?\s+(?P<day>\d{1,2})(?:st|nd|rd|th)? ?,?\s+(?P<year>\d{4})"
+    r"(?P<month>[^\W\d_]{3,10})\.?\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>\d{4})"
 )
 _DAY_MONTH_YEAR = re.compile(
     r"(?P<day>\d{1,2})(?:er|\.|º)?\s+(?:de\s+)?(?P<month>[^\W\d_]{3,10})\.?\s+(?:de\s+)?(?P<year>\d{4})"
@@ -185,47 +185,6 @@ class Structure:
     removed: list[str] = field(default_factory=list)
 
 
-# A line that is only a date (a web page's `Published: Aug 4, 2013`, `Sun, 15 Sep 2013`,
-# `May 2, 2013, 1:12 PM EDT`): once the date, times, weekdays, time zones and these words
-# are gone, nothing may be left. Weekday names are a language table like the others.
-_DATE_LINE_MAX_CHARS = 80
-_DATE_LINE_WORDS = frozenset(
-    " ".join(
-        (
-            "on at am pm a m p edt est pdt pst cdt cst mdt mst gmt utc bst cet cest uk et pt ct",
-            "updated posted published date last modified le à um el",
-            "mon monday tue tues tuesday wed wednesday thu thur thurs thursday fri friday",
-            "sat saturday sun sunday lundi mardi mercredi jeudi vendredi samedi dimanche",
-            "montag dienstag mittwoch donnerstag freitag samstag sonntag",
-            "lunes martes miércoles jueves viernes sábado domingo",
-        )
-    ).split()
-)
-_LOOSE_TIME = re.compile(r"\d{1,2} ?[:h] ?\d{2}(?: ?: ?\d{2})?")
-_WORD_OR_NUMBER = re.compile(r"[^\W_]+")
-
-
-def date_line(line: str) -> str | None:
-    """The date of a line that says nothing but a date (ISO), else None."""
-    if len(line) > _DATE_LINE_MAX_CHARS:
-        return None
-    for pattern in (_ISO_DATE, _MONTH_DAY_YEAR, _DAY_MONTH_YEAR):
-        match = pattern.search(line)
-        if match is None:
-            continue
-        stated = parse_date(match.group())
-        if stated is None:
-            continue
-        rest = _LOOSE_TIME.sub(" ", line[: match.start()] + " " + line[match.end() :])
-        leftover = [
-            word
-            for word in _WORD_OR_NUMBER.findall(rest.casefold())
-            if word not in _DATE_LINE_WORDS and word not in _MONTHS
-        ]
-        return stated if not leftover else None
-    return None
-
-
 def parse_date(text: str) -> str | None:
     """The first calendar date in `text` (ISO, `Aug. 19, 2025`, `19 août 2025`...) as ISO."""
     for pattern in (_ISO_DATE, _MONTH_DAY_YEAR, _DAY_MONTH_YEAR):
@@ -289,12 +248,6 @@ def _take_line(line: str, found: Structure) -> bool:
         return True
     if _caption_credit(line) or _ends_with_photo_credit(line):
         found.captions.append(line)
-        found.removed.append(line)
-        return True
-    stated_date = date_line(line)
-    if stated_date is not None:
-        found.metadata_date = found.metadata_date or stated_date
-        _add(found.dates, stated_date)
         found.removed.append(line)
         return True
     return False

@@ -14,7 +14,7 @@ from service.pipeline.normalise import (
     fingerprint,
     normalise_article,
 )
-from service.pipeline.structure import date_line, derive_headline, parse_date
+from service.pipeline.structure import derive_headline, parse_date
 from service.pipeline.text import html_to_text, join_lines, repair_text
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
@@ -401,32 +401,3 @@ def test_rejections_say_why(record: dict[str, object], reason: RejectReason) -> 
 def test_bytes_text_is_decoded() -> None:
     article = normalise_article({"id": "a", "text": "Caf\xe9 owners met.".encode("cp1252")})
     assert article.body == "Café owners met."
-
-
-@pytest.mark.parametrize(
-    ("line", "expected"),
-    [
-        ("Published: August 7, 2012", "2012-08-07"),
-        ("Sun, 15 Sep 2013", "2013-09-15"),
-        ("May 2, 2013, 1:12 PM EDT", "2013-05-02"),
-        ("Wednesday, 05 January 2011", "2011-01-05"),
-        ("mardi 19 août 2025", "2025-08-19"),
-        ("The quake struck on May 2, 2013 near the coast.", None),
-        ("Ten people died on May 2, 2013", None),
-    ],
-)
-def test_a_line_that_is_only_a_date_is_metadata(line: str, expected: str | None) -> None:
-    assert date_line(line) == expected
-
-
-def test_date_line_below_the_headline_dates_the_article() -> None:
-    article = normalise_article(
-        {
-            "id": "web-1",
-            "text": "Gunman kills 1 at accounting office\n\nPublished: April 10, 2007\n\n"
-            "A man opened fire at an accounting office on Tuesday, police said.",
-        }
-    )
-    assert article.firstcreated == datetime(2007, 4, 10, tzinfo=UTC).timestamp()
-    assert article.time_basis == "metadata"
-    assert "Published" not in article.body
