@@ -378,7 +378,8 @@ def start_profile(pid: int, seconds: float, out: Path) -> subprocess.Popen[bytes
 
 
 def top_costs(collapsed: Path, limit: int = 12) -> list[dict[str, Any]]:
-    """Functions by inclusive share of samples, from py-spy's collapsed stacks."""
+    """The functions with the largest share of samples, by their own time and including
+    what they call, from py-spy's collapsed stacks (idle time is not sampled)."""
     inclusive: Counter[str] = Counter()
     own: Counter[str] = Counter()
     total = 0
@@ -392,9 +393,11 @@ def top_costs(collapsed: Path, limit: int = 12) -> list[dict[str, Any]]:
         for frame in set(frames):
             inclusive[frame] += count
         own[frames[-1]] += count
+    chosen = [frame for frame, _ in own.most_common(limit)]
+    chosen += [frame for frame, _ in inclusive.most_common(limit) if frame not in chosen]
     return [
-        {"function": frame, "inclusive": count / total, "self": own[frame] / total}
-        for frame, count in inclusive.most_common(limit)
+        {"function": frame, "inclusive": inclusive[frame] / total, "self": own[frame] / total}
+        for frame in chosen
     ]
 
 

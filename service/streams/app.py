@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
+import functools
 import logging
 import sys
 import time
-from collections.abc import Coroutine
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar, cast
 
 import faust
 from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
@@ -42,6 +44,16 @@ log = logging.getLogger(__name__)
 
 LAG_EVERY_SECONDS = 10.0
 FINISH_GRACE_SECONDS = 30.0
+# Events whose outputs may be in flight together before the agent waits for the broker.
+BATCH_MAX_EVENTS = 100
+# ...and how long they may wait for more: a stopping worker clears the agents' queues and
+# then waits for every event taken to be acked, so a batch must not wait for a next event.
+BATCH_MAX_SECONDS = 0.05
+
+T = TypeVar("T")
+# What processing one event leaves to wait for: its sends, and what to record once the broker
+# has them all (run in the event's own context, so table writes go to its partition).
+Outcome = tuple[list[Awaitable[Any]], Callable[[], None] | None]
 
 
 def shard_of(article: Article) -> str:
@@ -50,7 +62,7 @@ def shard_of(article: Article) -> str:
     return article.language or "und"
 
 
-async def finish(work: Coroutine[Any, Any, None], grace: float = FINISH_GRACE_SECONDS) -> None:
+async def finish(work: Coroutine[Any, Any, T], grace: float = FINISH_GRACE_SECONDS) -> T:
     """Run one event's work to its end even if the agent is cancelled meanwhile.
 
     Faust acks the current event when a stopping worker cancels its agents; work cut off
@@ -59,7 +71,7 @@ async def finish(work: Coroutine[Any, Any, None], grace: float = FINISH_GRACE_SE
     """
     task = asyncio.ensure_future(work)
     try:
-        await asyncio.shield(task)
+        return await asyncio.shield(task)
     except asyncio.CancelledError:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(task, grace)
@@ -108,6 +120,8 @@ class Worker:
             settings.dedup_horizon_seconds, settings.story_horizon_seconds
         )
         self._pipelines: dict[str, Pipeline] = {}
+        # Articles whose outputs are sent but not yet acknowledged (not yet marked emitted).
+        self._in_flight: set[str] = set()
         for table in (self.dedup_table, self.story_table, self.decision_table):
             table.on_recover(self._forget_pipelines)
         self.app.agent(self.raw, name="normalise")(self._normalise_agent)
@@ -141,25 +155,88 @@ class Worker:
             self._pipelines[shard] = pipeline
         return pipeline
 
-    async def _dead_letter(self, event: EventT[bytes], reason: str, detail: str) -> None:
+    async def _dead_letter(self, event: EventT[bytes], reason: str, detail: str) -> Awaitable[Any]:
         message = event.message
         where = origin(message.topic, message.partition, message.offset)
         payload = message.value if isinstance(message.value, bytes) else None
         self.metrics.rejected(reason)
         log.warning("dead letter %s at %s: %s", reason, where, detail)
-        sent = await self.dlq.send(
+        return await self.dlq.send(
             key=message.key,
             value=dead_letter(payload, reason, detail, where, self.settings.dlq_payload_bytes),
         )
-        # Faust's producer buffer can drop messages at shutdown after their input offsets
-        # were committed; an event is done only when the broker has what it produced.
-        await sent
+
+    async def _in_batches(
+        self,
+        stream: StreamT[bytes],
+        process: Callable[[EventT[bytes]], Coroutine[Any, Any, Outcome]],
+    ) -> None:
+        """Process events one by one but wait for the broker once per batch, and ack each
+        event only after the broker has acknowledged all it produced.
+
+        Faust's producer buffer can drop messages at shutdown after their input offsets were
+        committed, and Faust acks the current event when a stopping worker cancels its
+        agents: acks are manual here. A batch is flushed when it is full, when no more
+        events are waiting (so a quiet stream adds no latency), after BATCH_MAX_SECONDS at
+        the latest, and when the agent stops.
+        """
+        manual: StreamT[bytes] = cast("faust.Stream[bytes]", stream).noack()
+        pending: list[tuple[EventT[bytes], Outcome]] = []
+        in_order = asyncio.Lock()  # batches are acked in the order they were taken
+
+        async def step(event: EventT[bytes]) -> None:
+            sent, record = await process(event)
+            if record is not None:
+                record = functools.partial(contextvars.copy_context().run, record)
+            pending.append((event, (sent, record)))
+
+        async def flush() -> None:
+            async with in_order:
+                await flush_taken(pending[:])
+
+        async def flush_taken(batch: list[tuple[EventT[bytes], Outcome]]) -> None:
+            del pending[: len(batch)]
+            recorded = False
+            for event, (sent, record) in batch:
+                try:
+                    for future in sent:
+                        await future
+                except Exception as exc:  # keep the input, say why
+                    log.exception("output not acknowledged at offset %s", event.message.offset)
+                    reason = RejectReason.INTERNAL_ERROR.value
+                    await (await self._dead_letter(event, reason, repr(exc)))
+                    continue
+                if record is not None:
+                    record()
+                    recorded = True
+            if recorded:
+                # Hand the table writes to the client now: Faust's own buffer may drop what it
+                # still holds at shutdown, and a lost "emitted" mark would publish again.
+                await self.app.producer.buffer.flush()
+            for event, _ in batch:
+                await manual.ack(event)
+
+        async def tick() -> None:
+            while True:
+                await asyncio.sleep(BATCH_MAX_SECONDS)
+                if pending:
+                    await finish(flush())
+
+        ticker = asyncio.ensure_future(tick())
+        try:
+            async for event in manual.events():
+                await finish(step(event))
+                if len(pending) >= BATCH_MAX_EVENTS or _nothing_waiting(manual):
+                    await finish(flush())
+        finally:
+            ticker.cancel()
+            # Stopping (cancelled, or the stream ended): what was processed is finished first.
+            await finish(flush())
 
     async def _normalise_agent(self, stream: StreamT[bytes]) -> None:
-        async for event in stream.events():
-            await finish(self._normalise(event))
+        await self._in_batches(stream, self._normalise)
 
-    async def _normalise(self, event: EventT[bytes]) -> None:
+    async def _normalise(self, event: EventT[bytes]) -> Outcome:
         message = event.message
         payload: bytes = message.value if isinstance(message.value, bytes) else b""
         received = message.timestamp
@@ -170,13 +247,12 @@ class Worker:
             article = normalise_article(record)
         except Rejected as exc:
             self._count_received(record, None, len(payload), received)
-            await self._dead_letter(event, exc.reason.value, exc.detail)
-            return
+            return [await self._dead_letter(event, exc.reason.value, exc.detail)], None
         except Exception as exc:  # a bug must not stop the feed: keep the input, say why
             log.exception("normalise failed at offset %s", message.offset)
             self._count_received(record, None, len(payload), received)
-            await self._dead_letter(event, RejectReason.INTERNAL_ERROR.value, repr(exc))
-            return
+            reason = RejectReason.INTERNAL_ERROR.value
+            return [await self._dead_letter(event, reason, repr(exc))], None
         self.metrics.observe_stage("normalise", time.perf_counter() - started)
         self._count_received(record, article.source, len(payload), received)
         if article.firstcreated is not None:
@@ -186,7 +262,7 @@ class Worker:
             key=shard_of(article).encode(),
             value=normalised_record(article, received, where),
         )
-        await sent
+        return [sent], None
 
     def _count_received(
         self, record: dict[str, Any], source: str | None, size: int, received: float
@@ -197,25 +273,24 @@ class Worker:
             self.metrics.source_seen(source, received)
 
     async def _decide_agent(self, stream: StreamT[bytes]) -> None:
-        async for event in stream.events():
-            await finish(self._decide_event(event))
+        await self._in_batches(stream, self._decide_event)
 
-    async def _decide_event(self, event: EventT[bytes]) -> None:
+    async def _decide_event(self, event: EventT[bytes]) -> Outcome:
         value = event.message.value
         try:
             record = decode(value if isinstance(value, bytes) else b"")
             article = Article.from_dict(record["article"])
             received = float(record["received"])
         except Exception as exc:  # not ours: dead-letter it rather than stop the agent
-            await self._dead_letter(event, RejectReason.BAD_FORMAT.value, repr(exc))
-            return
+            return [await self._dead_letter(event, RejectReason.BAD_FORMAT.value, repr(exc))], None
         try:
-            await self._decide(article, received)
+            return await self._decide(article, received)
         except Exception as exc:  # a bug must not stop the feed: keep the input, say why
             log.exception("decide failed for %s", article.id)
-            await self._dead_letter(event, RejectReason.INTERNAL_ERROR.value, repr(exc))
+            reason = RejectReason.INTERNAL_ERROR.value
+            return [await self._dead_letter(event, reason, repr(exc))], None
 
-    async def _decide(self, article: Article, received: float) -> None:
+    async def _decide(self, article: Article, received: float) -> Outcome:
         shard = shard_of(article)
         pipeline = self.pipeline(shard)
         # The clock of the horizons is arrival (the broker's time); the article's own
@@ -225,15 +300,21 @@ class Worker:
             for stage, seconds in pipeline.timings.items():
                 self.metrics.observe_stage(stage, seconds)
         memo = pipeline.decisions.get(article.id) or {}
-        if replay and memo.get("emitted"):
-            return  # a redelivery of an article already published: publish nothing twice
-        await self._emit(decision, received)
-        pipeline.decisions[article.id] = {**memo, "emitted": True, "t": received}
-        # Hand the table writes to the client now: Faust's own buffer may drop what it
-        # still holds at shutdown, and a lost "emitted" mark would publish the article again.
-        await self.app.producer.buffer.flush()
+        if replay and (memo.get("emitted") or article.id in self._in_flight):
+            return [], None  # a redelivery of an article published: publish nothing twice
+        self._in_flight.add(article.id)
+        sent = await self._emit(decision, received)
 
-    async def _emit(self, decision: Decision, received: float) -> None:
+        def published() -> None:
+            self._in_flight.discard(article.id)
+            pipeline.decisions[article.id] = {**memo, "emitted": True, "t": received}
+            self.metrics.decided(decision.dedup.kind)
+            self.metrics.story_event(decision.story.event)
+            self.metrics.observe_end_to_end(max(0.0, time.time() - received))
+
+        return sent, published
+
+    async def _emit(self, decision: Decision, received: float) -> list[Awaitable[Any]]:
         decided = time.time()
         story_key = decision.story.story_id.encode()
         if decision.dedup.is_duplicate:
@@ -246,12 +327,14 @@ class Worker:
                 key=story_key, value=article_record(decision, received, decided)
             )
         story_sent = await self.stories.send(key=story_key, value=story_record(decision, decided))
-        # Wait for the broker's acknowledgement before marking the article published.
-        await sent
-        await story_sent
-        self.metrics.decided(decision.dedup.kind)
-        self.metrics.story_event(decision.story.event)
-        self.metrics.observe_end_to_end(max(0.0, time.time() - received))
+        # The article is marked published only once the broker has acknowledged both.
+        return [sent, story_sent]
+
+
+def _nothing_waiting(stream: StreamT[bytes]) -> bool:
+    """No event is buffered for this agent: a good moment to wait for the broker."""
+    queue = getattr(stream.channel, "queue", None)
+    return queue is None or bool(queue.empty())
 
 
 def create_worker(settings: Settings | None = None) -> Worker:
