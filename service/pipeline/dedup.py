@@ -151,6 +151,12 @@ def _unpack(text: str) -> U32:
     return np.frombuffer(base64.b64decode(text), dtype="<u4").astype(np.uint32)
 
 
+def _grow(matrix: U32, rows: int) -> U32:
+    grown = np.zeros((rows, matrix.shape[1]), dtype=np.uint32)
+    grown[: len(matrix)] = matrix
+    return grown
+
+
 def plain_text(body: str) -> str:
     """Lower-cased text without markup: a copy wrapped in HTML compares as its words."""
     text = body.lower()
@@ -264,10 +270,13 @@ class DedupIndex:
         self.config = config or DedupConfig()
         self._full = RMinHashLSH(0.5, self.config.num_perm, self.config.num_bands)
         self._lead = RMinHashLSH(0.5, self.config.lead_perm, self.config.lead_bands)
+        # LSH keys are rows of two digest matrices (whole text, lead), reused once freed: one
+        # contiguous block instead of two arrays per article, gathered in one step per query.
         self._ids: dict[int, str] = {}
         self._keys: dict[str, int] = {}
-        self._digests: dict[int, tuple[U32, U32]] = {}
-        self._next_key = 0
+        self._free: list[int] = []
+        self._full_digests: U32 = np.zeros((0, self.config.num_perm), dtype=np.uint32)
+        self._lead_digests: U32 = np.zeros((0, self.config.lead_perm), dtype=np.uint32)
         # find_duplicate's features and MinHashes, reused by the remember call that follows.
         self._last: tuple[str, str, Features] | None = None
         self._last_minhashes: tuple[Features, tuple[RMinHash, RMinHash]] | None = None
@@ -291,14 +300,17 @@ class DedupIndex:
 
     def _index(self, article_id: str, features: Features) -> None:
         full, lead = self._minhashes(features)
-        key = self._next_key
-        self._next_key += 1
+        if not self._free:
+            rows = len(self._full_digests)
+            grown = max(1024, 2 * rows)
+            self._full_digests = _grow(self._full_digests, grown)
+            self._lead_digests = _grow(self._lead_digests, grown)
+            self._free = list(range(grown - 1, rows - 1, -1))
+        key = self._free.pop()
         self._ids[key] = article_id
         self._keys[article_id] = key
-        self._digests[key] = (
-            np.array(full.digest(), dtype=np.uint32),
-            np.array(lead.digest(), dtype=np.uint32),
-        )
+        self._full_digests[key] = full.digest()
+        self._lead_digests[key] = lead.digest()
         self._full.insert(key, full)
         self._lead.insert(key, lead)
 
@@ -306,7 +318,7 @@ class DedupIndex:
         key = self._keys.pop(article_id, None)
         if key is not None:
             del self._ids[key]
-            del self._digests[key]
+            self._free.append(key)
             self._full.remove(key)
             self._lead.remove(key)
 
@@ -316,7 +328,9 @@ class DedupIndex:
         self._lead = RMinHashLSH(0.5, self.config.lead_perm, self.config.lead_bands)
         self._ids.clear()
         self._keys.clear()
-        self._digests.clear()
+        self._free = []
+        self._full_digests = self._full_digests[:0]
+        self._lead_digests = self._lead_digests[:0]
         for key, value in list(self.store.items()):
             if key.startswith(DOC):
                 self._index(key[len(DOC) :], Features.from_store(value))
@@ -354,15 +368,16 @@ class DedupIndex:
         keys = list(set(self._full.query(full)) | set(self._lead.query(lead)))
         if not keys:
             return []
+        rows = np.array(keys, dtype=np.intp)
         query_full = np.array(full.digest(), dtype=np.uint32)
         query_lead = np.array(lead.digest(), dtype=np.uint32)
-        cached = [self._digests[key] for key in keys]
-        estimate = (np.stack([c[0] for c in cached]) == query_full).mean(axis=1)
-        lead_estimate = (np.stack([c[1] for c in cached]) == query_lead).mean(axis=1)
+        estimate = (self._full_digests[rows] == query_full).mean(axis=1)
+        lead_estimate = (self._lead_digests[rows] == query_lead).mean(axis=1)
         keep = (estimate >= self.config.min_estimate) | (
             lead_estimate >= self.config.min_lead_estimate
         )
-        return [key for key, kept in zip(keys, keep.tolist(), strict=True) if kept]
+        kept: list[int] = rows[keep].tolist()
+        return kept
 
     def _find_similar(self, article: Article, features: Features, now: float) -> DedupDecision:
         best: tuple[float, float, str, DuplicateKind, dict[str, float]] | None = None
