@@ -5,8 +5,8 @@ seeks them to their committed offsets, and only then resumes flow control, which
 every stream queue. Records fetched in between are thrown away while the consumer's position
 has moved past them: a worker restarted with a backlog and non-empty changelogs silently
 skipped a run of offsets (seen here: raw offsets 76-88 of 180 never reached the agent).
-Here the partitions are resumed together with flow control, with no await in between, and
-the seek comes after, so nothing can be fetched and then cleared.
+Here delivery is stopped before the stream partitions are resumed and seeked, as Faust itself
+does when no table needs recovery, so nothing is delivered before the queues are cleared.
 """
 
 from __future__ import annotations
@@ -41,17 +41,22 @@ class OrderedRecovery(Recovery):
                 generation_id,
             )
             return
-        # Flow control is resumed (which clears the queues) in the same step as the stream
-        # partitions, with no await in between: nothing fetched can be cleared afterwards.
-        # The seek then rewinds to the committed offsets; anything delivered before it is
-        # delivered again, which the pipeline's decision memo makes harmless.
+        # Stop delivery first, as Faust does when no table needs recovery: recovery left the
+        # flow running for the changelogs, so records of resumed stream partitions would be
+        # delivered during the seek and then cleared from the queues by the resume below.
+        consumer.stop_flow()
+        self.app.flow_control.suspend()
+        await self._wait(
+            consumer.wait_for_stopped_flow(),  # type: ignore[attr-defined]
+            timeout=self.app.conf.broker_request_timeout,
+        )
         consumer.resume_partitions({tp for tp in assignment if not self._is_changelog_tp(tp)})
-        self.app.flow_control.resume()
-        consumer.resume_flow()
         if assignment:
             self.log.info("Seek stream partitions to committed offsets.")
             await self._wait(consumer.perform_seek(), timeout=self.app.conf.broker_request_timeout)
         self.completed.set()
+        self.app.flow_control.resume()
+        consumer.resume_flow()
         await self.app._fetcher.maybe_start()  # type: ignore[attr-defined]
         self.tables.on_actives_ready()
         if not self.app.assignor.assigned_standbys():
