@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import array
 import base64
 import bisect
 import html
@@ -151,6 +152,11 @@ def _unpack(text: str) -> U32:
     return np.frombuffer(base64.b64decode(text), dtype="<u4").astype(np.uint32)
 
 
+def _digest(minhash: RMinHash) -> U32:
+    # Through a C array: numpy's conversion of a list of Python ints inspects each one.
+    return np.frombuffer(array.array("I", minhash.digest()), dtype=np.uint32)
+
+
 def _grow(matrix: U32, rows: int) -> U32:
     grown = np.zeros((rows, matrix.shape[1]), dtype=np.uint32)
     grown[: len(matrix)] = matrix
@@ -262,6 +268,26 @@ def _headline_hash(article: Article) -> str:
     return xxhash.xxh3_64_hexdigest(" ".join(article.headline.lower().split()).encode())
 
 
+@dataclass(slots=True)
+class RetrievalCounts:
+    """Running totals of candidate retrieval: LSH candidates (both indexes) and those left by
+    the digest estimate for full comparison, over the articles that reached the LSH query."""
+
+    queries: int = 0
+    candidates: int = 0
+    verified: int = 0
+
+
+class _Sketch:
+    """An article's two MinHashes (for the LSH indexes) and their digests (for the matrices)."""
+
+    __slots__ = ("full", "full_digest", "lead", "lead_digest")
+
+    def __init__(self, full: RMinHash, lead: RMinHash) -> None:
+        self.full, self.lead = full, lead
+        self.full_digest, self.lead_digest = _digest(full), _digest(lead)
+
+
 class DedupIndex:
     """Candidate retrieval (rensa MinHash LSH) and verification over a changelog-backed store."""
 
@@ -279,7 +305,8 @@ class DedupIndex:
         self._lead_digests: U32 = np.zeros((0, self.config.lead_perm), dtype=np.uint32)
         # find_duplicate's features and MinHashes, reused by the remember call that follows.
         self._last: tuple[str, str, Features] | None = None
-        self._last_minhashes: tuple[Features, tuple[RMinHash, RMinHash]] | None = None
+        self._last_sketch: tuple[Features, _Sketch] | None = None
+        self.counts = RetrievalCounts()
         self.rebuild()
 
     def _minhash(self, words: U32, num_perm: int) -> RMinHash:
@@ -287,19 +314,19 @@ class DedupIndex:
         minhash.update(words.astype("<u4").view("S4").tolist())
         return minhash
 
-    def _minhashes(self, features: Features) -> tuple[RMinHash, RMinHash]:
-        last = self._last_minhashes
+    def _sketch(self, features: Features) -> _Sketch:
+        last = self._last_sketch
         if last is not None and last[0] is features:
             return last[1]
-        minhashes = (
+        sketch = _Sketch(
             self._minhash(features.key_words(self.config.min_key_words), self.config.num_perm),
             self._minhash(features.words[: self.config.lead_words], self.config.lead_perm),
         )
-        self._last_minhashes = (features, minhashes)
-        return minhashes
+        self._last_sketch = (features, sketch)
+        return sketch
 
     def _index(self, article_id: str, features: Features) -> None:
-        full, lead = self._minhashes(features)
+        sketch = self._sketch(features)
         if not self._free:
             rows = len(self._full_digests)
             grown = max(1024, 2 * rows)
@@ -309,10 +336,10 @@ class DedupIndex:
         key = self._free.pop()
         self._ids[key] = article_id
         self._keys[article_id] = key
-        self._full_digests[key] = full.digest()
-        self._lead_digests[key] = lead.digest()
-        self._full.insert(key, full)
-        self._lead.insert(key, lead)
+        self._full_digests[key] = sketch.full_digest
+        self._lead_digests[key] = sketch.lead_digest
+        self._full.insert(key, sketch.full)
+        self._lead.insert(key, sketch.lead)
 
     def _unindex(self, article_id: str) -> None:
         key = self._keys.pop(article_id, None)
@@ -364,19 +391,20 @@ class DedupIndex:
         return features
 
     def _candidates(self, features: Features) -> list[int]:
-        full, lead = self._minhashes(features)
-        keys = list(set(self._full.query(full)) | set(self._lead.query(lead)))
+        sketch = self._sketch(features)
+        keys = list(set(self._full.query(sketch.full)) | set(self._lead.query(sketch.lead)))
+        self.counts.queries += 1
         if not keys:
             return []
         rows = np.array(keys, dtype=np.intp)
-        query_full = np.array(full.digest(), dtype=np.uint32)
-        query_lead = np.array(lead.digest(), dtype=np.uint32)
-        estimate = (self._full_digests[rows] == query_full).mean(axis=1)
-        lead_estimate = (self._lead_digests[rows] == query_lead).mean(axis=1)
+        estimate = (self._full_digests[rows] == sketch.full_digest).mean(axis=1)
+        lead_estimate = (self._lead_digests[rows] == sketch.lead_digest).mean(axis=1)
         keep = (estimate >= self.config.min_estimate) | (
             lead_estimate >= self.config.min_lead_estimate
         )
         kept: list[int] = rows[keep].tolist()
+        self.counts.candidates += len(keys)
+        self.counts.verified += len(kept)
         return kept
 
     def _find_similar(self, article: Article, features: Features, now: float) -> DedupDecision:

@@ -75,6 +75,20 @@ def test_new_headline_same_body_is_a_near_copy(maker: ArticleMaker) -> None:
     assert decide(index, copy).kind == "near_copy"
 
 
+def test_retrieval_counts_candidates_and_comparisons(maker: ArticleMaker) -> None:
+    index = DedupIndex({})
+    for n in range(20):
+        decide(index, maker.article(f"a{n}"))
+    original = maker.article("b")
+    decide(index, original)
+    before = dataclasses.replace(index.counts)
+    trimmed = original.body.rsplit("\n\n", 1)[0]
+    assert decide(index, maker.article("c", body=trimmed)).duplicate_of == "b"
+    assert index.counts.queries == before.queries + 1
+    assert index.counts.verified - before.verified == 1
+    assert index.counts.candidates - before.candidates >= 1
+
+
 def test_version_supersedes_and_is_not_hidden(maker: ArticleMaker) -> None:
     index = DedupIndex({})
     original = maker.article("a")
