@@ -55,6 +55,7 @@ def measure(live: int, words: int, probes: int) -> dict[str, Any]:
     probe += [a for _, a in _articles(probes // 2, 1, words, seed=3)]
     random.Random(4).shuffle(probe)
     timings = []
+    postings, scored = index.postings_read, index.stories_scored
     for article in probe:
         started = time.perf_counter()
         index.assign_story(article, 1.0)
@@ -64,6 +65,9 @@ def measure(live: int, words: int, probes: int) -> dict[str, Any]:
         "median_us": statistics.median(timings) * 1e6,
         "p95_us": sorted(timings)[int(len(timings) * 0.95)] * 1e6,
         "store_keys": len(store),
+        # Work per article: bounded by query_terms x postings and max_candidates.
+        "postings_read": (index.postings_read - postings) / len(probe),
+        "stories_scored": (index.stories_scored - scored) / len(probe),
     }
 
 
@@ -77,6 +81,7 @@ def cluster(
     """Time `StoryIndex.assign_story` (dict store, one core) at 100, 1k and 10k live stories."""
     typer.echo(
         f"{'words':>6} {'live stories':>12} {'median us':>10} {'p95 us':>8} {'store keys':>10}"
+        f" {'postings read':>13} {'scored':>7}"
     )
     for length in (int(w) for w in words.split(",")):
         for live in (100, 1_000, 10_000):
@@ -84,4 +89,5 @@ def cluster(
             typer.echo(
                 f"{length:>6} {result['live']:>12} {result['median_us']:>10.0f}"
                 f" {result['p95_us']:>8.0f} {result['store_keys']:>10}"
+                f" {result['postings_read']:>13.0f} {result['stories_scored']:>7.1f}"
             )

@@ -200,6 +200,9 @@ class StoryIndex:
         self._docs = 0
         self._postings: dict[str, list[str]] = {}
         self.live = 0
+        # Work done so far (bench figures): postings entries read, candidate stories scored.
+        self.postings_read = 0
+        self.stories_scored = 0
         self.rebuild()
 
     def rebuild(self) -> None:
@@ -250,7 +253,9 @@ class StoryIndex:
     def _candidates(self, vector: dict[str, float]) -> list[str]:
         votes: defaultdict[str, float] = defaultdict(float)
         for term in _strongest(vector, self.config.query_terms):
-            for story_id in self._postings.get(term, ()):
+            posted = self._postings.get(term, ())
+            self.postings_read += len(posted)
+            for story_id in posted:
                 votes[story_id] += vector[term]
         best = heapq.nlargest(self.config.max_candidates, votes.items(), key=lambda item: item[1])
         return [story_id for story_id, _ in best]
@@ -320,6 +325,7 @@ class StoryIndex:
             story = self.store.get(STORY + story_id)
             if story is None or now - story["t"] > self.config.horizon_seconds:
                 continue
+            self.stories_scored += 1
             score = self._score(vector, cues, story, now, published)
             if score >= threshold and (best is None or score > best[0]):
                 best = (score, story_id, story)

@@ -1,0 +1,55 @@
+"""The hindsight reference of `wirefeed eval stories-bound` (batch clustering, best cut)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from service.evaluation.bound import best_cut, representations, tfidf_similarity
+
+
+def test_tfidf_similarity_is_cosine_over_kept_terms() -> None:
+    counts = [
+        {"storm": 2.0, "#oslo": 3.0, "the": 1.0},
+        {"storm": 1.0, "#oslo": 3.0, "the": 1.0},
+        {"election": 2.0, "#lima": 3.0, "the": 1.0},
+    ]
+    similarity = tfidf_similarity(counts, lambda term: True)
+    assert similarity.shape == (3, 3)
+    assert np.allclose(np.diag(similarity), 1.0, atol=1e-5)
+    # "the" is in every document: no weight; the first two share everything else.
+    assert similarity[0, 1] > 0.9
+    assert similarity[0, 2] == pytest.approx(0.0, abs=1e-6)
+    names = tfidf_similarity(counts, lambda term: term.startswith("#"))
+    assert names[0, 1] == pytest.approx(1.0, abs=1e-5)
+
+
+@pytest.mark.parametrize("method", ["average", "complete"])
+def test_best_cut_recovers_separable_groups(method: str) -> None:
+    labels = ["a", "a", "a", "b", "b", "c"]
+    similarity = np.full((6, 6), 0.05, dtype=np.float32)
+    for i, left in enumerate(labels):
+        for j, right in enumerate(labels):
+            if left == right:
+                similarity[i, j] = 0.8
+    np.fill_diagonal(similarity, 1.0)
+    scores, cut = best_cut(similarity, labels, method)
+    assert scores["pairwise_f1"] == pytest.approx(1.0)
+    assert 0.2 <= 1 - cut <= 0.8
+
+
+def test_best_cut_cannot_split_what_looks_the_same() -> None:
+    # Two events whose articles are all equally similar: no cut separates them.
+    labels = ["a", "a", "b", "b"]
+    similarity = np.full((4, 4), 0.6, dtype=np.float32)
+    np.fill_diagonal(similarity, 1.0)
+    scores, _ = best_cut(similarity, labels, "average")
+    assert scores["pairwise_f1"] < 1.0
+
+
+def test_representations_are_the_combinations_reported() -> None:
+    counts = [{"storm": 1.0, "#oslo": 3.0}, {"storm": 1.0, "#bergen": 3.0}, {"rain": 1.0}]
+    combined = representations(counts)
+    assert set(combined) == {"all terms", "words only", "cues only", "mean(words, cues)"}
+    mean = combined["mean(words, cues)"]
+    assert np.allclose(mean, (combined["words only"] + combined["cues only"]) / 2)
