@@ -77,15 +77,19 @@ def cluster(
         str, typer.Option(help="article lengths in words, comma-separated")
     ] = "40,400",
     probes: Annotated[int, typer.Option(help="articles timed per point")] = 400,
+    live: Annotated[
+        str, typer.Option(help="live stories per point, comma-separated")
+    ] = "100,1000,10000",
 ) -> None:
-    """Time `StoryIndex.assign_story` (dict store, one core) at 100, 1k and 10k live stories."""
+    """Time `StoryIndex.assign_story` (dict store, one core) at 100, 1k and 10k live stories
+    (or `--live`), with the work per article: postings read and candidate stories scored."""
     typer.echo(
         f"{'words':>6} {'live stories':>12} {'median us':>10} {'p95 us':>8} {'store keys':>10}"
         f" {'postings read':>13} {'scored':>7}"
     )
     for length in (int(w) for w in words.split(",")):
-        for live in (100, 1_000, 10_000):
-            result = measure(live, length, probes)
+        for stories in (int(n) for n in live.split(",")):
+            result = measure(stories, length, probes)
             typer.echo(
                 f"{length:>6} {result['live']:>12} {result['median_us']:>10.0f}"
                 f" {result['p95_us']:>8.0f} {result['store_keys']:>10}"
