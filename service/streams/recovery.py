@@ -7,17 +7,78 @@ has moved past them: a worker restarted with a backlog and non-empty changelogs 
 skipped a run of offsets (seen here: raw offsets 76-88 of 180 never reached the agent).
 Here delivery is stopped before the stream partitions are resumed and seeked, as Faust itself
 does when no table needs recovery, so nothing is delivered before the queues are cleared.
+
+Changelog records can be lost the same way on a rebalance: a fetch still in flight when the
+flow stops returns, after Recovery has seeked the changelog partitions to where it reads
+from, records that the consumer then drops (it only delivers while the flow runs) though its
+position has moved past them. A worker taking over a partition it was standby for is then
+at the partition's end and waits for records that never come (seen: "Resuming flow..." and
+no event for 50 s). Here a partition whose recovery makes no progress while the consumer is
+past what was applied is seeked back to it, and reading goes on. And, as in Faust, the end of
+a recovery ends the rebalance (`App.on_rebalance_end`) and logs "Worker ready".
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from time import monotonic
+from typing import cast
 
 from faust.tables.manager import TableManager
 from faust.tables.recovery import Recovery
+from faust.transport.consumer import Consumer
+from faust.types import TP
+from mode import Service
+
+# A partition still short of its highwater that has applied nothing for this long while the
+# flow runs is checked for records fetched and dropped.
+STALL_SECONDS = 2.0
+CHECK_EVERY_SECONDS = 1.0
 
 
 class OrderedRecovery(Recovery):
+    @Service.task
+    async def _reread_dropped_changelog_records(self) -> None:
+        # Per active changelog partition: the last offset applied, and since when.
+        progress: dict[TP, tuple[int, float]] = {}
+        while not self.should_stop:
+            await self.sleep(CHECK_EVERY_SECONDS)
+            if not self._reading_actives():
+                progress.clear()
+                continue
+            now = monotonic()
+            for tp, remaining in self.active_remaining().items():
+                applied = self.active_offsets[tp]
+                if remaining <= 0:
+                    progress.pop(tp, None)
+                elif progress.get(tp, (None, now))[0] != applied:
+                    progress[tp] = (applied, now)
+                elif now - progress[tp][1] >= STALL_SECONDS:
+                    await self._reread_if_dropped(tp, applied)
+                    progress[tp] = (applied, monotonic())
+
+    def _reading_actives(self) -> bool:
+        return self.in_recovery and cast("Consumer", self.app.consumer).flow_active
+
+    async def _reread_if_dropped(self, tp: TP, applied: int) -> None:
+        consumer = self.app.consumer
+        position = None
+        # The partition may be revoked meanwhile; the next recovery then seeks it anyway.
+        with contextlib.suppress(Exception):
+            position = await asyncio.wait_for(consumer.position(tp), STALL_SECONDS)
+        if position is None or position <= applied + 1 or not self._reading_actives():
+            return
+        self.log.warning(
+            "Changelog %s: consumer at offset %s but only %s applied; reading again from there",
+            tp,
+            position,
+            applied,
+        )
+        # Recovery's own seek goes to the last offset applied too (already seen, skipped).
+        with contextlib.suppress(Exception):
+            await consumer.seek_wait({tp: max(applied, 0)})
+
     async def on_recovery_completed(self, generation_id: int = 0) -> None:
         consumer = self.app.consumer
         self.log.info("Restore complete!")
@@ -61,6 +122,8 @@ class OrderedRecovery(Recovery):
         self.tables.on_actives_ready()
         if not self.app.assignor.assigned_standbys():
             self.tables.on_standbys_ready()
+        self.app.on_rebalance_end()
+        self.log.info("Worker ready")
 
 
 class OrderedTableManager(TableManager):
