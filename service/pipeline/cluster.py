@@ -2,12 +2,13 @@
 
 # Design, in short (README has the figures):
 # - An article becomes a sparse vector: sublinear term frequency x online IDF over Unicode
-#   word tokens, headline counted twice, plus "#"-prefixed features for entity cues
-#   (capitalised tokens inside a sentence, where the script has case) and numbers. Nothing is
-#   English-specific: stop words are simply terms whose learned document frequency gives them
-#   no weight. Each counted article's distinct terms live in the store (one value per
-#   article, not one per term, to keep changelog traffic small); the DF counts are a cache
-#   derived from them, and they leave the counts when the article passes the horizon.
+#   word tokens (character pairs in scripts written without spaces), headline counted twice,
+#   plus "#"-prefixed features for entity cues (capitalised tokens inside a sentence, where
+#   the script has case) and numbers. Nothing is English-specific: stop words are simply
+#   terms whose learned document frequency gives them no weight. Each counted article's
+#   distinct terms live in the store (one value per article, not one per term, to keep
+#   changelog traffic small); the DF counts are a cache derived from them, and they leave the
+#   counts when the article passes the horizon.
 # - A story is the sum of its members' unit vectors (pruned to its strongest terms) with its
 #   squared norm, so cosine(article, story) needs only the article's terms.
 # - Candidates come from an inverted index term -> most recent stories holding that term among
@@ -95,21 +96,55 @@ def story_id_for(article_id: str) -> str:
     return "st-" + xxhash.xxh64_hexdigest(article_id.encode())[:12]
 
 
+# Scripts written without spaces between words (Thai, Lao, Myanmar, Khmer, kana, Han): a `\w+`
+# run there is a whole clause, so such runs are read as overlapping character pairs, the
+# usual dictionary-free indexing unit for them.
+_UNSPACED = re.compile(
+    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
+    "\uf900-\ufaff\U00020000-\U0002fa1f]+"
+)
+
+
+def words(token: str) -> list[str]:
+    r"""A `\w+` token as index units: itself, or for unspaced scripts its character pairs
+    (a lone character stays whole), with any spaced-script part (Latin, digits) kept whole."""
+    if token.isascii() or not _UNSPACED.search(token):
+        return [token]
+    units: list[str] = []
+    start = 0
+    for run in _UNSPACED.finditer(token):
+        if run.start() > start:
+            units.append(token[start : run.start()])
+        text = run.group()
+        units.extend([text] if len(text) == 1 else [text[i : i + 2] for i in range(len(text) - 1)])
+        start = run.end()
+    if start < len(token):
+        units.append(token[start:])
+    return units
+
+
+def _lower(token: str) -> str:
+    lowered = token.lower()
+    # Turkish capital dotted I lowercases to i + combining dot: the same word as "i...".
+    return lowered.replace("i\u0307", "i") if "\u0307" in lowered else lowered
+
+
 def _add_tokens(
     counts: defaultdict[str, float], text: str, weight: float, entity_weight: float
 ) -> None:
     for sentence in _SENTENCE_BREAK.split(text):
-        for position, match in enumerate(_TOKEN.finditer(sentence)):
-            token = match.group()
-            lowered = token.lower()
-            counts[lowered] += weight
-            if not entity_weight:
-                continue
-            if token.isdigit():
-                if len(token) > 1:
-                    counts[ENTITY + lowered] += weight * entity_weight
-            elif position > 0 and token[0].isupper():
-                counts[ENTITY + lowered] += weight * entity_weight
+        position = 0
+        for match in _TOKEN.finditer(sentence):
+            for token in words(match.group()):
+                lowered = _lower(token)
+                counts[lowered] += weight
+                if entity_weight:
+                    if token.isdigit():
+                        if len(token) > 1:
+                            counts[ENTITY + lowered] += weight * entity_weight
+                    elif position > 0 and token[0].isupper():
+                        counts[ENTITY + lowered] += weight * entity_weight
+                position += 1
 
 
 def term_counts(article: Article, config: StoryConfig) -> defaultdict[str, float]:

@@ -18,6 +18,7 @@ from service.pipeline.cluster import (
     StoryIndex,
     join_threshold,
     term_counts,
+    words,
 )
 from service.pipeline.decide import Pipeline, label_records
 from service.producers.files import publication_order, read_path
@@ -125,6 +126,27 @@ LANGUAGE_STORIES = {
             "التعليم.",
         ],
     ),
+    # Written without spaces between words: indexed as character pairs.
+    "zh": (
+        [
+            "四川省发生六级地震，多座房屋倒塌。救援人员正在四川灾区搜救被困群众。",
+            "四川地震灾区的救援工作仍在继续，救援人员从倒塌房屋中救出多名被困群众。",
+        ],
+        [
+            "中国人民银行宣布下调存款准备金率，以支持经济增长。",
+            "央行下调存款准备金率后，分析人士认为此举将为经济增长提供支持。",
+        ],
+    ),
+    "ja": (
+        [
+            "北海道で大雪が降り、札幌市内の交通機関に大きな乱れが出ています。",
+            "札幌市の大雪の影響で、北海道の交通機関は二日目も乱れが続いています。",
+        ],
+        [
+            "日本銀行は金融政策決定会合で政策金利の引き上げを決めました。",
+            "日銀の政策金利引き上げを受けて、市場では円相場が大きく動きました。",
+        ],
+    ),
 }
 
 
@@ -143,6 +165,18 @@ BACKGROUND = {
         "Цены на бензин снизились в июне по данным статистики.",
         "Музыкальный фестиваль в городе собрал тысячи зрителей.",
     ],
+    "zh": [
+        "北京足球队在主场比赛中战胜了上海队。",
+        "这座城市为孩子和家庭开设了一座新的博物馆。",
+        "根据统计数据，六月份汽油价格有所下降。",
+        "城市音乐节吸引了来自各地的数千名游客。",
+    ],
+    "ja": [
+        "東京のサッカーチームが試合に勝ちました。",
+        "市内に子どもと家族のための新しい博物館が開館しました。",
+        "統計によると、六月のガソリン価格は下がりました。",
+        "音楽祭には各地から数千人の観客が集まりました。",
+    ],
     "ar": [
         "فاز فريق كرة القدم في المباراة على ملعب المدينة أمام الجمهور.",
         "افتتحت المدينة متحفا جديدا للأطفال والعائلات في وسط المدينة.",
@@ -150,6 +184,17 @@ BACKGROUND = {
         "جذب مهرجان الموسيقى في المدينة آلاف الزوار من كل مكان.",
     ],
 }
+
+
+def test_unspaced_scripts_are_read_as_character_pairs() -> None:
+    assert words("地震灾区") == ["地震", "震灾", "灾区"]
+    assert words("iPhone手机2025年") == ["iPhone", "手机", "2025", "年"]
+    assert words("กรุงเทพ") == ["กร", "รุ", "ุง", "งเ", "เท", "ทพ"]
+    assert words("Zürich") == ["Zürich"]
+    assert words("中") == ["中"]
+    # Turkish capital dotted I: "İstanbul" is the same term as "istanbul".
+    config = StoryConfig()
+    assert "istanbul" in term_counts(article("tr", "İstanbul'da yağmur. istanbul"), config)
 
 
 @pytest.mark.parametrize("language", sorted(LANGUAGE_STORIES))
