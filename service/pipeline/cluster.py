@@ -123,28 +123,31 @@ def words(token: str) -> list[str]:
     return units
 
 
-def _lower(token: str) -> str:
-    lowered = token.lower()
+def _units(sentence: str, special: bool) -> list[str]:
+    """A sentence's index units; `special` when the text holds an unspaced script or a
+    Turkish capital dotted I (the common case skips both checks per token)."""
+    tokens = _TOKEN.findall(sentence)
+    if not special:
+        return tokens
     # Turkish capital dotted I lowercases to i + combining dot: the same word as "i...".
-    return lowered.replace("i\u0307", "i") if "\u0307" in lowered else lowered
+    return [unit.replace("\u0130", "I") for token in tokens for unit in words(token)]
 
 
 def _add_tokens(
     counts: defaultdict[str, float], text: str, weight: float, entity_weight: float
 ) -> None:
+    special = not text.isascii() and ("\u0130" in text or _UNSPACED.search(text) is not None)
     for sentence in _SENTENCE_BREAK.split(text):
-        position = 0
-        for match in _TOKEN.finditer(sentence):
-            for token in words(match.group()):
-                lowered = _lower(token)
-                counts[lowered] += weight
-                if entity_weight:
-                    if token.isdigit():
-                        if len(token) > 1:
-                            counts[ENTITY + lowered] += weight * entity_weight
-                    elif position > 0 and token[0].isupper():
-                        counts[ENTITY + lowered] += weight * entity_weight
-                position += 1
+        for position, token in enumerate(_units(sentence, special)):
+            lowered = token.lower()
+            counts[lowered] += weight
+            if not entity_weight:
+                continue
+            if token.isdigit():
+                if len(token) > 1:
+                    counts[ENTITY + lowered] += weight * entity_weight
+            elif position > 0 and token[0].isupper():
+                counts[ENTITY + lowered] += weight * entity_weight
 
 
 def term_counts(article: Article, config: StoryConfig) -> defaultdict[str, float]:
