@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import gc
 import itertools
+import os
+import pickle
 import random
+import re
+import shutil
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 import tracemalloc
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
@@ -119,7 +127,11 @@ class _CollectorWatch:
             self.seconds += time.perf_counter() - self._started
 
 
-def _measure(size: int, batch: int, seed: int) -> Measurement:
+def _prepare(
+    size: int, batch: int, seed: int
+) -> tuple[dict[str, object], DedupIndex, list[Article], float]:
+    """An index filled with `size` articles, the batch to measure against it, and the
+    traced memory of the fill in bytes."""
     maker = ArticleMaker(seed)
     store: dict[str, object] = {}
     # Half the measured batch re-publishes indexed articles (last paragraph cut), so the
@@ -135,12 +147,17 @@ def _measure(size: int, batch: int, seed: int) -> Measurement:
             kept.append(article.body)
     memory = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
-    store_bytes = sum(len(orjson.dumps(v)) + len(k) for k, v in store.items())
     articles = [maker.article(f"new-{n}") for n in range(batch - len(kept))]
     articles += [
         maker.article(f"copy-{n}", body=body.rsplit("\n\n", 1)[0]) for n, body in enumerate(kept)
     ]
     maker.random.shuffle(articles)
+    return store, index, articles, memory
+
+
+def _measure(size: int, batch: int, seed: int) -> Measurement:
+    store, index, articles, memory = _prepare(size, batch, seed)
+    store_bytes = sum(len(orjson.dumps(v)) + len(k) for k, v in store.items())
     times = []
     tokenise = 0.0
     queries, candidates, verified = (
@@ -174,16 +191,90 @@ def _measure(size: int, batch: int, seed: int) -> Measurement:
     )
 
 
+# valgrind's closing summary: "==123== I   refs:      2,784,656,412" and
+# "==123== LL misses:           388,020  (    187,214 rd +     200,806 wr)".
+_CALLGRIND_TOTAL = re.compile(r"^==\d+== (I\s+refs|LL misses):\s+([\d,]+)", re.MULTILINE)
+
+
+def callgrind_totals(report: str) -> dict[str, int]:
+    """Instructions executed (`I refs`) and last-level cache misses from valgrind's summary."""
+    return {
+        " ".join(name.split()): int(count.replace(",", ""))
+        for name, count in _CALLGRIND_TOTAL.findall(report)
+    }
+
+
+def counted_batch(state: str) -> None:
+    """Inside valgrind (callgrind, instrumentation off): rebuild the index from the pickled
+    store, then decide the batch with instrumentation on, so only the batch is counted."""
+    with open(state, "rb") as source:
+        # Our own file, written a moment ago by `instruction_counts` in a private temp dir.
+        store, articles, size = pickle.load(source)  # noqa: S301
+    index = DedupIndex(store, DedupConfig())
+    control = [shutil.which("callgrind_control") or "callgrind_control"]
+    subprocess.run([*control, "-i", "on", str(os.getpid())], check=True, capture_output=True)  # noqa: S603
+    for n, article in enumerate(articles):
+        now = float(size + n)
+        index.remember(article, index.find_duplicate(article, now), now)
+    subprocess.run([*control, "-i", "off", str(os.getpid())], check=True, capture_output=True)  # noqa: S603
+
+
+def instruction_counts(size: int, batch: int, seed: int) -> tuple[float, float]:
+    """Instructions and simulated last-level cache misses per article of the measured batch,
+    counted by valgrind's callgrind (the index is rebuilt from the store in the counted
+    process; the fill runs natively here)."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        raise typer.BadParameter("--instructions needs valgrind (apt install valgrind)")
+    store, _, articles, _ = _prepare(size, batch, seed)
+    with tempfile.TemporaryDirectory() as folder:
+        state = Path(folder) / "state.pkl"
+        state.write_bytes(pickle.dumps((store, articles, size), protocol=5))
+        code = f"from service.benchmarks.dedup import counted_batch; counted_batch({str(state)!r})"
+        result = subprocess.run(  # noqa: S603
+            [
+                valgrind,
+                "--tool=callgrind",
+                "--instr-atstart=no",
+                "--cache-sim=yes",
+                f"--callgrind-out-file={folder}/callgrind.out",
+                sys.executable,
+                "-c",
+                code,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    totals = callgrind_totals(result.stderr)
+    return totals["I refs"] / len(articles), totals["LL misses"] / len(articles)
+
+
 @bench_app.command("dedup")
 def bench_dedup(
     sizes: Annotated[str, typer.Option(help="index sizes, comma-separated")] = "1000,10000,100000",
     batch: Annotated[int, typer.Option(help="articles decided per measurement")] = 1000,
     seed: Annotated[int, typer.Option(help="seed of the synthetic articles")] = 11,
+    instructions: Annotated[
+        bool,
+        typer.Option(
+            help="instead of timing: count instructions and simulated last-level cache misses"
+            " per article with valgrind's callgrind (minutes per size)"
+        ),
+    ] = False,
 ) -> None:
     """Per-article find_duplicate + remember cost against a pre-filled index (one core):
     mean, median and 95th percentile of one measured batch; then, for the same batch, the
     time to tokenise each article again (no index work), LSH candidates and full comparisons
-    per query, and garbage collections during the batch with their total time."""
+    per query, and garbage collections during the batch with their total time.
+    `--instructions` counts the batch's work instead (valgrind), which the memory hierarchy
+    does not blur."""
+    if instructions:
+        typer.echo(f"{'in index':>10}{'instructions/article':>22}{'LL misses/article':>19}")
+        for size in (int(s) for s in sizes.split(",")):
+            counted, misses = instruction_counts(size, batch, seed)
+            typer.echo(f"{size:>10}{counted:>22,.0f}{misses:>19,.0f}")
+        return
     typer.echo(
         f"{'in index':>10}{'mean us':>9}{'p50 us':>8}{'p95 us':>8}{'tokenise us':>13}"
         f"{'candidates':>12}{'compared':>10}{'gc runs':>9}{'gc ms':>7}"
