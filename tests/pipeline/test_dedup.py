@@ -208,3 +208,45 @@ def test_expired_articles_are_ignored_then_evicted(maker: ArticleMaker) -> None:
 def test_longest_increasing() -> None:
     assert longest_increasing([3, 1, 2, 5, 4, 6]) == 4
     assert longest_increasing([]) == 0
+
+
+CHINESE_REPORT = [
+    "四川省甘孜州泸定县今天中午发生六点八级地震，震源深度十六公里。地震造成多座房屋倒塌，"
+    "部分道路中断，通讯一度受到影响。",
+    "当地政府已经启动一级应急响应，消防、武警和医疗救援队伍正在赶往灾区。截至下午五时，"
+    "已确认二十一人遇难，多人受伤。",
+    "气象部门提醒，未来三天灾区将有降雨，可能引发山体滑坡和泥石流等次生灾害，请群众注意"
+    "安全，远离危险地带。",
+    "专家表示，这次地震发生在鲜水河断裂带附近，该区域历史上曾多次发生强烈地震。余震仍在"
+    "持续，最大余震为四点二级。",
+]
+
+
+def test_chinese_copies_are_linked_and_other_news_is_not() -> None:
+    # Written without spaces: the copy checks must not depend on word boundaries.
+    original = "\n\n".join(CHINESE_REPORT)
+    records = [
+        {"id": "zh-1", "title": "四川泸定发生六点八级地震", "text": original},
+        {
+            "id": "zh-2",
+            "title": "泸定地震已致二十一人遇难",
+            "text": "\n\n".join(CHINESE_REPORT[:3]),
+        },
+        {
+            "id": "zh-3",
+            "title": "四川地震",
+            "text": original.replace("二十一人", "二十二人").replace("赶往", "奔赴"),
+        },
+        {
+            "id": "zh-4",
+            "title": "北京发布交通新规",
+            "text": "北京市今天发布新的交通管理措施，从下月起工作日早晚高峰时段对部分车辆实施"
+            "限行。市交通委表示，此举旨在缓解城市拥堵，改善空气质量。\n\n市民可以通过官方"
+            "网站查询具体限行规定。",
+        },
+    ]
+    out = {row["id"]: row for row in label_records(records, Pipeline({}, {}, {}))}
+    assert out["zh-2"]["duplicate_of"] == "zh-1"
+    assert out["zh-3"]["duplicate_of"] == "zh-1"
+    assert out["zh-4"]["duplicate_of"] is None
+    assert out["zh-4"]["story"] != out["zh-1"]["story"]
