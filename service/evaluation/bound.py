@@ -21,7 +21,7 @@ import typer
 from service.evaluation import eval_app
 from service.evaluation.stories import cluster_scores, ecbplus_documents, ecbplus_split
 from service.models import Rejected
-from service.pipeline.cluster import ENTITY, StoryConfig, term_counts
+from service.pipeline.cluster import ENTITY, StoryConfig, sublinear_tf, term_counts
 from service.pipeline.normalise import normalise_article
 
 F32 = np.ndarray[Any, np.dtype[np.float32]]
@@ -35,8 +35,7 @@ def tfidf_similarity(counts: Sequence[dict[str, float]], keep: Callable[[str], b
     matrix = np.zeros((len(kept), len(column)), dtype=np.float32)
     for row, c in enumerate(kept):
         for term, count in c.items():
-            tf = 1.0 + math.log(count) if count >= 1 else count
-            matrix[row, column[term]] = tf * math.log(len(kept) / docfreq[term])
+            matrix[row, column[term]] = sublinear_tf(count) * math.log(len(kept) / docfreq[term])
     matrix /= np.linalg.norm(matrix, axis=1, keepdims=True) + 1e-12
     similarity: F32 = matrix @ matrix.T
     return similarity

@@ -174,12 +174,17 @@ def join_threshold(distinct_terms: int, config: StoryConfig) -> float:
     return config.threshold + share * (config.long_threshold - config.threshold)
 
 
+def sublinear_tf(count: float) -> float:
+    """1 + log(count): a term's tenth mention adds far less than its second."""
+    return 1.0 + math.log(count) if count >= 1 else count
+
+
 def weigh(
     counts: defaultdict[str, float], docfreqs: Iterable[int], docs: int, config: StoryConfig
 ) -> dict[str, float]:
     """Unit-length vector of sublinear tf x idf, keeping the strongest terms."""
     weights = {
-        term: (1.0 + math.log(count) if count >= 1 else count) * idf(docfreq, docs, config)
+        term: sublinear_tf(count) * idf(docfreq, docs, config)
         for (term, count), docfreq in zip(counts.items(), docfreqs, strict=True)
     }
     top = heapq.nlargest(config.article_terms, weights.items(), key=lambda item: item[1])
