@@ -133,6 +133,7 @@ class Decision:
             "supersedes": self.dedup.duplicate_of if self.dedup.kind == "version" else None,
             "score": round(self.dedup.score, 4),
             "story_event": self.story.event,
+            "merged_from": list(self.story.merged_from),
             "language": self.article.language,
             "headline": self.article.headline,
         }

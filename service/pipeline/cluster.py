@@ -20,7 +20,11 @@
 #   with neither is judged on the cosine alone.
 # - Time: a story's score halves every `half_life_seconds` since its last article, and
 #   stories older than the horizon are not candidates (evict() forgets them).
-# - Story ids never change: the stage never merges or splits stories.
+# - Merges: a story can be opened twice for one event (the second article arrived before
+#   the first story had the words they share). When a later article joins both and the two
+#   stories' centroids and cues agree, the smaller story is folded into the larger one, whose
+#   id stays; the decision says so ("merged", with the folded ids), so consumers re-point
+#   the folded story's articles. Ids never change silently, and the stage never splits.
 from __future__ import annotations
 
 import heapq
@@ -33,7 +37,7 @@ from typing import Any
 
 import xxhash
 
-from service.models import Article, StoryDecision
+from service.models import Article, StoryDecision, StoryEventKind
 
 _TOKEN = re.compile(r"\w+")
 # Where a new sentence starts, a capital letter says nothing about a name.
@@ -42,6 +46,7 @@ _SENTENCE_BREAK = re.compile(r"(?:[.!?;:\u3002\u061f\u0964]+[\"'\u201d\u2019)\]]
 STORY = "story:"
 TERMS = "terms:"
 ARTICLE = "article:"
+MERGED = "merged:"
 WATERMARK = "published-watermark"
 # A publication time further ahead of arrival than this is a feed's clock error.
 FUTURE_SLACK_SECONDS = 3600.0
@@ -89,6 +94,9 @@ class StoryConfig:
     # Terms kept per article vector and per story centroid (the store's value size).
     article_terms: int = 150
     story_terms: int = 300
+    # Fold two live stories into one when an article joins both and their centroids reach
+    # this cosine (and their cues `cue_floor`); one event opened twice is found this way.
+    merge_floor: float = 0.55
 
 
 def story_id_for(article_id: str) -> str:
@@ -232,8 +240,9 @@ class StoryIndex:
     Keys: `terms:<id>` ([time, distinct terms] of each counted article), `story:<id>`
     ({c: centroid, q: squared norm, g: squared norm of its cues, m: latest members' strongest
     cues, n: articles, t: latest arrival, p: latest publication}),
-    `term:<term>` (recent story ids), `article:<id>` ([story id, time]) and the publication
-    watermark. Document frequencies are a cache rebuilt from `terms:` entries.
+    `term:<term>` (recent story ids), `article:<id>` ([story id, time]), `merged:<id>`
+    ([id of the story it was folded into, time]) and the publication watermark. Document
+    frequencies are a cache rebuilt from `terms:` entries.
     """
 
     def __init__(self, store: MutableMapping[str, Any], config: StoryConfig | None = None) -> None:
@@ -363,32 +372,110 @@ class StoryIndex:
         vector, terms = self.vectorise(article, count=True, now=now)
         cues = _cue_norm(vector)
         threshold = join_threshold(terms, self.config)
-        best: tuple[float, str, dict[str, Any]] | None = None
+        joined: list[tuple[float, str, dict[str, Any]]] = []
         for story_id in self._candidates(vector):
             story = self.store.get(STORY + story_id)
             if story is None or now - story["t"] > self.config.horizon_seconds:
                 continue
             self.stories_scored += 1
             score = self._score(vector, cues, story, now, published)
-            if score >= threshold and (best is None or score > best[0]):
-                best = (score, story_id, story)
-        if best is None:
+            if score >= threshold:
+                joined.append((score, story_id, story))
+        if not joined:
             story_id = story_id_for(article.id)
             self._add(story_id, None, vector, now, published)
             decision = StoryDecision(story_id, "created", 0.0)
         else:
-            score, story_id, story = best
+            score, story_id, story = max(joined, key=lambda item: item[0])
+            story_id, story, folded = self._merge(story_id, story, joined, now)
             self._add(story_id, story, vector, now, published)
-            decision = StoryDecision(story_id, "updated", score)
+            event: StoryEventKind = "merged" if folded else "updated"
+            decision = StoryDecision(story_id, event, score, folded)
         self.store[ARTICLE + article.id] = [decision.story_id, now]
         return decision
+
+    def _merge(
+        self,
+        best_id: str,
+        best: dict[str, Any],
+        joined: list[tuple[float, str, dict[str, Any]]],
+        now: float,
+    ) -> tuple[str, dict[str, Any], tuple[str, ...]]:
+        """Fold the other joined stories that agree with the best one into a single story;
+        the story with the most articles (then the best match) keeps its id. Returns the
+        surviving id, its folded value and the ids folded into it."""
+        group = [(best_id, best)] + [
+            (story_id, story)
+            for _, story_id, story in joined
+            if story_id != best_id and self._agree(best, story)
+        ]
+        if len(group) == 1:
+            return best_id, best, ()
+        survivor_id, survivor = max(group, key=lambda item: item[1]["n"])
+        folded: list[str] = []
+        for story_id, story in group:
+            if story_id == survivor_id:
+                continue
+            survivor = self._fold(survivor, story)
+            del self.store[STORY + story_id]
+            self.store[MERGED + story_id] = [survivor_id, now]
+            self.live -= 1
+            folded.append(story_id)
+        # The folded stories' terms may now be among the survivor's strongest.
+        for term in _strongest(survivor["c"], self.config.index_terms):
+            self._post(term, survivor_id)
+        return survivor_id, survivor, tuple(folded)
+
+    def _agree(self, story: dict[str, Any], other: dict[str, Any]) -> bool:
+        """Whether two stories read as one: centroid cosine at `merge_floor` and, when both
+        carry cues, cue cosine at `cue_floor`."""
+        first, second = story["c"], other["c"]
+        if len(second) < len(first):
+            first, second = second, first
+        dot = 0.0
+        shared_cues = 0.0
+        for term, weight in first.items():
+            product = weight * second.get(term, 0.0)
+            dot += product
+            if term.startswith(ENTITY):
+                shared_cues += product
+        if dot < self.config.merge_floor * math.sqrt(float(story["q"]) * float(other["q"])):
+            return False
+        cues = float(story.get("g", 0.0)) * float(other.get("g", 0.0))
+        return not cues or shared_cues >= self.config.cue_floor * math.sqrt(cues)
+
+    def _fold(self, story: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
+        """One story from two: summed centroids (pruned), counts and latest times."""
+        summed = dict(story["c"])
+        for term, weight in other["c"].items():
+            summed[term] = summed.get(term, 0.0) + weight
+        top = heapq.nlargest(self.config.story_terms, summed.items(), key=lambda item: item[1])
+        centroid = {term: round(weight, 4) for term, weight in top}
+        known = [p for p in (story.get("p"), other.get("p")) if p is not None]
+        return {
+            "c": centroid,
+            "q": sum(weight * weight for weight in centroid.values()),
+            "g": round(_cue_norm(centroid), 6),
+            "n": story["n"] + other["n"],
+            "t": max(story["t"], other["t"]),
+            "p": max(known) if known else None,
+            "m": [*other.get("m", ()), *story.get("m", ())][-self.config.members :],
+        }
+
+    def resolve(self, story_id: str) -> str:
+        """The story an id stands for now: itself, or the story it was folded into."""
+        seen = {story_id}
+        while (folded := self.store.get(MERGED + story_id)) is not None and folded[0] not in seen:
+            story_id = folded[0]
+            seen.add(story_id)
+        return story_id
 
     def follow(self, article: Article, original_id: str, now: float) -> StoryDecision:
         """A copy belongs to its original's story; it keeps the story alive but adds no terms."""
         known = self.store.get(ARTICLE + original_id)
         if known is None:
             return self.assign_story(article, now)
-        story_id = known[0]
+        story_id = self.resolve(known[0])
         self.store[ARTICLE + article.id] = [story_id, now]
         story = self.store.get(STORY + story_id)
         if story is not None:
@@ -444,7 +531,7 @@ class StoryIndex:
         for key, value in list(self.store.items()):
             if key.startswith(STORY) and now - value["t"] > horizon:
                 expired.append(key)
-            elif key.startswith(ARTICLE) and now - value[1] > horizon:
+            elif key.startswith((ARTICLE, MERGED)) and now - value[1] > horizon:
                 stale_links.append(key)
             elif key.startswith(TERMS) and now - value[0] > horizon:
                 self._count(_term_list(value[1]), -1)

@@ -80,7 +80,7 @@ class Pipeline:
             story = self.stories.assign_story(article, now)
         self.timings = {"dedup": deduped - started, "cluster": self._clock() - deduped}
         decision = Decision(article, dedup, story)
-        self.decisions[article.id] = {
+        memo: dict[str, Any] = {
             "kind": dedup.kind,
             "duplicate_of": dedup.duplicate_of,
             "score": dedup.score,
@@ -89,6 +89,10 @@ class Pipeline:
             "story_score": story.score,
             "t": now,
         }
+        if story.merged_from:
+            memo["merged_from"] = list(story.merged_from)
+        # Assigned once, complete: a table changelogs assignments, not mutations.
+        self.decisions[article.id] = memo
         return decision, False
 
     @staticmethod
@@ -96,7 +100,12 @@ class Pipeline:
         return Decision(
             article,
             DedupDecision(known["kind"], known["duplicate_of"], known["score"]),
-            StoryDecision(known["story"], known["story_event"], known["story_score"]),
+            StoryDecision(
+                known["story"],
+                known["story_event"],
+                known["story_score"],
+                tuple(known.get("merged_from", ())),
+            ),
         )
 
     def evict(self, now: float) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +11,10 @@ import orjson
 import pytest
 
 from service.evaluation.stories import cluster_scores, ecbplus_split
-from service.models import Article
+from service.models import Article, StoryDecision
 from service.pipeline.cluster import (
     ENTITY,
+    MERGED,
     STORY,
     StoryConfig,
     StoryIndex,
@@ -21,6 +23,7 @@ from service.pipeline.cluster import (
     words,
 )
 from service.pipeline.decide import Pipeline, label_records
+from service.pipeline.normalise import normalise_article
 from service.producers.files import publication_order, read_path
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
@@ -395,3 +398,104 @@ def test_ecbplus_split_keeps_dev_and_test_topics_apart() -> None:
     assert [r["id"] for r in ecbplus_split(records, labels, "dev")[0]] == ["1_1ecb", "22_3ecbplus"]
     assert ecbplus_split(records, labels, "test")[1] == ["23_ecb", "45_ecbplus"]
     assert ecbplus_split(records, labels, "all") == (records, labels)
+
+
+def _dated(article_id: str, body: str, day: float) -> Article:
+    return dataclasses.replace(article(article_id, body), firstcreated=day * DAY)
+
+
+_QUAKE = (
+    "A magnitude 6.1 earthquake struck near Cascadia Bay early on Tuesday, damaging the old "
+    "harbour wall and cutting power to thousands of homes, the Cascadia Bay fire service said."
+)
+
+
+def _bridged(config: StoryConfig) -> tuple[StoryIndex, list[StoryDecision]]:
+    """One event opened twice: a report published on day 0 arrives after one of day 4 (four
+    days apart, its score is a sixteenth), then a day-2 report reaches both stories."""
+    index = StoryIndex({}, config)
+    decisions = [
+        index.assign_story(_dated("day4", _QUAKE + " Aftershocks followed.", 4), 4 * DAY),
+        index.assign_story(_dated("day0", _QUAKE + " Schools closed.", 0), 4 * DAY),
+        index.assign_story(_dated("day2", _QUAKE + " Repairs began.", 2), 4 * DAY),
+    ]
+    return index, decisions
+
+
+def test_an_event_opened_twice_is_merged_explicitly() -> None:
+    index, (first, second, bridge) = _bridged(StoryConfig())
+    assert first.event == second.event == "created"
+    assert first.story_id != second.story_id
+    assert bridge.event == "merged"
+    assert {bridge.story_id, *bridge.merged_from} == {first.story_id, second.story_id}
+    (folded,) = bridge.merged_from
+    assert index.live == 1
+    assert STORY + folded not in index.store
+    assert index.resolve(folded) == bridge.story_id
+    # A copy of an article of the folded story follows it to the surviving story.
+    copy_ = index.follow(_dated("copy", _QUAKE, 0), "day0", 4 * DAY)
+    assert copy_.story_id == bridge.story_id
+    # The merge record goes with the horizon, as the article links do.
+    index.evict(10 * DAY)
+    assert not any(key.startswith(MERGED) for key in index.store)
+
+
+def test_without_the_merge_the_event_stays_split() -> None:
+    index, (_, _, bridge) = _bridged(StoryConfig(merge_floor=1.01))
+    assert bridge.event == "updated"
+    assert bridge.merged_from == ()
+    assert index.live == 2
+
+
+def test_stories_whose_names_disagree_are_not_merged() -> None:
+    # Two look-alike events told in the same words with other names: an article naming both
+    # reaches both stories, and their centroids alone would pass the merge floor, but their
+    # cues (who, where) disagree, so they stay apart.
+    shared = (
+        "the coach was fired on monday after a losing run of eleven games, the club said. "
+        "the owner thanked the coach for his work and said a search for a successor would "
+        "begin at once, with the assistant in charge until then. players were told in the "
+        "morning and training went ahead as planned in the afternoon."
+    )
+    index = StoryIndex({})
+    first = index.assign_story(article("a", f"Lakers fire coach Dan Morrow. {shared}"), 0.0)
+    second = index.assign_story(article("b", f"Sixers fire coach Ed Quill. {shared}"), 0.0)
+    assert first.story_id != second.story_id
+    both = index.assign_story(
+        article("c", f"Lakers and Sixers fire coaches Dan Morrow and Ed Quill. {shared}"), 0.0
+    )
+    assert both.merged_from == ()
+    assert index.live == 2
+
+
+def test_label_output_names_the_folded_stories() -> None:
+    from service.evaluation.stories import after_merges
+
+    # Three reports of one quake, worded apart enough not to be copies of each other; the
+    # first two were published three days apart, the third between them.
+    texts = [
+        "Cascadia Bay earthquake: aftershocks rattle the harbour as engineers inspect the "
+        "damaged wall. The magnitude 6.1 quake cut power to thousands of homes in Cascadia Bay.",
+        "A magnitude 6.1 earthquake hit Cascadia Bay. Power was cut to thousands of homes and "
+        "part of the harbour wall collapsed; engineers inspect it as aftershocks go on.",
+        "Cascadia Bay: engineers inspect the harbour wall damaged by the 6.1 earthquake, and "
+        "power is back in thousands of homes. Aftershocks rattle the bay.",
+    ]
+    records = [
+        {"id": "d3", "text": texts[0], "published": "2024-03-04T00:00:00Z"},
+        {"id": "d0", "text": texts[1], "published": "2024-03-01T00:00:00Z"},
+        {"id": "d1", "text": texts[2], "published": "2024-03-02T12:00:00Z"},
+    ]
+    pipeline = Pipeline({}, {}, {})
+    out = list(label_records(records, pipeline))
+    assert [line["duplicate_of"] for line in out] == [None, None, None]
+    assert [line["story_event"] for line in out] == ["created", "created", "merged"]
+    assert out[2]["merged_from"] == [out[1]["story"]] or out[2]["merged_from"] == [out[0]["story"]]
+    assert out[0]["merged_from"] == []
+    final = after_merges(out)
+    assert len(set(final)) == 1
+    assert final[2] == out[2]["story"]
+    # Redelivered after a restart, the bridging article gets the same decision back.
+    replayed, is_replay = pipeline.decide(normalise_article(records[2]), 10 * DAY)
+    assert is_replay
+    assert list(replayed.story.merged_from) == out[2]["merged_from"]
