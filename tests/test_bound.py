@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -24,7 +26,7 @@ def test_tfidf_similarity_is_cosine_over_kept_terms() -> None:
     assert names[0, 1] == pytest.approx(1.0, abs=1e-5)
 
 
-@pytest.mark.parametrize("method", ["average", "complete"])
+@pytest.mark.parametrize("method", ["average", "complete", "ward"])
 def test_best_cut_recovers_separable_groups(method: str) -> None:
     labels = ["a", "a", "a", "b", "b", "c"]
     similarity = np.full((6, 6), 0.05, dtype=np.float32)
@@ -35,7 +37,11 @@ def test_best_cut_recovers_separable_groups(method: str) -> None:
     np.fill_diagonal(similarity, 1.0)
     scores, cut = best_cut(similarity, labels, method)
     assert scores["pairwise_f1"] == pytest.approx(1.0)
-    assert 0.2 <= 1 - cut <= 0.8
+    # The cut is a distance: 1 - cosine, or for Ward sqrt(2 - 2 cosine) grown by merging.
+    if method == "ward":
+        assert math.sqrt(2 * 0.2) <= cut
+    else:
+        assert 0.2 <= 1 - cut <= 0.8
 
 
 def test_best_cut_cannot_split_what_looks_the_same() -> None:
@@ -53,3 +59,18 @@ def test_representations_are_the_combinations_reported() -> None:
     assert set(combined) == {"all terms", "words only", "cues only", "mean(words, cues)"}
     mean = combined["mean(words, cues)"]
     assert np.allclose(mean, (combined["words only"] + combined["cues only"]) / 2)
+
+
+def test_lead_weight_counts_the_first_sentences_more() -> None:
+    from service.models import Article
+    from service.pipeline.cluster import StoryConfig, term_counts
+
+    body = "Quake hits Lima. Rescue teams search rubble.\nSchools reopen in Cusco."
+    story = Article(
+        id="a", guid="a", version=1, headline="Quake", body=body, language="en", fingerprint="a"
+    )
+    plain = term_counts(story, StoryConfig())
+    lead = term_counts(story, StoryConfig(lead_sentences=1, lead_weight=3.0))
+    assert lead["lima"] == plain["lima"] * 3
+    assert lead["rescue"] == plain["rescue"]
+    assert lead["schools"] == plain["schools"]
