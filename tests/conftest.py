@@ -23,6 +23,31 @@ from service.producers.kafka import ensure_topics
 from service.settings import PROJECT_ROOT, Settings, TopicSettings
 
 SEEDS = PROJECT_ROOT / "seeds"
+# Three reports of one quake, worded apart enough not to be copies of each other: the first
+# two were published three days apart (so the second opens a story of its own), the third
+# between them reaches both stories, which are then merged.
+QUAKE_REPORTS: list[dict[str, Any]] = [
+    {
+        "id": "quake-d3",
+        "published": "2024-03-04T00:00:00Z",
+        "text": "Cascadia Bay earthquake: aftershocks rattle the harbour as engineers inspect "
+        "the damaged wall. The magnitude 6.1 quake cut power to thousands of homes in "
+        "Cascadia Bay.",
+    },
+    {
+        "id": "quake-d0",
+        "published": "2024-03-01T00:00:00Z",
+        "text": "A magnitude 6.1 earthquake hit Cascadia Bay. Power was cut to thousands of "
+        "homes and part of the harbour wall collapsed; engineers inspect it as aftershocks go "
+        "on.",
+    },
+    {
+        "id": "quake-d1",
+        "published": "2024-03-02T12:00:00Z",
+        "text": "Cascadia Bay: engineers inspect the harbour wall damaged by the 6.1 "
+        "earthquake, and power is back in thousands of homes. Aftershocks rattle the bay.",
+    },
+]
 
 
 def free_port() -> int:

@@ -25,6 +25,7 @@ from service.pipeline.cluster import (
 from service.pipeline.decide import Pipeline, label_records
 from service.pipeline.normalise import normalise_article
 from service.producers.files import publication_order, read_path
+from tests.conftest import QUAKE_REPORTS
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 DAY = 24 * 3600.0
@@ -471,21 +472,7 @@ def test_stories_whose_names_disagree_are_not_merged() -> None:
 def test_label_output_names_the_folded_stories() -> None:
     from service.evaluation.stories import after_merges
 
-    # Three reports of one quake, worded apart enough not to be copies of each other; the
-    # first two were published three days apart, the third between them.
-    texts = [
-        "Cascadia Bay earthquake: aftershocks rattle the harbour as engineers inspect the "
-        "damaged wall. The magnitude 6.1 quake cut power to thousands of homes in Cascadia Bay.",
-        "A magnitude 6.1 earthquake hit Cascadia Bay. Power was cut to thousands of homes and "
-        "part of the harbour wall collapsed; engineers inspect it as aftershocks go on.",
-        "Cascadia Bay: engineers inspect the harbour wall damaged by the 6.1 earthquake, and "
-        "power is back in thousands of homes. Aftershocks rattle the bay.",
-    ]
-    records = [
-        {"id": "d3", "text": texts[0], "published": "2024-03-04T00:00:00Z"},
-        {"id": "d0", "text": texts[1], "published": "2024-03-01T00:00:00Z"},
-        {"id": "d1", "text": texts[2], "published": "2024-03-02T12:00:00Z"},
-    ]
+    records = QUAKE_REPORTS
     pipeline = Pipeline({}, {}, {})
     out = list(label_records(records, pipeline))
     assert [line["duplicate_of"] for line in out] == [None, None, None]

@@ -14,7 +14,7 @@ from service.metrics import summary_from_exposition
 from service.producers.kafka import RawProducer
 from service.producers.replay import replay_records
 from service.settings import Settings
-from tests.conftest import SEEDS, WorkerProcess, read_topics
+from tests.conftest import QUAKE_REPORTS, SEEDS, WorkerProcess, read_topics
 
 pytestmark = pytest.mark.kafka
 
@@ -59,6 +59,23 @@ def test_seeds_flow_through_the_broker(worker: WorkerProcess) -> None:
     assert metrics["duplicates_by_kind"]["rewrite"] == 2
     assert metrics["unique"] == 3
     assert metrics["stories_created"] == 2
+
+
+def test_an_event_opened_twice_is_merged_on_the_story_topic(worker: WorkerProcess) -> None:
+    settings = worker.settings
+    with RawProducer(settings) as producer:
+        for record in QUAKE_REPORTS:
+            producer.send({**record, "source": "quake-desk"})
+    out = _outcomes(settings, 3)
+    events = [record for _, record in read_topics(settings, [settings.topics.stories], 3)]
+    by_article = {event["article_id"]: event for event in events}
+    assert [by_article[r["id"]]["event"] for r in QUAKE_REPORTS] == ["created", "created", "merged"]
+    merged = by_article["quake-d1"]
+    first, second = (by_article[r["id"]]["story"] for r in QUAKE_REPORTS[:2])
+    assert first != second
+    assert {merged["story"], *merged["merged_from"]} == {first, second}
+    assert out["quake-d1"]["story"] == merged["story"]
+    assert summary_from_exposition(worker.metrics())["stories_merged"] == 1
 
 
 def test_bad_input_is_dead_lettered_and_good_articles_still_flow(worker: WorkerProcess) -> None:
