@@ -240,6 +240,21 @@ def _term_list(stored: str | list[str]) -> list[str]:
     return stored
 
 
+def _summed(centroid: dict[str, float], other: dict[str, float], keep: int) -> dict[str, float]:
+    """Sum of two sparse vectors, pruned to its `keep` strongest terms and rounded (the value
+    goes to the changelog on every update; 4 digits are plenty)."""
+    summed = dict(centroid)
+    for term, weight in other.items():
+        summed[term] = summed.get(term, 0.0) + weight
+    top = heapq.nlargest(keep, summed.items(), key=lambda item: item[1])
+    return {term: round(weight, 4) for term, weight in top}
+
+
+def _latest(*times: float | None) -> float | None:
+    known = [time for time in times if time is not None]
+    return max(known) if known else None
+
+
 def _strongest(vector: dict[str, float], n: int) -> list[str]:
     return [term for term, _ in heapq.nlargest(n, vector.items(), key=lambda item: item[1])]
 
@@ -456,19 +471,14 @@ class StoryIndex:
 
     def _fold(self, story: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
         """One story from two: summed centroids (pruned), counts and latest times."""
-        summed = dict(story["c"])
-        for term, weight in other["c"].items():
-            summed[term] = summed.get(term, 0.0) + weight
-        top = heapq.nlargest(self.config.story_terms, summed.items(), key=lambda item: item[1])
-        centroid = {term: round(weight, 4) for term, weight in top}
-        known = [p for p in (story.get("p"), other.get("p")) if p is not None]
+        centroid = _summed(story["c"], other["c"], self.config.story_terms)
         return {
             "c": centroid,
             "q": sum(weight * weight for weight in centroid.values()),
             "g": round(_cue_norm(centroid), 6),
             "n": story["n"] + other["n"],
             "t": max(story["t"], other["t"]),
-            "p": max(known) if known else None,
+            "p": _latest(story.get("p"), other.get("p")),
             "m": [*other.get("m", ()), *story.get("m", ())][-self.config.members :],
         }
 
@@ -505,16 +515,10 @@ class StoryIndex:
             latest = published
             self.live += 1
         else:
-            merged = dict(story["c"])
-            for term, weight in vector.items():
-                merged[term] = merged.get(term, 0.0) + weight
-            top = heapq.nlargest(self.config.story_terms, merged.items(), key=lambda item: item[1])
-            # Rounded: the value goes to the changelog on every update; 4 digits are plenty.
-            centroid = {term: round(weight, 4) for term, weight in top}
+            centroid = _summed(story["c"], vector, self.config.story_terms)
             n, t = story["n"] + 1, max(story["t"], now)
             old_top = set(_strongest(story["c"], self.config.index_terms))
-            known = [p for p in (story.get("p"), published) if p is not None]
-            latest = max(known) if known else None
+            latest = _latest(story.get("p"), published)
         squared = sum(weight * weight for weight in centroid.values())
         members: list[dict[str, float]] = story.get("m", []) if story else []
         # g: squared norm of the cues; m: the latest members' strongest cues;
