@@ -436,6 +436,11 @@ def test_an_event_opened_twice_is_merged_explicitly() -> None:
     # A copy of an article of the folded story follows it to the surviving story.
     copy_ = index.follow(_dated("copy", _QUAKE, 0), "day0", 4 * DAY)
     assert copy_.story_id == bridge.story_id
+    # A worker that restores the store (changelog recovery) sees the same stories.
+    restored = StoryIndex(copy.deepcopy(index.store))
+    assert restored.live == 1 == sum(1 for key in restored.store if key.startswith(STORY))
+    later = restored.assign_story(_dated("day3", _QUAKE + " Ferries resumed.", 3), 4 * DAY)
+    assert later.story_id == bridge.story_id
     # The merge record goes with the horizon, as the article links do.
     index.evict(10 * DAY)
     assert not any(key.startswith(MERGED) for key in index.store)
