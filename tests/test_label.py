@@ -73,3 +73,8 @@ def test_label_answers_every_line_even_a_rejected_one(tmp_path: Path) -> None:
     assert out[2]["story"] == out[0]["story"]
     for line in out:
         assert {"id", "duplicate_of", "story"} <= line.keys()
+    # The documented contract (README): every field of an accepted article's line.
+    documented = {"id", "duplicate_of", "story", "kind", "supersedes", "score", "story_event"}
+    documented |= {"merged_from", "language", "headline"}
+    assert set(out[0]) == set(out[2]) == documented
+    assert out[0]["merged_from"] == []
