@@ -30,6 +30,7 @@ from __future__ import annotations
 import heapq
 import math
 import re
+import sys
 from collections import defaultdict
 from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass
@@ -209,7 +210,8 @@ def weigh(
     norm = math.sqrt(sum(weight * weight for _, weight in top))
     if not norm:
         return {}
-    return {term: weight / norm for term, weight in top if weight > 0}
+    # Interned: every story holding a term shares one string instead of one per article.
+    return {sys.intern(term): weight / norm for term, weight in top if weight > 0}
 
 
 def _cue_norm(vector: dict[str, float]) -> float:
