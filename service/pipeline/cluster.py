@@ -202,8 +202,13 @@ def weigh(
     counts: defaultdict[str, float], docfreqs: Iterable[int], docs: int, config: StoryConfig
 ) -> dict[str, float]:
     """Unit-length vector of sublinear tf x idf, keeping the strongest terms."""
+    # idf() and sublinear_tf() written out: this runs for every distinct term of an article.
+    log = math.log
+    numerator = docs + config.prior_docs
+    prior = config.prior_docs * config.prior_share
     weights = {
-        term: sublinear_tf(count) * idf(docfreq, docs, config)
+        term: (1.0 + log(count) if count >= 1 else count)
+        * max(0.0, log(numerator / (docfreq + prior)))
         for (term, count), docfreq in zip(counts.items(), docfreqs, strict=True)
     }
     top = heapq.nlargest(config.article_terms, weights.items(), key=lambda item: item[1])
@@ -352,13 +357,13 @@ class StoryIndex:
         centroid: dict[str, float] = story["c"]
         dot = 0.0
         shared_cues = 0.0
-        for term, weight in vector.items():
-            other = centroid.get(term)
-            if other is None:
-                continue
-            dot += weight * other
-            if term.startswith(ENTITY):
-                shared_cues += weight * other
+        # Only the shared terms matter; the key-set intersection finds them in C. Sorted: a
+        # set's order follows the process's hash seed, and the sum must not.
+        for term in sorted(vector.keys() & centroid.keys()):
+            product = vector[term] * centroid[term]
+            dot += product
+            if term[0] == ENTITY:
+                shared_cues += product
         if dot <= 0.0:
             return 0.0
         story_cues = float(story.get("g", 0.0))
