@@ -247,6 +247,20 @@ def _term_list(stored: str | list[str]) -> list[str]:
     return stored
 
 
+def _dot(vector: dict[str, float], other: dict[str, float]) -> tuple[float, float]:
+    """Dot product of two sparse vectors, and its part over cues."""
+    dot = 0.0
+    cues = 0.0
+    # Only shared terms count; the key-set intersection finds them in C. Sorted: a set's order
+    # follows the process's hash seed, and the sum must not.
+    for term in sorted(vector.keys() & other.keys()):
+        product = vector[term] * other[term]
+        dot += product
+        if term[0] == ENTITY:
+            cues += product
+    return dot, cues
+
+
 def _summed(centroid: dict[str, float], other: dict[str, float], keep: int) -> dict[str, float]:
     """Sum of two sparse vectors, pruned to its `keep` strongest terms and rounded (the value
     goes to the changelog on every update; 4 digits are plenty)."""
@@ -354,16 +368,7 @@ class StoryIndex:
     ) -> float:
         """Decayed centroid cosine; zero when both sides carry cues and the article's agree
         neither with the story's nor with any of its latest members'."""
-        centroid: dict[str, float] = story["c"]
-        dot = 0.0
-        shared_cues = 0.0
-        # Only the shared terms matter; the key-set intersection finds them in C. Sorted: a
-        # set's order follows the process's hash seed, and the sum must not.
-        for term in sorted(vector.keys() & centroid.keys()):
-            product = vector[term] * centroid[term]
-            dot += product
-            if term[0] == ENTITY:
-                shared_cues += product
+        dot, shared_cues = _dot(vector, story["c"])
         if dot <= 0.0:
             return 0.0
         story_cues = float(story.get("g", 0.0))
@@ -461,16 +466,7 @@ class StoryIndex:
     def _agree(self, story: dict[str, Any], other: dict[str, Any]) -> bool:
         """Whether two stories read as one: centroid cosine at `merge_floor` and, when both
         carry cues, cue cosine at `cue_floor`."""
-        first, second = story["c"], other["c"]
-        if len(second) < len(first):
-            first, second = second, first
-        dot = 0.0
-        shared_cues = 0.0
-        for term, weight in first.items():
-            product = weight * second.get(term, 0.0)
-            dot += product
-            if term.startswith(ENTITY):
-                shared_cues += product
+        dot, shared_cues = _dot(story["c"], other["c"])
         if dot < self.config.merge_floor * math.sqrt(float(story["q"]) * float(other["q"])):
             return False
         cues = float(story.get("g", 0.0)) * float(other.get("g", 0.0))
