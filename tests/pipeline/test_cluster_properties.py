@@ -1,0 +1,78 @@
+"""Story index invariants over random streams: merges, eviction and restores keep it whole."""
+
+from __future__ import annotations
+
+import copy
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from service.models import Article
+from service.pipeline.cluster import ARTICLE, MERGED, STORY, StoryConfig, StoryIndex
+
+DAY = 24 * 3600.0
+# A small vocabulary, names included, so random articles often share stories and merges.
+WORDS = ["quake", "harbour", "power", "storm", "river", "vote", "court", "fire", "rescue"]
+NAMES = ["Lima", "Oslo", "Kyiv", "Perth", "Dakar"]
+
+articles = st.lists(
+    st.tuples(
+        st.lists(st.sampled_from(WORDS + NAMES), min_size=3, max_size=12),
+        st.floats(min_value=0.0, max_value=0.4),  # days since the previous arrival
+        st.floats(min_value=0.0, max_value=1.5),  # days from publication to arrival
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+def _article(number: int, tokens: list[str], day: float) -> Article:
+    body = "News. " + " ".join(tokens) + "."
+    return Article(
+        id=f"a{number}",
+        guid=f"a{number}",
+        version=1,
+        headline=" ".join(tokens[:3]),
+        body=body,
+        language="en",
+        fingerprint=f"a{number}",
+        firstcreated=day * DAY,
+    )
+
+
+def _run(stream: list[tuple[list[str], float, float]]) -> tuple[StoryIndex, list[str]]:
+    index = StoryIndex({}, StoryConfig(horizon_seconds=2 * DAY, merge_floor=0.3))
+    stories = []
+    now = 0.0
+    for number, (tokens, gap, age) in enumerate(stream):
+        now += gap * DAY
+        article = _article(number, tokens, now / DAY - age)
+        stories.append(index.assign_story(article, now).story_id)
+        index.evict(now)
+        # Nothing outlives the horizon: links and fold records go with their stories.
+        for key, value in index.store.items():
+            if key.startswith((ARTICLE, MERGED)):
+                assert now - value[1] <= 2 * DAY
+    return index, stories
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(articles)
+def test_index_stays_whole(stream: list[tuple[list[str], float, float]]) -> None:
+    index, stories = _run(stream)
+    store = index.store
+    live = {key[len(STORY) :] for key in store if key.startswith(STORY)}
+    assert index.live == len(live)
+    # A folded id points at another id, never at itself, and no chain loops.
+    for key, (target, _) in ((k, v) for k, v in store.items() if k.startswith(MERGED)):
+        assert target != key[len(MERGED) :]
+    # Every kept article link leads to a live story (a link is never newer than its story,
+    # nor than the record of the story's fold), so a copy always finds where to follow.
+    links = [value[0] for key, value in store.items() if key.startswith(ARTICLE)]
+    assert {index.resolve(story_id) for story_id in links} <= live
+    # Decisions depend on the stream only: the same stream gives the same stories.
+    assert _run(stream)[1] == stories
+    # A restored store (changelog recovery) rebuilds the same caches.
+    restored = StoryIndex(copy.deepcopy(store), index.config)
+    assert restored.live == index.live
+    assert dict(restored._docfreq) == dict(index._docfreq)
