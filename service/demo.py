@@ -74,24 +74,32 @@ def run_worker_process(
                 process.kill()
 
 
-def _collect(settings: Settings, ids: set[str], timeout: float) -> dict[str, dict[str, Any]]:
-    """Read the output topics until every id has its outcome, printing a live summary."""
+def _collect(
+    settings: Settings, ids: set[str], timeout: float
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Read the output topics until every id has its outcome and its story event, printing a
+    live summary; returns the outcomes and the story events, by article id."""
     topics = settings.topics
     consumer = KafkaConsumer(
         topics.articles,
         topics.duplicates,
+        topics.stories,
         bootstrap_servers=settings.bootstrap_servers,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         consumer_timeout_ms=1000,
     )
     found: dict[str, dict[str, Any]] = {}
+    events: dict[str, dict[str, Any]] = {}
     started = time.monotonic()
     try:
-        while ids - found.keys() and time.monotonic() - started < timeout:
+        while (ids - found.keys() or ids - events.keys()) and time.monotonic() - started < timeout:
             for message in consumer:
                 record = orjson.loads(message.value)
-                found[record["id"]] = {"topic": message.topic, **record}
+                if message.topic == topics.stories:
+                    events[record["article_id"]] = record
+                else:
+                    found[record["id"]] = {"topic": message.topic, **record}
             summary = _scrape(settings)
             if summary is not None:
                 elapsed = max(time.monotonic() - started, 1e-3)
@@ -105,7 +113,28 @@ def _collect(settings: Settings, ids: set[str], timeout: float) -> dict[str, dic
                 )
     finally:
         consumer.close()
-    return found
+    return found, events
+
+
+def _show_stories(events: dict[str, dict[str, Any]]) -> None:
+    """One line per story as the story events leave it: its title and how many articles."""
+    folded = {old: event["story"] for event in events.values() for old in event["merged_from"]}
+    members: dict[str, list[str]] = {}
+    titles: dict[str, str] = {}
+    for article_id, event in events.items():
+        story = event["story"]
+        while story in folded:
+            story = folded[story]
+        members.setdefault(story, []).append(article_id)
+        if event["story"] == story:
+            titles.setdefault(story, event.get("title", ""))
+    table = Table(title="Stories (named after the article that opened each)")
+    table.add_column("story", no_wrap=True)
+    table.add_column("articles", justify="right")
+    table.add_column("title", overflow="ellipsis", no_wrap=True, max_width=70)
+    for story, articles in members.items():
+        table.add_row(story, str(len(articles)), titles.get(story, ""))
+    console.print(table)
 
 
 def _show(records: list[dict[str, Any]], found: dict[str, dict[str, Any]]) -> None:
@@ -152,8 +181,9 @@ def run_demo(settings: Settings, seeds: Path, *, keep_running: bool = False) -> 
             with RawProducer(settings) as producer:
                 sent = replay_records(seeds, producer)
             console.print(f"Replayed {sent} articles from {seeds} onto {settings.topics.raw}")
-            found = _collect(settings, {str(r.get("id")) for r in records}, timeout=120)
+            found, events = _collect(settings, {str(r.get("id")) for r in records}, timeout=120)
             _show(records, found)
+            _show_stories(events)
             summary = _scrape(settings)
             if summary is not None:
                 console.print(

@@ -113,6 +113,8 @@ class StoryDecision:
     event: StoryEventKind
     score: float = 0.0
     merged_from: tuple[str, ...] = ()
+    # The story's name for editors: the headline of the article that opened it.
+    title: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +136,7 @@ class Decision:
             "score": round(self.dedup.score, 4),
             "story_event": self.story.event,
             "merged_from": list(self.story.merged_from),
+            "story_title": self.story.title,
             "language": self.article.language,
             "headline": self.article.headline,
         }

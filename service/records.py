@@ -11,7 +11,7 @@ Schemas (all times are epoch seconds, UTC):
 - duplicates (`wire.duplicates`, key = original id): `{"schema", "id", "duplicate_of",
   "kind", "score", "evidence", "story", "headline", "source", "received", "decided"}`.
 - stories (`wire.stories`, key = story id): `{"schema", "story", "event", "article_id",
-  "score", "merged_from", "time"}`.
+  "score", "merged_from", "title", "time"}` (title: the headline of the story's first article).
 - dead letters (`wire.dlq`): `{"schema", "reason", "detail", "origin", "size", "sha256",
   "payload", "payload_encoding": "utf-8" | "base64", "truncated"}`.
 """
@@ -89,6 +89,7 @@ def story_record(decision: Decision, time: float) -> bytes:
             "article_id": decision.article.id,
             "score": story.score,
             "merged_from": list(story.merged_from),
+            "title": story.title,
             "time": time,
         }
     )

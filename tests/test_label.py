@@ -75,6 +75,6 @@ def test_label_answers_every_line_even_a_rejected_one(tmp_path: Path) -> None:
         assert {"id", "duplicate_of", "story"} <= line.keys()
     # The documented contract (README): every field of an accepted article's line.
     documented = {"id", "duplicate_of", "story", "kind", "supersedes", "score", "story_event"}
-    documented |= {"merged_from", "language", "headline"}
+    documented |= {"merged_from", "story_title", "language", "headline"}
     assert set(out[0]) == set(out[2]) == documented
     assert out[0]["merged_from"] == []

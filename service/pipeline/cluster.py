@@ -52,6 +52,8 @@ WATERMARK = "published-watermark"
 # A publication time further ahead of arrival than this is a feed's clock error.
 FUTURE_SLACK_SECONDS = 3600.0
 ENTITY = "#"
+# A story's title (the headline of its first article) is kept to this many characters.
+TITLE_CHARS = 160
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,7 +287,7 @@ class StoryIndex:
 
     Keys: `terms:<id>` ([time, distinct terms] of each counted article), `story:<id>`
     ({c: centroid, q: squared norm, g: squared norm of its cues, m: latest members' strongest
-    cues, n: articles, t: latest arrival, p: latest publication}),
+    cues, n: articles, t: latest arrival, p: latest publication, h: title}),
     `term:<term>` (recent story ids), `article:<id>` ([story id, time]), `merged:<id>`
     ([id of the story it was folded into, time]) and the publication watermark. Document
     frequencies are a cache rebuilt from `terms:` entries.
@@ -420,14 +422,16 @@ class StoryIndex:
                 joined.append((score, story_id, story))
         if not joined:
             story_id = story_id_for(article.id)
-            self._add(story_id, None, vector, now, published)
-            decision = StoryDecision(story_id, "created", 0.0)
+            title = article.headline[:TITLE_CHARS]
+            self._add(story_id, None, vector, now, published, title)
+            decision = StoryDecision(story_id, "created", 0.0, title=title)
         else:
             score, story_id, story = max(joined, key=lambda item: item[0])
             story_id, story, folded = self._merge(story_id, story, joined, now)
-            self._add(story_id, story, vector, now, published)
+            title = story.get("h", "")
+            self._add(story_id, story, vector, now, published, title)
             event: StoryEventKind = "merged" if folded else "updated"
-            decision = StoryDecision(story_id, event, score, folded)
+            decision = StoryDecision(story_id, event, score, folded, title)
         self.store[ARTICLE + article.id] = [decision.story_id, now]
         return decision
 
@@ -483,6 +487,7 @@ class StoryIndex:
             "t": max(story["t"], other["t"]),
             "p": _latest(story.get("p"), other.get("p")),
             "m": [*other.get("m", ()), *story.get("m", ())][-self.config.members :],
+            "h": story.get("h", ""),
         }
 
     def resolve(self, story_id: str) -> str:
@@ -501,9 +506,10 @@ class StoryIndex:
         story_id = self.resolve(known[0])
         self.store[ARTICLE + article.id] = [story_id, now]
         story = self.store.get(STORY + story_id)
-        if story is not None:
-            self.store[STORY + story_id] = {**story, "t": max(story["t"], now), "n": story["n"] + 1}
-        return StoryDecision(story_id, "updated", 1.0)
+        if story is None:
+            return StoryDecision(story_id, "updated", 1.0)
+        self.store[STORY + story_id] = {**story, "t": max(story["t"], now), "n": story["n"] + 1}
+        return StoryDecision(story_id, "updated", 1.0, title=story.get("h", ""))
 
     def _add(
         self,
@@ -512,6 +518,7 @@ class StoryIndex:
         vector: dict[str, float],
         now: float,
         published: float | None,
+        title: str,
     ) -> None:
         if story is None:
             centroid, n, t, old_top = vector, 1, now, set[str]()
@@ -534,6 +541,7 @@ class StoryIndex:
             "t": t,
             "p": latest,
             "m": [*members, _member_cues(vector, self.config.member_cues)][-self.config.members :],
+            "h": title,
         }
         for term in _strongest(centroid, self.config.index_terms):
             if term in old_top:

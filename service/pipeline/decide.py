@@ -87,6 +87,7 @@ class Pipeline:
             "story": story.story_id,
             "story_event": story.event,
             "story_score": story.score,
+            "story_title": story.title,
             "t": now,
         }
         if story.merged_from:
@@ -105,6 +106,7 @@ class Pipeline:
                 known["story_event"],
                 known["story_score"],
                 tuple(known.get("merged_from", ())),
+                known.get("story_title", ""),
             ),
         )
 

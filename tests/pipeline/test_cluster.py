@@ -225,6 +225,8 @@ def test_duplicate_follows_its_original() -> None:
     copy_ = index.follow(article("c", "Floods hit Passau."), "o", 10.0)
     assert copy_.story_id == original.story_id
     assert copy_.event == "updated"
+    # The story is named after the article that opened it, for every later member too.
+    assert original.title == copy_.title == "Floods hit the river town of Passau overnight"
     # An unknown original: the copy is clustered on its own merits.
     assert (
         index.follow(article("x", "Nothing alike here at all."), "missing", 10.0).event == "created"
@@ -429,6 +431,8 @@ def test_an_event_opened_twice_is_merged_explicitly() -> None:
     assert first.story_id != second.story_id
     assert bridge.event == "merged"
     assert {bridge.story_id, *bridge.merged_from} == {first.story_id, second.story_id}
+    # The surviving story keeps its own name.
+    assert bridge.title == (first if bridge.story_id == first.story_id else second).title
     (folded,) = bridge.merged_from
     assert index.live == 1
     assert STORY + folded not in index.store

@@ -75,6 +75,10 @@ def test_an_event_opened_twice_is_merged_on_the_story_topic(worker: WorkerProces
     assert first != second
     assert {merged["story"], *merged["merged_from"]} == {first, second}
     assert out["quake-d1"]["story"] == merged["story"]
+    # Every event names its story after the article that opened it.
+    titles = {by_article[r["id"]]["story"]: by_article[r["id"]]["title"] for r in QUAKE_REPORTS[:2]}
+    assert merged["title"] == titles[merged["story"]]
+    assert titles[first].startswith("Cascadia Bay earthquake")
     assert summary_from_exposition(worker.metrics())["stories_merged"] == 1
 
 
