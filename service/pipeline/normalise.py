@@ -140,7 +140,10 @@ def clean_text(text: str, headline: str | None = None) -> Structure:
         repaired = repair_text(body)
         if repaired == body:
             break
-        again = find_structure(repaired, found.headline)
+        # The headline found in the first round is a line of the unrepaired text: it gets
+        # the same repair as the body it came from.
+        headline_now = repair_text(found.headline) if found.headline else found.headline
+        again = find_structure(repaired, headline_now)
         again.located = found.located or again.located
         again.byline = found.byline or again.byline
         again.first_published = found.first_published or again.first_published
