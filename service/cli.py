@@ -15,7 +15,9 @@ from service.settings import get_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 broker_app = typer.Typer(no_args_is_help=True, help="The local Apache Kafka broker (KRaft).")
+dlq_app = typer.Typer(no_args_is_help=True, help="Dead letters: list them, replay them.")
 app.add_typer(broker_app, name="broker")
+app.add_typer(dlq_app, name="dlq")
 app.add_typer(bench_app, name="bench")
 app.add_typer(eval_app, name="eval")
 
@@ -189,6 +191,77 @@ def serve(
     settings = get_settings()
     with RawProducer(settings) as producer:
         web.run_app(make_app(producer, settings.topics.raw), host=host, port=port)
+
+
+@dlq_app.command("show")
+def dlq_show(
+    limit: Annotated[int, typer.Option(help="latest letters listed (counts cover all)")] = 20,
+) -> None:
+    """Count the dead letters by reason and list the latest ones."""
+    from collections import Counter
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from service.producers.dlq import read_dead_letters
+
+    settings = get_settings()
+    consumer, letters = read_dead_letters(settings)
+    try:
+        every = list(letters)
+    finally:
+        consumer.close()
+    reasons = Counter(letter.reason for letter in every)
+    truncated = sum(1 for letter in every if letter.truncated)
+    typer.echo(
+        f"{len(every)} dead letters on {settings.topics.dlq}"
+        + (f" ({truncated} truncated, not replayable)" if truncated else "")
+        + "".join(f"\n  {reason}: {count}" for reason, count in reasons.most_common())
+    )
+    table = Table()
+    for column in ("partition/offset", "reason", "from", "bytes", "detail"):
+        table.add_column(column, overflow="ellipsis", no_wrap=True)
+    for letter in sorted(every, key=lambda item: item.offset)[-limit:] if limit else []:
+        origin = letter.origin
+        table.add_row(
+            f"{letter.partition}/{letter.offset}",
+            letter.reason,
+            f"{origin.get('topic')}:{origin.get('partition')}/{origin.get('offset')}",
+            f"{letter.size}{' (cut)' if letter.truncated else ''}",
+            letter.detail[:80],
+        )
+    if every and limit:
+        Console().print(table)
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    reason: Annotated[
+        list[str] | None, typer.Option(help="only letters of this reason (repeatable)")
+    ] = None,
+    everything: Annotated[
+        bool, typer.Option("--all", help="every letter, not only those since the last replay")
+    ] = False,
+    dry_run: Annotated[bool, typer.Option(help="count what would be sent; send nothing")] = False,
+) -> None:
+    """Send dead letters back to the topic they came from (same bytes, same key), once their
+    cause is fixed; each run takes the letters that arrived since the last one."""
+    from service.producers.dlq import replay_dead_letters
+
+    report = replay_dead_letters(
+        get_settings(), reason or (), everything=everything, dry_run=dry_run
+    )
+    verb = "would send" if dry_run else "sent"
+    typer.echo(
+        f"{verb} {report.total_sent} dead letters back"
+        + "".join(f"\n  {name}: {count}" for name, count in report.sent.most_common())
+    )
+    if report.truncated:
+        typer.echo(f"left {report.truncated} whose payload was cut (not replayable)")
+    if report.not_selected:
+        typer.echo(f"skipped {report.not_selected} of other reasons")
+    if report.unknown_origin:
+        typer.echo(f"left {report.unknown_origin} from topics that are not inputs")
 
 
 @broker_app.command("fetch")

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import random
 import signal
+import subprocess
+import sys
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
 from service.metrics import summary_from_exposition
+from service.producers.dlq import replay_dead_letters
 from service.producers.kafka import RawProducer
 from service.producers.replay import replay_records
 from service.settings import Settings
@@ -80,6 +84,60 @@ def test_an_event_opened_twice_is_merged_on_the_story_topic(worker: WorkerProces
     assert merged["title"] == titles[merged["story"]]
     assert titles[first].startswith("Cascadia Bay earthquake")
     assert summary_from_exposition(worker.metrics())["stories_merged"] == 1
+
+
+def _cli(worker: WorkerProcess, *args: str) -> str:
+    """Run `wirefeed ARGS` with the worker's settings; its standard output."""
+    done = subprocess.run(
+        [sys.executable, "-m", "service", *args],
+        env=worker.env(),
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    return done.stdout.decode()
+
+
+def test_dead_letters_go_back_once_the_cause_is_fixed(
+    service_settings: Settings, tmp_path: Path
+) -> None:
+    # A limit set too low sends a long read to the dead-letter topic with a reason.
+    strict = service_settings.model_copy(update={"max_article_bytes": 3000})
+    long_read = {"id": "long-read", "text": "A long read. " + " ".join(f"w{i}" for i in range(900))}
+    first = WorkerProcess(strict, tmp_path / "first.log")
+    first.start()
+    try:
+        with RawProducer(strict) as producer:
+            producer.send(long_read)
+            producer.send(b"not json at all")
+        letters = read_topics(strict, [strict.topics.dlq], 2, settle=1.0)
+        assert sorted(record["reason"] for _, record in letters) == ["not_json", "too_large"]
+    finally:
+        first.stop()
+    # The limit is raised and the worker restarted: the letter is replayed, and decided.
+    fixed = strict.model_copy(update={"max_article_bytes": 512 * 1024})
+    second = WorkerProcess(fixed, tmp_path / "second.log")
+    second.start()
+    try:
+        report = replay_dead_letters(fixed, ["too_large"])
+        assert dict(report.sent) == {"too_large": 1}
+        assert report.not_selected == 1
+        out = _outcomes(fixed, 1)
+        assert out["long-read"]["topic"] == fixed.topics.articles
+        # The next run starts after what this one handled: nothing is sent twice.
+        assert replay_dead_letters(fixed, ["too_large"]).total_sent == 0
+        assert replay_dead_letters(fixed, ["too_large"], everything=True, dry_run=True).sent == {
+            "too_large": 1
+        }
+        # The same through the command line, as an operator runs it.
+        shown = _cli(second, "dlq", "show")
+        assert "2 dead letters" in shown
+        assert "too_large: 1" in shown
+        assert "not_json: 1" in shown
+        dry = _cli(second, "dlq", "replay", "--all", "--dry-run")
+        assert "would send 2 dead letters back" in dry
+    finally:
+        second.stop()
 
 
 def test_bad_input_is_dead_lettered_and_good_articles_still_flow(worker: WorkerProcess) -> None:

@@ -1,0 +1,167 @@
+"""Dead letters: read them back, and send them to the topic they came from once fixed.
+
+A dead letter keeps the input's bytes (up to `dlq_payload_bytes`), its key, the reason and
+where it was read. After the cause is fixed (a limit raised, a bug corrected), `replay`
+sends each selected letter's bytes, unchanged and with the same key, to its origin topic,
+so the worker decides it as if it had just arrived. A letter whose payload was truncated
+cannot be replayed faithfully: it is counted and left alone, never sent in part.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections import Counter
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from service.records import decode
+from service.settings import Settings
+
+# Consumer group (after the app id) that remembers which letters `replay` has handled.
+REPLAY_GROUP_SUFFIX = "-dlq-replay"
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """One record of the dead-letter topic, with the input's bytes restored."""
+
+    partition: int
+    offset: int
+    key: bytes | None
+    reason: str
+    detail: str
+    origin: dict[str, Any]
+    size: int
+    truncated: bool
+    payload: bytes
+
+    @classmethod
+    def parse(cls, partition: int, offset: int, key: bytes | None, value: bytes) -> DeadLetter:
+        record = decode(value)
+        text = str(record.get("payload", ""))
+        payload = (
+            base64.b64decode(text)
+            if record.get("payload_encoding") == "base64"
+            else text.encode("utf-8")
+        )
+        return cls(
+            partition=partition,
+            offset=offset,
+            key=key,
+            reason=str(record.get("reason", "")),
+            detail=str(record.get("detail", "")),
+            origin=dict(record.get("origin") or {}),
+            size=int(record.get("size", len(payload))),
+            truncated=bool(record.get("truncated", False)),
+            payload=payload,
+        )
+
+
+def read_dead_letters(
+    settings: Settings, *, group: str | None = None, from_start: bool = True, timeout: float = 60.0
+) -> tuple[KafkaConsumer, Iterator[DeadLetter]]:
+    """A consumer of the dead-letter topic and the letters it holds up to its current end.
+    With a `group`, reading starts where that group's last committed run stopped, unless
+    `from_start`. The caller closes the consumer (and commits, for a group)."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers,
+        group_id=group,
+        enable_auto_commit=False,
+    )
+    topic = settings.topics.dlq
+    assigned = [
+        TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
+    ]
+    consumer.assign(assigned)
+    for partition in assigned:
+        committed = None if group is None or from_start else consumer.committed(partition)
+        if committed is None:
+            consumer.seek_to_beginning(partition)
+        else:
+            consumer.seek(partition, committed)
+    end = consumer.end_offsets(assigned)
+
+    def letters() -> Iterator[DeadLetter]:
+        deadline = time.monotonic() + timeout
+        while any(consumer.position(p) < end[p] for p in assigned):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{topic} was not read to its end in {timeout:.0f} s")
+            for partition, messages in consumer.poll(timeout_ms=500).items():
+                for message in messages:
+                    if message.offset < end[partition]:
+                        yield DeadLetter.parse(
+                            message.partition, message.offset, message.key, message.value
+                        )
+        # Letters that arrived meanwhile are the next run's: the position (what a group
+        # commits) goes back to the end this run read to.
+        for partition in assigned:
+            if consumer.position(partition) > end[partition]:
+                consumer.seek(partition, end[partition])
+
+    return consumer, letters()
+
+
+@dataclass(slots=True)
+class ReplayReport:
+    """What a replay did: letters sent back, and those left alone, by why."""
+
+    sent: Counter[str] = field(default_factory=Counter)
+    truncated: int = 0
+    not_selected: int = 0
+    unknown_origin: int = 0
+
+    @property
+    def total_sent(self) -> int:
+        return sum(self.sent.values())
+
+
+def replay_dead_letters(
+    settings: Settings,
+    reasons: Collection[str] = (),
+    *,
+    everything: bool = False,
+    dry_run: bool = False,
+) -> ReplayReport:
+    """Send dead letters (of `reasons`, or all) back to their origin topics, bytes and key
+    unchanged. Each run handles the letters that arrived since the last one (the consumer
+    group's commit), or every letter with `everything`; a dry run sends and commits nothing."""
+    inputs = {settings.topics.raw, settings.topics.normalised}
+    report = ReplayReport()
+    group = None if dry_run else settings.app_id + REPLAY_GROUP_SUFFIX
+    consumer, letters = read_dead_letters(settings, group=group, from_start=everything)
+    producer = (
+        None
+        if dry_run
+        else KafkaProducer(
+            bootstrap_servers=settings.bootstrap_servers,
+            acks="all",
+            max_request_size=max(settings.max_article_bytes * 4, 1024 * 1024),
+        )
+    )
+    try:
+        for letter in letters:
+            topic = str(letter.origin.get("topic", ""))
+            if reasons and letter.reason not in reasons:
+                report.not_selected += 1
+            elif letter.truncated:
+                report.truncated += 1
+            elif topic not in inputs:
+                report.unknown_origin += 1
+            else:
+                report.sent[letter.reason] += 1
+                if producer is not None:
+                    producer.send(topic, key=letter.key, value=letter.payload)
+        if producer is not None:
+            # Committed only once the broker has every record: a failed run is run again.
+            producer.flush()
+            if group is not None:
+                consumer.commit()
+    finally:
+        if producer is not None:
+            producer.close()
+        consumer.close()
+    return report
