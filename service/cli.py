@@ -242,7 +242,9 @@ def dlq_replay(
     everything: Annotated[
         bool, typer.Option("--all", help="every letter, not only those since the last replay")
     ] = False,
-    dry_run: Annotated[bool, typer.Option(help="count what would be sent; send nothing")] = False,
+    dry_run: Annotated[
+        bool, typer.Option(help="count what a run would send; send and commit nothing")
+    ] = False,
 ) -> None:
     """Send dead letters back to the topic they came from (same bytes, same key), once their
     cause is fixed; each run takes the letters that arrived since the last one."""

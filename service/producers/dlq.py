@@ -128,10 +128,11 @@ def replay_dead_letters(
 ) -> ReplayReport:
     """Send dead letters (of `reasons`, or all) back to their origin topics, bytes and key
     unchanged. Each run handles the letters that arrived since the last one (the consumer
-    group's commit), or every letter with `everything`; a dry run sends and commits nothing."""
+    group's commit), or every letter with `everything`; a dry run counts the same letters and
+    sends and commits nothing."""
     inputs = {settings.topics.raw, settings.topics.normalised}
     report = ReplayReport()
-    group = None if dry_run else settings.app_id + REPLAY_GROUP_SUFFIX
+    group = settings.app_id + REPLAY_GROUP_SUFFIX
     consumer, letters = read_dead_letters(settings, group=group, from_start=everything)
     producer = (
         None
@@ -142,6 +143,7 @@ def replay_dead_letters(
             max_request_size=max(settings.max_article_bytes * 4, 1024 * 1024),
         )
     )
+    sends = []
     try:
         for letter in letters:
             topic = str(letter.origin.get("topic", ""))
@@ -154,12 +156,14 @@ def replay_dead_letters(
             else:
                 report.sent[letter.reason] += 1
                 if producer is not None:
-                    producer.send(topic, key=letter.key, value=letter.payload)
+                    sends.append(producer.send(topic, key=letter.key, value=letter.payload))
         if producer is not None:
-            # Committed only once the broker has every record: a failed run is run again.
+            # Committed only once the broker has every record (a failed send raises here):
+            # a run that fails is simply run again.
             producer.flush()
-            if group is not None:
-                consumer.commit()
+            for sent in sends:
+                sent.get(timeout=30)
+            consumer.commit()
     finally:
         if producer is not None:
             producer.close()
