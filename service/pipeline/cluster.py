@@ -106,6 +106,26 @@ class StoryConfig:
     merge_floor: float = 0.55
 
 
+def latest_stories(entries: Iterable[tuple[str, Any]], limit: int) -> list[dict[str, Any]]:
+    """The most recently updated stories among store entries (keys as stored, with any
+    shard prefix such as `en/`): id, shard, title, articles and latest arrival."""
+    found: list[dict[str, Any]] = []
+    for key, value in entries:
+        shard, _, local = key.rpartition("/")
+        if not local.startswith(STORY) or not isinstance(value, dict):
+            continue
+        found.append(
+            {
+                "story": local[len(STORY) :],
+                "shard": shard,
+                "title": value.get("h", ""),
+                "articles": value.get("n", 0),
+                "last_seen": value.get("t"),
+            }
+        )
+    return heapq.nlargest(limit, found, key=lambda story: story["last_seen"] or 0.0)
+
+
 def story_id_for(article_id: str) -> str:
     """Stable story id: derived from the article that opened the story."""
     return "st-" + xxhash.xxh64_hexdigest(article_id.encode())[:12]

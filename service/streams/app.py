@@ -23,6 +23,7 @@ from prometheus_client import CollectorRegistry
 
 from service.metrics import FAUST_PREFIX, Metrics
 from service.models import Article, Decision, Rejected, RejectReason
+from service.pipeline.cluster import latest_stories
 from service.pipeline.decide import Pipeline, PipelineConfig
 from service.pipeline.intake import parse_record
 from service.pipeline.normalise import normalise_article
@@ -38,7 +39,7 @@ from service.records import (
 from service.settings import TABLES, Settings, get_settings
 from service.streams.recovery import OrderedTableManager
 from service.streams.tables import ShardView
-from service.streams.web import mount_metrics
+from service.streams.web import mount_metrics, mount_stories
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +133,7 @@ class Worker:
         )
         self.app.timer(LAG_EVERY_SECONDS)(self._report_lag)
         mount_metrics(self.app, self.registry)
+        mount_stories(self.app, lambda limit: latest_stories(self.story_table.items(), limit))
 
     async def _report_lag(self) -> None:
         monitor = self.app.monitor

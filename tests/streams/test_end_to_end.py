@@ -6,6 +6,7 @@ import random
 import signal
 import subprocess
 import sys
+import urllib.request
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,17 @@ def test_seeds_flow_through_the_broker(worker: WorkerProcess) -> None:
 
     events = read_topics(settings, [settings.topics.stories], 5)
     assert Counter(record["event"] for _, record in events)["created"] == 2
+
+    # The worker lists its live stories, newest first, named after their first article.
+    url = f"http://{settings.web_host}:{settings.web_port}/stories?limit=10"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        live = orjson.loads(response.read())
+    assert sorted(entry["articles"] for entry in live) == [2, 3]
+    assert {entry["story"] for entry in live} == {story["000"], story["004"]}
+    opened = {story["004"]: out[ids["004"]], story["000"]: out[ids["000"]]}
+    for entry in live:
+        assert entry["title"] == opened[entry["story"]]["article"]["headline"][:160]
+        assert entry["shard"] == "en"
 
     metrics = summary_from_exposition(worker.metrics())
     assert metrics["received"] == 5
