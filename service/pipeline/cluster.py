@@ -106,6 +106,11 @@ class StoryConfig:
     merge_floor: float = 0.55
 
 
+def count_stories(keys: Iterable[str]) -> int:
+    """How many live stories a store holds (keys as stored, with any shard prefix)."""
+    return sum(1 for key in keys if key.rpartition("/")[2].startswith(STORY))
+
+
 def latest_stories(entries: Iterable[tuple[str, Any]], limit: int) -> list[dict[str, Any]]:
     """The most recently updated stories among store entries (keys as stored, with any
     shard prefix such as `en/`): id, shard, title, articles and latest arrival."""

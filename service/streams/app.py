@@ -23,7 +23,7 @@ from prometheus_client import CollectorRegistry
 
 from service.metrics import FAUST_PREFIX, Metrics
 from service.models import Article, Decision, Rejected, RejectReason
-from service.pipeline.cluster import latest_stories
+from service.pipeline.cluster import count_stories, latest_stories
 from service.pipeline.decide import Pipeline, PipelineConfig
 from service.pipeline.intake import parse_record
 from service.pipeline.normalise import normalise_article
@@ -138,7 +138,9 @@ class Worker:
     async def _report_lag(self) -> None:
         monitor = self.app.monitor
         self.metrics.record_lags(monitor.tp_end_offsets, monitor.tp_committed_offsets)
-        self.metrics.set_live_stories(sum(p.stories.live for p in self._pipelines.values()))
+        # Counted in the table, not in the pipelines: those are made when a shard's first
+        # event arrives, so after a restart on a quiet feed they would say 0.
+        self.metrics.set_live_stories(count_stories(self.story_table.keys()))
 
     async def _forget_pipelines(self) -> None:
         # Partitions moved or state was restored: derived caches are rebuilt lazily.

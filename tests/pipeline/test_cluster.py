@@ -498,7 +498,7 @@ def test_label_output_names_the_folded_stories() -> None:
 
 
 def test_latest_stories_lists_the_newest_first() -> None:
-    from service.pipeline.cluster import latest_stories
+    from service.pipeline.cluster import count_stories, latest_stories
 
     index = StoryIndex({})
     index.assign_story(article("a", "Floods hit Passau and the Danube rises."), 10.0)
@@ -514,3 +514,4 @@ def test_latest_stories_lists_the_newest_first() -> None:
     assert [entry["articles"] for entry in listed] == [2, 1]
     assert {entry["shard"] for entry in listed} == {"en"}
     assert latest_stories(entries, 1) == listed[:1]
+    assert count_stories(key for key, _ in entries) == 2 == index.live

@@ -6,6 +6,7 @@ import random
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
 from collections import Counter
 from pathlib import Path
@@ -68,6 +69,12 @@ def test_seeds_flow_through_the_broker(worker: WorkerProcess) -> None:
     for entry in live:
         assert entry["title"] == opened[entry["story"]]["article"]["headline"][:160]
         assert entry["shard"] == "en"
+
+    # The live-stories gauge is refreshed on a timer: wait for it.
+    deadline = time.monotonic() + 30
+    while summary_from_exposition(worker.metrics())["live_stories"] != 2:
+        assert time.monotonic() < deadline, "live stories never reached 2"
+        time.sleep(1)
 
     metrics = summary_from_exposition(worker.metrics())
     assert metrics["received"] == 5
