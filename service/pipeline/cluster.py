@@ -229,13 +229,8 @@ def weigh(
     counts: defaultdict[str, float], docfreqs: Iterable[int], docs: int, config: StoryConfig
 ) -> dict[str, float]:
     """Unit-length vector of sublinear tf x idf, keeping the strongest terms."""
-    # idf() and sublinear_tf() written out: this runs for every distinct term of an article.
-    log = math.log
-    numerator = docs + config.prior_docs
-    prior = config.prior_docs * config.prior_share
     weights = {
-        term: (1.0 + log(count) if count >= 1 else count)
-        * max(0.0, log(numerator / (docfreq + prior)))
+        term: sublinear_tf(count) * idf(docfreq, docs, config)
         for (term, count), docfreq in zip(counts.items(), docfreqs, strict=True)
     }
     top = heapq.nlargest(config.article_terms, weights.items(), key=lambda item: item[1])
