@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from service.metrics import Summary, summary_from_exposition
 from service.producers.files import publication_order, read_path
 from service.producers.kafka import RawProducer, ensure_topics
 from service.producers.replay import replay_records
+from service.records import after_merges
 from service.settings import Settings
 
 # A pipe or a CI log has no width to read: give the table room rather than 80 columns.
@@ -118,22 +120,16 @@ def _collect(
 
 def _show_stories(events: dict[str, dict[str, Any]]) -> None:
     """One line per story as the story events leave it: its title and how many articles."""
-    folded = {old: event["story"] for event in events.values() for old in event["merged_from"]}
-    members: dict[str, list[str]] = {}
-    titles: dict[str, str] = {}
-    for article_id, event in events.items():
-        story = event["story"]
-        while story in folded:
-            story = folded[story]
-        members.setdefault(story, []).append(article_id)
-        if event["story"] == story:
-            titles.setdefault(story, event.get("title", ""))
+    ordered = list(events.values())
+    members = Counter(after_merges(ordered))
+    # A story's title is on its own events (a folded story's events carry the folded title).
+    titles = {event["story"]: event.get("title", "") for event in ordered}
     table = Table(title="Stories (named after the article that opened each)")
     table.add_column("story", no_wrap=True)
     table.add_column("articles", justify="right")
     table.add_column("title", overflow="ellipsis", no_wrap=True, max_width=70)
     for story, articles in members.items():
-        table.add_row(story, str(len(articles)), titles.get(story, ""))
+        table.add_row(story, str(articles), titles.get(story, ""))
     console.print(table)
 
 

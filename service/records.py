@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -117,3 +118,23 @@ def dead_letter(
             "truncated": len(data) > limit,
         }
     )
+
+
+def after_merges(outputs: Sequence[dict[str, Any]]) -> list[str]:
+    """Each record's story once the whole stream's merge events are applied, as a consumer
+    of the story events sees it at the end. Works on story events and on `wirefeed label`
+    lines alike (both carry "story" and "merged_from"); a record without a story (a
+    rejected input) is a story of its own."""
+    folded_into: dict[str, str] = {}
+    for out in outputs:
+        for folded in out.get("merged_from") or ():
+            folded_into[folded] = out["story"]
+    stories: list[str] = []
+    for i, out in enumerate(outputs):
+        story = out["story"] or f"rejected-{i}"
+        seen = {story}
+        while story in folded_into and folded_into[story] not in seen:
+            story = folded_into[story]
+            seen.add(story)
+        stories.append(story)
+    return stories

@@ -16,6 +16,7 @@ import typer
 
 from service.evaluation import eval_app
 from service.producers.files import publication_order
+from service.records import after_merges
 
 _ECB_NAME = re.compile(r"(\d+)_(\d+)(ecb|ecbplus)\.xml")
 # ECB+ topics 1-22 are where the story settings were tuned (as for dedup); 23-45 are held out.
@@ -129,24 +130,6 @@ def label_stream(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         settings.dedup_horizon_seconds, settings.story_horizon_seconds
     )
     return list(label_records(records, Pipeline({}, {}, {}, config)))
-
-
-def after_merges(outputs: Sequence[dict[str, Any]]) -> list[str]:
-    """Each output's story once the whole stream's merge events are applied, as a consumer
-    of the story events sees it at the end; a rejected record is a story of its own."""
-    folded_into: dict[str, str] = {}
-    for out in outputs:
-        for folded in out.get("merged_from") or ():
-            folded_into[folded] = out["story"]
-    stories: list[str] = []
-    for i, out in enumerate(outputs):
-        story = out["story"] or f"rejected-{i}"
-        seen = {story}
-        while story in folded_into and folded_into[story] not in seen:
-            story = folded_into[story]
-            seen.add(story)
-        stories.append(story)
-    return stories
 
 
 def evaluate(name: str, records: list[dict[str, Any]], labels: list[object]) -> dict[str, float]:

@@ -479,7 +479,7 @@ def test_stories_whose_names_disagree_are_not_merged() -> None:
 
 
 def test_label_output_names_the_folded_stories() -> None:
-    from service.evaluation.stories import after_merges
+    from service.records import after_merges
 
     records = QUAKE_REPORTS
     pipeline = Pipeline({}, {}, {})
