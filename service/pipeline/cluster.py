@@ -106,28 +106,20 @@ class StoryConfig:
     merge_floor: float = 0.55
 
 
-def count_stories(keys: Iterable[str]) -> int:
-    """How many live stories a store holds (keys as stored, with any shard prefix)."""
-    return sum(1 for key in keys if key.rpartition("/")[2].startswith(STORY))
-
-
-def latest_stories(entries: Iterable[tuple[str, Any]], limit: int) -> list[dict[str, Any]]:
-    """The most recently updated stories among store entries (keys as stored, with any
-    shard prefix such as `en/`): id, shard, title, articles and latest arrival."""
-    found: list[dict[str, Any]] = []
-    for key, value in entries:
-        shard, _, local = key.rpartition("/")
-        if not local.startswith(STORY) or not isinstance(value, dict):
-            continue
-        found.append(
-            {
-                "story": local[len(STORY) :],
-                "shard": shard,
-                "title": value.get("h", ""),
-                "articles": value.get("n", 0),
-                "last_seen": value.get("t"),
-            }
-        )
+def latest_stories(entries: Iterable[tuple[str, str, Any]], limit: int) -> list[dict[str, Any]]:
+    """The `limit` most recently updated stories among (shard, key, value) store entries:
+    id, shard, title, articles and latest arrival."""
+    found = [
+        {
+            "story": key[len(STORY) :],
+            "shard": shard,
+            "title": value.get("h", ""),
+            "articles": value.get("n", 0),
+            "last_seen": value.get("t"),
+        }
+        for shard, key, value in entries
+        if key.startswith(STORY)
+    ]
     return heapq.nlargest(limit, found, key=lambda story: story["last_seen"] or 0.0)
 
 

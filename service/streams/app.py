@@ -23,7 +23,7 @@ from prometheus_client import CollectorRegistry
 
 from service.metrics import FAUST_PREFIX, Metrics
 from service.models import Article, Decision, Rejected, RejectReason
-from service.pipeline.cluster import count_stories, latest_stories
+from service.pipeline.cluster import STORY, latest_stories
 from service.pipeline.decide import Pipeline, PipelineConfig
 from service.pipeline.intake import parse_record
 from service.pipeline.normalise import normalise_article
@@ -38,7 +38,7 @@ from service.records import (
 )
 from service.settings import TABLES, Settings, get_settings
 from service.streams.recovery import OrderedTableManager
-from service.streams.tables import ShardView
+from service.streams.tables import ShardView, shard_entries
 from service.streams.web import mount_metrics, mount_stories
 
 log = logging.getLogger(__name__)
@@ -133,14 +133,18 @@ class Worker:
         )
         self.app.timer(LAG_EVERY_SECONDS)(self._report_lag)
         mount_metrics(self.app, self.registry)
-        mount_stories(self.app, lambda limit: latest_stories(self.story_table.items(), limit))
+        mount_stories(
+            self.app, lambda limit: latest_stories(shard_entries(self.story_table), limit)
+        )
 
     async def _report_lag(self) -> None:
         monitor = self.app.monitor
         self.metrics.record_lags(monitor.tp_end_offsets, monitor.tp_committed_offsets)
         # Counted in the table, not in the pipelines: those are made when a shard's first
         # event arrives, so after a restart on a quiet feed they would say 0.
-        self.metrics.set_live_stories(count_stories(self.story_table.keys()))
+        self.metrics.set_live_stories(
+            sum(1 for _, key, _ in shard_entries(self.story_table) if key.startswith(STORY))
+        )
 
     async def _forget_pipelines(self) -> None:
         # Partitions moved or state was restored: derived caches are rebuilt lazily.

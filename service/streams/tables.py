@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any
+
+# Between a shard's name (a language) and the pipeline's own key.
+SEPARATOR = "/"
+
+
+def shard_entries(table: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    """A table's entries as (shard, the pipeline's key, value)."""
+    for key, value in list(table.items()):
+        shard, _, local = key.partition(SEPARATOR)
+        yield shard, local, value
 
 
 class ShardView(MutableMapping[str, Any]):
@@ -15,7 +25,7 @@ class ShardView(MutableMapping[str, Any]):
 
     def __init__(self, table: MutableMapping[str, Any], shard: str) -> None:
         self._table = table
-        self._prefix = f"{shard}/"
+        self._prefix = shard + SEPARATOR
 
     def __getitem__(self, key: str) -> Any:
         return self._table[self._prefix + key]

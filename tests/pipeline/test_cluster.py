@@ -498,14 +498,13 @@ def test_label_output_names_the_folded_stories() -> None:
 
 
 def test_latest_stories_lists_the_newest_first() -> None:
-    from service.pipeline.cluster import count_stories, latest_stories
+    from service.pipeline.cluster import latest_stories
 
     index = StoryIndex({})
     index.assign_story(article("a", "Floods hit Passau and the Danube rises."), 10.0)
     index.assign_story(article("b", "Parliament passes the budget after a long night."), 20.0)
     index.assign_story(article("c", "Floods hit Passau and the Danube rises again."), 30.0)
-    # As a worker's table holds them: every key behind its shard's prefix.
-    entries = [(f"en/{key}", value) for key, value in index.store.items()]
+    entries = [("en", key, value) for key, value in index.store.items()]
     listed = latest_stories(entries, 10)
     assert [entry["title"] for entry in listed] == [
         "Floods hit Passau and the Danube rises",
@@ -514,4 +513,4 @@ def test_latest_stories_lists_the_newest_first() -> None:
     assert [entry["articles"] for entry in listed] == [2, 1]
     assert {entry["shard"] for entry in listed} == {"en"}
     assert latest_stories(entries, 1) == listed[:1]
-    assert count_stories(key for key, _ in entries) == 2 == index.live
+    assert len(latest_stories(entries, 10)) == 2 == index.live
