@@ -510,6 +510,11 @@ class StoryIndex:
             seen.add(story_id)
         return story_id
 
+    def title(self, story_id: str) -> str:
+        """The story's title: the headline of its first article ("" once it has expired)."""
+        story = self.store.get(STORY + self.resolve(story_id))
+        return str(story.get("h", "")) if story else ""
+
     def follow(self, article: Article, original_id: str, now: float) -> StoryDecision:
         """A copy belongs to its original's story; it keeps the story alive but adds no terms."""
         known = self.store.get(ARTICLE + original_id)

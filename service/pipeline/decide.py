@@ -87,7 +87,6 @@ class Pipeline:
             "story": story.story_id,
             "story_event": story.event,
             "story_score": story.score,
-            "story_title": story.title,
             "t": now,
         }
         if story.merged_from:
@@ -96,8 +95,7 @@ class Pipeline:
         self.decisions[article.id] = memo
         return decision, False
 
-    @staticmethod
-    def _restore(article: Article, known: dict[str, Any]) -> Decision:
+    def _restore(self, article: Article, known: dict[str, Any]) -> Decision:
         return Decision(
             article,
             DedupDecision(known["kind"], known["duplicate_of"], known["score"]),
@@ -106,7 +104,8 @@ class Pipeline:
                 known["story_event"],
                 known["story_score"],
                 tuple(known.get("merged_from", ())),
-                known.get("story_title", ""),
+                # Not kept in the memo: the story still holds it (its id may since be folded).
+                self.stories.title(known["story"]),
             ),
         )
 

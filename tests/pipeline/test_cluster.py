@@ -495,6 +495,7 @@ def test_label_output_names_the_folded_stories() -> None:
     replayed, is_replay = pipeline.decide(normalise_article(records[2]), 10 * DAY)
     assert is_replay
     assert list(replayed.story.merged_from) == out[2]["merged_from"]
+    assert replayed.story.title == out[2]["story_title"] != ""
 
 
 def test_latest_stories_lists_the_newest_first() -> None:
