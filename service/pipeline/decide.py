@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,11 +12,19 @@ from service.pipeline.cluster import StoryConfig, StoryIndex
 from service.pipeline.dedup import DedupConfig, DedupIndex
 from service.pipeline.normalise import normalise_article
 
+# A publication time further ahead of the wall clock than this is a feed's clock error.
+FUTURE_SLACK_SECONDS = 24 * 3600.0
+
 
 def event_time(article: Article, received: float) -> float:
     """Offline stand-in for an arrival time: the article's own publication time, else the
-    latest arrival so far. (In the worker, arrival is the broker's timestamp.)"""
-    return article.firstcreated if article.firstcreated is not None else received
+    latest arrival so far. (In the worker, arrival is the broker's timestamp.) A time ahead
+    of the wall clock is a clock error and counts as no time: taken as given, one such
+    article would move the clock past every horizon and the state would be forgotten."""
+    published = article.firstcreated
+    if published is None or published > time.time() + FUTURE_SLACK_SECONDS:
+        return received
+    return published
 
 
 @dataclass(frozen=True, slots=True)

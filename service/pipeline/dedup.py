@@ -371,7 +371,9 @@ class DedupIndex:
         if (
             previous is not None
             and previous[0] != article.id
-            and article.version > previous[1]
+            # A newer version; or, at the same number, another text under the guid: an item
+            # sent without version numbers (plain RSS, NITF without one) and corrected.
+            and article.version >= previous[1]
             and self._live(previous[2], now)
         ):
             return DedupDecision("version", previous[0], 1.0)

@@ -80,8 +80,23 @@ def _time_field(record: Mapping[str, Any], *names: str) -> float | None:
     if value is None or isinstance(value, str):
         return parse_time(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value) if math.isfinite(value) else None
+        return _epoch_seconds(float(value)) if math.isfinite(value) else None
     raise Rejected(RejectReason.WRONG_TYPE, f"{names[0]} must be an ISO-8601 string or a number")
+
+
+# Epoch numbers past these are milliseconds (after the year 5138 in seconds) or microseconds
+# (JavaScript and Java producers send those): read as seconds they would be tens of
+# millennia ahead and move an offline clock past every horizon.
+_MILLISECONDS_FROM = 1e11
+_MICROSECONDS_FROM = 1e14
+
+
+def _epoch_seconds(value: float) -> float:
+    if abs(value) >= _MICROSECONDS_FROM:
+        return value / 1e6
+    if abs(value) >= _MILLISECONDS_FROM:
+        return value / 1e3
+    return value
 
 
 def parse_time(value: str | None) -> float | None:

@@ -32,6 +32,9 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # stay: they shape Persian, Indic scripts and emoji.
 _INVISIBLE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\u00ad\u200b\u2060\ufeff]")
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+# A chain of escaped ampersands (`&amp;amp;amp;`, in any spelling) is one ampersand: collapsed
+# in one pass, else each decoding round peels one level off and a long chain costs n rounds.
+_AMPERSANDS = re.compile(r"&(?:(?:amp|AMP|#0*38|#[xX]0*26);)+")
 _HTML_TAG = re.compile(
     r"<(?:/?(?:p|div|br|span|a|b|i|em|strong|h[1-6]|li|ul|ol|figure|figcaption|img|table|tr|td"
     r"|blockquote|section|article|header|footer|aside|script|style)\b[^<>]*|!--)>",
@@ -114,6 +117,7 @@ def _replace_surrogates(text: str) -> str:
 def unescape_entities(text: str) -> str:
     """Decode character references until none is left (`&amp;amp;` too), so a second pass
     finds nothing to do. Only complete references with `;` count: `AT&T` stays."""
+    text = _AMPERSANDS.sub("&", text)
     while "&" in text:
         decoded = _ENTITY.sub(lambda m: html.unescape(m.group()), text)
         if decoded == text:

@@ -250,3 +250,31 @@ def test_chinese_copies_are_linked_and_other_news_is_not() -> None:
     assert out["zh-3"]["duplicate_of"] == "zh-1"
     assert out["zh-4"]["duplicate_of"] is None
     assert out["zh-4"]["story"] != out["zh-1"]["story"]
+
+
+_BRIDGE = (
+    "The city council voted on Tuesday to reopen the harbour bridge after repairs that took"
+    " eleven months and cost 40 million dollars, officials said."
+)
+
+
+def test_item_corrected_without_a_version_number_supersedes_the_first_text() -> None:
+    # What the adapters send for an item without version numbers (plain RSS, NITF without
+    # one): the same uri, and an id that differs because the content does.
+    first = {"id": "urn:x#1a", "uri": "urn:x", "title": "Bridge reopens", "text": _BRIDGE}
+    corrected = {**first, "id": "urn:x#2b", "text": _BRIDGE + " Correction: 41 million."}
+    outputs = list(label_records([first, corrected], Pipeline({}, {}, {})))
+    assert (outputs[1]["kind"], outputs[1]["supersedes"]) == ("version", "urn:x#1a")
+    assert outputs[1]["duplicate_of"] is None
+    assert outputs[1]["story"] == outputs[0]["story"]
+
+
+def test_an_article_dated_far_ahead_does_not_move_the_offline_clock() -> None:
+    # Taken as given, year 9999 would put every earlier article past the horizons.
+    records = [
+        {"id": "a", "title": "Bridge reopens", "text": _BRIDGE, "published": "2024-04-12T09:00Z"},
+        {"id": "b", "title": "Cup final", "text": "Goals in the rain.", "published": "9999-01-01"},
+        {"id": "c", "title": "Bridge reopens", "text": _BRIDGE, "published": "2024-04-12T11:00Z"},
+    ]
+    outputs = list(label_records(records, Pipeline({}, {}, {})))
+    assert (outputs[2]["duplicate_of"], outputs[2]["kind"]) == ("a", "exact")

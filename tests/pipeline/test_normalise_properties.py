@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from typing import Any
@@ -14,7 +15,12 @@ from service.pipeline.normalise import article_to_record, clean_text, normalise_
 from service.pipeline.structure import find_structure
 from service.pipeline.text import decode_bytes, looks_like_html, repair_text
 
-SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# WIREFEED_HYPOTHESIS_EXAMPLES=5000 for a longer search than the suite's.
+SETTINGS = settings(
+    max_examples=int(os.environ.get("WIREFEED_HYPOTHESIS_EXAMPLES", "200")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 _WORD = re.compile(r"\w+")
 
 # Text that exercises the stage: words, capitals (datelines), sentence ends, line breaks,
@@ -77,8 +83,9 @@ def test_normalise_returns_an_article_or_rejects_with_a_reason(
 ) -> None:
     article = _outcome({"id": "x", "text": text, "title": title})
     if isinstance(article, Rejected):
+        # Text that is there but empty once cleaned: never a type or format reason.
         assert article.detail
-        assert article.reason in RejectReason
+        assert article.reason in (RejectReason.MISSING_TEXT, RejectReason.EMPTY_AFTER_CLEANING)
         return
     assert article.body.strip()
     assert "\n\n\n" not in article.body
@@ -113,7 +120,12 @@ def test_normalise_never_crashes_on_bytes(data: bytes, field: str) -> None:
 )
 def test_normalise_never_crashes_on_odd_field_types(record: dict[str, Any]) -> None:
     outcome = _outcome(record)
-    assert isinstance(outcome, Article) or outcome.reason in RejectReason
+    # Odd types are named as such; a stage bug (internal_error) or a crash fails the test.
+    assert isinstance(outcome, Article) or outcome.reason in (
+        RejectReason.WRONG_TYPE,
+        RejectReason.MISSING_TEXT,
+        RejectReason.EMPTY_AFTER_CLEANING,
+    )
 
 
 @SETTINGS
