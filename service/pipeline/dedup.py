@@ -368,20 +368,19 @@ class DedupIndex:
     def find_duplicate(self, article: Article, now: float) -> DedupDecision:
         """The live article this one copies, with the kind of copy; or unique."""
         previous = self.store.get(GUID + article.guid)
-        if (
-            previous is not None
-            and previous[0] != article.id
-            # A newer version; or, at the same number, another text under the guid: an item
-            # sent without version numbers (plain RSS, NITF without one) and corrected.
-            and article.version >= previous[1]
-            and self._live(previous[2], now)
-        ):
+        if previous is not None and (previous[0] == article.id or not self._live(previous[2], now)):
+            previous = None
+        if previous is not None and article.version > previous[1]:
             return DedupDecision("version", previous[0], 1.0)
         exact = self.store.get(content_key(article))
         if exact is not None and exact[0] != article.id and self._live(exact[1], now):
             if exact[2] == _headline_hash(article):
                 return DedupDecision("exact", exact[0], 1.0)
             return DedupDecision("near_copy", exact[0], 1.0, {"shingles": 1.0})
+        # Another text under the guid at the same number: an item sent without version
+        # numbers (plain RSS, NITF without one) and corrected.
+        if previous is not None and article.version == previous[1]:
+            return DedupDecision("version", previous[0], 1.0)
         return self._find_similar(article, self._features(article), now)
 
     def _features(self, article: Article) -> Features:

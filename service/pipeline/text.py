@@ -171,7 +171,10 @@ def html_to_text(markup: str) -> tuple[str, list[str]]:
     ]
     for node in tree.css(f"{_DROPPED_TAGS},figure,{_CAPTION_TAGS}"):
         node.decompose()
+    # A break on both sides: text before a block's opening tag (a body's loose first line)
+    # is a paragraph of its own too.
     for node in tree.css(_BLOCK_TAGS):
+        node.insert_before("\n\n")
         node.insert_after("\n\n")
     root = tree.body or tree.root
     text = root.text(deep=True) if root is not None else ""

@@ -9,9 +9,12 @@ Bodies stay markup (`body_html`): the worker's normaliser is the one place HTML 
 from __future__ import annotations
 
 import copy
+import hashlib
+import html
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from html.entities import html5
 from typing import Any
 
 import orjson
@@ -22,21 +25,24 @@ from service.models import Rejected, RejectReason
 NEWSML_NS = "http://iptc.org/std/nar/2006-10-01/"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+BOM = b"\xef\xbb\xbf"
 
-# Keys only a ninjs document has (plain raw records use title/text/published).
+# Keys only a ninjs document has. Not firstcreated/versioncreated: plain raw records carry
+# them too (the normaliser reads them, article_to_record writes firstcreated).
 _NINJS_KEYS = frozenset(
     {
+        "headline",
         "headlines",
         "bodies",
         "bylines",
         "body_text",
-        "versioncreated",
-        "firstcreated",
         "copyrightholder",
         "infosources",
         "altids",
     }
 )
+# Fields of the plain raw-record schema that ninjs never has: ninjs_record would drop them.
+_RAW_KEYS = frozenset({"title", "text"})
 # NITF body tags that have an HTML counterpart the normaliser knows (blocks and captions).
 _NITF_TAGS = {
     "hl1": "h1",
@@ -80,11 +86,17 @@ def _find(element: etree._Element, name: str) -> etree._Element | None:
 
 
 def _version(value: Any) -> int | None:
+    """A version or urgency number; None when unreadable. Not str.isdigit(): it takes `²`,
+    which int() refuses, and a crash here stalls the file-drop watcher."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
+    text = value.strip() if isinstance(value, str) else ""
+    if not (text.isascii() and text.isdecimal()):
+        return None
+    try:
+        return int(text)
+    except ValueError:  # more digits than int() converts
+        return None
 
 
 def _iso_time(value: str | None) -> str | None:
@@ -101,9 +113,18 @@ def _iso_time(value: str | None) -> str | None:
     return parsed.isoformat()
 
 
-def _copy_id(guid: str, version: int | None) -> str:
-    # Each version is its own copy: the worker takes a repeated id for a redelivery.
-    return guid if version is None else f"{guid}#{version}"
+def copy_id(guid: str, version: int | None, *content: str | None) -> str:
+    """The id of one copy of an item. Each version is its own copy: the worker takes a
+    repeated id for a redelivery. An item without a version number (plain RSS, NITF without
+    `du-key` version) is told apart by a digest of its content, so a corrected text under the
+    same guid is a new copy (the decide stage takes it as the item's newer version), while
+    the same text sent again keeps its id."""
+    if version is not None:
+        return f"{guid}#{version}"
+    digest = hashlib.sha1(usedforsecurity=False)
+    for part in content:
+        digest.update((part or "").encode("utf-8", "surrogatepass") + b"\0")
+    return f"{guid}#{digest.hexdigest()[:12]}"
 
 
 def _compact(record: dict[str, Any]) -> dict[str, Any]:
@@ -120,6 +141,10 @@ def _strip_by(byline: str | None) -> str | None:
 
 
 def looks_like_ninjs(value: Mapping[str, Any]) -> bool:
+    """A raw record with a `uri` and a time is not ninjs: taking it for one loses its
+    title, text and id."""
+    if any(key in value for key in _RAW_KEYS):
+        return False
     schema = value.get("$schema")
     if isinstance(schema, str) and "ninjs" in schema:
         return True
@@ -187,10 +212,15 @@ def ninjs_record(doc: Mapping[str, Any]) -> dict[str, Any]:
         else:
             text = body
     located = doc.get("located")
-    urgency = doc.get("urgency")
     return _compact(
         {
-            "id": _copy_id(uri, version),
+            "id": copy_id(
+                uri,
+                version,
+                headline if isinstance(headline, str) else None,
+                text if isinstance(text, str) else None,
+                html if isinstance(html, str) else None,
+            ),
             "uri": uri,
             "version": version,
             "title": headline if isinstance(headline, str) else None,
@@ -199,7 +229,7 @@ def ninjs_record(doc: Mapping[str, Any]) -> dict[str, Any]:
             "published": doc.get("versioncreated"),
             "firstcreated": doc.get("firstcreated"),
             "pubstatus": doc.get("pubstatus"),
-            "urgency": urgency if isinstance(urgency, int) else None,
+            "urgency": _version(doc.get("urgency")),
             "byline": _ninjs_byline(doc),
             "located": located if isinstance(located, str) else None,
             "language": doc.get("language"),
@@ -226,7 +256,7 @@ def records_from_json(value: Any) -> list[dict[str, Any]]:
 
 def parse_json(data: bytes) -> list[dict[str, Any]]:
     try:
-        value = orjson.loads(data)
+        value = orjson.loads(_strip_bom(data))
     except orjson.JSONDecodeError as exc:
         raise Rejected(RejectReason.NOT_JSON, str(exc)) from None
     return records_from_json(value)
@@ -235,7 +265,7 @@ def parse_json(data: bytes) -> list[dict[str, Any]]:
 def parse_ndjson(data: bytes) -> list[dict[str, Any]]:
     """JSON Lines: one object per non-blank line."""
     records = []
-    for number, line in enumerate(data.splitlines(), 1):
+    for number, line in enumerate(_strip_bom(data).splitlines(), 1):
         if not line.strip():
             continue
         try:
@@ -269,39 +299,58 @@ def _markup(element: etree._Element, tags: Mapping[str, str] | None = None) -> s
         for attribute in list(node.attrib):
             del node.attrib[attribute]
     etree.cleanup_namespaces(tree)
-    inner = [tree.text or ""]
+    # The element's own text is joined as it is: escaped, or `<AAPL.O>` would become a tag.
+    inner = [html.escape(tree.text or "", quote=False)]
     inner += [etree.tostring(child, method="html", encoding="unicode") for child in tree]
     return "".join(inner).strip()
 
 
-def _keep_tail(node: etree._Element) -> None:
-    """Removing a node must not drop the text after it."""
+def _keep_tail(node: etree._Element, text: str = "") -> None:
+    """Removing a node must not drop the text after it (nor `text` put in its place). The
+    text stays tree text: serialising escapes it."""
     parent = node.getparent()
-    if parent is None or not node.tail:
+    kept = text + (node.tail or "")
+    if parent is None or not kept:
         return
     previous = node.getprevious()
     if previous is not None:
-        previous.tail = (previous.tail or "") + node.tail
+        previous.tail = (previous.tail or "") + kept
     else:
-        parent.text = (parent.text or "") + node.tail
+        parent.text = (parent.text or "") + kept
+
+
+def _resolve_html_entities(root: etree._Element) -> None:
+    """NITF with a DOCTYPE leaves `&nbsp;` `&mdash;` as entity nodes, which the markup and
+    text drop, gluing words. HTML names become their characters, any other stays as its
+    `&name;` text: a DTD's own entities are never expanded (billion laughs, XXE)."""
+    for entity in list(root.iter(etree.Entity)):
+        reference = entity.text or ""  # `&nbsp;`
+        _keep_tail(entity, html5.get(reference.removeprefix("&"), reference))
+        parent = entity.getparent()
+        if parent is not None:
+            parent.remove(entity)
 
 
 def parse_xml(data: bytes) -> list[dict[str, Any]]:
     """An NITF document, a NewsML-G2 newsItem or a newsMessage of newsItems to raw records."""
     try:
         # An XML declaration must come first: a body with leading blank lines is still XML.
-        root = etree.fromstring(data.lstrip(), _parser())
+        root = etree.fromstring(_strip_bom(data).lstrip(), _parser())
     except etree.XMLSyntaxError as exc:
         raise Rejected(RejectReason.BAD_FORMAT, f"not well-formed XML: {exc}") from None
+    _resolve_html_entities(root)
     name, namespace = _local(root), etree.QName(root).namespace
     if name == "nitf":
         return [nitf_record(root)]
     if namespace == NEWSML_NS and name == "newsItem":
         return [newsml_record(root)]
     if namespace == NEWSML_NS and name == "newsMessage":
-        items = [e for e in root.iter(f"{{{NEWSML_NS}}}newsItem")]
+        # A picture or graphic item (remoteContent, no inline body) is not an article.
+        items = [e for e in root.iter(f"{{{NEWSML_NS}}}newsItem") if _has_inline_body(e)]
         if not items:
-            raise Rejected(RejectReason.BAD_FORMAT, "NewsML-G2 newsMessage without a newsItem")
+            raise Rejected(
+                RejectReason.BAD_FORMAT, "NewsML-G2 newsMessage without a newsItem with text"
+            )
         return [newsml_record(item) for item in items]
     raise Rejected(
         RejectReason.BAD_FORMAT,
@@ -333,13 +382,14 @@ def nitf_record(root: etree._Element) -> dict[str, Any]:
         copyright_.get("holder") if copyright_ is not None else None
     )
     language = root.get(XML_LANG) or content.get(XML_LANG) or body.get(XML_LANG)
+    body_html = _markup(content, _NITF_TAGS)
     return _compact(
         {
-            "id": _copy_id(guid, version),
+            "id": copy_id(guid, version, headline, body_html),
             "uri": guid,
             "version": version,
             "title": headline,
-            "body_html": _markup(content, _NITF_TAGS),
+            "body_html": body_html,
             "published": _iso_time(issued.get("norm") if issued is not None else None),
             "urgency": _version(urgency.get("ed-urg")) if urgency is not None else None,
             "byline": _strip_by(_text(_child(body_head, "byline"))),
@@ -352,10 +402,12 @@ def nitf_record(root: etree._Element) -> dict[str, Any]:
 
 
 def _dateline_place(dateline: str | None) -> str | None:
-    """`GENEVA, Jan 1 (Reuters) -` -> `GENEVA`."""
+    """`GENEVA, Jan 1 (Reuters) -` -> `GENEVA`; `WASHINGTON (AP) -` -> `WASHINGTON` (the
+    credit is not part of the place)."""
     if not dateline:
         return None
-    place = dateline.split(",", 1)[0].strip(" -\u2014")
+    place = dateline.split(",", 1)[0].strip(" -\u2013\u2014")
+    place = re.sub(r"\s*\([^()]*\)$", "", place).strip(" -\u2013\u2014")
     return place or None
 
 
@@ -390,6 +442,11 @@ def _newsml_body(item: etree._Element) -> tuple[str | None, str | None]:
     return None, None
 
 
+def _has_inline_body(item: etree._Element) -> bool:
+    html_body, text = _newsml_body(item)
+    return bool((html_body or "").strip() or (text or "").strip())
+
+
 def newsml_record(item: etree._Element) -> dict[str, Any]:
     guid = item.get("guid")
     if not guid:
@@ -419,12 +476,13 @@ def newsml_record(item: etree._Element) -> dict[str, Any]:
     located = _text(_child(content_meta, "located", "name"))
     language = _child(content_meta, "language")
     urgency = _child(content_meta, "urgency")
+    headline = _text(_child(content_meta, "headline"))
     return _compact(
         {
-            "id": _copy_id(guid, version),
+            "id": copy_id(guid, version, headline, html, text),
             "uri": guid,
             "version": version,
-            "title": _text(_child(content_meta, "headline")),
+            "title": headline,
             "body_html": html,
             "text": text,
             "published": _iso_time(_text(_child(item_meta, "versionCreated"))),
@@ -451,6 +509,7 @@ def parse_document(data: bytes, content_type: str | None = None) -> list[dict[st
     """Raw records from one payload: JSON (object or array), NDJSON or XML, chosen by the
     content type when it says, else by the first character."""
     kind = (content_type or "").split(";", 1)[0].strip().lower()
+    data = _strip_bom(data)
     head = data.lstrip()[:1]
     if not head:
         raise Rejected(RejectReason.MISSING_TEXT, "empty document")
@@ -466,6 +525,12 @@ def parse_document(data: bytes, content_type: str | None = None) -> list[dict[st
         if len([line for line in data.splitlines() if line.strip()]) > 1 and head == b"{":
             return parse_ndjson(data)
         raise
+
+
+def _strip_bom(data: bytes) -> bytes:
+    """Editors on Windows start UTF-8 files with a byte order mark; orjson refuses it and an
+    XML declaration must come first."""
+    return data.removeprefix(BOM)
 
 
 def _utf8(data: bytes) -> bytes:

@@ -278,3 +278,9 @@ def test_an_article_dated_far_ahead_does_not_move_the_offline_clock() -> None:
     ]
     outputs = list(label_records(records, Pipeline({}, {}, {})))
     assert (outputs[2]["duplicate_of"], outputs[2]["kind"]) == ("a", "exact")
+
+
+def test_the_same_text_under_the_same_uri_and_another_id_is_a_resend() -> None:
+    first = {"id": "urn:x#1a", "uri": "urn:x", "title": "Bridge reopens", "text": _BRIDGE}
+    outputs = list(label_records([first, {**first, "id": "urn:x#1b"}], Pipeline({}, {}, {})))
+    assert (outputs[1]["kind"], outputs[1]["duplicate_of"]) == ("exact", "urn:x#1a")

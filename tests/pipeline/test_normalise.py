@@ -85,6 +85,21 @@ def test_html_becomes_paragraphs_with_captions_apart() -> None:
     assert captions == ["Anita Anand in Helsinki."]
 
 
+def test_loose_text_before_the_first_block_is_a_paragraph_of_its_own() -> None:
+    text, _ = html_to_text("Shares of Apple &lt;AAPL.O&gt; rose.<p>Analysts were surprised.</p>")
+    assert text.split() == [
+        "Shares",
+        "of",
+        "Apple",
+        "<AAPL.O>",
+        "rose.",
+        "Analysts",
+        "were",
+        "surprised.",
+    ]
+    assert "rose.\n\nAnalysts" in text
+
+
 def test_html_in_the_text_field_and_body_html_are_both_read() -> None:
     from_text = normalise_article({"id": "a", "text": "<p>One sentence here.</p><p>Two.</p>"})
     from_html = normalise_article({"id": "a", "body_html": "<p>One sentence here.</p><p>Two.</p>"})

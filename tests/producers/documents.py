@@ -182,3 +182,30 @@ ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
   </entry>
 </feed>
 """
+
+# A text item with its picture, as agencies send them: the picture has no inline body.
+NEWSML_MESSAGE_WITH_PICTURE = b"""<?xml version="1.0" encoding="UTF-8"?>
+<newsMessage xmlns="http://iptc.org/std/nar/2006-10-01/">
+  <header><sent>2024-04-12T11:00:00Z</sent></header>
+  <itemSet>
+    <newsItem guid="urn:newsml:example.org:20240412:dam" version="1" standard="NewsML-G2"
+              standardversion="2.29">
+      <itemMeta><itemClass qcode="ninat:text"/><provider literal="Example Wire"/></itemMeta>
+      <contentMeta><headline>Dam repairs finished early</headline></contentMeta>
+      <contentSet>
+        <inlineData contenttype="text/plain">Repairs to the river dam finished two weeks
+ahead of schedule, the water authority said.</inlineData>
+      </contentSet>
+    </newsItem>
+    <newsItem guid="urn:newsml:example.org:20240412:dam-photo" version="1"
+              standard="NewsML-G2" standardversion="2.29">
+      <itemMeta><itemClass qcode="ninat:picture"/><provider literal="Example Wire"/></itemMeta>
+      <contentMeta><headline>The repaired dam</headline></contentMeta>
+      <contentSet>
+        <remoteContent href="https://wire.example/photos/dam.jpg" contenttype="image/jpeg"
+                       width="1200" height="800"/>
+      </contentSet>
+    </newsItem>
+  </itemSet>
+</newsMessage>
+"""

@@ -4,15 +4,34 @@ import orjson
 import pytest
 
 from service.models import Rejected, RejectReason
-from service.pipeline.normalise import normalise_article
+from service.pipeline.normalise import article_to_record, normalise_article
 from service.producers.formats import (
     looks_like_ninjs,
     parse_document,
+    parse_json,
     parse_ndjson,
     parse_xml,
     records_from_json,
 )
-from tests.producers.documents import NEWSML_ITEM, NEWSML_MESSAGE, NINJS_1, NINJS_2, NITF
+from tests.producers.documents import (
+    NEWSML_ITEM,
+    NEWSML_MESSAGE,
+    NEWSML_MESSAGE_WITH_PICTURE,
+    NINJS_1,
+    NINJS_2,
+    NITF,
+)
+
+BOM = b"\xef\xbb\xbf"
+
+
+def _nitf(content: str, *, docdata: str = "", head: str = "", doctype: str = "") -> bytes:
+    """A minimal NITF document around one body.content."""
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>{doctype}<nitf><head><docdata>'
+        f'<doc-id id-string="x1"/>{docdata}</docdata></head><body><body.head>{head}'
+        f"</body.head><body.content>{content}</body.content></body></nitf>"
+    ).encode()
 
 
 def test_nitf_fields() -> None:
@@ -161,3 +180,131 @@ def test_external_entities_are_not_resolved() -> None:
     [record] = parse_xml(document)
     assert "root:" not in record["body_html"]
     assert "before" in record["body_html"]
+
+
+def test_raw_record_with_uri_and_time_is_not_ninjs() -> None:
+    raw = {
+        "id": "a1",
+        "uri": "urn:x:a1",
+        "title": "Bridge reopens",
+        "text": "The bridge reopened.",
+        "firstcreated": "2024-04-12T09:00:00Z",
+    }
+    assert parse_document(orjson.dumps(raw)) == [raw]
+    article = normalise_article(raw)
+    assert article.body == "The bridge reopened."
+    # The service's own output reads back as the same article.
+    again = article_to_record(article)
+    assert records_from_json(again) == [again]
+    assert normalise_article(again) == article
+
+
+def test_ninjs_without_schema_is_still_ninjs() -> None:
+    doc = {
+        "uri": "urn:example:ninjs1:fire",
+        "headline": "Warehouse fire contained",
+        "body_text": "Firefighters contained the blaze by noon.",
+        "versioncreated": "2024-04-12T12:00:00Z",
+    }
+    [record] = parse_document(orjson.dumps(doc))
+    assert record["format"] == "ninjs"
+    assert record["title"] == "Warehouse fire contained"
+    assert record["text"] == "Firefighters contained the blaze by noon."
+    assert record["published"] == "2024-04-12T12:00:00Z"
+
+
+@pytest.mark.parametrize("number", ["\u00b2", "\u0663", "1" * 5000, "2a", "", True])
+def test_unreadable_version_and_urgency_are_unknown(number: object) -> None:
+    [ninjs] = records_from_json(dict(NINJS_1, version=number, urgency=number))
+    assert "version" not in ninjs
+    assert "urgency" not in ninjs
+    if isinstance(number, str):
+        docdata = f'<urgency ed-urg="{number}"/><du-key version="{number}"/>'
+        [nitf] = parse_xml(_nitf("<p>Text.</p>", docdata=docdata))
+        assert "version" not in nitf
+        assert "urgency" not in nitf
+        newsml = NEWSML_ITEM.replace(b'version="3"', f'version="{number}"'.encode())
+        [item] = parse_xml(newsml.replace(b"<urgency>2<", f"<urgency>{number}<".encode()))
+        assert "version" not in item
+        assert "urgency" not in item
+
+
+def test_nitf_html_entities_under_a_doctype_are_characters() -> None:
+    doctype = (
+        '<!DOCTYPE nitf PUBLIC "-//IPTC//DTD NITF 3.6//EN" '
+        '"http://www.iptc.org/std/NITF/3.6/specification/dtd/nitf-3-6.dtd">'
+    )
+    content = "<p>The bank cut rates by 0.25&nbsp;points &mdash; its first cut &wibble; yet.</p>"
+    head = "<hedline><hl1>Rates&nbsp;cut</hl1></hedline>"
+    [record] = parse_xml(_nitf(content, head=head, doctype=doctype))
+    assert record["title"] == "Rates cut"
+    assert record["body_html"] == (
+        "<p>The bank cut rates by 0.25\u00a0points \u2014 its first cut &amp;wibble; yet.</p>"
+    )
+    assert normalise_article(record).paragraphs == [
+        "The bank cut rates by 0.25 points \u2014 its first cut &wibble; yet."
+    ]
+
+
+def test_entities_declared_in_the_document_are_not_expanded() -> None:
+    doctype = '<!DOCTYPE nitf [<!ENTITY secret "expanded"><!ENTITY nbsp "expanded">]>'
+    [record] = parse_xml(_nitf("<p>a &secret; b&nbsp;c</p>", doctype=doctype))
+    assert record["body_html"] == "<p>a &amp;secret; b\u00a0c</p>"
+
+
+def test_billion_laughs_is_rejected() -> None:
+    laughs = "".join(f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 10))
+    doctype = f'<!DOCTYPE nitf [<!ENTITY lol0 "lol">{laughs}]>'
+    with pytest.raises(Rejected) as caught:
+        parse_xml(_nitf("<p>a &lol9; b</p>", doctype=doctype))
+    assert caught.value.reason == RejectReason.BAD_FORMAT
+
+
+def test_newsml_message_skips_items_without_text() -> None:
+    [record] = parse_xml(NEWSML_MESSAGE_WITH_PICTURE)
+    assert record["uri"] == "urn:newsml:example.org:20240412:dam"
+    assert record["text"].startswith("Repairs to the river dam")
+    pictures_only = NEWSML_MESSAGE_WITH_PICTURE.replace(b"inlineData", b"remoteContent")
+    with pytest.raises(Rejected) as caught:
+        parse_xml(pictures_only)
+    assert caught.value.reason == RejectReason.BAD_FORMAT
+    assert "with text" in caught.value.detail
+
+
+def test_loose_body_text_stays_text() -> None:
+    content = (
+        "Shares of Apple &lt;AAPL.O&gt; &amp; AT&amp;T rose 3%."
+        "<p>Both beat forecasts.</p><media-reference/>Analysts &lt;b&gt;agreed&lt;/b&gt;."
+    )
+    [record] = parse_xml(_nitf(content))
+    assert record["body_html"] == (
+        "Shares of Apple &lt;AAPL.O&gt; &amp; AT&amp;T rose 3%."
+        "<p>Both beat forecasts.</p>Analysts &lt;b&gt;agreed&lt;/b&gt;."
+    )
+    body = normalise_article(record).body
+    assert "Shares of Apple <AAPL.O> & AT&T rose 3%." in body
+    assert "Analysts <b>agreed</b>." in body
+
+
+def test_leading_byte_order_mark_is_ignored() -> None:
+    raw = {"id": "a1", "text": "Body."}
+    assert parse_document(BOM + orjson.dumps(raw)) == [raw]
+    assert parse_json(BOM + orjson.dumps(raw)) == [raw]
+    assert parse_ndjson(BOM + orjson.dumps(raw) + b"\n" + orjson.dumps(raw)) == [raw, raw]
+    assert parse_document(BOM + NITF)[0]["format"] == "nitf"
+    assert parse_document(BOM + b"\n" + NEWSML_ITEM)[0]["format"] == "newsml"
+    assert parse_xml(BOM + NITF)[0]["format"] == "nitf"
+
+
+@pytest.mark.parametrize(
+    ("dateline", "place"),
+    [
+        ("WASHINGTON (AP) &#8212;", "WASHINGTON"),
+        ("WASHINGTON (AP) -", "WASHINGTON"),
+        ("GENEVA, April 12 (Reuters) -", "GENEVA"),
+        ("NEW YORK (Example Wire)", "NEW YORK"),
+    ],
+)
+def test_dateline_place_drops_the_credit(dateline: str, place: str) -> None:
+    [record] = parse_xml(_nitf("<p>Text.</p>", head=f"<dateline>{dateline}</dateline>"))
+    assert record["located"] == place
