@@ -79,13 +79,33 @@ def replay(
     loop: Annotated[int, typer.Option(help="times to go through the input; 0 = forever")] = 1,
     order: Annotated[str, typer.Option(help="'published' (archive order) or 'name'")] = "published",
 ) -> None:
-    """Push articles from files onto the raw topic, in publication order by default."""
-    from service.producers.kafka import RawProducer
+    """Push articles from files onto the raw topic, in publication order by default.
+
+    A file that cannot be read is sent as its bytes (the worker dead-letters them), reported,
+    and the replay goes on; the summary counts such files.
+    """
+    from kafka.errors import KafkaError
+
+    from service.producers.files import collect_failures
+    from service.producers.kafka import RawProducer, SendFailed
     from service.producers.replay import replay_records
 
-    with RawProducer(get_settings()) as producer:
-        sent = replay_records(path, producer, rate=rate, speedup=speedup, loop=loop, order=order)
-    typer.echo(f"sent {sent} records to {get_settings().topics.raw}")
+    topic = get_settings().topics.raw
+    try:
+        with collect_failures() as failures, RawProducer(get_settings()) as producer:
+            sent = replay_records(
+                path, producer, rate=rate, speedup=speedup, loop=loop, order=order
+            )
+    except (SendFailed, KafkaError) as exc:
+        typer.echo(f"replay failed: {exc}", err=True)
+        raise typer.Exit(1) from None
+    for failure in failures:
+        what = "its bytes sent for the dead-letter topic" if failure.bytes_kept else "not sent"
+        typer.echo(f"failed: {failure.path}: {failure.reason} ({what})", err=True)
+    typer.echo(
+        f"sent {sent} records to {topic}"
+        + (f"; {len(failures)} file(s) could not be read" if failures else "")
+    )
 
 
 @app.command()
@@ -119,9 +139,11 @@ def feed(
     import hashlib
     import time
 
+    from kafka.errors import KafkaError
+
     from service.models import Rejected
     from service.producers.feeds import SeenIds, poll_feed
-    from service.producers.kafka import RawProducer
+    from service.producers.kafka import RawProducer, SendFailed
 
     digest = hashlib.sha1(location.encode(), usedforsecurity=False).hexdigest()[:16]
     seen = SeenIds(state or Path("var/feeds") / f"{digest}.json")
@@ -136,6 +158,10 @@ def feed(
                     raise typer.Exit(1) from None
             except OSError as exc:  # unreachable feed: say so and try again next poll
                 typer.echo(f"{location}: fetch failed: {exc}", err=True)
+                if once:
+                    raise typer.Exit(1) from None
+            except (SendFailed, KafkaError) as exc:  # ids not saved: resent next poll
+                typer.echo(f"{location}: send failed: {exc}", err=True)
                 if once:
                     raise typer.Exit(1) from None
             if once:
@@ -169,8 +195,10 @@ def watch(
                 typer.echo(f"done: {name}")
             for name in result.failed:
                 typer.echo(f"failed: {name} (see {folder / 'failed' / name}.reason)", err=True)
+            for name, error in result.kept.items():
+                typer.echo(f"kept: {name} (not sent, tried again next poll: {error})", err=True)
             if once:
-                return
+                raise typer.Exit(1 if result.kept else 0)
             time.sleep(every)
 
 

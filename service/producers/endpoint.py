@@ -4,17 +4,22 @@ A request body is one of: a JSON object, a JSON array of objects, NDJSON, XML (N
 NewsML-G2 newsItem or newsMessage) or plain text (one article), chosen by Content-Type or,
 when that says nothing useful, by the first character. ninjs objects are converted.
 
+Plain text is decoded with the charset its Content-Type declares (UTF-8 when none); an
+unknown charset, or bytes not valid in it, is malformed input.
+
 All or nothing per request: 202 `{"accepted": n, "topic"}` once the broker has acknowledged
-every record; 400 `{"error": reason, "detail"}` when any part is malformed, and then nothing
-of it is sent as articles but the body is forwarded as bytes, so the worker dead-letters
-it on wire.dlq (the dead letter's reason is the worker's view, e.g. `not_json` for bad XML;
-the client's 400 carries the precise one). 503 when the broker does not take the records.
+every record; 400 `{"error": reason, "detail"}` when any part is malformed (or a parser
+fails on it: `internal_error`), and then nothing of it is sent as articles but the body is
+forwarded as bytes, so the worker dead-letters it on wire.dlq (the dead letter's reason is
+the worker's view, e.g. `not_json` for bad XML; the client's 400 carries the precise one).
+503 when the broker does not take (or refuses) any of the records.
 202 means "on wire.raw": the worker may still reject a record (e.g. `missing_text`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import codecs
 import logging
 from typing import Any
 
@@ -32,15 +37,53 @@ FORWARD_REJECTS: web.AppKey[bool] = web.AppKey("forward_rejects", bool)
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 
 
+def _charset(content_type: str | None) -> str | None:
+    """The `charset` parameter of a Content-Type, if it has one."""
+    for parameter in (content_type or "").split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"').strip() or None
+    return None
+
+
+def _text_codec(charset: str) -> str | None:
+    """Python's name for a text encoding, None when it knows no such text encoding."""
+    try:
+        info = codecs.lookup(charset)
+    except LookupError:
+        return None
+    # Codecs such as base64 or rot13 are not text encodings.
+    return info.name if getattr(info, "_is_text_encoding", True) else None
+
+
+def _decode_text(data: bytes, charset: str | None) -> str:
+    """Plain text in its declared charset (UTF-8 when none is declared)."""
+    codec = "utf-8" if charset is None else _text_codec(charset)
+    if codec is None:
+        raise Rejected(RejectReason.BAD_FORMAT, f"unknown charset {charset!r}")
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as exc:
+        if codec == "utf-8":
+            raise Rejected(RejectReason.NOT_UTF8, str(exc)) from None
+        raise Rejected(RejectReason.BAD_FORMAT, f"not valid {charset}: {exc}") from None
+
+
 def read_body(data: bytes, content_type: str | None) -> list[dict[str, Any]]:
-    """The raw records of one request body, or Rejected with the reason."""
+    """The raw records of one request body, or Rejected with the reason (a parser's
+    unexpected error too, as `internal_error`)."""
     kind = (content_type or "").split(";", 1)[0].strip().lower()
     if kind == "text/plain" and data.strip():
-        try:
-            return [{"text": data.decode("utf-8"), "format": "text"}]
-        except UnicodeDecodeError as exc:
-            raise Rejected(RejectReason.NOT_UTF8, str(exc)) from None
-    records = parse_document(data, kind)
+        return [{"text": _decode_text(data, _charset(content_type)), "format": "text"}]
+    try:
+        records = parse_document(data, kind)
+    except Rejected:
+        raise
+    except Exception as exc:  # a parser bug on this input: the client still gets a reason
+        log.exception("parsing a %s body failed", kind or "untyped")
+        raise Rejected(
+            RejectReason.INTERNAL_ERROR, f"parser failed: {type(exc).__name__}: {exc}"
+        ) from exc
     if not records:
         raise Rejected(RejectReason.MISSING_TEXT, "no articles in the request")
     return records

@@ -1,5 +1,10 @@
 """RSS and Atom feeds to raw records (feedparser), and the seen-ids state that stops a polling
-producer from sending an entry twice."""
+producer from sending an entry twice.
+
+An entry's record id is its guid (else link) with a digest of its title and body
+(`formats.copy_id`); its `uri` is the link, else the guid. An entry listed again unchanged
+keeps its id and is not resent; an entry corrected under the same guid gets a new id, so it
+is sent again and the worker takes it as a newer version of the same item (same uri)."""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ import feedparser
 import orjson
 
 from service.models import Rejected, RejectReason
+from service.producers.formats import copy_id
 from service.producers.replay import FlushingSender
 
 # A state file remembers this many ids, newest kept: far more than any feed lists at once.
@@ -66,13 +72,14 @@ def feed_records(data: bytes) -> list[dict[str, Any]]:
     for entry in parsed.entries:
         html, text = _body(entry)
         identifier = entry_id(entry)
+        title = entry.get("title")
         records.append(
             {
                 key: value
                 for key, value in {
-                    "id": identifier,
+                    "id": copy_id(identifier, None, title, html, text),
                     "uri": entry.get("link") or identifier,
-                    "title": entry.get("title"),
+                    "title": title,
                     "body_html": html,
                     "text": text,
                     "published": _time(entry.get("published_parsed"))
@@ -114,6 +121,10 @@ class SeenIds:
     def __len__(self) -> int:
         return len(self._ids)
 
+    def discard(self, identifiers: Iterable[str]) -> None:
+        for identifier in identifiers:
+            self._ids.pop(identifier, None)
+
     def add(self, identifiers: Iterable[str]) -> None:
         for identifier in identifiers:
             self._ids.pop(identifier, None)
@@ -130,18 +141,36 @@ class SeenIds:
         os.replace(partial, self.path)  # a crash mid-write leaves the old state whole
 
 
+def _entry_key(record: dict[str, Any]) -> str:
+    """The guid (else link) a record's id was made from: `copy_id` appends `#<digest>`."""
+    return str(record["id"]).rpartition("#")[0]
+
+
 def new_records(records: list[dict[str, Any]], seen: SeenIds) -> list[dict[str, Any]]:
-    """The records whose ids have not been sent yet (a feed lists old entries again)."""
-    return [record for record in records if record["id"] not in seen]
+    """The records whose ids have not been sent yet (a feed lists old entries again; an entry
+    whose title or body changed has a new id, and is sent again)."""
+    return [
+        record for record in records if record["id"] not in seen and _entry_key(record) not in seen
+    ]
 
 
 def poll_feed(location: str, sender: FlushingSender, seen: SeenIds) -> int:
     """Fetch a feed once and send its new entries; returns how many were sent. Ids are
-    remembered only after the broker has the records (a crash resends, never loses)."""
-    fresh = new_records(feed_records(fetch(location)), seen)
+    remembered only after the broker has the records (a crash resends, never loses): a
+    failed send raises (kafka.SendFailed) and nothing is saved.
+
+    A state file written before ids carried a digest holds bare guids: such an entry is
+    taken as already sent (its content then is unknown), and its id now is remembered in
+    place of the guid, so a later correction is sent."""
+    records = feed_records(fetch(location))
+    fresh = new_records(records, seen)
+    legacy = [
+        record for record in records if record["id"] not in seen and _entry_key(record) in seen
+    ]
     for record in fresh:
         sender.send(record, f"feed:{location}")
     sender.flush()
-    seen.add(record["id"] for record in fresh)
+    seen.discard(_entry_key(record) for record in legacy)
+    seen.add(record["id"] for record in [*legacy, *fresh])
     seen.save()
     return len(fresh)

@@ -1,16 +1,24 @@
 """Reading articles from files: plain text (one per file), JSON and JSON Lines (raw records
-or ninjs), and NITF / NewsML-G2 XML."""
+or ninjs), and NITF / NewsML-G2 XML.
+
+A file that cannot be read as a whole (a ninjs document without a uri, a parser error) does
+not stop a folder being read: it becomes one record of its bytes, as they are, which the
+worker dead-letters, and it is logged and counted (`collect_failures`)."""
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from service.models import Rejected
+from service.models import Rejected, RejectReason
 from service.pipeline.normalise import normalise_article
 from service.producers.formats import looks_like_ninjs, ninjs_record, parse_xml
 
@@ -20,12 +28,49 @@ JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 XML_SUFFIXES = frozenset({".xml", ".nitf", ".newsml"})
 SUFFIXES = TEXT_SUFFIXES | JSON_SUFFIXES | JSONL_SUFFIXES | XML_SUFFIXES
 
+log = logging.getLogger(__name__)
 
-def read_file(path: Path) -> Iterator[dict[str, Any] | bytes]:
-    """Records from one file. A line or file that is not a JSON object comes back as bytes,
-    so the service can dead-letter it with its reason rather than drop it."""
+
+@dataclass(frozen=True, slots=True)
+class FileFailure:
+    """A file `read_path` could not read: why, and whether its bytes were sent on instead."""
+
+    path: Path
+    reason: str
+    bytes_kept: bool
+
+
+_FAILURES: ContextVar[list[FileFailure] | None] = ContextVar("file_failures", default=None)
+
+
+@contextmanager
+def collect_failures() -> Iterator[list[FileFailure]]:
+    """The files `read_path` fails to read inside the block (e.g. during a replay)."""
+    failures: list[FileFailure] = []
+    token = _FAILURES.set(failures)
+    try:
+        yield failures
+    finally:
+        _FAILURES.reset(token)
+
+
+def failure_reason(exc: BaseException) -> str:
+    """One line saying why a file or body could not be read: the rejection's reason and
+    detail, or the unexpected error (a parser bug is an internal error, not the input's)."""
+    if isinstance(exc, Rejected):
+        return f"{exc.reason.value}: {exc.detail}"
+    if isinstance(exc, OSError):
+        return f"unreadable: {type(exc).__name__}: {exc}"
+    return f"{RejectReason.INTERNAL_ERROR.value}: parser failed: {type(exc).__name__}: {exc}"
+
+
+def read_file(path: Path, data: bytes | None = None) -> Iterator[dict[str, Any] | bytes]:
+    """Records from one file (`data`: its bytes, when already read). A line or file that is
+    not a JSON object comes back as bytes, so the service can dead-letter it with its reason
+    rather than drop it."""
     suffix = path.suffix.lower()
-    data = path.read_bytes()
+    if data is None:
+        data = path.read_bytes()
     if suffix in TEXT_SUFFIXES:
         try:
             yield {"id": path.stem, "text": data.decode("utf-8"), "format": "text"}
@@ -63,11 +108,34 @@ def _json_values(data: bytes) -> Iterator[dict[str, Any] | bytes]:
 
 
 def read_path(path: Path) -> list[dict[str, Any] | bytes]:
-    """Every record under a file or folder (recursively, by name)."""
+    """Every record under a file or folder (recursively, by name). A file that cannot be read
+    as a whole gives one record, its bytes, for the dead-letter topic (none if the bytes
+    themselves cannot be read), and is logged and counted in `collect_failures`."""
     files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-    return [
-        record for file in files if file.suffix.lower() in SUFFIXES for record in read_file(file)
-    ]
+    records: list[dict[str, Any] | bytes] = []
+    for file in files:
+        if file.suffix.lower() in SUFFIXES:
+            records.extend(_read_or_fail(file))
+    return records
+
+
+def _read_or_fail(file: Path) -> list[dict[str, Any] | bytes]:
+    try:
+        return list(read_file(file))
+    except Exception as exc:  # one bad file must not stop the others
+        reason = failure_reason(exc)
+    try:
+        data: bytes | None = file.read_bytes()
+    except OSError:
+        data = None
+    if data is None:
+        log.error("%s: %s; nothing of it can be sent", file, reason)
+    else:
+        log.warning("%s: %s; its bytes go on as they are, for the dead-letter topic", file, reason)
+    failures = _FAILURES.get()
+    if failures is not None:
+        failures.append(FileFailure(file, reason, bytes_kept=data is not None))
+    return [] if data is None else [data]
 
 
 def published_time(record: dict[str, Any] | bytes) -> float:

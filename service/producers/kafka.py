@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import logging
+import threading
+import time
 from types import TracebackType
 from typing import Any
 
 import orjson
 from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.producer.future import FutureRecordMetadata
 
 from service.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def ensure_topics(settings: Settings) -> list[str]:
@@ -54,26 +61,98 @@ def record_key(record: dict[str, Any] | bytes, feed: str | None = None) -> bytes
     return None
 
 
+class SendFailed(RuntimeError):
+    """The broker did not take every record sent since the last flush (it refused some, or
+    they timed out). Nothing of that batch may be acknowledged as delivered."""
+
+    def __init__(self, failed: int, total: int, first: BaseException) -> None:
+        super().__init__(
+            f"the broker did not take {failed} of {total} records: {type(first).__name__}: {first}"
+        )
+        self.failed = failed
+        self.total = total
+        self.first = first
+
+
+# Waiting for one record's outcome after flush (it is normally already known by then).
+_RESULT_TIMEOUT_SECONDS = 60.0
+# Every this many unflushed records, those already delivered are let go.
+_PRUNE_AT = 10_000
+
+
+@dataclasses.dataclass(slots=True)
+class _Batch:
+    """What one thread sent since its last flush: how many, and the outcomes not yet known
+    to be successes."""
+
+    sent: int = 0
+    futures: list[FutureRecordMetadata] = dataclasses.field(default_factory=list)
+
+
 class RawProducer:
-    """Sends article records (dicts as JSON, or bytes as they are) to the raw topic."""
+    """Sends article records (dicts as JSON, or bytes as they are) to the raw topic.
+
+    `flush()` returns only once the broker has every record this thread sent since its last
+    flush, and raises SendFailed when it refused or lost any of them: kafka-python's own
+    flush also returns for records that failed. Records are tracked per thread, so callers
+    sharing one producer from several threads (the HTTP endpoint) each learn of their own.
+    """
 
     def __init__(self, settings: Settings, **options: Any) -> None:
         self.topic = settings.topics.raw
-        self._producer = KafkaProducer(
-            bootstrap_servers=settings.bootstrap_servers,
-            acks="all",
-            linger_ms=5,
-            compression_type=None,
-            max_request_size=max(settings.max_article_bytes * 4, 1024 * 1024),
-            **options,
-        )
+        self._local = threading.local()
+        config: dict[str, Any] = {
+            "bootstrap_servers": settings.bootstrap_servers,
+            "acks": "all",
+            "linger_ms": 5,
+            "compression_type": None,
+            "max_request_size": max(settings.max_article_bytes * 4, 1024 * 1024),
+            # kafka-python's idempotent producer (its default) turns any record the broker
+            # refuses (e.g. MessageSizeTooLarge) into a fatal state: every later record fails
+            # too, and a long-running endpoint or watcher could send nothing more. Without it
+            # a refusal fails only its own records; one request in flight keeps a feed's
+            # order across retries, and a record retried twice is a redelivery the worker
+            # recognises by its id.
+            "enable_idempotence": False,
+            "max_in_flight_requests_per_connection": 1,
+        }
+        self._producer = KafkaProducer(**(config | options))
 
     def send(self, record: dict[str, Any] | bytes, feed: str | None = None) -> None:
         value = record if isinstance(record, bytes) else orjson.dumps(record)
-        self._producer.send(self.topic, key=record_key(record, feed), value=value)
+        future = self._producer.send(self.topic, key=record_key(record, feed), value=value)
+        batch = self._batch()
+        batch.sent += 1
+        batch.futures.append(future)
+        if batch.sent % _PRUNE_AT == 0:  # a long replay flushes only at the end
+            batch.futures = [f for f in batch.futures if not f.succeeded()]
+
+    def _batch(self) -> _Batch:
+        batch: _Batch | None = getattr(self._local, "batch", None)
+        if batch is None:
+            batch = self._local.batch = _Batch()
+        return batch
 
     def flush(self) -> None:
-        self._producer.flush()
+        """Wait until the broker has this thread's records; SendFailed if it refused any."""
+        batch = self._batch()
+        self._local.batch = _Batch()
+        try:
+            self._producer.flush()
+        except KafkaError:
+            # kafka-python's flush gives up on a batch it split after a MessageSizeTooLarge
+            # ("Future not done") although its records are still on their way: each
+            # record's own future, below, is what counts.
+            log.debug("kafka-python's flush failed; waiting on each record", exc_info=True)
+        deadline = time.monotonic() + _RESULT_TIMEOUT_SECONDS
+        failures: list[BaseException] = []
+        for future in batch.futures:
+            try:
+                future.get(timeout=max(0.0, deadline - time.monotonic()))
+            except Exception as exc:  # the record's own error, or a timeout waiting for it
+                failures.append(exc)
+        if failures:
+            raise SendFailed(len(failures), batch.sent, failures[0])
 
     def __enter__(self) -> RawProducer:
         return self
@@ -84,5 +163,11 @@ class RawProducer:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._producer.flush()
-        self._producer.close()
+        try:
+            if exc is None:
+                self.flush()  # records sent but never flushed (a replay) must not fail silently
+            else:  # already failing: deliver what can be, without hiding the first error
+                with contextlib.suppress(KafkaError):
+                    self._producer.flush()
+        finally:
+            self._producer.close()

@@ -3,14 +3,22 @@
 A file is taken once its modification time is `min_age` seconds old (a writer still
 copying it is left alone; writers that rename into place can use min_age=0). Dot files and
 `.tmp`/`.part` names are never taken. After the broker has a file's records the file moves
-to `done/`; a file no parser can read moves to `failed/` with a `<name>.reason` file, and its
-bytes are still sent so the worker dead-letters them on wire.dlq (as the worker sees them:
-`not_json`, `not_utf8`...; the precise parse error is in the .reason file).
+to `done/`; a file no parser can read (rejected, or a parser error of any kind) moves to
+`failed/` with a `<name>.reason` file, and its bytes are still sent so the worker dead-letters
+them on wire.dlq (as the worker sees them: `not_json`, `not_utf8`...; the precise parse error
+is in the .reason file). One bad file never stops the others.
+
+Symbolic links are never followed: a link with a watched name moves (the link itself, its
+target untouched and unread) to `failed/` with a reason. When the broker does not take a
+file's records the file stays where it is, to be tried again next poll; if the broker is
+unavailable, the rest of the poll waits for the next one too.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,10 +30,14 @@ from service.producers.files import (
     JSONL_SUFFIXES,
     TEXT_SUFFIXES,
     XML_SUFFIXES,
+    failure_reason,
     read_file,
 )
 from service.producers.formats import parse_document, parse_json, parse_ndjson, parse_xml
+from service.producers.kafka import SendFailed
 from service.producers.replay import FlushingSender
+
+log = logging.getLogger(__name__)
 
 WATCHED_SUFFIXES = frozenset(TEXT_SUFFIXES | JSON_SUFFIXES | JSONL_SUFFIXES | XML_SUFFIXES)
 _PARTIAL_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload")
@@ -33,18 +45,22 @@ _PARTIAL_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload")
 
 @dataclass
 class WatchResult:
-    """What one poll did: records sent, files moved to done/ and to failed/."""
+    """What one poll did: records sent, files moved to done/ and to failed/, and files left
+    in place (name: why) because the broker did not take their records."""
 
     sent: int = 0
     done: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    kept: dict[str, str] = field(default_factory=dict)
 
 
-def read_dropped(path: Path) -> list[dict[str, Any] | bytes]:
-    """Records from one dropped file; ninjs, NITF and NewsML-G2 are recognised by content.
-    Raises Rejected when the file as a whole cannot be read."""
+def read_dropped(path: Path, data: bytes | None = None) -> list[dict[str, Any] | bytes]:
+    """Records from one dropped file (`data`: its bytes, when already read); ninjs, NITF and
+    NewsML-G2 are recognised by content. Raises Rejected when the file as a whole cannot be
+    read (and whatever a parser raises on input it did not expect)."""
     suffix = path.suffix.lower()
-    data = path.read_bytes()
+    if data is None:
+        data = path.read_bytes()
     if suffix in XML_SUFFIXES:
         return [*parse_xml(data)]
     if suffix in TEXT_SUFFIXES and data.lstrip()[:1] in {b"<", b"{", b"["}:
@@ -57,16 +73,29 @@ def read_dropped(path: Path) -> list[dict[str, Any] | bytes]:
         return [*parse_json(data)]
     if suffix in JSONL_SUFFIXES:
         return [*parse_ndjson(data)]
-    return list(read_file(path))
+    return list(read_file(path, data))
 
 
 def _ready(entry: os.DirEntry[str], now: float, min_age: float) -> bool:
     name = entry.name
     if name.startswith(".") or name.lower().endswith(_PARTIAL_SUFFIXES):
         return False
-    if Path(name).suffix.lower() not in WATCHED_SUFFIXES or not entry.is_file():
+    if Path(name).suffix.lower() not in WATCHED_SUFFIXES:
         return False
-    return now - entry.stat().st_mtime >= min_age
+    if not (entry.is_file(follow_symlinks=False) or entry.is_symlink()):
+        return False
+    return now - entry.stat(follow_symlinks=False).st_mtime >= min_age
+
+
+def _read_regular(path: Path) -> bytes:
+    """The bytes of a regular file, never through a symbolic link (one swapped in since the
+    folder was listed fails here) and never blocking on a pipe."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    descriptor = os.open(path, flags)
+    with os.fdopen(descriptor, "rb") as file:
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            raise OSError(f"{path.name} is not a regular file")
+        return file.read()
 
 
 def _move(path: Path, folder: Path) -> Path:
@@ -74,7 +103,7 @@ def _move(path: Path, folder: Path) -> Path:
     folder.mkdir(exist_ok=True)
     target = folder / path.name
     number = 1
-    while target.exists():
+    while os.path.lexists(target):
         target = folder / f"{path.stem}.{number}{path.suffix}"
         number += 1
     os.replace(path, target)
@@ -93,20 +122,56 @@ def watch_once(
     for entry in ready:
         path = Path(entry.path)
         try:
-            records = read_dropped(path)
-        except Rejected as exc:
-            sender.send(path.read_bytes(), feed)
-            sender.flush()
-            target = _move(path, folder / "failed")
-            target.with_name(target.name + ".reason").write_text(
-                f"{exc.reason.value}: {exc.detail}\n", encoding="utf-8"
-            )
-            result.failed.append(path.name)
-            continue
-        for record in records:
-            sender.send(record, feed)
-        sender.flush()  # moved only once the broker has it: a crash resends, never loses
-        _move(path, folder / "done")
-        result.sent += len(records)
-        result.done.append(path.name)
+            if entry.is_symlink():
+                _fail_link(path, folder, result)
+            else:
+                _push_file(path, folder, sender, feed, result)
+        except Exception as exc:  # not sent or not moved: the file stays for the next poll
+            log.error("%s: left in place, to be tried again: %s", path, exc)
+            result.kept[path.name] = str(exc)
+            if _broker_unavailable(exc):
+                break  # the other files would only wait for the broker too
     return result
+
+
+def _push_file(
+    path: Path, folder: Path, sender: FlushingSender, feed: str, result: WatchResult
+) -> None:
+    data: bytes | None = None
+    try:
+        data = _read_regular(path)
+        records = read_dropped(path, data)
+    except Exception as exc:  # any error reading or parsing fails this file, and only it
+        reason = failure_reason(exc)
+        log.warning("%s: failed: %s", path, reason)
+        if data is not None:  # the worker dead-letters the bytes as they are
+            sender.send(data, feed)
+            sender.flush()
+        _fail(path, folder, reason)
+        result.failed.append(path.name)
+        return
+    for record in records:
+        sender.send(record, feed)
+    sender.flush()  # moved only once the broker has it: a crash resends, never loses
+    _move(path, folder / "done")
+    result.sent += len(records)
+    result.done.append(path.name)
+
+
+def _fail_link(path: Path, folder: Path, result: WatchResult) -> None:
+    reason = f"not_a_regular_file: a symbolic link to {os.readlink(path)!r}, not followed"
+    log.warning("%s: failed: %s", path, reason)
+    _fail(path, folder, reason)
+    result.failed.append(path.name)
+
+
+def _fail(path: Path, folder: Path, reason: str) -> None:
+    target = _move(path, folder / "failed")
+    target.with_name(target.name + ".reason").write_text(reason + "\n", encoding="utf-8")
+
+
+def _broker_unavailable(exc: BaseException) -> bool:
+    """Whether a send failed for want of a broker (worth waiting for), rather than because
+    the broker refused these records (then the next file may well go through)."""
+    cause = exc.first if isinstance(exc, SendFailed) else exc
+    return bool(getattr(cause, "retriable", False))

@@ -7,6 +7,7 @@ import orjson
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from service.producers import endpoint
 from service.producers.endpoint import make_app
 from service.producers.kafka import RawProducer
 from service.settings import Settings
@@ -88,14 +89,82 @@ async def test_empty_body_is_400_without_a_dead_letter(
     assert sender.records == []
 
 
-async def test_broker_failure_is_503() -> None:
-    class Down(FakeSender):
-        def flush(self) -> None:
-            raise TimeoutError("no broker")
+async def test_an_unexpected_parser_error_is_400_with_a_dead_letter(
+    client: TestClient[Any, Any], sender: FakeSender, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def parse_document(data: bytes, content_type: str | None = None) -> list[dict[str, Any]]:
+        raise ValueError("invalid literal for int() with base 10: 'v2'")
 
-    async with TestClient(TestServer(make_app(Down(), "wire.raw"), host="127.0.0.1")) as client:
-        response = await client.post("/articles", json={"id": "a", "text": "A"})
-        assert response.status == 503
+    monkeypatch.setattr(endpoint, "parse_document", parse_document)
+    body = b"<nitf>...</nitf>"
+    response = await client.post("/articles", data=body, headers={"Content-Type": "text/xml"})
+    assert response.status == 400
+    answer = await response.json()
+    assert answer["error"] == "internal_error"
+    assert "ValueError: invalid literal" in answer["detail"]
+    assert answer["dead_lettered"] is True
+    assert sender.records == [body]
+
+
+async def test_plain_text_is_decoded_with_its_declared_charset(
+    client: TestClient[Any, Any], sender: FakeSender
+) -> None:
+    body = "Zürich – the café’s “reopening”".encode("windows-1252")
+    response = await client.post(
+        "/articles", data=body, headers={"Content-Type": "text/plain; charset=windows-1252"}
+    )
+    assert response.status == 202
+    assert sender.records == [{"text": "Zürich – the café’s “reopening”", "format": "text"}]
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "reason", "detail"),
+    [
+        (b"caf\xe9", "text/plain", "not_utf8", "utf-8"),
+        (b"caf\xe9", "text/plain; charset=utf-8", "not_utf8", "utf-8"),
+        (b"Text.", "text/plain; charset=klingon-8", "bad_format", "unknown charset 'klingon-8'"),
+        (b"Text.", 'text/plain; charset="base64"', "bad_format", "unknown charset 'base64'"),
+        (b"\x81 undefined", "text/plain; charset=windows-1252", "bad_format", "not valid"),
+    ],
+)
+async def test_text_that_its_charset_cannot_decode_is_400(
+    client: TestClient[Any, Any],
+    sender: FakeSender,
+    body: bytes,
+    content_type: str,
+    reason: str,
+    detail: str,
+) -> None:
+    response = await client.post("/articles", data=body, headers={"Content-Type": content_type})
+    assert response.status == 400
+    answer = await response.json()
+    assert answer["error"] == reason
+    assert detail in answer["detail"]
+    assert answer["dead_lettered"] is True
+    assert sender.records == [body]
+
+
+@pytest.mark.kafka
+async def test_records_the_broker_refuses_are_503_and_not_acknowledged(
+    strict_settings: Settings,
+) -> None:
+    with RawProducer(strict_settings) as producer:
+        app = make_app(producer, strict_settings.topics.raw)
+        async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+            big = {"id": "big", "text": "x" * 10_000}  # over the topic's max.message.bytes
+            response = await client.post("/articles", json=[{"id": "ok", "text": "A"}, big])
+            assert response.status == 503
+            answer = await response.json()
+            assert answer["error"] == "unavailable"
+            assert "MessageSizeTooLarge" in answer["detail"]
+            # The producer goes on: the next request is taken.
+            response = await client.post("/articles", json={"id": "small", "text": "Fits."})
+            assert response.status == 202
+    found = read_topics(strict_settings, [strict_settings.topics.raw], 2, timeout=20, settle=1.0)
+    # "ok" may be on the topic (the request was all or nothing for the client, who resends
+    # it; the worker takes the resent copy as a redelivery), "big" never is.
+    assert {record["id"] for _, record in found} <= {"ok", "small"}
+    assert "small" in {record["id"] for _, record in found}
 
 
 @pytest.mark.kafka

@@ -2,10 +2,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
 import pytest
 
 from service.models import Rejected, RejectReason
 from service.producers.feeds import SeenIds, feed_records, poll_feed
+from service.producers.formats import copy_id
+from service.producers.kafka import RawProducer, SendFailed
+from service.settings import Settings
 from tests.producers.conftest import FakeSender
 from tests.producers.documents import ATOM, RSS
 
@@ -13,7 +17,15 @@ from tests.producers.documents import ATOM, RSS
 def test_rss_entries() -> None:
     first, second = feed_records(RSS)
     assert first["format"] == second["format"] == "rss"
-    assert first["id"] == "gazette-1001"
+    # guid + digest of title and body: a corrected entry is a new copy of the same item.
+    assert first["id"] == copy_id(
+        "gazette-1001",
+        None,
+        "Council approves new cycle lanes",
+        "<p>The council approved 12 km of new cycle lanes.</p>",
+        None,
+    )
+    assert first["id"].startswith("gazette-1001#")
     assert first["uri"] == "https://gazette.example/2024/04/cycle-lanes"
     assert first["title"] == "Council approves new cycle lanes"
     # content:encoded (the full text) wins over the description.
@@ -22,7 +34,8 @@ def test_rss_entries() -> None:
     assert first["source"] == "Example Gazette"
     assert first["language"] == "en-us"
     # No guid: the link is the id; the offset is applied.
-    assert second["id"] == "https://gazette.example/2024/04/library"
+    assert second["id"].startswith("https://gazette.example/2024/04/library#")
+    assert second["uri"] == "https://gazette.example/2024/04/library"
     assert second["published"] == "2024-04-12T07:30:00+00:00"
     assert second["body_html"] == "<p>The central library will open until 10pm.</p>"
 
@@ -30,7 +43,7 @@ def test_rss_entries() -> None:
 def test_atom_entry() -> None:
     [entry] = feed_records(ATOM)
     assert entry["format"] == "atom"
-    assert entry["id"] == "urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a"
+    assert entry["id"].startswith("urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a#")
     assert entry["uri"] == "https://science.example/galaxy"
     assert entry["published"] == "2024-04-12T09:00:00+00:00"
     assert entry["byline"] == "Lena Ortiz"
@@ -50,8 +63,8 @@ def test_polling_sends_each_entry_once_across_restarts(tmp_path: Path, sender: F
     state = tmp_path / "state" / "seen.json"
     assert poll_feed(str(feed), sender, SeenIds(state)) == 2
     assert poll_feed(str(feed), sender, SeenIds(state)) == 0  # a restarted poller
-    assert [r["id"] for r in sender.records if isinstance(r, dict)] == [
-        "gazette-1001",
+    assert [r["uri"] for r in sender.records if isinstance(r, dict)] == [
+        "https://gazette.example/2024/04/cycle-lanes",
         "https://gazette.example/2024/04/library",
     ]
     assert {key for _, key in sender.sent} == {f"feed:{feed}"}
@@ -62,7 +75,75 @@ def test_polling_sends_each_entry_once_across_restarts(tmp_path: Path, sender: F
     )
     feed.write_bytes(updated)
     assert poll_feed(str(feed), sender, SeenIds(state)) == 1
-    assert sender.records[-1]["id"] == "gazette-1002"  # type: ignore[index]
+    last = sender.records[-1]
+    assert isinstance(last, dict)
+    assert last["id"].startswith("gazette-1002#")
+
+
+def _entries(*bodies: str) -> bytes:
+    items = "".join(
+        f"<item><title>Bridge reopens</title><guid>bridge-{n}</guid>"
+        f"<link>https://gazette.example/bridge-{n}</link><description>{body}</description></item>"
+        for n, body in enumerate(bodies)
+    )
+    return (
+        "<?xml version='1.0'?><rss version='2.0'><channel><title>Gazette</title>"
+        f"{items}</channel></rss>"
+    ).encode()
+
+
+def test_a_corrected_entry_is_sent_again_as_a_new_version(
+    tmp_path: Path, sender: FakeSender
+) -> None:
+    feed = tmp_path / "gazette.xml"
+    state = tmp_path / "seen.json"
+    feed.write_bytes(_entries("The bridge reopened on Fridya."))
+    assert poll_feed(str(feed), sender, SeenIds(state)) == 1
+    feed.write_bytes(_entries("The bridge reopened on Fridya."))
+    assert poll_feed(str(feed), sender, SeenIds(state)) == 0  # unchanged: not resent
+    feed.write_bytes(_entries("The bridge reopened on Friday."))  # corrected, same guid
+    assert poll_feed(str(feed), sender, SeenIds(state)) == 1
+    first, corrected = sender.records
+    assert isinstance(first, dict)
+    assert isinstance(corrected, dict)
+    assert corrected["uri"] == first["uri"] == "https://gazette.example/bridge-0"
+    assert corrected["id"] != first["id"]
+    assert corrected["body_html"] == "The bridge reopened on Friday."
+    feed.write_bytes(_entries("The bridge reopened on Friday."))
+    assert poll_feed(str(feed), sender, SeenIds(state)) == 0
+
+
+def test_a_state_of_bare_guids_does_not_resend_the_backlog(
+    tmp_path: Path, sender: FakeSender
+) -> None:
+    # Written before ids carried a digest of the entry: the entries are taken as sent...
+    state = tmp_path / "seen.json"
+    state.write_bytes(orjson.dumps(["bridge-0", "bridge-1"]))
+    feed = tmp_path / "gazette.xml"
+    feed.write_bytes(_entries("Reopened.", "Closed again."))
+    assert poll_feed(str(feed), sender, SeenIds(state)) == 0
+    assert len(SeenIds(state)) == 2
+    assert "bridge-0" not in SeenIds(state)
+    # ... and a later correction is sent.
+    feed.write_bytes(_entries("Reopened on Friday.", "Closed again."))
+    assert poll_feed(str(feed), sender, SeenIds(state)) == 1
+    [corrected] = sender.records
+    assert isinstance(corrected, dict)
+    assert corrected["uri"] == "https://gazette.example/bridge-0"
+
+
+@pytest.mark.kafka
+def test_ids_are_not_saved_when_the_broker_refuses_a_record(
+    strict_settings: Settings, tmp_path: Path
+) -> None:
+    feed = tmp_path / "gazette.xml"
+    feed.write_bytes(_entries("Short.", "Long. " + "word " * 2000))  # over 2000 bytes
+    state = tmp_path / "seen.json"
+    with RawProducer(strict_settings) as producer:
+        with pytest.raises(SendFailed, match="MessageSizeTooLarge"):
+            poll_feed(str(feed), producer, SeenIds(state))
+        assert not state.exists()  # nothing remembered: the next poll sends both again
+        assert len(SeenIds(state)) == 0
 
 
 def test_seen_ids_keep_the_newest() -> None:

@@ -1,16 +1,23 @@
-"""Reading article files and replaying them: formats, order, keys, loops (no broker)."""
+"""Reading article files and replaying them: formats, order, keys, loops, unreadable files
+(one test runs `wirefeed replay` against the real broker)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 
-from service.producers.files import publication_order, read_path
+from service.producers import files
+from service.producers.files import collect_failures, publication_order, read_path
 from service.producers.kafka import record_key
 from service.producers.replay import replay_records
-from tests.conftest import SEEDS
+from service.settings import PROJECT_ROOT, Settings
+from tests.conftest import SEEDS, WorkerProcess, read_topics
+from tests.producers.conftest import POISON_XML, poisoned_parse_xml
 from tests.producers.documents import NITF
 
 
@@ -99,3 +106,63 @@ def test_replayed_folders_convert_wire_formats(tmp_path: Path) -> None:
     formats = sorted(r["format"] for r in records if isinstance(r, dict))
     assert formats == ["ninjs", "nitf"]
     assert b"<nitf><body>" in records  # kept whole for the dead-letter topic
+
+
+# A ninjs document without its uri: the ninjs reader rejects it as a whole.
+NINJS_WITHOUT_URI = orjson.dumps(
+    {"$schema": "http://www.iptc.org/std/ninjs/ninjs-schema_2.1.json", "headlines": []}
+)
+
+
+def test_an_unreadable_file_does_not_stop_the_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    poison = POISON_XML
+    monkeypatch.setattr(files, "parse_xml", poisoned_parse_xml())
+    (tmp_path / "a.txt").write_text("Body of a.\n")
+    (tmp_path / "b_ninjs.json").write_bytes(NINJS_WITHOUT_URI)
+    (tmp_path / "c_poison.xml").write_bytes(poison)
+    (tmp_path / "d.jsonl").write_bytes(b'{"id": "d1", "text": "y"}\n')
+
+    with collect_failures() as failures:
+        records = read_path(tmp_path)
+
+    # The failed files' bytes, as they are, in their place: the worker dead-letters them.
+    assert records == [
+        {"id": "a", "text": "Body of a.\n", "format": "text"},
+        NINJS_WITHOUT_URI,
+        poison,
+        {"id": "d1", "text": "y"},
+    ]
+    assert [(f.path.name, f.bytes_kept) for f in failures] == [
+        ("b_ninjs.json", True),
+        ("c_poison.xml", True),
+    ]
+    assert failures[0].reason == "bad_format: ninjs document without a uri"
+    assert failures[1].reason.startswith("internal_error: parser failed: ValueError")
+
+
+@pytest.mark.kafka
+def test_the_replay_command_reports_failed_files_and_goes_on(
+    service_settings: Settings, tmp_path: Path
+) -> None:
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    (archive / "a.txt").write_text("Body of a.\n")
+    (archive / "b_ninjs.json").write_bytes(NINJS_WITHOUT_URI)
+    (archive / "c.txt").write_text("Body of c.\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "service", "replay", str(archive), "--order", "name"],
+        env=WorkerProcess(service_settings, tmp_path / "unused.log").env(),
+        capture_output=True,
+        timeout=120,
+        cwd=PROJECT_ROOT,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    assert "sent 3 records" in done.stdout.decode()
+    assert "1 file(s) could not be read" in done.stdout.decode()
+    assert "b_ninjs.json: bad_format: ninjs document without a uri" in done.stderr.decode()
+    found = read_topics(service_settings, [service_settings.topics.raw], 3)
+    values = [record for _, record in found]
+    # The unreadable file went on as its bytes (here valid JSON), for the worker to reject.
+    assert sorted(str(value.get("id", "<no id>")) for value in values) == ["<no id>", "a", "c"]

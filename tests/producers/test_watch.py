@@ -4,9 +4,15 @@ import os
 from pathlib import Path
 
 import orjson
+import pytest
+from kafka.errors import KafkaTimeoutError
 
+from service.producers import watch
+from service.producers.kafka import RawProducer
 from service.producers.watch import watch_once
-from tests.producers.conftest import FakeSender
+from service.settings import Settings
+from tests.conftest import read_topics
+from tests.producers.conftest import POISON_XML, FakeSender, poisoned_parse_xml
 from tests.producers.documents import NEWSML_MESSAGE, NINJS_2, NITF
 
 
@@ -60,3 +66,85 @@ def test_young_files_wait_and_names_do_not_collide(tmp_path: Path, sender: FakeS
     os.utime(story, (mtime, mtime))
     assert watch_once(tmp_path, sender, min_age=5, now=mtime + 6).sent == 1
     assert sorted(p.name for p in (tmp_path / "done").iterdir()) == ["story.1.nitf", "story.nitf"]
+
+
+def test_any_parser_error_fails_only_that_file(
+    tmp_path: Path, sender: FakeSender, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    poison = POISON_XML
+    monkeypatch.setattr(watch, "parse_xml", poisoned_parse_xml())
+    (tmp_path / "a_poison.xml").write_bytes(poison)
+    (tmp_path / "b_story.nitf").write_bytes(NITF)
+
+    result = watch_once(tmp_path, sender, min_age=0)
+
+    assert result.failed == ["a_poison.xml"]
+    assert result.done == ["b_story.nitf"]  # the poison file blocks nothing after it
+    reason = (tmp_path / "failed" / "a_poison.xml.reason").read_text()
+    assert reason.startswith("internal_error: parser failed: ValueError: invalid literal")
+    # Its bytes go on as they are, for the worker to dead-letter.
+    assert sender.records[0] == poison
+    assert isinstance(sender.records[1], dict)
+    assert sender.records[1]["format"] == "nitf"
+
+
+def test_a_symlink_is_never_followed(tmp_path: Path, sender: FakeSender) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "passwd.txt").symlink_to(secret)
+    (drop / "story.nitf").write_bytes(NITF)
+
+    result = watch_once(drop, sender, min_age=0)
+
+    assert result.done == ["story.nitf"]
+    assert result.failed == ["passwd.txt"]
+    assert not any(b"root:" in orjson.dumps(record) for record in sender.records)
+    assert len(sender.records) == 1
+    # The link itself is moved, with the reason; its target is neither read nor touched.
+    moved = drop / "failed" / "passwd.txt"
+    assert moved.is_symlink()
+    assert os.readlink(moved) == str(secret)
+    reason = (drop / "failed" / "passwd.txt.reason").read_text()
+    assert "symbolic link" in reason
+    assert "not followed" in reason
+    assert secret.read_text().startswith("root:")
+
+
+def test_broker_unavailable_leaves_the_rest_of_the_poll_for_later(
+    tmp_path: Path, sender: FakeSender
+) -> None:
+    # The watcher's policy when a send fails for want of a broker (a retriable error):
+    # the file stays, and so do the files after it. (The broker's own refusals are tested
+    # against the real broker below.)
+    class Down(FakeSender):
+        def flush(self) -> None:
+            raise KafkaTimeoutError("no broker")
+
+    (tmp_path / "a.nitf").write_bytes(NITF)
+    (tmp_path / "b.txt").write_text("Text.")
+    result = watch_once(tmp_path, Down(), min_age=0)
+    assert result.done == result.failed == []
+    assert list(result.kept) == ["a.nitf"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.nitf", "b.txt"]
+
+
+@pytest.mark.kafka
+def test_a_file_the_broker_refuses_stays_and_the_others_go_on(
+    strict_settings: Settings, tmp_path: Path
+) -> None:
+    (tmp_path / "a_big.json").write_bytes(orjson.dumps({"id": "big", "text": "x" * 10_000}))
+    (tmp_path / "b_small.json").write_bytes(orjson.dumps({"id": "small", "text": "Fits."}))
+
+    with RawProducer(strict_settings) as producer:
+        result = watch_once(tmp_path, producer, min_age=0)
+
+    assert result.done == ["b_small.json"]
+    assert list(result.kept) == ["a_big.json"]
+    assert "MessageSizeTooLarge" in result.kept["a_big.json"]
+    # Not acknowledged: the file is still in the drop folder, to be tried again.
+    assert (tmp_path / "a_big.json").exists()
+    assert sorted(p.name for p in (tmp_path / "done").iterdir()) == ["b_small.json"]
+    found = read_topics(strict_settings, [strict_settings.topics.raw], 1, timeout=20, settle=1.0)
+    assert [record["id"] for _, record in found] == ["small"]
