@@ -20,7 +20,7 @@ import orjson
 
 from service.models import Rejected, RejectReason
 from service.pipeline.normalise import normalise_article
-from service.producers.formats import looks_like_ninjs, ninjs_record, parse_xml
+from service.producers.formats import looks_like_ninjs, ninjs_record, parse_xml, strip_bom
 
 TEXT_SUFFIXES = {".txt", ".text"}
 JSON_SUFFIXES = {".json"}
@@ -69,8 +69,7 @@ def read_file(path: Path, data: bytes | None = None) -> Iterator[dict[str, Any] 
     not a JSON object comes back as bytes, so the service can dead-letter it with its reason
     rather than drop it."""
     suffix = path.suffix.lower()
-    if data is None:
-        data = path.read_bytes()
+    data = strip_bom(path.read_bytes() if data is None else data)
     if suffix in TEXT_SUFFIXES:
         try:
             yield {"id": path.stem, "text": data.decode("utf-8"), "format": "text"}

@@ -256,7 +256,7 @@ def records_from_json(value: Any) -> list[dict[str, Any]]:
 
 def parse_json(data: bytes) -> list[dict[str, Any]]:
     try:
-        value = orjson.loads(_strip_bom(data))
+        value = orjson.loads(strip_bom(data))
     except orjson.JSONDecodeError as exc:
         raise Rejected(RejectReason.NOT_JSON, str(exc)) from None
     return records_from_json(value)
@@ -265,7 +265,7 @@ def parse_json(data: bytes) -> list[dict[str, Any]]:
 def parse_ndjson(data: bytes) -> list[dict[str, Any]]:
     """JSON Lines: one object per non-blank line."""
     records = []
-    for number, line in enumerate(_strip_bom(data).splitlines(), 1):
+    for number, line in enumerate(strip_bom(data).splitlines(), 1):
         if not line.strip():
             continue
         try:
@@ -335,7 +335,7 @@ def parse_xml(data: bytes) -> list[dict[str, Any]]:
     """An NITF document, a NewsML-G2 newsItem or a newsMessage of newsItems to raw records."""
     try:
         # An XML declaration must come first: a body with leading blank lines is still XML.
-        root = etree.fromstring(_strip_bom(data).lstrip(), _parser())
+        root = etree.fromstring(strip_bom(data).lstrip(), _parser())
     except etree.XMLSyntaxError as exc:
         raise Rejected(RejectReason.BAD_FORMAT, f"not well-formed XML: {exc}") from None
     _resolve_html_entities(root)
@@ -509,7 +509,7 @@ def parse_document(data: bytes, content_type: str | None = None) -> list[dict[st
     """Raw records from one payload: JSON (object or array), NDJSON or XML, chosen by the
     content type when it says, else by the first character."""
     kind = (content_type or "").split(";", 1)[0].strip().lower()
-    data = _strip_bom(data)
+    data = strip_bom(data)
     head = data.lstrip()[:1]
     if not head:
         raise Rejected(RejectReason.MISSING_TEXT, "empty document")
@@ -527,7 +527,7 @@ def parse_document(data: bytes, content_type: str | None = None) -> list[dict[st
         raise
 
 
-def _strip_bom(data: bytes) -> bytes:
+def strip_bom(data: bytes) -> bytes:
     """Editors on Windows start UTF-8 files with a byte order mark; orjson refuses it and an
     XML declaration must come first."""
     return data.removeprefix(BOM)

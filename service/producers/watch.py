@@ -33,7 +33,13 @@ from service.producers.files import (
     failure_reason,
     read_file,
 )
-from service.producers.formats import parse_document, parse_json, parse_ndjson, parse_xml
+from service.producers.formats import (
+    parse_document,
+    parse_json,
+    parse_ndjson,
+    parse_xml,
+    strip_bom,
+)
 from service.producers.kafka import SendFailed
 from service.producers.replay import FlushingSender
 
@@ -59,8 +65,7 @@ def read_dropped(path: Path, data: bytes | None = None) -> list[dict[str, Any] |
     NewsML-G2 are recognised by content. Raises Rejected when the file as a whole cannot be
     read (and whatever a parser raises on input it did not expect)."""
     suffix = path.suffix.lower()
-    if data is None:
-        data = path.read_bytes()
+    data = strip_bom(path.read_bytes() if data is None else data)
     if suffix in XML_SUFFIXES:
         return [*parse_xml(data)]
     if suffix in TEXT_SUFFIXES and data.lstrip()[:1] in {b"<", b"{", b"["}:

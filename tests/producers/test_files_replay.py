@@ -46,6 +46,16 @@ def test_text_json_and_jsonl_files_become_records(tmp_path: Path) -> None:
     assert raw == [b"3", b"not json", b"caf\xe9"]
 
 
+def test_files_saved_with_a_byte_order_mark_are_read(tmp_path: Path) -> None:
+    bom = b"\xef\xbb\xbf"
+    (tmp_path / "a.json").write_bytes(bom + b'{"id": "a", "text": "x"}')
+    (tmp_path / "b.jsonl").write_bytes(bom + b'{"id": "b", "text": "y"}\n')
+    (tmp_path / "c.txt").write_bytes(bom + "Caf\u00e9 opens.".encode())
+    records = read_path(tmp_path)
+    assert [r["id"] for r in records if isinstance(r, dict)] == ["a", "b", "c"]
+    assert records[2] == {"id": "c", "text": "Caf\u00e9 opens.", "format": "text"}
+
+
 def test_publication_order_puts_an_items_own_date_before_a_credit_line_date() -> None:
     order = [r["id"][:3] for r in publication_order(read_path(SEEDS)) if isinstance(r, dict)]
     # 004 states its date on a metadata line, 003 only in a credit line of the same day;
