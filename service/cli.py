@@ -22,10 +22,12 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(eval_app, name="eval")
 
 
-def _records_from_jsonl(path: Path) -> list[dict[str, object]]:
+def _lines(path: Path) -> list[bytes]:
+    """The non-blank lines of a JSONL file (- for stdin), as bytes: each is read as the
+    worker reads a raw record, so a bad line is rejected with its reason, not a crash."""
     stream = sys.stdin.buffer if str(path) == "-" else path.open("rb")
     with stream:
-        return [orjson.loads(line) for line in stream if line.strip()]
+        return [line.rstrip(b"\r\n") for line in stream if line.strip()]
 
 
 @app.command()
@@ -35,15 +37,15 @@ def label(
     ],
 ) -> None:
     """Decide every article in input order, in-process (no Kafka); one JSON line out per line in."""
-    from service.pipeline.decide import Pipeline, PipelineConfig, label_records
+    from service.pipeline.decide import PipelineConfig, Shards, label_records
 
     settings = get_settings()
     config = PipelineConfig.with_horizons(
         settings.dedup_horizon_seconds, settings.story_horizon_seconds
     )
-    pipeline = Pipeline({}, {}, {}, config)
     out = sys.stdout.buffer
-    for line in label_records(_records_from_jsonl(input_path), pipeline):
+    lines = _lines(input_path)
+    for line in label_records(lines, Shards.in_memory(config), settings.max_article_bytes):
         out.write(orjson.dumps(line) + b"\n")
     out.flush()
 

@@ -64,6 +64,13 @@ class Settings(BaseSettings):
     dedup_horizon_seconds: float = 5 * 24 * 3600.0
     story_horizon_seconds: float = 3 * 24 * 3600.0
 
+    @property
+    def max_record_bytes(self) -> int:
+        """The largest record a producer sends and a topic takes: an output carries the
+        article again (~1.1x its raw size) with its metadata, so four times the article
+        limit, and never under Kafka's own default of 1 MiB."""
+        return max(self.max_article_bytes * 4, 1024 * 1024)
+
     def changelog_topics(self) -> dict[str, int]:
         """The tables' changelog topics, partitioned like the topic the tables are fed from."""
         partitions = self.topics.normalised_partitions

@@ -78,3 +78,30 @@ def test_label_answers_every_line_even_a_rejected_one(tmp_path: Path) -> None:
     documented |= {"merged_from", "story_title", "language", "headline"}
     assert set(out[0]) == set(out[2]) == documented
     assert out[0]["merged_from"] == []
+
+
+def test_label_answers_lines_that_are_not_articles_and_goes_on(tmp_path: Path) -> None:
+    good = orjson.dumps({"id": "g", "title": "Quake", "text": "A strong quake shook the city."})
+    out = _label(tmp_path, [b"not json at all", b"[1, 2]", b'"text"', good])
+
+    assert [o.get("rejected") for o in out] == ["not_json", "not_an_object", "not_an_object", None]
+    assert all(o["detail"] for o in out[:3])
+    assert out[3]["id"] == "g"
+    assert out[3]["story"]
+
+
+def test_label_keeps_each_language_apart_as_the_worker_does(tmp_path: Path) -> None:
+    # The worker holds one pipeline (and state) per language shard; so does label.
+    english = "Cascadia Bay earthquake: Mayor Lena Ortiz says Port Alder and Kessing hit hard."
+    french = (
+        "S\u00e9isme de Cascadia Bay : la maire Lena Ortiz dit que Port Alder et Kessing"
+        " ont souffert."
+    )
+    lines = [
+        orjson.dumps({"id": "en", "title": "Cascadia Bay earthquake", "text": english * 3}),
+        orjson.dumps({"id": "fr", "title": "S\u00e9isme de Cascadia Bay", "text": french * 3}),
+    ]
+    out = _label(tmp_path, lines)
+
+    assert [o["language"] for o in out] == ["en", "fr"]
+    assert [o["story_event"] for o in out] == ["created", "created"]

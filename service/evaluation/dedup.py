@@ -20,7 +20,7 @@ from rensa import RMinHash, RMinHashLSH
 from service.evaluation import eval_app
 from service.evaluation.variants import NEAR_COPY_EDITS, Record, Variant, VariantMaker
 from service.models import Rejected
-from service.pipeline.decide import Pipeline, PipelineConfig, label_records
+from service.pipeline.decide import PipelineConfig, Shards, label_records
 from service.pipeline.normalise import normalise_article
 from service.settings import PROJECT_ROOT, get_settings
 
@@ -299,17 +299,12 @@ def score_stream(
 def run_wirefeed(stream: Stream) -> dict[str, tuple[str | None, str | None]]:
     """Labels through `wirefeed label`'s own code path."""
     settings = get_settings()
-    pipeline = Pipeline(
-        {},
-        {},
-        {},
-        PipelineConfig.with_horizons(
-            settings.dedup_horizon_seconds, settings.story_horizon_seconds
-        ),
+    shards = Shards.in_memory(
+        PipelineConfig.with_horizons(settings.dedup_horizon_seconds, settings.story_horizon_seconds)
     )
     out: dict[str, tuple[str | None, str | None]] = {}
     records = [item.record for item in stream.items]
-    for line in label_records(records, pipeline):
+    for line in label_records(records, shards):
         target = line.get("duplicate_of") or line.get("supersedes")
         out[str(line["id"])] = (line.get("kind"), target)
     return out

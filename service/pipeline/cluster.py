@@ -474,6 +474,7 @@ class StoryIndex:
             self.store[MERGED + story_id] = [survivor_id, now]
             self.live -= 1
             folded.append(story_id)
+        self._unpost(set(folded))
         # The folded stories' terms may now be among the survivor's strongest.
         for term in _strongest(survivor["c"], self.config.index_terms):
             self._post(term, survivor_id)
@@ -582,11 +583,19 @@ class StoryIndex:
             del self.store[key]
         gone = {key[len(STORY) :] for key in expired}
         self.live -= len(gone)
-        if gone:
-            for term, members in list(self._postings.items()):
-                kept = [m for m in members if m not in gone]
-                if kept:
-                    self._postings[term] = kept
-                else:
-                    del self._postings[term]
+        self._unpost(gone)
         return len(expired)
+
+    def _unpost(self, gone: set[str]) -> None:
+        """Take stories that no longer exist out of the inverted index (they would hold
+        candidate places, and an index rebuilt from the store would not list them)."""
+        if not gone:
+            return
+        for term, members in list(self._postings.items()):
+            if gone.isdisjoint(members):
+                continue
+            kept = [m for m in members if m not in gone]
+            if kept:
+                self._postings[term] = kept
+            else:
+                del self._postings[term]

@@ -7,9 +7,17 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMappin
 from dataclasses import dataclass, field
 from typing import Any
 
-from service.models import Article, Decision, DedupDecision, Rejected, StoryDecision
+from service.models import (
+    Article,
+    Decision,
+    DedupDecision,
+    Rejected,
+    RejectReason,
+    StoryDecision,
+)
 from service.pipeline.cluster import StoryConfig, StoryIndex
 from service.pipeline.dedup import DedupConfig, DedupIndex
+from service.pipeline.intake import parse_record
 from service.pipeline.normalise import normalise_article
 
 # A publication time further ahead of the wall clock than this is a feed's clock error.
@@ -39,6 +47,36 @@ class PipelineConfig:
         return cls(
             DedupConfig(horizon_seconds=dedup_seconds), StoryConfig(horizon_seconds=story_seconds)
         )
+
+
+def shard_of(article: Article) -> str:
+    """Articles that may be copies of each other or share a story meet in one shard: the
+    language (a translation round trip comes back in the original language). Each shard has
+    its own pipeline and state, in the worker and in `wirefeed label` alike."""
+    return article.language or "und"
+
+
+class Shards:
+    """One pipeline per shard, made on the shard's first article, from `make(shard)`."""
+
+    def __init__(self, make: Callable[[str], Pipeline]) -> None:
+        self._make = make
+        self._pipelines: dict[str, Pipeline] = {}
+
+    @classmethod
+    def in_memory(cls, config: PipelineConfig | None = None) -> Shards:
+        """Shards over plain dicts (`wirefeed label`, evaluations, tests)."""
+        return cls(lambda _: Pipeline({}, {}, {}, config))
+
+    def __call__(self, shard: str) -> Pipeline:
+        pipeline = self._pipelines.get(shard)
+        if pipeline is None:
+            pipeline = self._pipelines[shard] = self._make(shard)
+        return pipeline
+
+    def clear(self) -> None:
+        """Forget the pipelines (their caches are rebuilt from the stores when next made)."""
+        self._pipelines.clear()
 
 
 class Pipeline:
@@ -128,26 +166,44 @@ class Pipeline:
 
 
 def label_records(
-    records: Iterable[Mapping[str, Any]], pipeline: Pipeline
+    records: Iterable[Mapping[str, Any] | bytes], shards: Shards, max_bytes: int | None = None
 ) -> Iterator[dict[str, Any]]:
     """Decide records in order, one output per input; rejects say why instead of a story.
+    A record may be a raw line (bytes: read as the worker reads wire.raw, `max_bytes` at
+    most); each article goes to its shard's pipeline, as in the worker, and an input a stage
+    fails on is rejected as `internal_error` (the worker dead-letters it) without stopping
+    the rest.
 
     Time comes from the articles: each is placed at its publication time, or at the latest
     time seen so far when it has none.
     """
     now = 0.0
     for record in records:
+        raw: Mapping[str, Any] = {}
         try:
-            article = normalise_article(record)
+            raw = (
+                parse_record(record, max_bytes=max_bytes or len(record))
+                if isinstance(record, bytes)
+                else record
+            )
+            article = normalise_article(raw)
+            decided_at = max(now, event_time(article, now))
+            decision, _ = shards(shard_of(article)).decide(article, decided_at)
         except Rejected as exc:
-            yield {
-                "id": record.get("id"),
-                "duplicate_of": None,
-                "story": None,
-                "rejected": exc.reason.value,
-                "detail": exc.detail,
-            }
+            yield _rejected(raw, exc.reason.value, exc.detail)
             continue
-        now = max(now, event_time(article, now))
-        decision, _ = pipeline.decide(article, now)
+        except Exception as exc:  # a bug must not stop the rest: as the worker does
+            yield _rejected(raw, RejectReason.INTERNAL_ERROR.value, repr(exc))
+            continue
+        now = decided_at
         yield decision.label()
+
+
+def _rejected(record: Mapping[str, Any], reason: str, detail: str) -> dict[str, Any]:
+    return {
+        "id": record.get("id"),
+        "duplicate_of": None,
+        "story": None,
+        "rejected": reason,
+        "detail": detail,
+    }

@@ -24,6 +24,9 @@ PUBSTATUSES = frozenset({"usable", "withheld", "canceled"})
 # fastText needs no more than this to be sure of a language, and its cost grows with length.
 _LANGUAGE_SAMPLE_CHARS = 1000
 _LANGUAGE_MIN_SCORE = 0.4
+# The model overrules a feed's declared language only this sure, over at least this much text.
+_LANGUAGE_OVERRULE_SCORE = 0.9
+_LANGUAGE_OVERRULE_CHARS = 60
 UNDETERMINED_LANGUAGE = "und"
 _DAY_SECONDS = 86400.0
 # Repair and structure are each idempotent; together they settle in one or two rounds. The
@@ -128,17 +131,31 @@ def fingerprint(body: str) -> str:
 
 
 def detect_language(text: str, hint: str | None = None) -> str:
-    """ISO 639-1 code of the text; the hint (or `und`) when the model is not sure."""
-    results = _detector.detect(text[:_LANGUAGE_SAMPLE_CHARS], model="lite", k=1)
+    """ISO 639-1 code of the text. The language the feed declares (`hint`) stands unless the
+    text plainly says otherwise: the model sure of another language over enough text (on a
+    few words, a headline-only item, it guesses). Without a hint, the model's answer when it
+    is sure enough, else `und`. The language is the shard: a wrong one keeps an article from
+    its copies and its story."""
+    sample = text[:_LANGUAGE_SAMPLE_CHARS]
+    results = _detector.detect(sample, model="lite", k=1)
+    code, score = "", 0.0
     if results:
         code, score = str(results[0]["lang"]), float(results[0]["score"])
-        if len(code) == 2 and score >= _LANGUAGE_MIN_SCORE:
-            return code
-    if hint:
-        primary = hint.replace("_", "-").split("-", 1)[0].casefold()
-        if len(primary) == 2 and primary.isascii() and primary.isalpha():
-            return primary
-    return UNDETERMINED_LANGUAGE
+        if len(code) != 2:
+            code, score = "", 0.0
+    declared = _primary_language(hint)
+    if declared:
+        overruled = len(sample.strip()) >= _LANGUAGE_OVERRULE_CHARS
+        return code if overruled and score >= _LANGUAGE_OVERRULE_SCORE else declared
+    return code if score >= _LANGUAGE_MIN_SCORE else UNDETERMINED_LANGUAGE
+
+
+def _primary_language(tag: str | None) -> str | None:
+    """`en-CA` -> `en`; None for a tag that is not a language."""
+    if not tag:
+        return None
+    primary = tag.replace("_", "-").split("-", 1)[0].casefold()
+    return primary if len(primary) == 2 and primary.isascii() and primary.isalpha() else None
 
 
 def clean_text(text: str, headline: str | None = None) -> Structure:

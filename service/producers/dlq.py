@@ -140,7 +140,7 @@ def replay_dead_letters(
         else KafkaProducer(
             bootstrap_servers=settings.bootstrap_servers,
             acks="all",
-            max_request_size=max(settings.max_article_bytes * 4, 1024 * 1024),
+            max_request_size=settings.max_record_bytes,
         )
     )
     sends = []

@@ -25,11 +25,13 @@ def ensure_topics(settings: Settings) -> list[str]:
     """Create the service's topics, and its tables' compacted changelogs, that do not exist
     yet; returns the names created. Workers need the changelogs in their first metadata."""
     admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
-    compacted = {"cleanup.policy": "compact"}
+    # Each topic takes the largest record a producer may send (the broker's default is ~1 MB).
+    limit = {"max.message.bytes": str(settings.max_record_bytes)}
+    compacted = {"cleanup.policy": "compact", **limit}
     try:
         existing = set(admin.list_topics())
         wanted = [
-            NewTopic(name, partitions, 1)
+            NewTopic(name, partitions, 1, topic_configs=limit)
             for name, partitions in settings.topics.all_topics().items()
             if name not in existing
         ] + [
@@ -106,7 +108,7 @@ class RawProducer:
             "acks": "all",
             "linger_ms": 5,
             "compression_type": None,
-            "max_request_size": max(settings.max_article_bytes * 4, 1024 * 1024),
+            "max_request_size": settings.max_record_bytes,
             # kafka-python's idempotent producer (its default) turns any record the broker
             # refuses (e.g. MessageSizeTooLarge) into a fatal state: every later record fails
             # too, and a long-running endpoint or watcher could send nothing more. Without it

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-import functools
 import logging
 import sys
 import time
@@ -24,7 +23,7 @@ from prometheus_client import CollectorRegistry
 from service.metrics import FAUST_PREFIX, Metrics
 from service.models import Article, Decision, Rejected, RejectReason
 from service.pipeline.cluster import STORY, latest_stories
-from service.pipeline.decide import Pipeline, PipelineConfig
+from service.pipeline.decide import Pipeline, PipelineConfig, Shards, shard_of
 from service.pipeline.intake import parse_record
 from service.pipeline.normalise import normalise_article
 from service.records import (
@@ -54,13 +53,15 @@ BATCH_MAX_SECONDS = 0.05
 T = TypeVar("T")
 # What processing one event leaves to wait for: its sends, and what to record once the broker
 # has them all (run in the event's own context, so table writes go to its partition).
-Outcome = tuple[list[Awaitable[Any]], Callable[[], None] | None]
+# What processing an event gave: the sends to wait for, and what to do once they are settled
+# (called with True when the broker acknowledged them all, False when it did not).
+Outcome = tuple[list[Awaitable[Any]], Callable[[bool], None] | None]
 
 
-def shard_of(article: Article) -> str:
-    """Articles that may be copies of each other or share a story meet in one shard: the
-    language (a translation round trip comes back in the original language)."""
-    return article.language or "und"
+def _in_this_context(callback: Callable[[bool], None]) -> Callable[[bool], None]:
+    """The callback, to be run later in the context (Faust's current event) of now."""
+    context = contextvars.copy_context()
+    return lambda acknowledged: context.run(callback, acknowledged)
 
 
 async def finish(work: Coroutine[Any, Any, T], grace: float = FINISH_GRACE_SECONDS) -> T:
@@ -99,6 +100,8 @@ class Worker:
             topic_disable_leader=True,
             consumer_auto_offset_reset="earliest",
             producer_acks=-1,
+            # Outputs carry the article (~1.1x its raw size): room for the largest accepted.
+            producer_max_request_size=settings.max_record_bytes,
             key_serializer="raw",
             value_serializer="raw",
             TableManager=OrderedTableManager,
@@ -120,7 +123,7 @@ class Worker:
         self.config = PipelineConfig.with_horizons(
             settings.dedup_horizon_seconds, settings.story_horizon_seconds
         )
-        self._pipelines: dict[str, Pipeline] = {}
+        self._pipelines = Shards(self._make_pipeline)
         # Articles whose outputs are sent but not yet acknowledged (not yet marked emitted).
         self._in_flight: set[str] = set()
         for table in (self.dedup_table, self.story_table, self.decision_table):
@@ -150,18 +153,17 @@ class Worker:
         # Partitions moved or state was restored: derived caches are rebuilt lazily.
         self._pipelines.clear()
 
+    def _make_pipeline(self, shard: str) -> Pipeline:
+        return Pipeline(
+            ShardView(self.dedup_table, shard),
+            ShardView(self.story_table, shard),
+            ShardView(self.decision_table, shard),
+            self.config,
+            clock=time.perf_counter,
+        )
+
     def pipeline(self, shard: str) -> Pipeline:
-        pipeline = self._pipelines.get(shard)
-        if pipeline is None:
-            pipeline = Pipeline(
-                ShardView(self.dedup_table, shard),
-                ShardView(self.story_table, shard),
-                ShardView(self.decision_table, shard),
-                self.config,
-                clock=time.perf_counter,
-            )
-            self._pipelines[shard] = pipeline
-        return pipeline
+        return self._pipelines(shard)
 
     async def _dead_letter(self, event: EventT[bytes], reason: str, detail: str) -> Awaitable[Any]:
         message = event.message
@@ -195,7 +197,7 @@ class Worker:
         async def step(event: EventT[bytes]) -> None:
             sent, record = await process(event)
             if record is not None:
-                record = functools.partial(contextvars.copy_context().run, record)
+                record = _in_this_context(record)
             pending.append((event, (sent, record)))
 
         async def flush() -> None:
@@ -211,11 +213,13 @@ class Worker:
                         await future
                 except Exception as exc:  # keep the input, say why
                     log.exception("output not acknowledged at offset %s", event.message.offset)
+                    if record is not None:
+                        record(False)
                     reason = RejectReason.INTERNAL_ERROR.value
                     await (await self._dead_letter(event, reason, repr(exc)))
                     continue
                 if record is not None:
-                    record()
+                    record(True)
                     recorded = True
             if recorded:
                 # Hand the table writes to the client now: Faust's own buffer may drop what it
@@ -266,10 +270,15 @@ class Worker:
         if article.firstcreated is not None:
             self.metrics.observe_wire_latency(max(0.0, received - article.firstcreated))
         where = origin(message.topic, message.partition, message.offset)
-        sent = await self.normalised.send(
-            key=shard_of(article).encode(),
-            value=normalised_record(article, received, where),
-        )
+        try:
+            sent = await self.normalised.send(
+                key=shard_of(article).encode(),
+                value=normalised_record(article, received, where),
+            )
+        except Exception as exc:  # refused by the producer (too large): keep the input
+            log.exception("normalised record not sent for offset %s", message.offset)
+            reason = RejectReason.INTERNAL_ERROR.value
+            return [await self._dead_letter(event, reason, repr(exc))], None
         return [sent], None
 
     def _count_received(
@@ -311,10 +320,18 @@ class Worker:
         if replay and (memo.get("emitted") or article.id in self._in_flight):
             return [], None  # a redelivery of an article published: publish nothing twice
         self._in_flight.add(article.id)
-        sent = await self._emit(decision, received)
+        try:
+            sent = await self._emit(decision, received)
+        except BaseException:
+            self._in_flight.discard(article.id)  # a redelivery or a replayed letter emits it
+            raise
 
-        def published() -> None:
+        def published(acknowledged: bool) -> None:
+            # Settled either way: if the broker refused an output, the article is dead-
+            # lettered and, replayed, must be emitted (not taken for one in flight).
             self._in_flight.discard(article.id)
+            if not acknowledged:
+                return
             pipeline.decisions[article.id] = {**memo, "emitted": True, "t": received}
             self.metrics.decided(decision.dedup.kind)
             self.metrics.story_event(decision.story.event)

@@ -22,7 +22,7 @@ from service.pipeline.cluster import (
     term_counts,
     words,
 )
-from service.pipeline.decide import Pipeline, label_records
+from service.pipeline.decide import Shards, label_records, shard_of
 from service.pipeline.normalise import normalise_article
 from service.producers.files import publication_order, read_path
 from tests.conftest import QUAKE_REPORTS
@@ -59,7 +59,7 @@ class RecordingStore(dict[str, Any]):
 @pytest.mark.skipif(not SEEDS.is_dir(), reason="seed articles not present")
 def test_seeds_form_two_stories_through_label() -> None:
     records = publication_order(read_path(SEEDS))
-    out = {line["id"][:3]: line for line in label_records(records, Pipeline({}, {}, {}))}
+    out = {line["id"][:3]: line for line in label_records(records, Shards.in_memory())}
     assert out["000"]["story"] == out["001"]["story"] == out["002"]["story"]
     assert out["003"]["story"] == out["004"]["story"]
     assert out["000"]["story"] != out["004"]["story"]
@@ -482,8 +482,8 @@ def test_label_output_names_the_folded_stories() -> None:
     from service.records import after_merges
 
     records = QUAKE_REPORTS
-    pipeline = Pipeline({}, {}, {})
-    out = list(label_records(records, pipeline))
+    shards = Shards.in_memory()
+    out = list(label_records(records, shards))
     assert [line["duplicate_of"] for line in out] == [None, None, None]
     assert [line["story_event"] for line in out] == ["created", "created", "merged"]
     assert out[2]["merged_from"] == [out[1]["story"]] or out[2]["merged_from"] == [out[0]["story"]]
@@ -492,7 +492,8 @@ def test_label_output_names_the_folded_stories() -> None:
     assert len(set(final)) == 1
     assert final[2] == out[2]["story"]
     # Redelivered after a restart, the bridging article gets the same decision back.
-    replayed, is_replay = pipeline.decide(normalise_article(records[2]), 10 * DAY)
+    bridging = normalise_article(records[2])
+    replayed, is_replay = shards(shard_of(bridging)).decide(bridging, 10 * DAY)
     assert is_replay
     assert list(replayed.story.merged_from) == out[2]["merged_from"]
     assert replayed.story.title == out[2]["story_title"] != ""

@@ -74,6 +74,8 @@ def test_index_stays_whole(stream: list[tuple[list[str], float, float]]) -> None
             current = folded[current]
     # Every kept article link leads to a live story (a link is never newer than its story,
     # nor than the record of the story's fold), so a copy always finds where to follow.
+    # The inverted index lists live stories only (folded and expired ones are taken out).
+    assert {m for members in index._postings.values() for m in members} <= live
     links = [value[0] for key, value in store.items() if key.startswith(ARTICLE)]
     assert {index.resolve(story_id) for story_id in links} <= live
     # Decisions depend on the stream only: the same stream gives the same stories.

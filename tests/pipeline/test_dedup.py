@@ -13,7 +13,7 @@ import pytest
 from service.benchmarks.dedup import ArticleMaker
 from service.evaluation.variants import VariantMaker
 from service.models import Article
-from service.pipeline.decide import Pipeline, label_records
+from service.pipeline.decide import Shards, label_records
 from service.pipeline.dedup import DedupConfig, DedupIndex, longest_increasing
 from service.pipeline.normalise import normalise_article
 from service.producers.files import publication_order, read_path
@@ -164,7 +164,7 @@ def test_seeds_rewrites_linked_and_other_article_not() -> None:
     records = publication_order(read_path(SEEDS))
     labels = {
         line["id"][:3]: line
-        for line in label_records([r for r in records if isinstance(r, dict)], Pipeline({}, {}, {}))
+        for line in label_records([r for r in records if isinstance(r, dict)], Shards.in_memory())
     }
     # Publication order puts 004 before 003 and 000 before 001: the later one is the copy.
     for copy, original in (("003", "004"), ("001", "000")):
@@ -245,7 +245,7 @@ def test_chinese_copies_are_linked_and_other_news_is_not() -> None:
             "网站查询具体限行规定。",
         },
     ]
-    out = {row["id"]: row for row in label_records(records, Pipeline({}, {}, {}))}
+    out = {row["id"]: row for row in label_records(records, Shards.in_memory())}
     assert out["zh-2"]["duplicate_of"] == "zh-1"
     assert out["zh-3"]["duplicate_of"] == "zh-1"
     assert out["zh-4"]["duplicate_of"] is None
@@ -263,7 +263,7 @@ def test_item_corrected_without_a_version_number_supersedes_the_first_text() -> 
     # one): the same uri, and an id that differs because the content does.
     first = {"id": "urn:x#1a", "uri": "urn:x", "title": "Bridge reopens", "text": _BRIDGE}
     corrected = {**first, "id": "urn:x#2b", "text": _BRIDGE + " Correction: 41 million."}
-    outputs = list(label_records([first, corrected], Pipeline({}, {}, {})))
+    outputs = list(label_records([first, corrected], Shards.in_memory()))
     assert (outputs[1]["kind"], outputs[1]["supersedes"]) == ("version", "urn:x#1a")
     assert outputs[1]["duplicate_of"] is None
     assert outputs[1]["story"] == outputs[0]["story"]
@@ -276,11 +276,11 @@ def test_an_article_dated_far_ahead_does_not_move_the_offline_clock() -> None:
         {"id": "b", "title": "Cup final", "text": "Goals in the rain.", "published": "9999-01-01"},
         {"id": "c", "title": "Bridge reopens", "text": _BRIDGE, "published": "2024-04-12T11:00Z"},
     ]
-    outputs = list(label_records(records, Pipeline({}, {}, {})))
+    outputs = list(label_records(records, Shards.in_memory()))
     assert (outputs[2]["duplicate_of"], outputs[2]["kind"]) == ("a", "exact")
 
 
 def test_the_same_text_under_the_same_uri_and_another_id_is_a_resend() -> None:
     first = {"id": "urn:x#1a", "uri": "urn:x", "title": "Bridge reopens", "text": _BRIDGE}
-    outputs = list(label_records([first, {**first, "id": "urn:x#1b"}], Pipeline({}, {}, {})))
+    outputs = list(label_records([first, {**first, "id": "urn:x#1b"}], Shards.in_memory()))
     assert (outputs[1]["kind"], outputs[1]["duplicate_of"]) == ("exact", "urn:x#1a")

@@ -363,6 +363,12 @@ def test_language_is_detected(text: str, expected: str) -> None:
     assert normalise_article({"id": "a", "text": text, "language": "en"}).language == expected
 
 
+@pytest.mark.parametrize("text", ["keith urban", "moto", "centrepoint winter white gala london"])
+def test_a_few_words_do_not_overrule_the_declared_language(text: str) -> None:
+    # The model guesses on a headline's worth of words (German, French, Portuguese here).
+    assert normalise_article({"id": "a", "text": text, "language": "en"}).language == "en"
+
+
 def test_language_hint_used_when_the_model_is_unsure() -> None:
     assert detect_language("12 34 56", "fr-CA") == "fr"
     assert detect_language("12 34 56") == "und"

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 import pytest
+from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
 from service.metrics import summary_from_exposition
 from service.producers.dlq import replay_dead_letters
@@ -158,6 +159,59 @@ def test_dead_letters_go_back_once_the_cause_is_fixed(
         assert "would send 2 dead letters back" in dry
     finally:
         second.stop()
+
+
+def _topic_takes(settings: Settings, topic: str, max_bytes: int) -> None:
+    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    try:
+        config = {"max.message.bytes": str(max_bytes)}
+        admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, configs=config)])
+    finally:
+        admin.close()
+
+
+def test_an_output_the_broker_refused_is_published_when_its_letter_is_replayed(
+    worker: WorkerProcess,
+) -> None:
+    # The broker refuses the article's output (wire.articles takes 1,500 bytes for a while):
+    # the input is dead-lettered, and once the topic is fixed the same worker, replaying the
+    # letter, publishes it (it must not take the article for one still in flight).
+    settings = worker.settings
+    _topic_takes(settings, settings.topics.articles, 1500)
+    article = {
+        "id": "refused",
+        "text": "Refused at first. " + " ".join(f"w{i}" for i in range(400)),
+    }
+    with RawProducer(settings) as producer:
+        producer.send(article)
+    letters = read_topics(settings, [settings.topics.dlq], 1, settle=1.0)
+    assert [record["reason"] for _, record in letters] == ["internal_error"]
+    assert "MessageSizeTooLarge" in letters[0][1]["detail"]
+    _topic_takes(settings, settings.topics.articles, 1024 * 1024)
+    assert replay_dead_letters(settings, ["internal_error"]).sent == {"internal_error": 1}
+    assert _outcomes(settings, 1)["refused"]["topic"] == settings.topics.articles
+
+
+def test_an_article_near_a_raised_size_limit_is_published(
+    service_settings: Settings, tmp_path: Path
+) -> None:
+    # Its normalised record (~1.1x) once exceeded the worker producer's 1 MB request limit:
+    # the agent crashed past it, and it was neither published nor dead-lettered.
+    settings = service_settings.model_copy(update={"max_article_bytes": 2 * 1024 * 1024})
+    topics = settings.topics
+    for topic in (topics.raw, topics.normalised, topics.articles, topics.dlq):
+        _topic_takes(settings, topic, settings.max_record_bytes)  # as an operator raises them
+    worker = WorkerProcess(settings, tmp_path / "worker.log")
+    worker.start()
+    try:
+        words = " ".join(f"w{i % 5000}x{i}" for i in range(100_000))
+        big = {"id": "big", "text": f"A very long read. {words}"}
+        assert 950_000 < len(orjson.dumps(big)) < 2 * 1024 * 1024
+        with RawProducer(settings) as producer:
+            producer.send(big)
+        assert _outcomes(settings, 1, settle=1.0)["big"]["topic"] == settings.topics.articles
+    finally:
+        worker.stop()
 
 
 def test_bad_input_is_dead_lettered_and_good_articles_still_flow(worker: WorkerProcess) -> None:
