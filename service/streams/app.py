@@ -12,7 +12,7 @@ import contextvars
 import logging
 import sys
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any, TypeVar, cast
 
 import faust
@@ -142,12 +142,36 @@ class Worker:
 
     async def _report_lag(self) -> None:
         monitor = self.app.monitor
-        self.metrics.record_lags(monitor.tp_end_offsets, monitor.tp_committed_offsets)
+        ends, committed = self._assigned_offsets()
+        self.metrics.record_lags(
+            {**ends, **monitor.tp_end_offsets}, {**committed, **monitor.tp_committed_offsets}
+        )
         # Counted in the table, not in the pipelines: those are made when a shard's first
         # event arrives, so after a restart on a quiet feed they would say 0.
         self.metrics.set_live_stories(
             sum(1 for _, key, _ in shard_entries(self.story_table) if key.startswith(STORY))
         )
+
+    def _assigned_offsets(self) -> tuple[dict[Any, int], dict[Any, int]]:
+        """End and committed offsets of the input partitions assigned, as the consumer knows
+        them. Faust's monitor learns end offsets only from records read and forgets its
+        commits at every rebalance until this worker commits again: a worker stuck right
+        after a restart exported no lag at all, and the lag alert could not fire. A
+        partition the group never committed counts from 0 (every message in it waits)."""
+        consumer = self.app.consumer
+        inputs = {self.settings.topics.raw, self.settings.topics.normalised}
+        # Faust's own map (faust-streaming 0.15), set at assignment and at each commit.
+        known: Mapping[Any, int | None] = getattr(consumer, "_committed_offset", {})
+        ends: dict[Any, int] = {}
+        committed: dict[Any, int] = {}
+        for tp in consumer.assignment():
+            if tp.topic not in inputs:
+                continue
+            committed[tp] = known.get(tp) or 0
+            end = consumer.highwater(tp)
+            if end is not None and end >= 0:
+                ends[tp] = end
+        return ends, committed
 
     async def _forget_pipelines(self) -> None:
         # Partitions moved or state was restored: derived caches are rebuilt lazily.

@@ -214,6 +214,23 @@ def test_an_article_near_a_raised_size_limit_is_published(
         worker.stop()
 
 
+def test_lag_is_exported_before_the_worker_first_commits(worker: WorkerProcess) -> None:
+    # Nothing arrives, so nothing is committed: the lag (0 here) must still be known, or a
+    # worker stuck right after a restart would export none and the lag alert stay silent.
+    raw = worker.settings.topics.raw
+    deadline = time.monotonic() + 30
+    lags: list[str] = []
+    while time.monotonic() < deadline and len(lags) < 4:
+        lags = [
+            line
+            for line in worker.metrics().splitlines()
+            if line.startswith("wirefeed_consumer_lag_messages{") and f'topic="{raw}"' in line
+        ]
+        time.sleep(0.5)
+    assert len(lags) == 4  # every partition of the raw topic
+    assert all(line.endswith(" 0.0") for line in lags)
+
+
 def test_bad_input_is_dead_lettered_and_good_articles_still_flow(worker: WorkerProcess) -> None:
     settings = worker.settings
     good = [
