@@ -72,7 +72,10 @@ def topics() -> None:
 @app.command()
 def replay(
     path: Annotated[
-        Path, typer.Argument(help="a folder or file of .txt, .json or .jsonl articles")
+        Path,
+        typer.Argument(
+            help="a folder or file of articles: .txt, .json, .jsonl, NITF or NewsML-G2 .xml"
+        ),
     ],
     rate: Annotated[float, typer.Option(help="articles per second; 0 = as fast as possible")] = 0.0,
     speedup: Annotated[
@@ -335,7 +338,7 @@ def broker_status() -> None:
 def demo(
     seeds: Annotated[Path, typer.Option(help="articles to replay")] = Path("seeds"),
     keep_running: Annotated[
-        bool, typer.Option(help="leave broker and worker up afterwards")
+        bool, typer.Option(help="keep the worker up until Ctrl-C and leave the broker running")
     ] = False,
 ) -> None:
     """The main job: broker up, worker up, seeds replayed, results and metrics shown."""

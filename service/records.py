@@ -105,6 +105,10 @@ def dead_letter(
     try:
         text, encoding = head.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
+        text, encoding = "", "base64"
+    # Bytes that are not UTF-8, and text that JSON escaping would blow up (a control
+    # character takes 6 bytes), go as base64: a letter never outgrows 4/3 of its input.
+    if encoding == "base64" or len(orjson.dumps(text)) > len(head) * 4 // 3 + 2:
         text, encoding = base64.b64encode(head).decode("ascii"), "base64"
     return encode(
         {

@@ -59,7 +59,9 @@ class Settings(BaseSettings):
     topics: TopicSettings = Field(default_factory=TopicSettings)
 
     max_article_bytes: int = 512 * 1024
-    dlq_payload_bytes: int = 16 * 1024
+    # How much of a rejected input its dead letter keeps; 0: all of it (any record the raw
+    # topic takes), so that every letter can be replayed once its cause is fixed.
+    dlq_payload_bytes: int = 0
 
     dedup_horizon_seconds: float = 5 * 24 * 3600.0
     story_horizon_seconds: float = 3 * 24 * 3600.0
@@ -70,6 +72,15 @@ class Settings(BaseSettings):
         article again (~1.1x its raw size) with its metadata, so four times the article
         limit, and never under Kafka's own default of 1 MiB."""
         return max(self.max_article_bytes * 4, 1024 * 1024)
+
+    @property
+    def dlq_payload_limit(self) -> int:
+        return self.dlq_payload_bytes or self.max_record_bytes
+
+    @property
+    def max_dead_letter_bytes(self) -> int:
+        """A dead letter holds a whole input (base64 at worst: 4/3) and its envelope."""
+        return 2 * self.max_record_bytes
 
     def changelog_topics(self) -> dict[str, int]:
         """The tables' changelog topics, partitioned like the topic the tables are fed from."""

@@ -1,10 +1,11 @@
 """Dead letters: read them back, and send them to the topic they came from once fixed.
 
-A dead letter keeps the input's bytes (up to `dlq_payload_bytes`), its key, the reason and
-where it was read. After the cause is fixed (a limit raised, a bug corrected), `replay`
-sends each selected letter's bytes, unchanged and with the same key, to its origin topic,
-so the worker decides it as if it had just arrived. A letter whose payload was truncated
-cannot be replayed faithfully: it is counted and left alone, never sent in part.
+A dead letter keeps the input's bytes (all of them unless `dlq_payload_bytes` is set), its
+key, the reason and where it was read. After the cause is fixed (a limit raised, a bug
+corrected), `replay` sends each selected letter's bytes, unchanged and with the same key,
+to its origin topic, so the worker decides it as if it had just arrived. A letter whose
+payload was truncated cannot be replayed faithfully: it is counted and left alone, never
+sent in part.
 """
 
 from __future__ import annotations

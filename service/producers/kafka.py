@@ -28,10 +28,12 @@ def ensure_topics(settings: Settings) -> list[str]:
     # Each topic takes the largest record a producer may send (the broker's default is ~1 MB).
     limit = {"max.message.bytes": str(settings.max_record_bytes)}
     compacted = {"cleanup.policy": "compact", **limit}
+    topics = settings.topics
     try:
         existing = set(admin.list_topics())
+        letters = {"max.message.bytes": str(settings.max_dead_letter_bytes)}
         wanted = [
-            NewTopic(name, partitions, 1, topic_configs=limit)
+            NewTopic(name, partitions, 1, topic_configs=letters if name == topics.dlq else limit)
             for name, partitions in settings.topics.all_topics().items()
             if name not in existing
         ] + [

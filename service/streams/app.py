@@ -101,7 +101,7 @@ class Worker:
             consumer_auto_offset_reset="earliest",
             producer_acks=-1,
             # Outputs carry the article (~1.1x its raw size): room for the largest accepted.
-            producer_max_request_size=settings.max_record_bytes,
+            producer_max_request_size=settings.max_dead_letter_bytes,
             key_serializer="raw",
             value_serializer="raw",
             TableManager=OrderedTableManager,
@@ -197,7 +197,7 @@ class Worker:
         log.warning("dead letter %s at %s: %s", reason, where, detail)
         return await self.dlq.send(
             key=message.key,
-            value=dead_letter(payload, reason, detail, where, self.settings.dlq_payload_bytes),
+            value=dead_letter(payload, reason, detail, where, self.settings.dlq_payload_limit),
         )
 
     async def _in_batches(

@@ -30,3 +30,12 @@ def test_a_cut_payload_is_marked_so() -> None:
     assert letter.truncated
     assert letter.size == 5000
     assert letter.payload == payload[:1000]
+
+
+def test_text_that_escaping_would_inflate_goes_as_base64() -> None:
+    payload = b'{"id": "x", "text": "\x01\x02\x03 bell"}' * 100
+    record = dead_letter(payload, "not_json", "why", WHERE, 1 << 20)
+    assert len(record) < len(payload) * 4 // 3 + 1000
+    letter = DeadLetter.parse(0, 0, None, record)
+    assert letter.payload == payload
+    assert not letter.truncated

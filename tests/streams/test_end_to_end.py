@@ -17,7 +17,7 @@ import pytest
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
 from service.metrics import summary_from_exposition
-from service.producers.dlq import replay_dead_letters
+from service.producers.dlq import DeadLetter, replay_dead_letters
 from service.producers.kafka import RawProducer
 from service.producers.replay import replay_records
 from service.settings import Settings
@@ -265,9 +265,12 @@ def test_bad_input_is_dead_lettered_and_good_articles_still_flow(worker: WorkerP
         assert record["origin"]["offset"] >= 0
         assert record["size"] > 0
         assert len(record["sha256"]) == 64
+    # Kept whole (by default), so it can be replayed once the limit is raised.
     huge = next(record for _, record in letters if record["reason"] == "too_large")
-    assert huge["truncated"] is True
-    assert len(huge["payload"]) <= settings.dlq_payload_bytes
+    assert huge["truncated"] is False
+    assert DeadLetter.parse(0, 0, None, orjson.dumps(huge)).payload == next(
+        payload for payload, reason in bad if reason == "too_large"
+    )
 
     rejects = summary_from_exposition(worker.metrics())["rejected_by_reason"]
     assert {reason: rejects[reason] for _, reason in bad} == {reason: 1 for _, reason in bad}
