@@ -8,17 +8,20 @@ is sent again and the worker takes it as a newer version of the same item (same 
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import os
+import re
 import time
 import urllib.request
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import feedparser
 import orjson
+from feedparser.datetimes import rfc822
 
 from service.models import Rejected, RejectReason
 from service.producers.formats import copy_id
@@ -34,6 +37,36 @@ def _time(value: Any) -> str | None:
     if not isinstance(value, time.struct_time):
         return None
     return datetime(*value[:6], tzinfo=UTC).isoformat()
+
+
+# RFC 822 dates name their zone; feedparser knows UT/GMT, the US zones, MET and MEST, and
+# reads any other name as UTC, silently (`09:30 CEST` became 09:30 UTC, two hours off).
+# Zones news feeds use, in hours east of UTC (ambiguous names, IST or CST elsewhere, are
+# left to feedparser's reading).
+_ZONE_HOURS = {
+    "cet": 1, "cest": 2, "bst": 1, "wet": 0, "west": 1, "eet": 2, "eest": 3, "msk": 3,
+    "hkt": 8, "sgt": 8, "jst": 9, "kst": 9, "aest": 10, "aedt": 11, "nzst": 12, "nzdt": 13,
+}  # fmt: skip
+_NAMED_ZONE = re.compile(r"^(?P<stamp>.*\d:\d\d(?::\d\d)?)\s*(?P<zone>[A-Za-z]{1,5})?$")
+
+
+def _entry_time(entry: Any, key: str) -> str | None:
+    """The entry's `published`/`updated` time as ISO-8601. A named zone feedparser does not
+    know is read from `_ZONE_HOURS`, else the time is unknown (None) rather than wrong; an
+    RFC 822 time without a zone is taken as UTC (as ISO times without an offset are)."""
+    # Read as a plain dict: feedparser's own get() maps `updated` to `published`, warning.
+    raw = dict.get(entry, key)
+    match = _NAMED_ZONE.match(raw.strip()) if isinstance(raw, str) else None
+    if match is not None and not match["stamp"][:4].isdigit():  # RFC 822, not ISO-8601
+        zone = (match["zone"] or "").lower()
+        if zone not in rfc822.timezone_names:
+            parsed = email.utils.parsedate(match["stamp"])
+            hours = _ZONE_HOURS.get(zone, 0 if not zone else None)
+            if parsed is None or hours is None:
+                return None
+            local = datetime(*parsed[:6], tzinfo=timezone(timedelta(hours=hours)))
+            return local.astimezone(UTC).isoformat()
+    return _time(dict.get(entry, f"{key}_parsed"))
 
 
 def _body(entry: Any) -> tuple[str | None, str | None]:
@@ -82,8 +115,7 @@ def feed_records(data: bytes) -> list[dict[str, Any]]:
                     "title": title,
                     "body_html": html,
                     "text": text,
-                    "published": _time(entry.get("published_parsed"))
-                    or _time(entry.get("updated_parsed")),
+                    "published": _entry_time(entry, "published") or _entry_time(entry, "updated"),
                     "byline": entry.get("author"),
                     "language": feed.get("language"),
                     "source": feed.get("title"),

@@ -51,6 +51,22 @@ def test_atom_entry() -> None:
     assert "13 billion years ago" in entry["body_html"]
 
 
+@pytest.mark.parametrize(
+    ("stamp", "expected"),
+    [
+        ("Fri, 12 Apr 2024 09:30:00 CEST", "2024-04-12T07:30:00+00:00"),  # feedparser: 09:30
+        ("Fri, 12 Apr 2024 09:30:00 BST", "2024-04-12T08:30:00+00:00"),
+        ("Fri, 12 Apr 2024 09:30:00 EDT", "2024-04-12T13:30:00+00:00"),
+        ("Fri, 12 Apr 2024 09:30:00 +0200", "2024-04-12T07:30:00+00:00"),
+        ("Fri, 12 Apr 2024 09:30:00", "2024-04-12T09:30:00+00:00"),  # feedparser: none
+        ("Fri, 12 Apr 2024 09:30:00 QQT", None),  # an unknown zone: unknown, not UTC
+    ],
+)
+def test_publication_times_in_named_zones(stamp: str, expected: str | None) -> None:
+    feed = RSS.replace(b"Fri, 12 Apr 2024 08:00:00 GMT", stamp.encode())
+    assert feed_records(feed)[0].get("published") == expected
+
+
 def test_not_a_feed_is_rejected() -> None:
     with pytest.raises(Rejected) as caught:
         feed_records(b"this is not a feed at all")
