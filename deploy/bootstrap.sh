@@ -14,9 +14,15 @@ PY
 for tool in java mvn; do
   command -v "$tool" >/dev/null 2>&1 || { echo "bootstrap: '$tool' is needed (Java 17+ and Maven run the local Kafka broker)" >&2; exit 1; }
 done
+# Kafka 4 needs Java 17: an older one would only show later as "broker exited".
+java_major=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n1)
+if [[ -z "$java_major" || "$java_major" -lt 17 ]]; then
+  echo "bootstrap: Java 17 or newer is needed for Apache Kafka 4 (found: ${java_major:-unknown})" >&2
+  exit 1
+fi
 
 if [[ ! -x .venv/bin/python ]]; then
-  "$python" -m venv .venv
+  "$python" -m venv .venv || { echo "bootstrap: '$python -m venv' failed (on Debian/Ubuntu: apt-get install python3-venv)" >&2; exit 1; }
 fi
 stamp=.venv/.wirefeed-installed
 digest=$(sha256sum pyproject.toml | cut -d' ' -f1)

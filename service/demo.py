@@ -193,7 +193,14 @@ def run_demo(settings: Settings, seeds: Path, *, keep_running: bool = False) -> 
                 with contextlib.suppress(KeyboardInterrupt):
                     while True:
                         time.sleep(1)
-            return 0 if len(found) == len(records) else 1
+            ids = {str(r.get("id")) for r in records}
+            missing = sorted((ids - found.keys()) | (ids - events.keys()))
+            if missing or summary is None:
+                what = f"no outcome or story event for {', '.join(missing)}" if missing else ""
+                console.print(
+                    f"[red]Incomplete:[/red] {what or 'the worker metrics could not be read'}"
+                )
+            return 0 if not missing and summary is not None else 1
     finally:
         if keep_running:
             console.print("The broker is still running: `wirefeed broker stop` stops it.")

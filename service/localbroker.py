@@ -113,7 +113,16 @@ def broker_pid(settings: Settings) -> int | None:
     # The state letter follows the parenthesised command name; Z is an exited child not
     # yet reaped by its parent (the test session), which counts as not running.
     state = stat.rsplit(")", 1)[-1].split()[0]
-    return None if state in {"Z", "X"} else pid
+    if state in {"Z", "X"}:
+        return None
+    # After a reboot the file may name any process: only our broker, started on this data
+    # directory's properties, is ours to stop.
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return None
+    properties = str(settings.kafka_data_dir / "server.properties").encode()
+    return pid if b"kafka.Kafka" in command and properties in command else None
 
 
 def _java(libs: Path, *args: str, log4j: Path | None = None) -> list[str]:

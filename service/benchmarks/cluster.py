@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import statistics
 import time
+from collections import Counter
 from typing import Annotated, Any
 
 import typer
@@ -47,19 +48,28 @@ def _articles(stories: int, per_story: int, words: int, seed: int) -> list[tuple
 def measure(live: int, words: int, probes: int) -> dict[str, Any]:
     store: dict[str, Any] = {}
     index = StoryIndex(store)
-    for _, article in _articles(live, 1, words, seed=1):
+    joins = probes // 2
+    # Every story drawn with enough further articles for the probes that join one: the
+    # first article of each is indexed, the others are probes (the same story's own words and
+    # names, so they join it; a probe from another draw would share nothing and open a story).
+    extra = -(-joins // live)
+    drawn = _articles(live, 1 + extra, words, seed=1)
+    for _, article in drawn[:: 1 + extra]:
         index.assign_story(article, 0.0)
     built = sum(1 for key in store if key.startswith("story:"))
-    # Half of the probes belong to existing stories, half open new ones.
-    probe = [a for s, a in _articles(live, 1, words, seed=2) if s % 2 == 0][: probes // 2]
-    probe += [a for _, a in _articles(probes // 2, 1, words, seed=3)]
+    later = [a for i, (_, a) in enumerate(drawn) if i % (1 + extra)]
+    # Round robin over the stories (story 0's 2nd article, story 1's 2nd, ...).
+    later.sort(key=lambda article: int(article.id.split("-")[1]))
+    probe = later[:joins] + [a for _, a in _articles(probes - joins, 1, words, seed=3)]
     random.Random(4).shuffle(probe)
     timings = []
+    events: Counter[str] = Counter()
     postings, scored = index.postings_read, index.stories_scored
     for article in probe:
         started = time.perf_counter()
-        index.assign_story(article, 1.0)
+        decision = index.assign_story(article, 1.0)
         timings.append(time.perf_counter() - started)
+        events[decision.event] += 1
     return {
         "live": built,
         "median_us": statistics.median(timings) * 1e6,
@@ -68,6 +78,8 @@ def measure(live: int, words: int, probes: int) -> dict[str, Any]:
         # Work per article: bounded by query_terms x postings and max_candidates.
         "postings_read": (index.postings_read - postings) / len(probe),
         "stories_scored": (index.stories_scored - scored) / len(probe),
+        # What the timed probes did: about half must join (updated), half open (created).
+        "events": events,
     }
 
 
@@ -85,13 +97,15 @@ def cluster(
     (or `--live`), with the work per article: postings read and candidate stories scored."""
     typer.echo(
         f"{'words':>6} {'live stories':>12} {'median us':>10} {'p95 us':>8} {'store keys':>10}"
-        f" {'postings read':>13} {'scored':>7}"
+        f" {'postings read':>13} {'scored':>7}  probes: created/joined/merged"
     )
     for length in (int(w) for w in words.split(",")):
         for stories in (int(n) for n in live.split(",")):
             result = measure(stories, length, probes)
+            events = result["events"]
             typer.echo(
                 f"{length:>6} {result['live']:>12} {result['median_us']:>10.0f}"
                 f" {result['p95_us']:>8.0f} {result['store_keys']:>10}"
                 f" {result['postings_read']:>13.0f} {result['stories_scored']:>7.1f}"
+                f"  {events['created']}/{events['updated']}/{events['merged']}"
             )

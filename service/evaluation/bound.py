@@ -172,7 +172,9 @@ def stories_bound(
         return
     ts_records, ts_labels = googlenews_stream(data / "googlenews-stories", "TS")
     tree = _tree(tfidf_similarity(article_counts(ts_records, LEAD), lambda t: True), "ward")
-    typer.echo("Ward on GoogleNews TS, all terms, lead x3 (online stage: NMI 0.946, ARI 0.838):")
+    typer.echo(
+        "Ward on GoogleNews TS, all terms, lead x3 (the online stage: `wirefeed eval stories`):"
+    )
     for cut in sorted({round(ecb_cut, 2), 3.0, 4.0, 5.0}):
         scores = scores_at(tree, ts_labels, cut)
         mark = " (ECB+ dev cut)" if cut == round(ecb_cut, 2) else ""
