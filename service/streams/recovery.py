@@ -44,19 +44,23 @@ class OrderedRecovery(Recovery):
         progress: dict[TP, tuple[int, float]] = {}
         while not self.should_stop:
             await self.sleep(CHECK_EVERY_SECONDS)
-            if not self._reading_actives():
-                progress.clear()
-                continue
-            now = monotonic()
-            for tp, remaining in self.active_remaining().items():
-                applied = self.active_offsets[tp]
-                if remaining <= 0:
-                    progress.pop(tp, None)
-                elif progress.get(tp, (None, now))[0] != applied:
-                    progress[tp] = (applied, now)
-                elif now - progress[tp][1] >= STALL_SECONDS:
-                    await self._reread_if_dropped(tp, applied)
-                    progress[tp] = (applied, monotonic())
+            await self._check_stalls(progress, monotonic())
+
+    async def _check_stalls(self, progress: dict[TP, tuple[int, float]], now: float) -> None:
+        """One look at the restoring partitions: a partition that applied nothing since
+        STALL_SECONDS ago is checked for dropped records."""
+        if not self._reading_actives():
+            progress.clear()
+            return
+        for tp, remaining in self.active_remaining().items():
+            applied = self.active_offsets[tp]
+            if remaining <= 0:
+                progress.pop(tp, None)
+            elif progress.get(tp, (None, now))[0] != applied:
+                progress[tp] = (applied, now)
+            elif now - progress[tp][1] >= STALL_SECONDS:
+                await self._reread_if_dropped(tp, applied)
+                progress[tp] = (applied, now)
 
     def _reading_actives(self) -> bool:
         return self.in_recovery and cast("Consumer", self.app.consumer).flow_active
