@@ -223,7 +223,12 @@ def serve(
 
     settings = get_settings()
     with RawProducer(settings) as producer:
-        web.run_app(make_app(producer, settings.topics.raw), host=host, port=port)
+        token = settings.push_token.get_secret_value() if settings.push_token else None
+        if token is None and host not in ("127.0.0.1", "localhost", "::1"):
+            typer.echo(
+                f"warning: serving on {host} without WIRE_PUSH_TOKEN: anyone can post", err=True
+            )
+        web.run_app(make_app(producer, settings.topics.raw, token=token), host=host, port=port)
 
 
 @dlq_app.command("show")

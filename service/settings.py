@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     topics: TopicSettings = Field(default_factory=TopicSettings)
 
     max_article_bytes: int = 512 * 1024
+    # When set, the HTTP push endpoint takes POSTs only with `Authorization: Bearer <token>`.
+    push_token: SecretStr | None = None
     # How much of a rejected input its dead letter keeps; 0: all of it (any record the raw
     # topic takes), so that every letter can be replayed once its cause is fixed.
     dlq_payload_bytes: int = 0

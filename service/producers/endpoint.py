@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import hmac
 import logging
 from typing import Any
 
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 SENDER: web.AppKey[FlushingSender] = web.AppKey("sender", FlushingSender)
 TOPIC: web.AppKey[str] = web.AppKey("topic", str)
 FORWARD_REJECTS: web.AppKey[bool] = web.AppKey("forward_rejects", bool)
+TOKEN: web.AppKey[str] = web.AppKey("token", str)
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 
 
@@ -95,7 +97,25 @@ def _send_all(sender: FlushingSender, records: list[dict[str, Any]] | list[bytes
     sender.flush()
 
 
+def _authorised(request: web.Request) -> bool:
+    """Whether the request carries the endpoint's token (always, when it has none)."""
+    token = request.app[TOKEN]
+    if not token:
+        return True
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode(), token.encode()
+    )
+
+
 async def post_articles(request: web.Request) -> web.Response:
+    if not _authorised(request):
+        # Not input from a feed: nothing is read, sent or dead-lettered.
+        return web.json_response(
+            {"error": "unauthorised", "detail": "Authorization: Bearer <token> required"},
+            status=401,
+            headers={"WWW-Authenticate": 'Bearer realm="wirefeed"'},
+        )
     data = await request.read()
     sender = request.app[SENDER]
     try:
@@ -134,12 +154,15 @@ def make_app(
     *,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     forward_rejects: bool = True,
+    token: str | None = None,
 ) -> web.Application:
-    """The endpoint's application; `sender` is a RawProducer, or a fake in tests."""
+    """The endpoint's application; `sender` is a RawProducer, or a fake in tests. With a
+    `token`, POST /articles needs `Authorization: Bearer <token>` (401 otherwise)."""
     app = web.Application(client_max_size=max_body_bytes)
     app[SENDER] = sender
     app[TOPIC] = topic
     app[FORWARD_REJECTS] = forward_rejects
+    app[TOKEN] = token or ""
     app.router.add_post("/articles", post_articles)
     app.router.add_get("/health", health)
     return app

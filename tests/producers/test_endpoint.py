@@ -181,3 +181,20 @@ async def test_nitf_pushed_over_http_reaches_the_raw_topic(service_settings: Set
     assert record["format"] == "nitf"
     assert record["id"] == "EXN-2024-0412-0007#2"
     assert record["title"] == "Harbour bridge reopens after six weeks of repairs"
+
+
+async def test_with_a_token_only_authorised_posts_are_taken(sender: FakeSender) -> None:
+    app = make_app(sender, "wire.raw", token="s3cret")  # noqa: S106 (a test token)
+    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+        body = orjson.dumps({"id": "a", "text": "Body."})
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic s3cret"}):
+            response = await client.post("/articles", data=body, headers=headers)
+            assert response.status == 401
+            assert response.headers["WWW-Authenticate"].startswith("Bearer")
+        assert sender.records == []  # nothing sent, not even as a dead letter
+        response = await client.post(
+            "/articles", data=body, headers={"Authorization": "Bearer s3cret"}
+        )
+        assert response.status == 202
+        assert len(sender.records) == 1
+        assert (await client.get("/health")).status == 200  # probes need no token
