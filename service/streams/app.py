@@ -100,7 +100,7 @@ class Worker:
             topic_disable_leader=True,
             consumer_auto_offset_reset="earliest",
             producer_acks=-1,
-            # Outputs carry the article (~1.1x its raw size): room for the largest accepted.
+            # Outputs carry the article again and a dead letter the whole input: room for both.
             producer_max_request_size=settings.max_dead_letter_bytes,
             key_serializer="raw",
             value_serializer="raw",
