@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -586,3 +587,54 @@ def bench_e2e(
     json_out.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
     _report(result)
     console.print(f"JSON: {json_out}")
+
+
+@bench_app.command("restart")
+def bench_restart(
+    articles: Annotated[
+        str, typer.Option(help="articles of state before each restart, comma-separated")
+    ] = "10000",
+    seed: Annotated[int, typer.Option(help="random seed of the stream")] = 7,
+) -> None:
+    """How long a worker takes to come back with N articles in its tables: the stream goes
+    through a worker (broker and worker started here), the worker is stopped with SIGTERM and
+    started again; printed: time until it is ready, until a new article is decided, and its
+    memory. With the in-memory table store a restart reads the whole changelogs back."""
+    for count in (int(n) for n in articles.split(",")):
+        stream = make_stream(count, 0.2, seed)
+        ids = {orjson.loads(item.payload)["id"] for item in stream}
+        folder = Path(tempfile.mkdtemp(prefix="wirefeed-bench-"))
+        broker = Settings(
+            kafka_port=free_port(),
+            kafka_controller_port=free_port(),
+            kafka_data_dir=folder / "kafka",
+        )
+        try:
+            with console.status("starting a Kafka broker ..."):
+                start_broker(broker)
+            settings = run_settings(broker, folder)
+            ensure_topics(settings)
+            env = worker_env(settings)
+            with run_worker_process(settings, folder / "first.log", env) as worker:
+                through_broker(settings, stream, worker.pid, f"{count:,} articles", 0.0, 120.0)
+                worker.send_signal(signal.SIGTERM)
+                worker.wait(120)
+            started = time.monotonic()
+            with run_worker_process(settings, folder / "second.log", env) as worker:
+                ready = time.monotonic() - started
+                extra = make_stream(1, 0.0, seed + 1, prefix="after-restart")
+                produce(settings, extra, 0.0, threading.Event()).join()
+                extra_ids = {orjson.loads(extra[0].payload)["id"]}
+                decided = collect(settings, extra_ids, lambda done: None, 120.0)
+                first = time.monotonic() - started
+                rss = rss_bytes(worker.pid) / 1e6
+                worker.send_signal(signal.SIGTERM)
+                worker.wait(120)
+            outcome = f"{first:.1f} s" if decided else "not within 120 s"
+            console.print(
+                f"{count:,} articles of state ({len(ids):,} ids): ready after {ready:.1f} s, "
+                f"a new article decided after {outcome}, worker RSS {rss:,.0f} MB"
+            )
+        finally:
+            stop_broker(broker)
+            shutil.rmtree(folder, ignore_errors=True)
