@@ -91,15 +91,22 @@ def replay(
     """
     from kafka.errors import KafkaError
 
-    from service.producers.files import collect_failures
+    from service.producers.files import FileFailure
     from service.producers.kafka import RawProducer, SendFailed
     from service.producers.replay import replay_records
 
     topic = get_settings().topics.raw
+    failures: list[FileFailure] = []
     try:
-        with collect_failures() as failures, RawProducer(get_settings()) as producer:
+        with RawProducer(get_settings()) as producer:
             sent = replay_records(
-                path, producer, rate=rate, speedup=speedup, loop=loop, order=order
+                path,
+                producer,
+                rate=rate,
+                speedup=speedup,
+                loop=loop,
+                order=order,
+                failures=failures,
             )
     except (SendFailed, KafkaError) as exc:
         typer.echo(f"replay failed: {exc}", err=True)

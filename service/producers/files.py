@@ -3,15 +3,13 @@ or ninjs), and NITF / NewsML-G2 XML.
 
 A file that cannot be read as a whole (a ninjs document without a uri, a parser error) does
 not stop a folder being read: it becomes one record of its bytes, as they are, which the
-worker dead-letters, and it is logged and counted (`collect_failures`)."""
+worker dead-letters, and it is logged and listed (`read_path`'s `failures`)."""
 
 from __future__ import annotations
 
 import logging
 import math
 from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,20 +36,6 @@ class FileFailure:
     path: Path
     reason: str
     bytes_kept: bool
-
-
-_FAILURES: ContextVar[list[FileFailure] | None] = ContextVar("file_failures", default=None)
-
-
-@contextmanager
-def collect_failures() -> Iterator[list[FileFailure]]:
-    """The files `read_path` fails to read inside the block (e.g. during a replay)."""
-    failures: list[FileFailure] = []
-    token = _FAILURES.set(failures)
-    try:
-        yield failures
-    finally:
-        _FAILURES.reset(token)
 
 
 def failure_reason(exc: BaseException) -> str:
@@ -106,19 +90,21 @@ def _json_values(data: bytes) -> Iterator[dict[str, Any] | bytes]:
         yield data
 
 
-def read_path(path: Path) -> list[dict[str, Any] | bytes]:
+def read_path(
+    path: Path, failures: list[FileFailure] | None = None
+) -> list[dict[str, Any] | bytes]:
     """Every record under a file or folder (recursively, by name). A file that cannot be read
     as a whole gives one record, its bytes, for the dead-letter topic (none if the bytes
-    themselves cannot be read), and is logged and counted in `collect_failures`."""
+    themselves cannot be read); it is logged, and added to `failures` when given."""
     files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
     records: list[dict[str, Any] | bytes] = []
     for file in files:
         if file.suffix.lower() in SUFFIXES:
-            records.extend(_read_or_fail(file))
+            records.extend(_read_or_fail(file, failures))
     return records
 
 
-def _read_or_fail(file: Path) -> list[dict[str, Any] | bytes]:
+def _read_or_fail(file: Path, failures: list[FileFailure] | None) -> list[dict[str, Any] | bytes]:
     try:
         return list(read_file(file))
     except Exception as exc:  # one bad file must not stop the others
@@ -131,7 +117,6 @@ def _read_or_fail(file: Path) -> list[dict[str, Any] | bytes]:
         log.error("%s: %s; nothing of it can be sent", file, reason)
     else:
         log.warning("%s: %s; its bytes go on as they are, for the dead-letter topic", file, reason)
-    failures = _FAILURES.get()
     if failures is not None:
         failures.append(FileFailure(file, reason, bytes_kept=data is not None))
     return [] if data is None else [data]

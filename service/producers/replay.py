@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
-from service.producers.files import publication_order, published_time, read_path
+from service.producers.files import FileFailure, publication_order, published_time, read_path
 
 
 class Sender(Protocol):
@@ -29,6 +29,7 @@ def replay_records(
     speedup: float = 0.0,
     loop: int = 1,
     order: str = "published",
+    failures: list[FileFailure] | None = None,
 ) -> int:
     """Send every record under `path`, `loop` times (0 = forever); returns how many were sent.
 
@@ -38,7 +39,7 @@ def replay_records(
     """
     if order not in {"published", "name"}:
         raise ValueError("order must be 'published' or 'name'")
-    records = read_path(path)
+    records = read_path(path, failures)
     # One feed per replay: its articles share a partition, so they arrive in replay order.
     feed = f"replay:{path.resolve().name}"
     if order == "published":

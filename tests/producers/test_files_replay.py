@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from service.producers import files
-from service.producers.files import collect_failures, publication_order, read_path
+from service.producers.files import FileFailure, publication_order, read_path
 from service.producers.kafka import record_key
 from service.producers.replay import replay_records
 from service.settings import PROJECT_ROOT, Settings
@@ -134,8 +134,8 @@ def test_an_unreadable_file_does_not_stop_the_others(
     (tmp_path / "c_poison.xml").write_bytes(poison)
     (tmp_path / "d.jsonl").write_bytes(b'{"id": "d1", "text": "y"}\n')
 
-    with collect_failures() as failures:
-        records = read_path(tmp_path)
+    failures: list[FileFailure] = []
+    records = read_path(tmp_path, failures)
 
     # The failed files' bytes, as they are, in their place: the worker dead-letters them.
     assert records == [
