@@ -37,6 +37,9 @@ def label(
     ],
 ) -> None:
     """Decide every article in input order, in-process (no Kafka); one JSON line out per line in."""
+    import time
+
+    from service.pipeline.cluster import FUTURE_SLACK_SECONDS
     from service.pipeline.decide import PipelineConfig, Shards, label_records
 
     settings = get_settings()
@@ -45,7 +48,8 @@ def label(
     )
     out = sys.stdout.buffer
     lines = _lines(input_path)
-    for line in label_records(lines, Shards.in_memory(config), settings.max_article_bytes):
+    latest = time.time() + FUTURE_SLACK_SECONDS
+    for line in label_records(lines, Shards.in_memory(config), settings.max_article_bytes, latest):
         out.write(orjson.dumps(line) + b"\n")
     out.flush()
 

@@ -18,11 +18,11 @@ from lxml import etree
 from rensa import RMinHash, RMinHashLSH
 
 from service.evaluation import eval_app
+from service.evaluation.stories import label_stream
 from service.evaluation.variants import NEAR_COPY_EDITS, Record, Variant, VariantMaker
 from service.models import Rejected
-from service.pipeline.decide import PipelineConfig, Shards, label_records
 from service.pipeline.normalise import normalise_article
-from service.settings import PROJECT_ROOT, get_settings
+from service.settings import PROJECT_ROOT
 
 DATA = PROJECT_ROOT.parent / "shared" / "data"
 _NAME = re.compile(r"(\d+)_(\d+)(ecb|ecbplus)\.xml")
@@ -308,13 +308,8 @@ def score_stream(
 
 def run_wirefeed(stream: Stream) -> dict[str, tuple[str | None, str | None]]:
     """Labels through `wirefeed label`'s own code path."""
-    settings = get_settings()
-    shards = Shards.in_memory(
-        PipelineConfig.with_horizons(settings.dedup_horizon_seconds, settings.story_horizon_seconds)
-    )
     out: dict[str, tuple[str | None, str | None]] = {}
-    records = [item.record for item in stream.items]
-    for line in label_records(records, shards):
+    for line in label_stream([item.record for item in stream.items]):
         target = line.get("duplicate_of") or line.get("supersedes")
         out[str(line["id"])] = (line.get("kind"), target)
     return out
@@ -370,13 +365,9 @@ def _print_partial(stream: Stream) -> None:
     """The pairs left out for sharing part of their text: is one a copy of the other? The
     truth is unclear, so they are not scored above; how `wirefeed label` decides each pair
     (alone, the later after the earlier) is shown instead."""
-    settings = get_settings()
-    config = PipelineConfig.with_horizons(
-        settings.dedup_horizon_seconds, settings.story_horizon_seconds
-    )
     kinds: Counter[str] = Counter()
     for first, second, _ in stream.partial_pairs:
-        out = list(label_records([first, second], Shards.in_memory(config)))
+        out = label_stream([first, second])
         linked = out[1].get("duplicate_of") == first["id"]
         kinds[str(out[1].get("kind")) if linked else "not linked"] += 1
     typer.echo(

@@ -129,6 +129,7 @@ def ecbplus_split(
 
 def label_stream(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """What `wirefeed label` outputs for these records (same pipeline, same settings)."""
+    from service.pipeline.cluster import FUTURE_SLACK_SECONDS
     from service.pipeline.decide import PipelineConfig, Shards, label_records
     from service.settings import get_settings
 
@@ -136,7 +137,8 @@ def label_stream(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     config = PipelineConfig.with_horizons(
         settings.dedup_horizon_seconds, settings.story_horizon_seconds
     )
-    return list(label_records(records, Shards.in_memory(config)))
+    latest = time.time() + FUTURE_SLACK_SECONDS
+    return list(label_records(records, Shards.in_memory(config), latest=latest))
 
 
 def evaluate(name: str, records: list[dict[str, Any]], labels: list[object]) -> dict[str, float]:

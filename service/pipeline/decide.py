@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,17 +19,14 @@ from service.pipeline.dedup import DedupConfig, DedupIndex
 from service.pipeline.intake import parse_record
 from service.pipeline.normalise import normalise_article
 
-# A publication time further ahead of the wall clock than this is a feed's clock error.
-FUTURE_SLACK_SECONDS = 24 * 3600.0
 
-
-def event_time(article: Article, received: float) -> float:
+def event_time(article: Article, received: float, latest: float | None = None) -> float:
     """Offline stand-in for an arrival time: the article's own publication time, else the
-    latest arrival so far. (In the worker, arrival is the broker's timestamp.) A time ahead
-    of the wall clock is a clock error and counts as no time: taken as given, one such
-    article would move the clock past every horizon and the state would be forgotten."""
+    latest arrival so far. (In the worker, arrival is the broker's timestamp.) A time after
+    `latest` is a clock error and counts as no time: taken as given, one such article would
+    move the clock past every horizon and the state would be forgotten."""
     published = article.firstcreated
-    if published is None or published > time.time() + FUTURE_SLACK_SECONDS:
+    if published is None or (latest is not None and published > latest):
         return received
     return published
 
@@ -166,7 +162,10 @@ class Pipeline:
 
 
 def label_records(
-    records: Iterable[Mapping[str, Any] | bytes], shards: Shards, max_bytes: int | None = None
+    records: Iterable[Mapping[str, Any] | bytes],
+    shards: Shards,
+    max_bytes: int | None = None,
+    latest: float | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Decide records in order, one output per input; rejects say why instead of a story.
     A record may be a raw line (bytes: read as the worker reads wire.raw, `max_bytes` at
@@ -175,7 +174,8 @@ def label_records(
     the rest.
 
     Time comes from the articles: each is placed at its publication time, or at the latest
-    time seen so far when it has none.
+    time seen so far when it has none or when its time is after `latest` (the caller's wall
+    clock with some slack: nothing is published in the future).
     """
     now = 0.0
     for record in records:
@@ -187,7 +187,7 @@ def label_records(
                 else record
             )
             article = normalise_article(raw)
-            decided_at = max(now, event_time(article, now))
+            decided_at = max(now, event_time(article, now, latest))
             decision, _ = shards(shard_of(article)).decide(article, decided_at)
         except Rejected as exc:
             yield _rejected(raw, exc.reason.value, exc.detail)

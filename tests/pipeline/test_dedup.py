@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -276,7 +277,9 @@ def test_an_article_dated_far_ahead_does_not_move_the_offline_clock() -> None:
         {"id": "b", "title": "Cup final", "text": "Goals in the rain.", "published": "9999-01-01"},
         {"id": "c", "title": "Bridge reopens", "text": _BRIDGE, "published": "2024-04-12T11:00Z"},
     ]
-    outputs = list(label_records(records, Shards.in_memory()))
+    # The caller's wall clock bounds believable times (here: as if it were 2030).
+    latest = datetime(2030, 1, 1, tzinfo=UTC).timestamp()
+    outputs = list(label_records(records, Shards.in_memory(), latest=latest))
     assert (outputs[2]["duplicate_of"], outputs[2]["kind"]) == ("a", "exact")
 
 
