@@ -16,7 +16,7 @@ import time
 import urllib.request
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -193,6 +193,24 @@ def in_process(stream: list[StreamItem], max_bytes: int) -> dict[str, Any]:
 
 
 # -- through the broker ----------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def bench_broker() -> Iterator[tuple[Settings, Path, int]]:
+    """A broker of the bench's own (free ports, a temporary folder), stopped and removed at
+    the end: its settings, the folder and its pid."""
+    folder = Path(tempfile.mkdtemp(prefix="wirefeed-bench-"))
+    broker = Settings(
+        kafka_port=free_port(), kafka_controller_port=free_port(), kafka_data_dir=folder / "kafka"
+    )
+    try:
+        with console.status("starting a Kafka broker ..."):
+            pid = start_broker(broker)
+        yield broker, folder, pid
+    finally:
+        with console.status("stopping the broker ..."):
+            stop_broker(broker)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def run_settings(broker: Settings, folder: Path) -> Settings:
@@ -529,13 +547,7 @@ def bench_e2e(
             "kinds": dict(Counter(i.kind for i in saturated_stream)),
         },
     }
-    folder = Path(tempfile.mkdtemp(prefix="wirefeed-bench-"))
-    broker = Settings(
-        kafka_port=free_port(), kafka_controller_port=free_port(), kafka_data_dir=folder / "kafka"
-    )
-    try:
-        with console.status("starting a Kafka broker ..."):
-            broker_pid = start_broker(broker)
+    with bench_broker() as (broker, folder, broker_pid):
         settings = run_settings(broker, folder)
         with console.status("raw ceiling: kafka-python producer and consumer ..."):
             result["raw_ceiling"] = raw_ceiling(
@@ -568,10 +580,6 @@ def bench_e2e(
             sampler.join()
         result["worker_memory"] = _memory_summary(sampler.samples)
         result["samples"] = sampler.samples
-    finally:
-        with console.status("stopping the broker ..."):
-            stop_broker(broker)
-        shutil.rmtree(folder, ignore_errors=True)
     ceiling = result["raw_ceiling"]
     slowest = min(ceiling["produce_msgs_per_s"], ceiling["consume_msgs_per_s"])
     result["fraction_of_ceiling"] = result["saturated"]["articles_per_s"] / slowest
@@ -602,16 +610,7 @@ def bench_restart(
     memory. With the in-memory table store a restart reads the whole changelogs back."""
     for count in (int(n) for n in articles.split(",")):
         stream = make_stream(count, 0.2, seed)
-        ids = {orjson.loads(item.payload)["id"] for item in stream}
-        folder = Path(tempfile.mkdtemp(prefix="wirefeed-bench-"))
-        broker = Settings(
-            kafka_port=free_port(),
-            kafka_controller_port=free_port(),
-            kafka_data_dir=folder / "kafka",
-        )
-        try:
-            with console.status("starting a Kafka broker ..."):
-                start_broker(broker)
+        with bench_broker() as (broker, folder, _):
             settings = run_settings(broker, folder)
             ensure_topics(settings)
             env = worker_env(settings)
@@ -632,9 +631,6 @@ def bench_restart(
                 worker.wait(120)
             outcome = f"{first:.1f} s" if decided else "not within 120 s"
             console.print(
-                f"{count:,} articles of state ({len(ids):,} ids): ready after {ready:.1f} s, "
+                f"{count:,} articles of state: ready after {ready:.1f} s, "
                 f"a new article decided after {outcome}, worker RSS {rss:,.0f} MB"
             )
-        finally:
-            stop_broker(broker)
-            shutil.rmtree(folder, ignore_errors=True)
