@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -54,6 +55,9 @@ class Settings(BaseSettings):
 
     app_id: str = "wirefeed"
     worker_data_dir: Path = PROJECT_ROOT / "var" / "worker"
+    # Where the worker keeps its tables: "rocksdb" on disk under worker_data_dir (a restart
+    # reads only the changelog written since), or "memory" (a restart reads it all back).
+    table_store: Literal["rocksdb", "memory"] = "rocksdb"
     web_host: str = "127.0.0.1"
     web_port: int = 6066
     topics: TopicSettings = Field(default_factory=TopicSettings)

@@ -10,7 +10,7 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +87,7 @@ class WorkerProcess:
                 "WIRE_APP_ID": s.app_id,
                 "WIRE_WEB_PORT": str(s.web_port),
                 "WIRE_WORKER_DATA_DIR": str(s.worker_data_dir),
+                "WIRE_TABLE_STORE": s.table_store,
                 "WIRE_MAX_ARTICLE_BYTES": str(s.max_article_bytes),
             }
         )
@@ -163,6 +164,23 @@ def worker(service_settings: Settings, tmp_path: Path) -> Iterator[WorkerProcess
     yield process
     if process.process is not None and process.process.poll() is None:
         process.stop()
+
+
+@pytest.fixture
+def start_worker(tmp_path: Path) -> Iterator[Callable[[Settings], WorkerProcess]]:
+    """Starts a worker with the settings given; every one started is stopped at the end."""
+    started: list[WorkerProcess] = []
+
+    def start(settings: Settings) -> WorkerProcess:
+        process = WorkerProcess(settings, tmp_path / f"worker-{len(started)}.log")
+        started.append(process)
+        process.start()
+        return process
+
+    yield start
+    for process in started:
+        if process.process is not None and process.process.poll() is None:
+            process.stop()
 
 
 def read_topics(

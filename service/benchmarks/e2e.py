@@ -240,6 +240,7 @@ def worker_env(settings: Settings) -> dict[str, str]:
         WIRE_APP_ID=settings.app_id,
         WIRE_WEB_PORT=str(settings.web_port),
         WIRE_WORKER_DATA_DIR=str(settings.worker_data_dir),
+        WIRE_TABLE_STORE=settings.table_store,
     )
     for name, value in settings.topics.model_dump().items():
         env[f"WIRE_TOPICS__{name.upper()}"] = str(value)
@@ -603,6 +604,9 @@ def bench_restart(
         str, typer.Option(help="articles of state before each restart, comma-separated")
     ] = "10000",
     seed: Annotated[int, typer.Option(help="random seed of the stream")] = 7,
+    store: Annotated[
+        str, typer.Option(help="the worker's table store: rocksdb (default) or memory")
+    ] = "rocksdb",
 ) -> None:
     """How long a worker takes to come back with N articles in its tables: the stream goes
     through a worker (broker and worker started here), the worker is stopped with SIGTERM and
@@ -611,7 +615,7 @@ def bench_restart(
     for count in (int(n) for n in articles.split(",")):
         stream = make_stream(count, 0.2, seed)
         with bench_broker() as (broker, folder, _):
-            settings = run_settings(broker, folder)
+            settings = run_settings(broker, folder).model_copy(update={"table_store": store})
             ensure_topics(settings)
             env = worker_env(settings)
             with run_worker_process(settings, folder / "first.log", env) as worker:

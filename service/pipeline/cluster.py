@@ -39,6 +39,7 @@ from typing import Any
 import xxhash
 
 from service.models import Article, StoryDecision, StoryEventKind
+from service.pipeline.stamps import Stamps
 
 _TOKEN = re.compile(r"\w+")
 # Where a new sentence starts, a capital letter says nothing about a name.
@@ -315,6 +316,7 @@ class StoryIndex:
         # Work done so far (bench figures): postings entries read, candidate stories scored.
         self.postings_read = 0
         self.stories_scored = 0
+        self._stamps = Stamps()
         self.rebuild()
 
     def rebuild(self) -> None:
@@ -325,8 +327,12 @@ class StoryIndex:
         self._docs = 0
         self._postings.clear()
         self.live = 0
+        self._stamps.clear()
         stories: list[tuple[float, str, dict[str, float]]] = []
         for key, value in list(self.store.items()):
+            stamp = _stamp(key, value)
+            if stamp is not None:
+                self._stamps.set(key, stamp)
             if key.startswith(TERMS):
                 self._count(_term_list(value[1]), 1)
             elif key.startswith(STORY):
@@ -335,6 +341,11 @@ class StoryIndex:
         for _, story_id, centroid in sorted(stories):
             for term in _strongest(centroid, self.config.index_terms):
                 self._post(term, story_id)
+
+    def _write(self, key: str, value: Any, stamp: float) -> None:
+        """Store an entry the horizon applies to, with the time it counts from."""
+        self.store[key] = value
+        self._stamps.set(key, stamp)
 
     def _post(self, term: str, story_id: str) -> None:
         members = [m for m in self._postings.get(term, ()) if m != story_id]
@@ -356,7 +367,7 @@ class StoryIndex:
         if count and TERMS + article.id not in self.store:
             terms = list(counts)
             # One string, not a list of strings: ~6x less memory in an in-memory table.
-            self.store[TERMS + article.id] = [now, " ".join(terms)]
+            self._write(TERMS + article.id, [now, " ".join(terms)], now)
             self._count(terms, 1)
         docfreqs = [self._docfreq.get(term, 0) for term in counts]
         words = sum(1 for term in counts if not term.startswith(ENTITY))
@@ -444,7 +455,7 @@ class StoryIndex:
             self._add(story_id, story, vector, now, published, title)
             event: StoryEventKind = "merged" if folded else "updated"
             decision = StoryDecision(story_id, event, score, folded, title)
-        self.store[ARTICLE + article.id] = [decision.story_id, now]
+        self._write(ARTICLE + article.id, [decision.story_id, now], now)
         return decision
 
     def _merge(
@@ -471,7 +482,8 @@ class StoryIndex:
                 continue
             survivor = self._fold(survivor, story)
             del self.store[STORY + story_id]
-            self.store[MERGED + story_id] = [survivor_id, now]
+            self._stamps.discard(STORY + story_id)
+            self._write(MERGED + story_id, [survivor_id, now], now)
             self.live -= 1
             folded.append(story_id)
         self._unpost(set(folded))
@@ -522,11 +534,12 @@ class StoryIndex:
         if known is None:
             return self.assign_story(article, now)
         story_id = self.resolve(known[0])
-        self.store[ARTICLE + article.id] = [story_id, now]
+        self._write(ARTICLE + article.id, [story_id, now], now)
         story = self.store.get(STORY + story_id)
         if story is None:
             return StoryDecision(story_id, "updated", 1.0)
-        self.store[STORY + story_id] = {**story, "t": max(story["t"], now), "n": story["n"] + 1}
+        latest = max(story["t"], now)
+        self._write(STORY + story_id, {**story, "t": latest, "n": story["n"] + 1}, latest)
         return StoryDecision(story_id, "updated", 1.0, title=story.get("h", ""))
 
     def _add(
@@ -551,7 +564,7 @@ class StoryIndex:
         members: list[dict[str, float]] = story.get("m", []) if story else []
         # g: squared norm of the cues; m: the latest members' strongest cues;
         # t: latest arrival (the horizon's clock); p: latest publication time known.
-        self.store[STORY + story_id] = {
+        story_value = {
             "c": centroid,
             "q": squared,
             "g": round(_cue_norm(centroid), 6),
@@ -561,6 +574,7 @@ class StoryIndex:
             "m": [*members, _member_cues(vector, self.config.member_cues)][-self.config.members :],
             "h": title,
         }
+        self._write(STORY + story_id, story_value, t)
         for term in _strongest(centroid, self.config.index_terms):
             if term in old_top:
                 continue
@@ -568,23 +582,19 @@ class StoryIndex:
 
     def evict(self, now: float) -> int:
         """Forget stories (and article links) past the horizon; returns how many stories went."""
-        horizon = self.config.horizon_seconds
-        expired: list[str] = []
-        stale_links: list[str] = []
-        for key, value in list(self.store.items()):
-            if key.startswith(STORY) and now - value["t"] > horizon:
-                expired.append(key)
-            elif key.startswith((ARTICLE, MERGED)) and now - value[1] > horizon:
-                stale_links.append(key)
-            elif key.startswith(TERMS) and now - value[0] > horizon:
+        gone: set[str] = set()
+        for key in self._stamps.expired(now, self.config.horizon_seconds):
+            value = self.store.get(key)
+            if value is None:
+                continue
+            if key.startswith(TERMS):
                 self._count(_term_list(value[1]), -1)
-                stale_links.append(key)
-        for key in expired + stale_links:
+            elif key.startswith(STORY):
+                gone.add(key[len(STORY) :])
             del self.store[key]
-        gone = {key[len(STORY) :] for key in expired}
         self.live -= len(gone)
         self._unpost(gone)
-        return len(expired)
+        return len(gone)
 
     def _unpost(self, gone: set[str]) -> None:
         """Take stories that no longer exist out of the inverted index (they would hold
@@ -599,3 +609,14 @@ class StoryIndex:
                 self._postings[term] = kept
             else:
                 del self._postings[term]
+
+
+def _stamp(key: str, value: Any) -> float | None:
+    """When a stored entry was written, as the horizon counts (None: a key it leaves alone)."""
+    if key.startswith(STORY):
+        return float(value["t"])
+    if key.startswith((ARTICLE, MERGED)):
+        return float(value[1])
+    if key.startswith(TERMS):
+        return float(value[0])
+    return None

@@ -18,6 +18,7 @@ from service.pipeline.cluster import StoryConfig, StoryIndex
 from service.pipeline.dedup import DedupConfig, DedupIndex
 from service.pipeline.intake import parse_record
 from service.pipeline.normalise import normalise_article
+from service.pipeline.stamps import Stamps
 
 
 def event_time(article: Article, received: float, latest: float | None = None) -> float:
@@ -98,11 +99,19 @@ class Pipeline:
         self.dedup = DedupIndex(dedup_store, self.config.dedup)
         self.stories = StoryIndex(story_store, self.config.story)
         self.decisions = decisions
+        self._decided = Stamps()
+        self._stamp_decisions()
 
     def rebuild(self) -> None:
         """Recreate derived caches after the stores were restored."""
         self.dedup.rebuild()
         self.stories.rebuild()
+        self._stamp_decisions()
+
+    def _stamp_decisions(self) -> None:
+        self._decided.clear()
+        for key, memo in list(self.decisions.items()):
+            self._decided.set(key, float(memo["t"]))
 
     def decide(self, article: Article, now: float) -> tuple[Decision, bool]:
         """Decide one article at time `now`; returns the decision and whether it is a replay."""
@@ -136,7 +145,13 @@ class Pipeline:
             memo["merged_from"] = list(story.merged_from)
         # Assigned once, complete: a table changelogs assignments, not mutations.
         self.decisions[article.id] = memo
+        self._decided.set(article.id, now)
         return decision, False
+
+    def mark_emitted(self, article_id: str, memo: Mapping[str, Any], now: float) -> None:
+        """Record that the broker took an article's outputs: a redelivery publishes nothing."""
+        self.decisions[article_id] = {**memo, "emitted": True, "t": now}
+        self._decided.set(article_id, now)
 
     def _restore(self, article: Article, known: dict[str, Any]) -> Decision:
         return Decision(
@@ -155,9 +170,10 @@ class Pipeline:
     def evict(self, now: float) -> int:
         """Forget what is older than the horizons; returns how many entries went."""
         horizon = max(self.config.dedup.horizon_seconds, self.config.story.horizon_seconds)
-        expired = [key for key, memo in list(self.decisions.items()) if now - memo["t"] > horizon]
+        expired = self._decided.expired(now, horizon)
         for key in expired:
-            del self.decisions[key]
+            if key in self.decisions:
+                del self.decisions[key]
         return len(expired) + self.dedup.evict(now) + self.stories.evict(now)
 
 

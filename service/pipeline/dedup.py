@@ -17,6 +17,7 @@ import xxhash
 from rensa import RMinHash, RMinHashLSH
 
 from service.models import Article, DedupDecision, DuplicateKind
+from service.pipeline.stamps import Stamps
 
 # Store layout (a dict in tests, a Faust table in production). Values are JSON-able and
 # always re-assigned, never mutated in place, so every change reaches the changelog. The LSH
@@ -307,6 +308,7 @@ class DedupIndex:
         self._last: tuple[str, str, Features] | None = None
         self._last_sketch: tuple[Features, _Sketch] | None = None
         self.counts = RetrievalCounts()
+        self._stamps = Stamps()
         self.rebuild()
 
     def _minhash(self, words: U32, num_perm: int) -> RMinHash:
@@ -358,7 +360,11 @@ class DedupIndex:
         self._free = []
         self._full_digests = self._full_digests[:0]
         self._lead_digests = self._lead_digests[:0]
+        self._stamps.clear()
         for key, value in list(self.store.items()):
+            stamp = _stamp(key, value)
+            if stamp is not None:
+                self._stamps.set(key, stamp)
             if key.startswith(DOC):
                 self._index(key[len(DOC) :], Features.from_store(value))
 
@@ -458,32 +464,38 @@ class DedupIndex:
         """Record an article so later arrivals can match it. A hidden copy is kept too, with
         its original: a copy of a copy (a truncated re-publication) links to the first seen."""
         self.store[GUID + article.guid] = [article.id, article.version, now]
+        self._stamps.set(GUID + article.guid, now)
         original = decision.duplicate_of if decision.is_duplicate else None
         features = self._features(article)
         self.store[DOC + article.id] = features.to_store(now) | {"o": original}
+        self._stamps.set(DOC + article.id, now)
         fingerprint_key = content_key(article)
         known = self.store.get(fingerprint_key)
         if known is None or not self._live(known[1], now):
             self.store[fingerprint_key] = [original or article.id, now, _headline_hash(article)]
+            self._stamps.set(fingerprint_key, now)
         self._unindex(article.id)
         self._index(article.id, features)
 
     def evict(self, now: float) -> int:
-        """Forget articles older than the horizon (a full scan: run it on a timer)."""
+        """Forget articles older than the horizon (what is old is read from memory; the store
+        is only written)."""
         expired = 0
-        for key, value in list(self.store.items()):
-            if key.startswith(DOC):
-                stamp = value["t"]
-            elif key.startswith(GUID):
-                stamp = value[2]
-            elif key.startswith(FINGERPRINT):
-                stamp = value[1]
-            else:
-                continue
-            if self._live(stamp, now):
-                continue
-            del self.store[key]
+        for key in self._stamps.expired(now, self.config.horizon_seconds):
+            if key in self.store:
+                del self.store[key]
             if key.startswith(DOC):
                 self._unindex(key[len(DOC) :])
                 expired += 1
         return expired
+
+
+def _stamp(key: str, value: Any) -> float | None:
+    """When a stored entry was written (None: a key eviction leaves alone)."""
+    if key.startswith(DOC):
+        return float(value["t"])
+    if key.startswith(GUID):
+        return float(value[2])
+    if key.startswith(FINGERPRINT):
+        return float(value[1])
+    return None

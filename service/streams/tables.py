@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import ItemsView, Iterator, Mapping, MutableMapping
 from typing import Any
 
 # Between a shard's name (a language) and the pipeline's own key.
@@ -14,6 +14,12 @@ def shard_entries(table: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
     for key, value in list(table.items()):
         shard, _, local = key.partition(SEPARATOR)
         yield shard, local, value
+
+
+def shard_keys(table: Mapping[str, Any]) -> Iterator[str]:
+    """A table's keys as the pipeline's keys, shard prefix removed (no value is read)."""
+    for key in list(table.keys()):
+        yield key.partition(SEPARATOR)[2]
 
 
 class ShardView(MutableMapping[str, Any]):
@@ -49,3 +55,20 @@ class ShardView(MutableMapping[str, Any]):
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
+
+    def items(self) -> ItemsView[str, Any]:
+        return _ShardItems(self)
+
+
+class _ShardItems(ItemsView[str, Any]):
+    """A shard's entries in one pass over the table (rather than its keys, then a lookup per
+    key: with the RocksDB store each lookup searches the partitions' databases)."""
+
+    _mapping: ShardView
+
+    def __iter__(self) -> Iterator[tuple[str, Any]]:
+        view = self._mapping
+        size = len(view._prefix)
+        for key, value in view._table.items():
+            if key.startswith(view._prefix):
+                yield key[size:], value

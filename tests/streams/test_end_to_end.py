@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.request
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -293,8 +294,14 @@ def _corpus(count: int, seed: int = 7) -> list[dict[str, Any]]:
     return stream
 
 
-def test_worker_restart_resumes_without_loss_or_repeats(worker: WorkerProcess) -> None:
-    settings = worker.settings
+@pytest.mark.parametrize("table_store", ["rocksdb", "memory"])
+def test_worker_restart_resumes_without_loss_or_repeats(
+    service_settings: Settings,
+    start_worker: Callable[[Settings], WorkerProcess],
+    table_store: str,
+) -> None:
+    settings = service_settings.model_copy(update={"table_store": table_store})
+    worker = start_worker(settings)
     stream = _corpus(150)
     half = len(stream) // 2
     # One feed: its records share a partition, so each original arrives before its resend.
@@ -320,3 +327,59 @@ def test_worker_restart_resumes_without_loss_or_repeats(worker: WorkerProcess) -
         assert decision["kind"] == "exact"
     originals = [record for record in stream if not record["id"].endswith("-resend")]
     assert all(out[record["id"]]["topic"] == settings.topics.articles for record in originals)
+
+
+def _empty_changelogs(settings: Settings) -> int:
+    """Delete every record of the tables' changelogs (as retention would); returns how many."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers)
+    try:
+        partitions = [
+            TopicPartition(topic, partition)
+            for topic, count in settings.changelog_topics().items()
+            for partition in range(count)
+        ]
+        ends = consumer.end_offsets(partitions)
+        starts = consumer.beginning_offsets(partitions)
+    finally:
+        consumer.close()
+    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    try:
+        # A compacted topic refuses DeleteRecords; "compact,delete" takes it.
+        admin.alter_configs(
+            [
+                ConfigResource(
+                    ConfigResourceType.TOPIC, topic, {"cleanup.policy": "compact,delete"}
+                )
+                for topic in settings.changelog_topics()
+            ]
+        )
+        admin.delete_records({tp: end for tp, end in ends.items() if end > 0})
+    finally:
+        admin.close()
+    return sum(ends[tp] - starts[tp] for tp in partitions)
+
+
+def test_a_restarted_worker_keeps_its_tables_on_disk(worker: WorkerProcess) -> None:
+    """The tables come back from the worker's own disk (RocksDB), not from the changelogs:
+    with the changelogs emptied while it was stopped, a restarted worker still knows every
+    article it decided (with the in-memory store it would take the resends for originals)."""
+    settings = worker.settings
+    originals = [record for record in _corpus(40) if not record["id"].endswith("-resend")]
+    with RawProducer(settings) as producer:
+        for record in originals:
+            producer.send(record, feed="disk-test")
+        producer.flush()
+        assert len(_outcomes(settings, len(originals))) == len(originals)
+        assert worker.stop(signal.SIGTERM) == 0
+        assert _empty_changelogs(settings) > 0
+        worker.start()
+        resends = [{**record, "id": record["id"] + "-again"} for record in originals[:10]]
+        for record in resends:
+            producer.send(record, feed="disk-test")
+        producer.flush()
+    out = _outcomes(settings, len(originals) + len(resends))
+    for record in resends:
+        assert out[record["id"]]["duplicate_of"] == record["id"].removesuffix("-again")
+        assert out[record["id"]]["kind"] == "exact"

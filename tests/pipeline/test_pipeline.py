@@ -1,0 +1,101 @@
+"""The decide pipeline's state over time: what a restart keeps, and what eviction reads."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from typing import Any
+
+from service.models import Article
+from service.pipeline.cluster import WATERMARK
+from service.pipeline.decide import Pipeline, PipelineConfig
+
+HOUR = 3600.0
+WORDS = ["harbour", "storm", "river", "council", "vote", "court", "fire", "rescue", "power"]
+
+
+def _article(number: int) -> Article:
+    """Reports of their own words, each sent three times (copies follow their original)."""
+    report = number // 3
+    rng = random.Random(report)
+    suffix = "".join(chr(97 + int(digit)) for digit in str(report))
+    text = " ".join(rng.choice(WORDS) + suffix for _ in range(90))
+    return Article(
+        id=f"a{number}",
+        guid=f"a{number}",
+        version=1,
+        headline=f"Report {suffix}",
+        body=f"{text}.",
+        language="en",
+        fingerprint=f"f{number}",
+    )
+
+
+class CountingStore(dict[str, Any]):
+    """A dict that counts the values read from it (a disk-backed table decodes each)."""
+
+    reads = 0
+
+    def __getitem__(self, key: str) -> Any:
+        self.reads += 1
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.reads += 1
+        return super().get(key, default)
+
+    def items(self) -> Iterator[tuple[str, Any]]:  # type: ignore[override]
+        for key in list(self):
+            yield key, self[key]
+
+
+def _config() -> PipelineConfig:
+    return PipelineConfig.with_horizons(6 * HOUR, 4 * HOUR)
+
+
+def _stores() -> tuple[CountingStore, CountingStore, CountingStore]:
+    return CountingStore(), CountingStore(), CountingStore()
+
+
+def test_a_restarted_pipeline_forgets_what_was_written_before_the_restart() -> None:
+    dedup, stories, decisions = _stores()
+    first = Pipeline(dedup, stories, decisions, _config())
+    for number in range(12):
+        first.decide(_article(number), number * 60.0)
+    assert dedup
+    assert stories
+    assert decisions
+    # A restart: the tables come back (changelog or disk), the pipeline is made anew.
+    restarted = Pipeline(dedup, stories, decisions, _config())
+    assert restarted.evict(12 * HOUR) > 0
+    assert dedup == {}
+    assert set(stories) == {WATERMARK} or stories == {}
+    assert decisions == {}
+
+
+def test_eviction_does_not_read_live_entries() -> None:
+    dedup, stories, decisions = _stores()
+    pipeline = Pipeline(dedup, stories, decisions, _config())
+    for number in range(30):
+        pipeline.decide(_article(number), number * 60.0)
+    for store in (dedup, stories, decisions):
+        store.reads = 0
+    assert pipeline.evict(31 * 60.0) == 0
+    assert dedup.reads + stories.reads + decisions.reads == 0
+    # Past the horizons everything goes, and only what goes is read.
+    pipeline.evict(12 * HOUR)
+    assert dedup == {}
+    assert decisions == {}
+    assert set(stories) <= {WATERMARK}
+
+
+def test_eviction_after_the_emitted_mark_counts_from_the_mark() -> None:
+    dedup, stories, decisions = _stores()
+    pipeline = Pipeline(dedup, stories, decisions, _config())
+    pipeline.decide(_article(0), 0.0)
+    # Outputs acknowledged late (a replayed dead letter): the memo lives from then on.
+    pipeline.mark_emitted("a0", decisions["a0"], 5 * HOUR)
+    pipeline.evict(7 * HOUR)
+    assert "a0" in decisions
+    pipeline.evict(12 * HOUR)
+    assert "a0" not in decisions
