@@ -162,9 +162,17 @@ def _wait_ready(settings: Settings, timeout: float) -> None:
                 finally:
                     admin.close()
         if broker_pid(settings) is None:
-            raise BrokerError(f"broker exited; see {settings.kafka_data_dir / 'broker.out'}")
+            out = settings.kafka_data_dir / "broker.out"
+            raise BrokerError(f"broker exited; the end of {out}:\n{_tail(out)}")
         time.sleep(0.5)
     raise BrokerError(f"broker not ready after {timeout:.0f}s")
+
+
+def _tail(path: Path, lines: int = 25) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(not written)"
 
 
 def start_broker(settings: Settings, timeout: float = 90.0) -> int:

@@ -31,7 +31,7 @@ import heapq
 import math
 import re
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
@@ -309,7 +309,7 @@ class StoryIndex:
     def __init__(self, store: MutableMapping[str, Any], config: StoryConfig | None = None) -> None:
         self.store = store
         self.config = config or StoryConfig()
-        self._docfreq: defaultdict[str, int] = defaultdict(int)
+        self._docfreq: Counter[str] = Counter()
         self._docs = 0
         self._postings: dict[str, list[str]] = {}
         self.live = 0
@@ -338,9 +338,13 @@ class StoryIndex:
             elif key.startswith(STORY):
                 self.live += 1
                 stories.append((value["t"], key[len(STORY) :], value["c"]))
+        # As _post for each story in turn, oldest first (each story once: nothing to drop).
+        postings: defaultdict[str, list[str]] = defaultdict(list)
         for _, story_id, centroid in sorted(stories):
             for term in _strongest(centroid, self.config.index_terms):
-                self._post(term, story_id)
+                postings[term].append(story_id)
+        keep = self.config.postings
+        self._postings.update((term, ids[-keep:]) for term, ids in postings.items())
 
     def _write(self, key: str, value: Any, stamp: float) -> None:
         """Store an entry the horizon applies to, with the time it counts from."""
@@ -353,6 +357,9 @@ class StoryIndex:
 
     def _count(self, terms: Iterable[str], step: int) -> None:
         self._docs += step
+        if step > 0:
+            self._docfreq.update(terms)
+            return
         for term in terms:
             self._docfreq[term] += step
             if self._docfreq[term] <= 0:

@@ -146,7 +146,7 @@ class Worker:
         self.app.timer(LAG_EVERY_SECONDS)(self._report_lag)
         mount_metrics(self.app, self.registry)
         mount_stories(
-            self.app, lambda limit: latest_stories(shard_entries(self.story_table), limit)
+            self.app, lambda limit: latest_stories(shard_entries(self.story_table, STORY), limit)
         )
 
     async def _report_lag(self) -> None:

@@ -9,11 +9,16 @@ from typing import Any
 SEPARATOR = "/"
 
 
-def shard_entries(table: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
-    """A table's entries as (shard, the pipeline's key, value)."""
-    for key, value in list(table.items()):
+def shard_entries(table: Mapping[str, Any], kind: str = "") -> Iterator[tuple[str, str, Any]]:
+    """A table's entries as (shard, the pipeline's key, value), for the pipeline keys that
+    start with `kind`: the keys are listed first and only those values read (with the
+    RocksDB store, reading a value means reading and decoding it from disk)."""
+    for key in list(table.keys()):
         shard, _, local = key.partition(SEPARATOR)
-        yield shard, local, value
+        if local.startswith(kind):
+            value = table.get(key)
+            if value is not None:
+                yield shard, local, value
 
 
 def shard_keys(table: Mapping[str, Any]) -> Iterator[str]:

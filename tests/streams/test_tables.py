@@ -19,3 +19,4 @@ def test_shard_views_and_entries_agree() -> None:
         ("en", "article:https://example.org/a/1", ["st-1", 0.0]),
         ("fr", "story:st-2", {"n": 1}),
     ]
+    assert list(shard_entries(table, "story:")) == [("fr", "story:st-2", {"n": 1})]
