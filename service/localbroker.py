@@ -168,6 +168,16 @@ def _wait_ready(settings: Settings, timeout: float) -> None:
     raise BrokerError(f"broker not ready after {timeout:.0f}s")
 
 
+def new_cluster_id() -> str:
+    """A random KRaft cluster id (a UUID in URL-safe base64, as Kafka's own). One starting
+    with "-" would be read by the storage tool as an option (1 start in 64 failed with
+    "argument --cluster-id/-t: expected one argument"), so, as Kafka does, draw again."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 def _tail(path: Path, lines: int = 25) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
@@ -191,7 +201,7 @@ def start_broker(settings: Settings, timeout: float = 90.0) -> int:
     log4j = data / "log4j2.properties"
     log4j.write_text(_log4j_config(settings))
     if not (data / "log" / "meta.properties").exists():
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        cluster_id = new_cluster_id()
         fmt = _java(
             libs, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(properties)
         )

@@ -150,8 +150,14 @@ class Pipeline:
 
     def mark_emitted(self, article_id: str, memo: Mapping[str, Any], now: float) -> None:
         """Record that the broker took an article's outputs: a redelivery publishes nothing."""
-        self.decisions[article_id] = {**memo, "emitted": True, "t": now}
+        kept = {key: value for key, value in memo.items() if key != "taken"}
+        self.decisions[article_id] = {**kept, "emitted": True, "t": now}
         self._decided.set(article_id, now)
+
+    def mark_taken(self, article_id: str, memo: Mapping[str, Any], outputs: Iterable[str]) -> None:
+        """Record which of an article's outputs the broker took before refusing another: its
+        replayed dead letter sends only the rest."""
+        self.decisions[article_id] = {**memo, "taken": sorted(outputs)}
 
     def _restore(self, article: Article, known: dict[str, Any]) -> Decision:
         return Decision(

@@ -59,14 +59,40 @@ T = TypeVar("T")
 # What processing one event leaves to wait for: its sends, and what to record once the broker
 # has them all (run in the event's own context, so table writes go to its partition).
 # What processing an event gave: the sends to wait for, and what to do once they are settled
-# (called with True when the broker acknowledged them all, False when it did not).
-Outcome = tuple[list[Awaitable[Any]], Callable[[bool], None] | None]
+# (called with one flag per send: whether the broker acknowledged it).
+Outcome = tuple[list[Awaitable[Any]], Callable[[list[bool]], None] | None]
 
 
-def _in_this_context(callback: Callable[[bool], None]) -> Callable[[bool], None]:
+def _in_this_context(callback: Callable[[list[bool]], None]) -> Callable[[list[bool]], None]:
     """The callback, to be run later in the context (Faust's current event) of now."""
     context = contextvars.copy_context()
-    return lambda acknowledged: context.run(callback, acknowledged)
+    return lambda taken: context.run(callback, taken)
+
+
+async def _settle(sent: list[Awaitable[Any]]) -> tuple[list[bool], Exception | None]:
+    """Wait for every send: which ones the broker took, and the first refusal."""
+    taken: list[bool] = []
+    refused: Exception | None = None
+    for future in sent:
+        try:
+            await future
+        except Exception as exc:
+            taken.append(False)
+            refused = refused or exc
+        else:
+            taken.append(True)
+    return taken, refused
+
+
+async def _send(topic: Any, key: bytes, value: bytes) -> Awaitable[Any]:
+    """A send, or a send refused before it left (too large for the producer) as a settled
+    failure, so that its event is dead-lettered like one the broker refused."""
+    try:
+        return cast("Awaitable[Any]", await topic.send(key=key, value=value))
+    except Exception as exc:
+        failed: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        failed.set_exception(exc)
+        return failed
 
 
 async def finish(work: Coroutine[Any, Any, T], grace: float = FINISH_GRACE_SECONDS) -> T:
@@ -242,19 +268,16 @@ class Worker:
             del pending[: len(batch)]
             recorded = False
             for event, (sent, record) in batch:
-                try:
-                    for future in sent:
-                        await future
-                except Exception as exc:  # keep the input, say why
-                    log.exception("output not acknowledged at offset %s", event.message.offset)
-                    if record is not None:
-                        record(False)
-                    reason = RejectReason.INTERNAL_ERROR.value
-                    await (await self._dead_letter(event, reason, repr(exc)))
-                    continue
+                taken, refused = await _settle(sent)
                 if record is not None:
-                    record(True)
-                    recorded = True
+                    record(taken)
+                    recorded = recorded or any(taken)
+                if refused is not None:  # keep the input, say why
+                    log.error(
+                        "output not acknowledged at offset %s: %r", event.message.offset, refused
+                    )
+                    reason = RejectReason.INTERNAL_ERROR.value
+                    await (await self._dead_letter(event, reason, repr(refused)))
             if recorded:
                 # Hand the table writes to the client now: Faust's own buffer may drop what it
                 # still holds at shutdown, and a lost "emitted" mark would publish again.
@@ -353,41 +376,53 @@ class Worker:
         memo = pipeline.decisions.get(article.id) or {}
         if replay and (memo.get("emitted") or article.id in self._in_flight):
             return [], None  # a redelivery of an article published: publish nothing twice
+        # Outputs the broker took before it refused another (the letter now replayed).
+        before = frozenset(memo.get("taken", ()))
         self._in_flight.add(article.id)
         try:
-            sent = await self._emit(decision, received)
+            sent = await self._emit(decision, received, before)
         except BaseException:
             self._in_flight.discard(article.id)  # a redelivery or a replayed letter emits it
             raise
 
-        def published(acknowledged: bool) -> None:
+        def published(taken: list[bool]) -> None:
             # Settled either way: if the broker refused an output, the article is dead-
-            # lettered and, replayed, must be emitted (not taken for one in flight).
+            # lettered and, replayed, must be emitted (not taken for one in flight), but
+            # only what the broker did not take.
             self._in_flight.discard(article.id)
-            if not acknowledged:
+            now_taken = before | {name for (name, _), ok in zip(sent, taken, strict=True) if ok}
+            if not all(taken):
+                if now_taken != before:
+                    pipeline.mark_taken(article.id, memo, now_taken)
                 return
             pipeline.mark_emitted(article.id, memo, received)
             self.metrics.decided(decision.dedup.kind)
             self.metrics.story_event(decision.story.event)
             self.metrics.observe_end_to_end(max(0.0, time.time() - received))
 
-        return sent, published
+        return [future for _, future in sent], published
 
-    async def _emit(self, decision: Decision, received: float) -> list[Awaitable[Any]]:
+    async def _emit(
+        self, decision: Decision, received: float, skip: frozenset[str]
+    ) -> list[tuple[str, Awaitable[Any]]]:
+        """Send a decision's outputs, named ("article": the article or duplicate record;
+        "story"), except those in `skip`. The article is marked published only once the
+        broker has acknowledged all of them."""
         decided = time.time()
         story_key = decision.story.story_id.encode()
-        if decision.dedup.is_duplicate:
-            original = (decision.dedup.duplicate_of or "").encode()
-            sent = await self.duplicates.send(
-                key=original, value=duplicate_record(decision, received, decided)
-            )
-        else:
-            sent = await self.articles.send(
-                key=story_key, value=article_record(decision, received, decided)
-            )
-        story_sent = await self.stories.send(key=story_key, value=story_record(decision, decided))
-        # The article is marked published only once the broker has acknowledged both.
-        return [sent, story_sent]
+        sent: list[tuple[str, Awaitable[Any]]] = []
+        if "article" not in skip:
+            if decision.dedup.is_duplicate:
+                original = (decision.dedup.duplicate_of or "").encode()
+                record = duplicate_record(decision, received, decided)
+                sent.append(("article", await _send(self.duplicates, original, record)))
+            else:
+                record = article_record(decision, received, decided)
+                sent.append(("article", await _send(self.articles, story_key, record)))
+        if "story" not in skip:
+            record = story_record(decision, decided)
+            sent.append(("story", await _send(self.stories, story_key, record)))
+        return sent
 
 
 def _nothing_waiting(stream: StreamT[bytes]) -> bool:

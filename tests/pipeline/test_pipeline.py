@@ -99,3 +99,18 @@ def test_eviction_after_the_emitted_mark_counts_from_the_mark() -> None:
     assert "a0" in decisions
     pipeline.evict(12 * HOUR)
     assert "a0" not in decisions
+
+
+def test_outputs_taken_are_kept_until_the_article_is_published() -> None:
+    dedup, stories, decisions = _stores()
+    pipeline = Pipeline(dedup, stories, decisions, _config())
+    decision, _ = pipeline.decide(_article(0), 0.0)
+    # The broker took the story event and refused the article: the replay sends the rest.
+    pipeline.mark_taken("a0", decisions["a0"], {"story"})
+    assert decisions["a0"]["taken"] == ["story"]
+    again, replay = pipeline.decide(_article(0), 60.0)
+    assert replay
+    assert again.story.story_id == decision.story.story_id
+    pipeline.mark_emitted("a0", decisions["a0"], 60.0)
+    assert decisions["a0"]["emitted"] is True
+    assert "taken" not in decisions["a0"]

@@ -174,9 +174,10 @@ def _topic_takes(settings: Settings, topic: str, max_bytes: int) -> None:
 def test_an_output_the_broker_refused_is_published_when_its_letter_is_replayed(
     worker: WorkerProcess,
 ) -> None:
-    # The broker refuses the article's output (wire.articles takes 1,500 bytes for a while):
-    # the input is dead-lettered, and once the topic is fixed the same worker, replaying the
-    # letter, publishes it (it must not take the article for one still in flight).
+    # The broker refuses the article's output (wire.articles takes 1,500 bytes for a while)
+    # and takes its story event: the input is dead-lettered, and once the topic is fixed the
+    # same worker, replaying the letter, publishes the article (it must not take it for one
+    # still in flight) and not the story event again.
     settings = worker.settings
     _topic_takes(settings, settings.topics.articles, 1500)
     article = {
@@ -191,6 +192,8 @@ def test_an_output_the_broker_refused_is_published_when_its_letter_is_replayed(
     _topic_takes(settings, settings.topics.articles, 1024 * 1024)
     assert replay_dead_letters(settings, ["internal_error"]).sent == {"internal_error": 1}
     assert _outcomes(settings, 1)["refused"]["topic"] == settings.topics.articles
+    events = read_topics(settings, [settings.topics.stories], 2, timeout=5.0, settle=1.0)
+    assert [record["article_id"] for _, record in events] == ["refused"]
 
 
 def test_an_article_near_a_raised_size_limit_is_published(
