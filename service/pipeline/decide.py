@@ -71,6 +71,10 @@ class Shards:
             pipeline = self._pipelines[shard] = self._make(shard)
         return pipeline
 
+    def made(self) -> dict[str, Pipeline]:
+        """The pipelines made so far, by shard."""
+        return dict(self._pipelines)
+
     def clear(self) -> None:
         """Forget the pipelines (their caches are rebuilt from the stores when next made)."""
         self._pipelines.clear()

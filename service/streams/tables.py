@@ -21,10 +21,11 @@ def shard_entries(table: Mapping[str, Any], kind: str = "") -> Iterator[tuple[st
                 yield shard, local, value
 
 
-def shard_keys(table: Mapping[str, Any]) -> Iterator[str]:
-    """A table's keys as the pipeline's keys, shard prefix removed (no value is read)."""
+def shard_keys(table: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """A table's keys as (shard, the pipeline's key); no value is read."""
     for key in list(table.keys()):
-        yield key.partition(SEPARATOR)[2]
+        shard, _, local = key.partition(SEPARATOR)
+        yield shard, local
 
 
 class ShardView(MutableMapping[str, Any]):

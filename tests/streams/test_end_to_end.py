@@ -364,6 +364,14 @@ def _empty_changelogs(settings: Settings) -> int:
     return sum(ends[tp] - starts[tp] for tp in partitions)
 
 
+def _live_stories(worker: WorkerProcess) -> int | None:
+    """The worker's live-stories gauge (None while its web server is not up yet)."""
+    try:
+        return summary_from_exposition(worker.metrics())["live_stories"]
+    except OSError:
+        return None
+
+
 def test_a_restarted_worker_keeps_its_tables_on_disk(worker: WorkerProcess) -> None:
     """The tables come back from the worker's own disk (RocksDB), not from the changelogs:
     with the changelogs emptied while it was stopped, a restarted worker still knows every
@@ -374,10 +382,17 @@ def test_a_restarted_worker_keeps_its_tables_on_disk(worker: WorkerProcess) -> N
         for record in originals:
             producer.send(record, feed="disk-test")
         producer.flush()
-        assert len(_outcomes(settings, len(originals))) == len(originals)
+        first = _outcomes(settings, len(originals))
+        assert len(first) == len(originals)
         assert worker.stop(signal.SIGTERM) == 0
         assert _empty_changelogs(settings) > 0
         worker.start()
+        # Before any new article (no pipeline made yet), the gauge counts the stories kept.
+        stories = len({record["story"] for record in first.values()})
+        deadline = time.monotonic() + 30
+        while _live_stories(worker) != stories:
+            assert time.monotonic() < deadline, f"live stories never reached {stories}"
+            time.sleep(1)
         resends = [{**record, "id": record["id"] + "-again"} for record in originals[:10]]
         for record in resends:
             producer.send(record, feed="disk-test")
