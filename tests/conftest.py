@@ -158,12 +158,10 @@ def service_settings(broker: Settings, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def worker(service_settings: Settings, tmp_path: Path) -> Iterator[WorkerProcess]:
-    process = WorkerProcess(service_settings, tmp_path / "worker.log")
-    process.start()
-    yield process
-    if process.process is not None and process.process.poll() is None:
-        process.stop()
+def worker(
+    service_settings: Settings, start_worker: Callable[[Settings], WorkerProcess]
+) -> WorkerProcess:
+    return start_worker(service_settings)
 
 
 @pytest.fixture

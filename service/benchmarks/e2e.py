@@ -612,6 +612,8 @@ def bench_restart(
     through a worker (broker and worker started here), the worker is stopped with SIGTERM and
     started again; printed: time until it is ready, until a new article is decided, and its
     memory. With the in-memory table store a restart reads the whole changelogs back."""
+    if store not in ("rocksdb", "memory"):
+        raise typer.BadParameter(f"unknown table store {store!r}: rocksdb or memory")
     for count in (int(n) for n in articles.split(",")):
         stream = make_stream(count, 0.2, seed)
         with bench_broker() as (broker, folder, _):

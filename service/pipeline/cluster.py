@@ -591,11 +591,10 @@ class StoryIndex:
         """Forget stories (and article links) past the horizon; returns how many stories went."""
         gone: set[str] = set()
         for key in self._stamps.expired(now, self.config.horizon_seconds):
-            value = self.store.get(key)
-            if value is None:
+            if key not in self.store:
                 continue
-            if key.startswith(TERMS):
-                self._count(_term_list(value[1]), -1)
+            if key.startswith(TERMS):  # the only value eviction needs
+                self._count(_term_list(self.store[key][1]), -1)
             elif key.startswith(STORY):
                 gone.add(key[len(STORY) :])
             del self.store[key]

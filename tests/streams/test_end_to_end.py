@@ -197,7 +197,7 @@ def test_an_output_the_broker_refused_is_published_when_its_letter_is_replayed(
 
 
 def test_an_article_near_a_raised_size_limit_is_published(
-    service_settings: Settings, tmp_path: Path
+    service_settings: Settings, start_worker: Callable[[Settings], WorkerProcess]
 ) -> None:
     # Its normalised record (~1.1x) once exceeded the worker producer's 1 MB request limit:
     # the agent crashed past it, and it was neither published nor dead-lettered.
@@ -205,17 +205,13 @@ def test_an_article_near_a_raised_size_limit_is_published(
     topics = settings.topics
     for topic in (topics.raw, topics.normalised, topics.articles, topics.dlq):
         _topic_takes(settings, topic, settings.max_record_bytes)  # as an operator raises them
-    worker = WorkerProcess(settings, tmp_path / "worker.log")
-    worker.start()
-    try:
-        words = " ".join(f"w{i % 5000}x{i}" for i in range(100_000))
-        big = {"id": "big", "text": f"A very long read. {words}"}
-        assert 950_000 < len(orjson.dumps(big)) < 2 * 1024 * 1024
-        with RawProducer(settings) as producer:
-            producer.send(big)
-        assert _outcomes(settings, 1, settle=1.0)["big"]["topic"] == settings.topics.articles
-    finally:
-        worker.stop()
+    start_worker(settings)
+    words = " ".join(f"w{i % 5000}x{i}" for i in range(100_000))
+    big = {"id": "big", "text": f"A very long read. {words}"}
+    assert 950_000 < len(orjson.dumps(big)) < 2 * 1024 * 1024
+    with RawProducer(settings) as producer:
+        producer.send(big)
+    assert _outcomes(settings, 1, settle=1.0)["big"]["topic"] == settings.topics.articles
 
 
 def test_lag_is_exported_before_the_worker_first_commits(worker: WorkerProcess) -> None:
