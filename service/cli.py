@@ -141,48 +141,76 @@ def push(
     typer.echo(f"sent {len(records)} record(s) to {get_settings().topics.raw}")
 
 
+def _feed_list(path: Path) -> list[str]:
+    """Feed locations from a file: one per line; blank lines and `#` comments skipped."""
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
+    return [line for line in lines if line]
+
+
 @app.command()
 def feed(
-    location: Annotated[str, typer.Argument(help="an RSS/Atom feed: http(s) URL or file path")],
-    every: Annotated[float, typer.Option(help="seconds between polls")] = 300.0,
-    once: Annotated[bool, typer.Option("--once", help="poll once and exit")] = False,
+    locations: Annotated[
+        list[str] | None,
+        typer.Argument(help="RSS/Atom feeds: http(s) URLs or file paths"),
+    ] = None,
+    feed_list: Annotated[
+        Path | None,
+        typer.Option("--list", help="file of feed locations, one per line (# comments)"),
+    ] = None,
+    every: Annotated[float, typer.Option(help="seconds between polls of a feed")] = 300.0,
+    max_backoff: Annotated[
+        float, typer.Option(help="longest pause before retrying a failing feed (seconds)")
+    ] = 3600.0,
+    once: Annotated[bool, typer.Option("--once", help="poll each feed once and exit")] = False,
     state: Annotated[
         Path | None,
-        typer.Option(help="file of ids already sent (default var/feeds/<hash of location>)"),
+        typer.Option(help="state file of a single feed (default: in --state-dir)"),
     ] = None,
+    state_dir: Annotated[
+        Path, typer.Option(help="one state file per feed, named after its location's hash")
+    ] = Path("var/feeds"),
+    parallel: Annotated[int, typer.Option(help="downloads at once", min=1)] = 8,
 ) -> None:
-    """Poll an RSS/Atom feed and push entries not sent before onto the raw topic."""
-    import hashlib
+    """Poll RSS/Atom feeds and push entries not sent before onto the raw topic.
+
+    Each feed is fetched with a conditional GET (nothing downloaded if unchanged), every
+    `--every` seconds; a feed that fails is retried after a pause doubling per failure (up to
+    `--max-backoff`, longer if the server says Retry-After), and holds up no other feed.
+    With --once the exit status is 1 if any feed failed."""
     import time
+    from concurrent.futures import ThreadPoolExecutor
 
-    from kafka.errors import KafkaError
+    from service.producers.feeds import FeedState, PollSchedule, poll_round, state_path
+    from service.producers.kafka import RawProducer
 
-    from service.models import Rejected
-    from service.producers.feeds import SeenIds, poll_feed
-    from service.producers.kafka import RawProducer, SendFailed
-
-    digest = hashlib.sha1(location.encode(), usedforsecurity=False).hexdigest()[:16]
-    seen = SeenIds(state or Path("var/feeds") / f"{digest}.json")
-    with RawProducer(get_settings()) as producer:
+    wanted = [*(locations or []), *(_feed_list(feed_list) if feed_list else [])]
+    wanted = list(dict.fromkeys(wanted))
+    if not wanted:
+        raise typer.BadParameter("give at least one feed (argument or --list)")
+    if state is not None and len(wanted) > 1:
+        raise typer.BadParameter("--state is for a single feed; use --state-dir")
+    states = {location: FeedState(state or state_path(state_dir, location)) for location in wanted}
+    schedule = PollSchedule(wanted, every, max_backoff)
+    failed = False
+    with RawProducer(get_settings()) as producer, ThreadPoolExecutor(parallel) as pool:
         while True:
-            try:
-                sent = poll_feed(location, producer, seen)
-                typer.echo(f"{location}: sent {sent} new entr{'y' if sent == 1 else 'ies'}")
-            except Rejected as exc:
-                typer.echo(f"{location}: {exc}", err=True)
-                if once:
-                    raise typer.Exit(1) from None
-            except OSError as exc:  # unreachable feed: say so and try again next poll
-                typer.echo(f"{location}: fetch failed: {exc}", err=True)
-                if once:
-                    raise typer.Exit(1) from None
-            except (SendFailed, KafkaError) as exc:  # ids not saved: resent next poll
-                typer.echo(f"{location}: send failed: {exc}", err=True)
-                if once:
-                    raise typer.Exit(1) from None
+            now = time.time()
+            for outcome in poll_round(states, schedule, producer, now, pool):
+                where = outcome.location
+                if outcome.error is not None:
+                    failed = True
+                    wait = outcome.next_at - now
+                    typer.echo(
+                        f"{where}: failed: {outcome.error} (next try in {wait:.0f} s)", err=True
+                    )
+                elif outcome.not_modified:
+                    typer.echo(f"{where}: not modified")
+                else:
+                    sent = outcome.sent
+                    typer.echo(f"{where}: sent {sent} new entr{'y' if sent == 1 else 'ies'}")
             if once:
-                return
-            time.sleep(every)
+                raise typer.Exit(1 if failed else 0)
+            time.sleep(max(0.0, schedule.next_at() - time.time()))
 
 
 @app.command()

@@ -69,6 +69,25 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     stop_broker(settings)
 
 
+def settings_env(s: Settings) -> dict[str, str]:
+    """The environment a `wirefeed` subprocess reads these settings from."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WIRE_")}
+    env.update(
+        {
+            "WIRE_KAFKA_HOST": s.kafka_host,
+            "WIRE_KAFKA_PORT": str(s.kafka_port),
+            "WIRE_APP_ID": s.app_id,
+            "WIRE_WEB_PORT": str(s.web_port),
+            "WIRE_WORKER_DATA_DIR": str(s.worker_data_dir),
+            "WIRE_TABLE_STORE": s.table_store,
+            "WIRE_MAX_ARTICLE_BYTES": str(s.max_article_bytes),
+        }
+    )
+    for name, value in s.topics.model_dump().items():
+        env[f"WIRE_TOPICS__{name.upper()}"] = str(value)
+    return env
+
+
 class WorkerProcess:
     """A `wirefeed worker` subprocess with its own app id, topics and web port."""
 
@@ -78,22 +97,7 @@ class WorkerProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def env(self) -> dict[str, str]:
-        s = self.settings
-        env = {k: v for k, v in os.environ.items() if not k.startswith("WIRE_")}
-        env.update(
-            {
-                "WIRE_KAFKA_HOST": s.kafka_host,
-                "WIRE_KAFKA_PORT": str(s.kafka_port),
-                "WIRE_APP_ID": s.app_id,
-                "WIRE_WEB_PORT": str(s.web_port),
-                "WIRE_WORKER_DATA_DIR": str(s.worker_data_dir),
-                "WIRE_TABLE_STORE": s.table_store,
-                "WIRE_MAX_ARTICLE_BYTES": str(s.max_article_bytes),
-            }
-        )
-        for name, value in s.topics.model_dump().items():
-            env[f"WIRE_TOPICS__{name.upper()}"] = str(value)
-        return env
+        return settings_env(self.settings)
 
     def start(self) -> None:
         with self.log.open("ab") as out:

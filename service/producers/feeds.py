@@ -1,10 +1,14 @@
-"""RSS and Atom feeds to raw records (feedparser), and the seen-ids state that stops a polling
-producer from sending an entry twice.
+"""RSS and Atom feeds to raw records (feedparser), the state that stops a polling producer
+from sending an entry twice, and the schedule of a poller that watches many feeds.
 
 An entry's record id is its guid (else link) with a digest of its title and body
 (`formats.copy_id`); its `uri` is the link, else the guid. An entry listed again unchanged
 keeps its id and is not resent; an entry corrected under the same guid gets a new id, so it
-is sent again and the worker takes it as a newer version of the same item (same uri)."""
+is sent again and the worker takes it as a newer version of the same item (same uri).
+
+Polling is polite: a conditional GET with the validators (ETag, Last-Modified) of the last
+document whose entries the broker took, gzip accepted, a size cap, and a feed that fails is
+retried after a growing pause (or the server's Retry-After), without holding up the others."""
 
 from __future__ import annotations
 
@@ -13,8 +17,12 @@ import hashlib
 import os
 import re
 import time
+import urllib.error
 import urllib.request
+import zlib
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -22,14 +30,19 @@ from typing import Any
 import feedparser
 import orjson
 from feedparser.datetimes import rfc822
+from kafka.errors import KafkaError
 
 from service.models import Rejected, RejectReason
 from service.producers.formats import copy_id
+from service.producers.kafka import SendFailed
 from service.producers.replay import FlushingSender
 
 # A state file remembers this many ids, newest kept: far more than any feed lists at once.
 MAX_SEEN = 20_000
+# A feed document larger than this is refused (real feeds with full content run to a few MB).
+MAX_FEED_BYTES = 32 * 1024 * 1024
 _FETCH_TIMEOUT_SECONDS = 30.0
+USER_AGENT = "wirefeed/0.1.0"
 
 
 def _time(value: Any) -> str | None:
@@ -127,25 +140,120 @@ def feed_records(data: bytes) -> list[dict[str, Any]]:
     return records
 
 
-def fetch(location: str) -> bytes:
-    """A feed's bytes from an http(s) URL or a local path."""
-    if location.startswith(("http://", "https://")):
-        request = urllib.request.Request(location, headers={"User-Agent": "wirefeed/0.1"})  # noqa: S310 (scheme checked)
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """A feed's document (None: not modified since the validators sent) and the validators
+    (ETag, Last-Modified) the server gave for it."""
+
+    data: bytes | None
+    etag: str | None = None
+    modified: str | None = None
+
+
+class FetchFailed(OSError):
+    """A feed could not be fetched; `retry_after` is the server's wish, in seconds."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def _retry_after(value: str | None, now: float) -> float | None:
+    """Retry-After as seconds from now: delay-seconds or an HTTP date."""
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - now)
+
+
+def _read_capped(stream: Any, limit: int, location: str) -> bytes:
+    data = bytes(stream.read(limit + 1))
+    if len(data) > limit:
+        raise Rejected(RejectReason.TOO_LARGE, f"{location}: feed over {limit} bytes")
+    return data
+
+
+def _gunzip(data: bytes, limit: int, location: str) -> bytes:
+    """Gzip-encoded bytes inflated, refusing more than `limit` bytes (a small body can
+    inflate to gigabytes)."""
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(data, limit + 1)
+    except zlib.error as exc:
+        raise FetchFailed(f"{location}: bad gzip encoding: {exc}") from None
+    if len(out) > limit:
+        raise Rejected(RejectReason.TOO_LARGE, f"{location}: feed over {limit} bytes inflated")
+    return out
+
+
+def fetch(
+    location: str,
+    etag: str | None = None,
+    modified: str | None = None,
+    *,
+    limit: int = MAX_FEED_BYTES,
+) -> Fetched:
+    """A feed from an http(s) URL or a local path. Over HTTP the validators of the last
+    document sent make it a conditional GET: a `304 Not Modified` gives `Fetched(None)`
+    (nothing downloaded, nothing parsed). Raises FetchFailed (an OSError) for network and
+    HTTP errors, with the server's Retry-After when it gave one, and Rejected(too_large) for
+    a document over `limit` bytes."""
+    if not location.startswith(("http://", "https://")):
+        with Path(location).open("rb") as stream:
+            return Fetched(_read_capped(stream, limit, location))
+    headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip"}
+    if etag:
+        headers["If-None-Match"] = etag
+    if modified:
+        headers["If-Modified-Since"] = modified
+    request = urllib.request.Request(location, headers=headers)  # noqa: S310 (scheme checked)
+    try:
         with urllib.request.urlopen(request, timeout=_FETCH_TIMEOUT_SECONDS) as response:  # noqa: S310
-            return bytes(response.read())
-    return Path(location).read_bytes()
+            data = _read_capped(response, limit, location)
+            if (response.headers.get("Content-Encoding") or "").lower() == "gzip":
+                data = _gunzip(data, limit, location)
+            return Fetched(
+                data, response.headers.get("ETag"), response.headers.get("Last-Modified")
+            )
+    except urllib.error.HTTPError as exc:
+        if exc.code == 304:
+            return Fetched(None, exc.headers.get("ETag") or etag, modified)
+        wait = _retry_after(exc.headers.get("Retry-After"), time.time())
+        raise FetchFailed(f"HTTP {exc.code} {exc.reason}", wait) from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+        raise FetchFailed(str(reason)) from None
 
 
-class SeenIds:
-    """Ids already sent, in the order first seen; optionally kept in a JSON file so a
-    restarted poller does not resend a feed's whole backlog."""
+class FeedState:
+    """What a poller remembers of one feed, optionally in a JSON file so a restarted poller
+    neither resends the feed's backlog nor downloads an unchanged document: the ids sent, in
+    the order first seen (the newest `limit` kept); the validators (ETag, Last-Modified) of
+    the last document whose entries the broker took; and the digest of the last document
+    that could not be read, so a broken feed is dead-lettered once, not at every poll."""
 
     def __init__(self, path: Path | None = None, limit: int = MAX_SEEN) -> None:
         self.path = path
         self.limit = limit
         self._ids: dict[str, None] = {}
+        self.etag: str | None = None
+        self.modified: str | None = None
+        self.unreadable: str | None = None
         if path is not None and path.exists():
-            self._ids = dict.fromkeys(orjson.loads(path.read_bytes()))
+            stored = orjson.loads(path.read_bytes())
+            if isinstance(stored, list):  # before validators were kept: the ids alone
+                stored = {"ids": stored}
+            self._ids = dict.fromkeys(stored.get("ids", ()))
+            self.etag = stored.get("etag")
+            self.modified = stored.get("modified")
+            self.unreadable = stored.get("unreadable")
 
     def __contains__(self, identifier: object) -> bool:
         return identifier in self._ids
@@ -169,7 +277,13 @@ class SeenIds:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         partial = self.path.with_suffix(self.path.suffix + ".tmp")
-        partial.write_bytes(orjson.dumps(list(self._ids)))
+        stored = {
+            "ids": list(self._ids),
+            "etag": self.etag,
+            "modified": self.modified,
+            "unreadable": self.unreadable,
+        }
+        partial.write_bytes(orjson.dumps(stored))
         os.replace(partial, self.path)  # a crash mid-write leaves the old state whole
 
 
@@ -178,7 +292,7 @@ def _entry_key(record: dict[str, Any]) -> str:
     return str(record["id"]).rpartition("#")[0]
 
 
-def new_records(records: list[dict[str, Any]], seen: SeenIds) -> list[dict[str, Any]]:
+def new_records(records: list[dict[str, Any]], seen: FeedState) -> list[dict[str, Any]]:
     """The records whose ids have not been sent yet (a feed lists old entries again; an entry
     whose title or body changed has a new id, and is sent again)."""
     return [
@@ -186,23 +300,145 @@ def new_records(records: list[dict[str, Any]], seen: SeenIds) -> list[dict[str, 
     ]
 
 
-def poll_feed(location: str, sender: FlushingSender, seen: SeenIds) -> int:
-    """Fetch a feed once and send its new entries; returns how many were sent. Ids are
-    remembered only after the broker has the records (a crash resends, never loses): a
-    failed send raises (kafka.SendFailed) and nothing is saved.
+def send_new(location: str, fetched: Fetched, sender: FlushingSender, seen: FeedState) -> int:
+    """Send a fetched document's entries not sent before; returns how many were sent. Ids and
+    validators are remembered only after the broker has the records (a crash resends, never
+    loses): a failed send raises (kafka.SendFailed) and nothing is saved, so the next poll
+    downloads the document again rather than hearing "not modified".
+
+    A document that is not a feed raises Rejected, after its bytes went to the raw topic for
+    the worker to dead-letter (once per distinct document: the same broken document at the
+    next poll is only reported).
 
     A state file written before ids carried a digest holds bare guids: such an entry is
     taken as already sent (its content then is unknown), and its id now is remembered in
     place of the guid, so a later correction is sent."""
-    records = feed_records(fetch(location))
+    if fetched.data is None:
+        return 0
+    feed = f"feed:{location}"
+    try:
+        records = feed_records(fetched.data)
+    except Rejected:
+        digest = hashlib.sha256(fetched.data).hexdigest()
+        if digest != seen.unreadable:
+            sender.send(fetched.data, feed)
+            sender.flush()
+            seen.unreadable = digest
+            seen.save()
+        raise
     fresh = new_records(records, seen)
     legacy = [
         record for record in records if record["id"] not in seen and _entry_key(record) in seen
     ]
     for record in fresh:
-        sender.send(record, f"feed:{location}")
+        sender.send(record, feed)
     sender.flush()
     seen.discard(_entry_key(record) for record in legacy)
     seen.add(record["id"] for record in [*legacy, *fresh])
+    seen.etag, seen.modified, seen.unreadable = fetched.etag, fetched.modified, None
     seen.save()
     return len(fresh)
+
+
+def poll_feed(location: str, sender: FlushingSender, seen: FeedState) -> int:
+    """Fetch a feed once (conditionally, with the validators of the last document sent) and
+    send its new entries; returns how many were sent."""
+    return send_new(location, fetch(location, seen.etag, seen.modified), sender, seen)
+
+
+@dataclass(slots=True)
+class _Due:
+    at: float = 0.0
+    failures: int = 0
+
+
+class PollSchedule:
+    """When each feed is polled next: every `every` seconds after a poll that worked; after
+    failures, `every` doubled per failure in a row up to `max_backoff` (a feed that is down
+    is not hammered, one that recovers is back on its interval at once), or later if the
+    server asked so (Retry-After)."""
+
+    def __init__(self, feeds: Iterable[str], every: float, max_backoff: float = 3600.0) -> None:
+        self.every = every
+        self.max_backoff = max(max_backoff, every)
+        self._due = {feed: _Due() for feed in feeds}
+
+    def due(self, now: float) -> list[str]:
+        """The feeds to poll now, in the order given."""
+        return [feed for feed, due in self._due.items() if due.at <= now]
+
+    def next_at(self) -> float:
+        return min(due.at for due in self._due.values())
+
+    def failures(self, feed: str) -> int:
+        return self._due[feed].failures
+
+    def succeeded(self, feed: str, now: float) -> float:
+        """Record a poll that worked; returns when the feed is polled next."""
+        due = self._due[feed]
+        due.failures = 0
+        due.at = now + self.every
+        return due.at
+
+    def failed(self, feed: str, now: float, retry_after: float | None = None) -> float:
+        """Record a failed poll; returns when the feed is tried again."""
+        due = self._due[feed]
+        due.failures += 1
+        wait = min(self.every * 2 ** (due.failures - 1), self.max_backoff)
+        due.at = now + max(wait, retry_after or 0.0)
+        return due.at
+
+
+@dataclass(frozen=True, slots=True)
+class PollOutcome:
+    """What one poll of one feed did: entries sent (None if it failed), or why it failed,
+    and when the feed is polled next."""
+
+    location: str
+    sent: int | None
+    not_modified: bool
+    error: str | None
+    next_at: float
+
+
+def state_path(folder: Path, location: str) -> Path:
+    """Where a feed's state lives: one file per feed, named after a hash of its location."""
+    digest = hashlib.sha1(location.encode(), usedforsecurity=False).hexdigest()[:16]
+    return folder / f"{digest}.json"
+
+
+def poll_round(
+    states: dict[str, FeedState],
+    schedule: PollSchedule,
+    sender: FlushingSender,
+    now: float,
+    pool: ThreadPoolExecutor,
+) -> list[PollOutcome]:
+    """Poll every feed that is due: the downloads run side by side in `pool` (a slow or dead
+    server holds up no other feed), the sends one feed after another in this thread. A feed
+    that fails (network, HTTP error, not a feed, too large, the broker not taking its
+    records) is reported and retried on the schedule's backoff; nothing of it is saved."""
+    due = schedule.due(now)
+
+    def download(location: str) -> Fetched | Exception:
+        state = states[location]
+        try:
+            return fetch(location, state.etag, state.modified)
+        except (OSError, Rejected) as exc:
+            return exc
+
+    outcomes: list[PollOutcome] = []
+    for location, fetched in zip(due, pool.map(download, due), strict=True):
+        retry_after: float | None = None
+        try:
+            if isinstance(fetched, Exception):
+                retry_after = getattr(fetched, "retry_after", None)
+                raise fetched
+            sent = send_new(location, fetched, sender, states[location])
+        except (OSError, Rejected, SendFailed, KafkaError) as exc:
+            at = schedule.failed(location, now, retry_after)
+            outcomes.append(PollOutcome(location, None, False, str(exc), at))
+            continue
+        at = schedule.succeeded(location, now)
+        outcomes.append(PollOutcome(location, sent, fetched.data is None, None, at))
+    return outcomes

@@ -6,7 +6,7 @@ import orjson
 import pytest
 
 from service.models import Rejected, RejectReason
-from service.producers.feeds import SeenIds, feed_records, poll_feed
+from service.producers.feeds import FeedState, feed_records, poll_feed
 from service.producers.formats import copy_id
 from service.producers.kafka import RawProducer, SendFailed
 from service.settings import Settings
@@ -77,8 +77,8 @@ def test_polling_sends_each_entry_once_across_restarts(tmp_path: Path, sender: F
     feed = tmp_path / "gazette.xml"
     feed.write_bytes(RSS)
     state = tmp_path / "state" / "seen.json"
-    assert poll_feed(str(feed), sender, SeenIds(state)) == 2
-    assert poll_feed(str(feed), sender, SeenIds(state)) == 0  # a restarted poller
+    assert poll_feed(str(feed), sender, FeedState(state)) == 2
+    assert poll_feed(str(feed), sender, FeedState(state)) == 0  # a restarted poller
     assert [r["uri"] for r in sender.records if isinstance(r, dict)] == [
         "https://gazette.example/2024/04/cycle-lanes",
         "https://gazette.example/2024/04/library",
@@ -90,7 +90,7 @@ def test_polling_sends_each_entry_once_across_restarts(tmp_path: Path, sender: F
         b'<guid isPermaLink="false">gazette-1001</guid>', b""
     )
     feed.write_bytes(updated)
-    assert poll_feed(str(feed), sender, SeenIds(state)) == 1
+    assert poll_feed(str(feed), sender, FeedState(state)) == 1
     last = sender.records[-1]
     assert isinstance(last, dict)
     assert last["id"].startswith("gazette-1002#")
@@ -114,11 +114,11 @@ def test_a_corrected_entry_is_sent_again_as_a_new_version(
     feed = tmp_path / "gazette.xml"
     state = tmp_path / "seen.json"
     feed.write_bytes(_entries("The bridge reopened on Fridya."))
-    assert poll_feed(str(feed), sender, SeenIds(state)) == 1
+    assert poll_feed(str(feed), sender, FeedState(state)) == 1
     feed.write_bytes(_entries("The bridge reopened on Fridya."))
-    assert poll_feed(str(feed), sender, SeenIds(state)) == 0  # unchanged: not resent
+    assert poll_feed(str(feed), sender, FeedState(state)) == 0  # unchanged: not resent
     feed.write_bytes(_entries("The bridge reopened on Friday."))  # corrected, same guid
-    assert poll_feed(str(feed), sender, SeenIds(state)) == 1
+    assert poll_feed(str(feed), sender, FeedState(state)) == 1
     first, corrected = sender.records
     assert isinstance(first, dict)
     assert isinstance(corrected, dict)
@@ -126,7 +126,7 @@ def test_a_corrected_entry_is_sent_again_as_a_new_version(
     assert corrected["id"] != first["id"]
     assert corrected["body_html"] == "The bridge reopened on Friday."
     feed.write_bytes(_entries("The bridge reopened on Friday."))
-    assert poll_feed(str(feed), sender, SeenIds(state)) == 0
+    assert poll_feed(str(feed), sender, FeedState(state)) == 0
 
 
 def test_a_state_of_bare_guids_does_not_resend_the_backlog(
@@ -137,12 +137,12 @@ def test_a_state_of_bare_guids_does_not_resend_the_backlog(
     state.write_bytes(orjson.dumps(["bridge-0", "bridge-1"]))
     feed = tmp_path / "gazette.xml"
     feed.write_bytes(_entries("Reopened.", "Closed again."))
-    assert poll_feed(str(feed), sender, SeenIds(state)) == 0
-    assert len(SeenIds(state)) == 2
-    assert "bridge-0" not in SeenIds(state)
+    assert poll_feed(str(feed), sender, FeedState(state)) == 0
+    assert len(FeedState(state)) == 2
+    assert "bridge-0" not in FeedState(state)
     # ... and a later correction is sent.
     feed.write_bytes(_entries("Reopened on Friday.", "Closed again."))
-    assert poll_feed(str(feed), sender, SeenIds(state)) == 1
+    assert poll_feed(str(feed), sender, FeedState(state)) == 1
     [corrected] = sender.records
     assert isinstance(corrected, dict)
     assert corrected["uri"] == "https://gazette.example/bridge-0"
@@ -157,13 +157,13 @@ def test_ids_are_not_saved_when_the_broker_refuses_a_record(
     state = tmp_path / "seen.json"
     with RawProducer(strict_settings) as producer:
         with pytest.raises(SendFailed, match="MessageSizeTooLarge"):
-            poll_feed(str(feed), producer, SeenIds(state))
+            poll_feed(str(feed), producer, FeedState(state))
         assert not state.exists()  # nothing remembered: the next poll sends both again
-        assert len(SeenIds(state)) == 0
+        assert len(FeedState(state)) == 0
 
 
 def test_seen_ids_keep_the_newest() -> None:
-    seen = SeenIds(limit=2)
+    seen = FeedState(limit=2)
     seen.add(["a", "b", "c"])
     assert "a" not in seen
     assert "b" in seen

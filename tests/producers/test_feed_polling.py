@@ -1,0 +1,300 @@
+"""Polling feeds over HTTP: conditional GETs, gzip, limits, broken documents, backoff, and
+one poller watching several feeds (a local HTTP server; a recording sender in place of
+kafka-python, whose side is tested in test_feeds.py against the real broker)."""
+
+from __future__ import annotations
+
+import gzip
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import orjson
+import pytest
+
+from service.models import Rejected, RejectReason
+from service.producers.feeds import (
+    FeedState,
+    FetchFailed,
+    PollSchedule,
+    fetch,
+    poll_feed,
+    poll_round,
+)
+from service.producers.kafka import SendFailed
+from service.settings import Settings
+from tests.conftest import read_topics, settings_env
+from tests.producers.conftest import FakeSender
+from tests.producers.documents import ATOM, RSS
+
+
+@dataclass
+class Route:
+    """What the server answers on one path, and what it was asked."""
+
+    body: bytes = RSS
+    etag: str | None = '"v1"'
+    modified: str | None = None
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    gzip: bool = False
+    requests: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def answered_304(self) -> int:
+        return sum(1 for request in self.requests if request.get("status") == "304")
+
+
+class FeedServer:
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                route = server.routes.get(self.path)
+                if route is None:
+                    self.send_error(404)
+                    return
+                seen = {key.lower(): value for key, value in self.headers.items()}
+                route.requests.append(seen)
+                if route.status != 200:
+                    self.send_response(route.status)
+                    for key, value in route.headers.items():
+                        self.send_header(key, value)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                # RFC 9110: If-None-Match, when sent, decides alone.
+                if "if-none-match" in seen:
+                    fresh = seen["if-none-match"] == route.etag
+                else:
+                    fresh = bool(route.modified) and seen.get("if-modified-since") == route.modified
+                if fresh:
+                    seen["status"] = "304"
+                    self.send_response(304)
+                    self.end_headers()
+                    return
+                body = gzip.compress(route.body) if route.gzip else route.body
+                self.send_response(200)
+                self.send_header("Content-Type", "application/rss+xml")
+                if route.gzip:
+                    self.send_header("Content-Encoding", "gzip")
+                if route.etag:
+                    self.send_header("ETag", route.etag)
+                if route.modified:
+                    self.send_header("Last-Modified", route.modified)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.http.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.http.server_address[1]}{path}"
+
+    def close(self) -> None:
+        self.http.shutdown()
+        self.http.server_close()
+
+
+@pytest.fixture
+def server() -> Iterator[FeedServer]:
+    running = FeedServer()
+    yield running
+    running.close()
+
+
+class RefusingSender(FakeSender):
+    """The broker refuses the records: flush raises, as RawProducer's does."""
+
+    def flush(self) -> None:
+        raise SendFailed(1, 1, RuntimeError("MessageSizeTooLarge"))
+
+
+def test_an_unchanged_feed_is_not_downloaded_again(server: FeedServer, tmp_path: Path) -> None:
+    route = server.routes["/rss"] = Route(modified="Tue, 02 Apr 2024 09:00:00 GMT")
+    url = server.url("/rss")
+    state = tmp_path / "feed.json"
+    sender = FakeSender()
+    assert poll_feed(url, sender, FeedState(state)) == 2
+    assert "if-none-match" not in route.requests[0]
+    # A restarted poller asks with the validators the first document came with.
+    assert poll_feed(url, sender, FeedState(state)) == 0
+    assert route.requests[1]["if-none-match"] == '"v1"'
+    assert route.requests[1]["if-modified-since"] == "Tue, 02 Apr 2024 09:00:00 GMT"
+    assert route.answered_304 == 1
+    assert len(sender.records) == 2
+    # A new document (new validator) is downloaded and its new entry sent.
+    route.body = RSS.replace(b"gazette-1001", b"gazette-1003")
+    route.etag = '"v2"'
+    assert poll_feed(url, sender, FeedState(state)) == 1
+    assert route.answered_304 == 1
+    assert orjson.loads(state.read_bytes())["etag"] == '"v2"'
+
+
+def test_validators_are_kept_only_once_the_broker_has_the_entries(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    route = server.routes["/rss"] = Route()
+    url = server.url("/rss")
+    state = tmp_path / "feed.json"
+    with pytest.raises(SendFailed):
+        poll_feed(url, RefusingSender(), FeedState(state))
+    # Had the ETag been saved, the next poll would hear "not modified" and lose the entries.
+    sender = FakeSender()
+    assert poll_feed(url, sender, FeedState(state)) == 2
+    assert "if-none-match" not in route.requests[1]
+    assert route.answered_304 == 0
+
+
+def test_gzip_is_accepted_and_a_bomb_refused(server: FeedServer) -> None:
+    route = server.routes["/rss"] = Route(gzip=True)
+    fetched = fetch(server.url("/rss"))
+    assert fetched.data == RSS
+    assert route.requests[0]["accept-encoding"] == "gzip"
+    route.body = b"<rss>" + b" " * 5_000_000
+    with pytest.raises(Rejected) as caught:
+        fetch(server.url("/rss"), limit=1_000_000)
+    assert caught.value.reason == RejectReason.TOO_LARGE
+    route.gzip = False
+    with pytest.raises(Rejected, match="over 1000000 bytes"):
+        fetch(server.url("/rss"), limit=1_000_000)
+
+
+def test_http_errors_carry_the_servers_retry_after(server: FeedServer) -> None:
+    server.routes["/busy"] = Route(status=503, headers={"Retry-After": "120"})
+    with pytest.raises(FetchFailed, match="HTTP 503") as caught:
+        fetch(server.url("/busy"))
+    assert caught.value.retry_after == 120.0
+    with pytest.raises(FetchFailed, match="HTTP 404"):
+        fetch(server.url("/nowhere"))
+    with pytest.raises(FetchFailed) as refused:
+        fetch("http://127.0.0.1:9/closed")
+    assert refused.value.retry_after is None
+
+
+def test_a_broken_document_is_dead_lettered_once(server: FeedServer, tmp_path: Path) -> None:
+    broken = b"<html><body>502 Bad Gateway</body></html>"
+    route = server.routes["/rss"] = Route(body=broken, etag=None)
+    url = server.url("/rss")
+    state = tmp_path / "feed.json"
+    sender = FakeSender()
+    for _ in range(3):
+        with pytest.raises(Rejected) as caught:
+            poll_feed(url, sender, FeedState(state))
+        assert caught.value.reason == RejectReason.BAD_FORMAT
+    # Its bytes went to the raw topic once, for the worker to dead-letter with a reason.
+    assert sender.sent == [(broken, f"feed:{url}")]
+    # Another broken document is another dead letter; a good one clears the mark.
+    route.body = broken.replace(b"502", b"504")
+    with pytest.raises(Rejected):
+        poll_feed(url, sender, FeedState(state))
+    assert len(sender.sent) == 2
+    route.body = RSS
+    assert poll_feed(url, sender, FeedState(state)) == 2
+    route.body = broken
+    with pytest.raises(Rejected):
+        poll_feed(url, sender, FeedState(state))
+    assert len(sender.sent) == 5
+
+
+def test_a_state_file_of_ids_alone_is_still_read(tmp_path: Path) -> None:
+    state = tmp_path / "feed.json"
+    state.write_bytes(orjson.dumps(["gazette-1001#abc"]))
+    read = FeedState(state)
+    assert "gazette-1001#abc" in read
+    assert read.etag is None
+
+
+def test_a_failing_feed_backs_off_and_recovers_at_once() -> None:
+    schedule = PollSchedule(["a", "b"], every=300.0, max_backoff=1000.0)
+    assert schedule.due(0.0) == ["a", "b"]
+    assert schedule.succeeded("a", 0.0) == 300.0
+    assert schedule.failed("b", 0.0) == 300.0
+    assert schedule.failed("b", 300.0) == 300.0 + 600.0
+    assert schedule.failed("b", 900.0) == 900.0 + 1000.0  # capped
+    assert schedule.failed("b", 1900.0, retry_after=5000.0) == 6900.0  # the server's wish
+    assert schedule.failures("b") == 4
+    assert schedule.due(300.0) == ["a"]
+    assert schedule.next_at() == 300.0
+    assert schedule.succeeded("b", 6900.0) == 7200.0
+    assert schedule.failures("b") == 0
+
+
+def test_one_poller_watches_several_feeds_and_a_bad_one_stops_none(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    server.routes["/rss"] = Route()
+    server.routes["/busy"] = Route(status=429, headers={"Retry-After": "900"})
+    feeds = [server.url("/rss"), server.url("/busy"), str(tmp_path / "missing.xml")]
+    atom = tmp_path / "science.xml"
+    atom.write_bytes(ATOM)
+    feeds.append(str(atom))
+    states = {feed: FeedState(tmp_path / f"state-{n}.json") for n, feed in enumerate(feeds)}
+    schedule = PollSchedule(feeds, every=300.0)
+    sender = FakeSender()
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = {o.location: o for o in poll_round(states, schedule, sender, 1000.0, pool)}
+        assert outcomes[feeds[0]].sent == 2
+        assert outcomes[feeds[3]].sent == 1
+        assert outcomes[feeds[1]].sent is None
+        assert "HTTP 429" in (outcomes[feeds[1]].error or "")
+        assert outcomes[feeds[1]].next_at == 1900.0
+        assert outcomes[feeds[2]].error is not None
+        assert outcomes[feeds[2]].next_at == 1300.0
+        assert {key for _, key in sender.sent} == {f"feed:{feeds[0]}", f"feed:{feeds[3]}"}
+        # Next round: only what is due; the HTTP feed answers "not modified".
+        again = poll_round(states, schedule, sender, 1300.0, pool)
+        assert [(o.location, o.sent, o.not_modified) for o in again] == [
+            (feeds[0], 0, True),
+            (feeds[2], None, False),
+            (feeds[3], 0, False),
+        ]
+        assert again[1].next_at == 1300.0 + 600.0
+    assert len(sender.sent) == 3
+
+
+def _feed_command(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "service", "feed", *args],
+        env=settings_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.kafka
+def test_the_feed_command_polls_several_feeds_through_the_broker(
+    service_settings: Settings, server: FeedServer, tmp_path: Path
+) -> None:
+    server.routes["/rss"] = Route()
+    listed = tmp_path / "feeds.txt"
+    missing = tmp_path / "missing.xml"
+    listed.write_text(f"# the desk's feeds\n{server.url('/rss')}\n\n{missing}  # gone\n")
+    state = str(tmp_path / "state")
+    first = _feed_command(service_settings, "--list", str(listed), "--once", "--state-dir", state)
+    assert first.returncode == 1, first.stderr  # one feed failed
+    assert f"{server.url('/rss')}: sent 2 new entries" in first.stdout
+    assert f"{missing}: failed:" in first.stderr
+    on_raw = read_topics(service_settings, [service_settings.topics.raw], 2, timeout=30)
+    assert sorted(record["uri"] for _, record in on_raw) == [
+        "https://gazette.example/2024/04/cycle-lanes",
+        "https://gazette.example/2024/04/library",
+    ]
+    second = _feed_command(service_settings, server.url("/rss"), "--once", "--state-dir", state)
+    assert second.returncode == 0, second.stderr
+    assert f"{server.url('/rss')}: not modified" in second.stdout
+    assert len(read_topics(service_settings, [service_settings.topics.raw], 3, timeout=5)) == 2
