@@ -380,6 +380,12 @@ class PollSchedule:
         due.at = now + self.every
         return due.at
 
+    def postponed(self, feed: str, now: float) -> float:
+        """Poll again after the usual interval, neither a success nor the feed's failure."""
+        due = self._due[feed]
+        due.at = now + self.every
+        return due.at
+
     def failed(self, feed: str, now: float, retry_after: float | None = None) -> float:
         """Record a failed poll; returns when the feed is tried again."""
         due = self._due[feed]
@@ -435,7 +441,13 @@ def poll_round(
                 retry_after = getattr(fetched, "retry_after", None)
                 raise fetched
             sent = send_new(location, fetched, sender, states[location])
-        except (OSError, Rejected, SendFailed, KafkaError) as exc:
+        except (SendFailed, KafkaError) as exc:
+            # The broker's trouble, not the feed's: tried again at its usual interval (a
+            # broker outage must not push every feed to the longest backoff).
+            at = schedule.postponed(location, now)
+            outcomes.append(PollOutcome(location, None, False, f"send failed: {exc}", at))
+            continue
+        except (OSError, Rejected) as exc:
             at = schedule.failed(location, now, retry_after)
             outcomes.append(PollOutcome(location, None, False, str(exc), at))
             continue

@@ -265,6 +265,26 @@ def test_one_poller_watches_several_feeds_and_a_bad_one_stops_none(
     assert len(sender.sent) == 3
 
 
+def test_a_broker_that_refuses_does_not_back_the_feeds_off(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    server.routes["/rss"] = Route()
+    feeds = [server.url("/rss"), server.url("/rss?again")]
+    server.routes["/rss?again"] = Route()
+    states = {feed: FeedState(tmp_path / f"state-{n}.json") for n, feed in enumerate(feeds)}
+    schedule = PollSchedule(feeds, every=300.0)
+    with ThreadPoolExecutor(2) as pool:
+        for now in (0.0, 300.0, 600.0):
+            outcomes = poll_round(states, schedule, RefusingSender(), now, pool)
+            assert [o.next_at for o in outcomes] == [now + 300.0] * 2
+            assert all("send failed" in (o.error or "") for o in outcomes)
+        # The broker back: the entries were never marked sent, so they go now.
+        sender = FakeSender()
+        outcomes = poll_round(states, schedule, sender, 900.0, pool)
+    assert [o.sent for o in outcomes] == [2, 2]
+    assert schedule.failures(feeds[0]) == 0
+
+
 def _feed_command(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "service", "feed", *args],
