@@ -262,7 +262,8 @@ def serve(
 
     settings = get_settings()
     with RawProducer(settings) as producer:
-        token = settings.push_token.get_secret_value() if settings.push_token else None
+        # An empty token (compose's `${WIRE_PUSH_TOKEN:-}` unset) is no token.
+        token = (settings.push_token.get_secret_value() if settings.push_token else None) or None
         if token is None and host not in ("127.0.0.1", "localhost", "::1"):
             typer.echo(
                 f"warning: serving on {host} without WIRE_PUSH_TOKEN: anyone can post", err=True

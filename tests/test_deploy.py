@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 from prometheus_client import CollectorRegistry
+from pydantic import SecretStr
 
 from service.metrics import FAUST_PREFIX, Metrics
 from service.settings import Settings
@@ -390,6 +391,28 @@ def test_compose_commands_are_wirefeed_commands(compose: dict[str, Any]) -> None
     assert (ROOT / mounts(replay)[seeds_in_container]).is_dir()
 
 
+def test_compose_ingest_services_are_opt_in_and_ready(compose: dict[str, Any]) -> None:
+    from service.cli import _feed_list
+
+    services = compose["services"]
+    for name in ("feeds", "push", "drop"):
+        assert services[name]["profiles"] == ["ingest"], name  # not started by a plain `up`
+        assert conditions(services[name]) == {"topics": "service_completed_successfully"}
+    feeds = services["feeds"]
+    command = feeds["command"]
+    listed = command[command.index("--list") + 1]
+    folder, _, file_name = listed.rpartition("/")
+    locations = _feed_list(ROOT / mounts(feeds)[folder] / file_name)
+    assert locations
+    assert all(location.startswith(("http://", "https://")) for location in locations)
+    state_dir = command[command.index("--state-dir") + 1]
+    assert any(str(volume).endswith(f":{state_dir}") for volume in feeds["volumes"])
+    # Without a token the endpoint is published on the host's loopback only.
+    push = services["push"]
+    assert service_env(push)["WIRE_PUSH_TOKEN"] == "${WIRE_PUSH_TOKEN:-}"  # noqa: S105 (a reference)
+    assert all(str(port).startswith("127.0.0.1:") for port in push["ports"])
+
+
 def test_compose_environment_is_read_by_settings(
     compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -410,7 +433,10 @@ def test_compose_environment_is_read_by_settings(
         for key, value in env.items():
             field = key.removeprefix("WIRE_").lower()
             if "__" not in field:
-                assert str(getattr(settings, field)) == value, f"{name}: {key}"
+                read = getattr(settings, field)
+                if isinstance(read, SecretStr):
+                    read = read.get_secret_value()
+                assert str(read) == value, f"{name}: {key}"
 
 
 def test_compose_services_reach_kafka_on_an_advertised_listener(compose: dict[str, Any]) -> None:
