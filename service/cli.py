@@ -170,6 +170,12 @@ def feed(
         Path, typer.Option(help="one state file per feed, named after its location's hash")
     ] = Path("var/feeds"),
     parallel: Annotated[int, typer.Option(help="downloads at once", min=1)] = 8,
+    metrics_port: Annotated[
+        int, typer.Option(help="serve the poller's Prometheus metrics on this port (0: off)")
+    ] = 0,
+    metrics_host: Annotated[str, typer.Option(help="address the metrics listen on")] = (
+        "127.0.0.1"
+    ),
 ) -> None:
     """Poll RSS/Atom feeds and push entries not sent before onto the raw topic.
 
@@ -180,6 +186,9 @@ def feed(
     import time
     from concurrent.futures import ThreadPoolExecutor
 
+    from prometheus_client import CollectorRegistry, start_http_server
+
+    from service.metrics import FeedMetrics
     from service.producers.feeds import FeedState, PollSchedule, poll_round, state_path
     from service.producers.kafka import RawProducer
 
@@ -191,12 +200,21 @@ def feed(
         raise typer.BadParameter("--state is for a single feed; use --state-dir")
     states = {location: FeedState(state or state_path(state_dir, location)) for location in wanted}
     schedule = PollSchedule(wanted, every, max_backoff)
+    registry = CollectorRegistry()
+    metrics = FeedMetrics(registry)
+    for location in wanted:
+        metrics.watch(location)
+    if metrics_port:
+        start_http_server(metrics_port, metrics_host, registry=registry)
     failed = False
     with RawProducer(get_settings()) as producer, ThreadPoolExecutor(parallel) as pool:
         while True:
             now = time.time()
             for outcome in poll_round(states, schedule, producer, now, pool):
                 where = outcome.location
+                metrics.polled(
+                    where, outcome.status, outcome.sent or 0, outcome.failures, time.time()
+                )
                 if outcome.error is not None:
                     failed = True
                     wait = outcome.next_at - now

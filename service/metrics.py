@@ -242,6 +242,63 @@ class Metrics:
             self.source_last_seen.labels(source=label).set(unix_time)
 
 
+# What one poll of a feed came to (service/producers/feeds.py, PollOutcome.status).
+FEED_POLL_STATUSES: Final = ("downloaded", "not_modified", "failed", "send_failed")
+
+
+class FeedMetrics:
+    """The feed poller's metrics (`wirefeed feed --metrics-port`), on its own registry: the
+    poller is a process of its own. The `feed` label is the feed's location, from the
+    operator's list, so its values are bounded by that list."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.polls = Counter(
+            _name("feed_polls"),
+            "Polls of a feed, by status (downloaded, not_modified, failed: the feed's fault,"
+            " send_failed: the broker did not take its records).",
+            ["feed", "status"],
+            registry=registry,
+        )
+        self.entries_sent = Counter(
+            _name("feed_entries_sent"),
+            "New feed entries the broker acknowledged.",
+            ["feed"],
+            registry=registry,
+        )
+        self.failures = Gauge(
+            _name("feed_consecutive_failures"),
+            "Failed polls of a feed in a row (0 after a poll that worked).",
+            ["feed"],
+            registry=registry,
+        )
+        self.last_success = Gauge(
+            _name("feed_last_success_timestamp_seconds"),
+            "Unix time of the feed's latest poll that worked (0: none yet).",
+            ["feed"],
+            registry=registry,
+        )
+
+    def watch(self, feed: str) -> None:
+        """Start a feed's series at zero, so a feed that never works is visible too."""
+        for status in FEED_POLL_STATUSES:
+            self.polls.labels(feed=feed, status=status)
+        self.entries_sent.labels(feed=feed)
+        self.failures.labels(feed=feed).set(0)
+        self.last_success.labels(feed=feed).set(0)
+
+    def polled(self, feed: str, status: str, sent: int, failures: int, now: float) -> None:
+        """One poll's outcome; `failures` is the feed's count of failures in a row after it."""
+        if status not in FEED_POLL_STATUSES:
+            raise ValueError(
+                f"unknown poll status {status!r}; expected one of {FEED_POLL_STATUSES}"
+            )
+        self.polls.labels(feed=feed, status=status).inc()
+        self.entries_sent.labels(feed=feed).inc(sent)
+        self.failures.labels(feed=feed).set(failures)
+        if status in ("downloaded", "not_modified"):
+            self.last_success.labels(feed=feed).set(now)
+
+
 def _clean(value: str | None) -> str:
     return (value or "").strip().lower()
 

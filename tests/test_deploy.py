@@ -16,7 +16,7 @@ import yaml
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
-from service.metrics import FAUST_PREFIX, Metrics
+from service.metrics import FAUST_PREFIX, FeedMetrics, Metrics
 from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -156,6 +156,8 @@ def exported_names() -> set[str]:
     registry = CollectorRegistry()
     Metrics(registry)
     FaustMetrics.create(registry, FAUST_PREFIX)
+    # The feed poller's metrics, served by its own process (job wirefeed-feeds).
+    FeedMetrics(registry)
     suffixes = {
         "counter": ("_total", "_created"),
         "histogram": ("_bucket", "_count", "_sum", "_created"),
@@ -212,6 +214,7 @@ def test_every_wirefeed_metric_is_watched() -> None:
     used |= set().union(*(metric_names(grafana_to_promql(e)) for e in dashboard_exprs()))
     registry = CollectorRegistry()
     Metrics(registry)
+    FeedMetrics(registry)
     unused = {
         family.name
         for family in registry.collect()
@@ -407,6 +410,12 @@ def test_compose_ingest_services_are_opt_in_and_ready(compose: dict[str, Any]) -
     assert all(location.startswith(("http://", "https://")) for location in locations)
     state_dir = command[command.index("--state-dir") + 1]
     assert any(str(volume).endswith(f":{state_dir}") for volume in feeds["volumes"])
+    # Prometheus scrapes the poller where it serves its metrics.
+    port = command[command.index("--metrics-port") + 1]
+    assert command[command.index("--metrics-host") + 1] == "0.0.0.0"
+    config = load_yaml(PROMETHEUS / "prometheus.yml")
+    job = next(job for job in config["scrape_configs"] if job["job_name"] == "wirefeed-feeds")
+    assert {t for group in job["static_configs"] for t in group["targets"]} == {f"feeds:{port}"}
     # Without a token the endpoint is published on the host's loopback only.
     push = services["push"]
     assert service_env(push)["WIRE_PUSH_TOKEN"] == "${WIRE_PUSH_TOKEN:-}"  # noqa: S105 (a reference)

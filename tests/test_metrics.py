@@ -10,6 +10,7 @@ from service.metrics import (
     OTHER,
     REJECT_REASONS,
     UNKNOWN,
+    FeedMetrics,
     Metrics,
     summary,
     summary_from_exposition,
@@ -166,6 +167,36 @@ def test_source_last_seen_only_moves_forward(registry: CollectorRegistry) -> Non
     name = "wirefeed_source_last_seen_timestamp_seconds"
     assert value(registry, name, source="ap") == 1_700_000_100.0
     assert value(registry, name, source=OTHER) == 1_700_000_050.0
+
+
+def test_feed_polls_by_status_failures_in_a_row_and_last_success(
+    registry: CollectorRegistry,
+) -> None:
+    metrics = FeedMetrics(registry)
+    feed = "https://gazette.example/rss"
+    metrics.watch(feed)
+    # A watched feed that never worked is visible: series at zero, last success 0 ("never").
+    assert (
+        registry.get_sample_value("wirefeed_feed_polls_total", {"feed": feed, "status": "failed"})
+        == 0
+    )
+    assert (
+        registry.get_sample_value("wirefeed_feed_last_success_timestamp_seconds", {"feed": feed})
+        == 0
+    )
+    metrics.polled(feed, "downloaded", 3, 0, 1_700_000_000.0)
+    metrics.polled(feed, "failed", 0, 1, 1_700_000_300.0)
+    metrics.polled(feed, "failed", 0, 2, 1_700_000_900.0)
+    assert value(registry, "wirefeed_feed_polls_total", feed=feed, status="failed") == 2
+    assert value(registry, "wirefeed_feed_entries_sent_total", feed=feed) == 3
+    assert value(registry, "wirefeed_feed_consecutive_failures", feed=feed) == 2
+    last = "wirefeed_feed_last_success_timestamp_seconds"
+    assert value(registry, last, feed=feed) == 1_700_000_000.0
+    metrics.polled(feed, "not_modified", 0, 0, 1_700_001_000.0)
+    assert value(registry, "wirefeed_feed_consecutive_failures", feed=feed) == 0
+    assert value(registry, last, feed=feed) == 1_700_001_000.0
+    with pytest.raises(ValueError, match="unknown poll status"):
+        metrics.polled(feed, "timeout", 0, 0, 0.0)
 
 
 def test_two_registries_do_not_share_metrics() -> None:

@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import feedparser
 import orjson
@@ -395,16 +395,25 @@ class PollSchedule:
         return due.at
 
 
+PollStatus = Literal["downloaded", "not_modified", "failed", "send_failed"]
+
+
 @dataclass(frozen=True, slots=True)
 class PollOutcome:
-    """What one poll of one feed did: entries sent (None if it failed), or why it failed,
-    and when the feed is polled next."""
+    """What one poll of one feed did: its status (`failed`: the feed's fault, `send_failed`:
+    the broker's), entries sent (None if it failed) or why it failed, when the feed is polled
+    next and its failures in a row."""
 
     location: str
+    status: PollStatus
     sent: int | None
-    not_modified: bool
     error: str | None
     next_at: float
+    failures: int
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == "not_modified"
 
 
 def state_path(folder: Path, location: str) -> Path:
@@ -445,12 +454,16 @@ def poll_round(
             # The broker's trouble, not the feed's: tried again at its usual interval (a
             # broker outage must not push every feed to the longest backoff).
             at = schedule.postponed(location, now)
-            outcomes.append(PollOutcome(location, None, False, f"send failed: {exc}", at))
+            failures = schedule.failures(location)
+            error = f"send failed: {exc}"
+            outcomes.append(PollOutcome(location, "send_failed", None, error, at, failures))
             continue
         except (OSError, Rejected) as exc:
             at = schedule.failed(location, now, retry_after)
-            outcomes.append(PollOutcome(location, None, False, str(exc), at))
+            failures = schedule.failures(location)
+            outcomes.append(PollOutcome(location, "failed", None, str(exc), at, failures))
             continue
         at = schedule.succeeded(location, now)
-        outcomes.append(PollOutcome(location, sent, fetched.data is None, None, at))
+        status: PollStatus = "not_modified" if fetched.data is None else "downloaded"
+        outcomes.append(PollOutcome(location, status, sent, None, at, 0))
     return outcomes

@@ -8,6 +8,8 @@ import gzip
 import subprocess
 import sys
 import threading
+import time
+import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from service.models import Rejected, RejectReason
 from service.producers.feeds import (
@@ -28,7 +31,7 @@ from service.producers.feeds import (
 )
 from service.producers.kafka import SendFailed
 from service.settings import Settings
-from tests.conftest import read_topics, settings_env
+from tests.conftest import free_port, read_topics, settings_env
 from tests.producers.conftest import FakeSender
 from tests.producers.documents import ATOM, RSS
 
@@ -253,6 +256,12 @@ def test_one_poller_watches_several_feeds_and_a_bad_one_stops_none(
         assert outcomes[feeds[1]].next_at == 1900.0
         assert outcomes[feeds[2]].error is not None
         assert outcomes[feeds[2]].next_at == 1300.0
+        assert [outcomes[feed].status for feed in feeds] == [
+            "downloaded",
+            "failed",
+            "failed",
+            "downloaded",
+        ]
         assert {key for _, key in sender.sent} == {f"feed:{feeds[0]}", f"feed:{feeds[3]}"}
         # Next round: only what is due; the HTTP feed answers "not modified".
         again = poll_round(states, schedule, sender, 1300.0, pool)
@@ -262,6 +271,7 @@ def test_one_poller_watches_several_feeds_and_a_bad_one_stops_none(
             (feeds[3], 0, False),
         ]
         assert again[1].next_at == 1300.0 + 600.0
+        assert [o.failures for o in again] == [0, 2, 0]
     assert len(sender.sent) == 3
 
 
@@ -278,6 +288,7 @@ def test_a_broker_that_refuses_does_not_back_the_feeds_off(
             outcomes = poll_round(states, schedule, RefusingSender(), now, pool)
             assert [o.next_at for o in outcomes] == [now + 300.0] * 2
             assert all("send failed" in (o.error or "") for o in outcomes)
+            assert {(o.status, o.failures) for o in outcomes} == {("send_failed", 0)}
         # The broker back: the entries were never marked sent, so they go now.
         sender = FakeSender()
         outcomes = poll_round(states, schedule, sender, 900.0, pool)
@@ -318,3 +329,43 @@ def test_the_feed_command_polls_several_feeds_through_the_broker(
     assert second.returncode == 0, second.stderr
     assert f"{server.url('/rss')}: not modified" in second.stdout
     assert len(read_topics(service_settings, [service_settings.topics.raw], 3, timeout=5)) == 2
+
+    # Running (not --once), the poller serves its metrics for Prometheus.
+    port = free_port()
+    poller = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "service", "feed", "--list", str(listed)),
+            *("--state-dir", state, "--every", "3600", "--metrics-port", str(port)),
+        ],
+        env=settings_env(service_settings),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wanted = {
+            ("wirefeed_feed_polls_total", server.url("/rss"), "not_modified"): 1.0,
+            ("wirefeed_feed_polls_total", str(missing), "failed"): 1.0,
+            ("wirefeed_feed_consecutive_failures", str(missing), ""): 1.0,
+        }
+        found: dict[tuple[str, str, str], float] = {}
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and any(found.get(k) != v for k, v in wanted.items()):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+                    text = r.read().decode()
+            except OSError:
+                time.sleep(0.5)
+                continue
+            found = {
+                (sample.name, sample.labels["feed"], sample.labels.get("status", "")): sample.value
+                for family in text_string_to_metric_families(text)
+                for sample in family.samples
+                if "feed" in sample.labels
+            }
+            time.sleep(0.5)
+        assert {k: found.get(k) for k in wanted} == wanted
+        success = found[("wirefeed_feed_last_success_timestamp_seconds", server.url("/rss"), "")]
+        assert success > time.time() - 120
+    finally:
+        poller.terminate()
+        poller.wait(timeout=30)
