@@ -189,7 +189,7 @@ def feed(
     from prometheus_client import CollectorRegistry, start_http_server
 
     from service.metrics import FeedMetrics
-    from service.producers.feeds import FeedState, PollSchedule, poll_round, state_path
+    from service.producers.feeds import FeedState, Poller, PollSchedule, state_path
     from service.producers.kafka import RawProducer
 
     wanted = [*(locations or []), *(_feed_list(feed_list) if feed_list else [])]
@@ -208,16 +208,21 @@ def feed(
         start_http_server(metrics_port, metrics_host, registry=registry)
     failed = False
     with RawProducer(get_settings()) as producer, ThreadPoolExecutor(parallel) as pool:
+        # The schedule runs on the monotonic clock: a wall clock stepped back stalls nothing.
+        poller = Poller(states, schedule, producer, pool)
         while True:
-            now = time.time()
-            for outcome in poll_round(states, schedule, producer, now, pool):
+            if once:
+                outcomes = poller.drain()
+            else:
+                outcomes = poller.step(min(60.0, max(0.0, schedule.next_at() - time.monotonic())))
+            for outcome in outcomes:
                 where = outcome.location
                 metrics.polled(
                     where, outcome.status, outcome.sent or 0, outcome.failures, time.time()
                 )
                 if outcome.error is not None:
                     failed = True
-                    wait = outcome.next_at - now
+                    wait = outcome.next_at - time.monotonic()
                     typer.echo(
                         f"{where}: failed: {outcome.error} (next try in {wait:.0f} s)", err=True
                     )
@@ -228,7 +233,6 @@ def feed(
                     typer.echo(f"{where}: sent {sent} new entr{'y' if sent == 1 else 'ies'}")
             if once:
                 raise typer.Exit(1 if failed else 0)
-            time.sleep(max(0.0, schedule.next_at() - time.time()))
 
 
 @app.command()

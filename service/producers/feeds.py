@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import http.client
+import math
 import os
 import re
 import time
 import urllib.error
 import urllib.request
 import zlib
-from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -30,7 +32,7 @@ from typing import Any, Literal
 import feedparser
 import orjson
 from feedparser.datetimes import rfc822
-from kafka.errors import KafkaError
+from kafka.errors import KafkaError, MessageSizeTooLargeError, RecordListTooLargeError
 
 from service.models import Rejected, RejectReason
 from service.producers.formats import copy_id
@@ -42,6 +44,11 @@ MAX_SEEN = 20_000
 # A feed document larger than this is refused (real feeds with full content run to a few MB).
 MAX_FEED_BYTES = 32 * 1024 * 1024
 _FETCH_TIMEOUT_SECONDS = 30.0
+# A whole download may take this long (each read has the timeout above).
+_DOWNLOAD_SECONDS = 120.0
+_CHUNK_BYTES = 256 * 1024
+MAX_RETRY_AFTER_SECONDS = 24 * 3600.0
+_DIGITS = re.compile(r"[0-9]{1,12}")
 USER_AGENT = "wirefeed/0.1.0"
 
 
@@ -77,7 +84,10 @@ def _entry_time(entry: Any, key: str) -> str | None:
             hours = _ZONE_HOURS.get(zone, 0 if not zone else None)
             if parsed is None or hours is None:
                 return None
-            local = datetime(*parsed[:6], tzinfo=timezone(timedelta(hours=hours)))
+            try:
+                local = datetime(*parsed[:6], tzinfo=timezone(timedelta(hours=hours)))
+            except ValueError:  # 31 February and the like
+                return None
             return local.astimezone(UTC).isoformat()
     return _time(dict.get(entry, f"{key}_parsed"))
 
@@ -159,38 +169,53 @@ class FetchFailed(OSError):
 
 
 def _retry_after(value: str | None, now: float) -> float | None:
-    """Retry-After as seconds from now: delay-seconds or an HTTP date."""
+    """Retry-After as seconds from now (delay-seconds or an HTTP date), at most a day: a
+    server's wish, not a reason to drop a feed for good."""
     if not value:
         return None
-    if value.strip().isdigit():
-        return float(value.strip())
+    value = value.strip()
+    if _DIGITS.fullmatch(value):
+        return min(float(value), MAX_RETRY_AFTER_SECONDS)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, when.timestamp() - now)
+    return min(max(0.0, when.timestamp() - now), MAX_RETRY_AFTER_SECONDS)
 
 
-def _read_capped(stream: Any, limit: int, location: str) -> bytes:
-    data = bytes(stream.read(limit + 1))
-    if len(data) > limit:
-        raise Rejected(RejectReason.TOO_LARGE, f"{location}: feed over {limit} bytes")
-    return data
+def _read_all(stream: Any, limit: int, location: str, deadline: float) -> bytes:
+    """The stream's bytes, refusing more than `limit` and a download still going at
+    `deadline` (a socket timeout is per read: a server trickling bytes would never end)."""
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := stream.read(_CHUNK_BYTES):
+        chunks.append(bytes(chunk))
+        size += len(chunk)
+        if size > limit:
+            raise Rejected(RejectReason.TOO_LARGE, f"{location}: feed over {limit} bytes")
+        if time.monotonic() > deadline:
+            raise FetchFailed(f"download took over {_DOWNLOAD_SECONDS:.0f} s")
+    return b"".join(chunks)
 
 
 def _gunzip(data: bytes, limit: int, location: str) -> bytes:
-    """Gzip-encoded bytes inflated, refusing more than `limit` bytes (a small body can
-    inflate to gigabytes)."""
-    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-    try:
-        out = inflater.decompress(data, limit + 1)
-    except zlib.error as exc:
-        raise FetchFailed(f"{location}: bad gzip encoding: {exc}") from None
-    if len(out) > limit:
-        raise Rejected(RejectReason.TOO_LARGE, f"{location}: feed over {limit} bytes inflated")
-    return out
+    """Gzip-encoded bytes inflated (every member), refusing more than `limit` bytes (a small
+    body can inflate to gigabytes) and a stream cut short."""
+    out = bytearray()
+    while data:
+        inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        try:
+            out += inflater.decompress(data, limit + 1 - len(out))
+        except zlib.error as exc:
+            raise FetchFailed(f"bad gzip encoding: {exc}") from None
+        if len(out) > limit or inflater.unconsumed_tail:
+            raise Rejected(RejectReason.TOO_LARGE, f"{location}: feed over {limit} bytes inflated")
+        if not inflater.eof:
+            raise FetchFailed("gzip stream cut short")
+        data = inflater.unused_data
+    return bytes(out)
 
 
 def fetch(
@@ -203,11 +228,13 @@ def fetch(
     """A feed from an http(s) URL or a local path. Over HTTP the validators of the last
     document sent make it a conditional GET: a `304 Not Modified` gives `Fetched(None)`
     (nothing downloaded, nothing parsed). Raises FetchFailed (an OSError) for network and
-    HTTP errors, with the server's Retry-After when it gave one, and Rejected(too_large) for
-    a document over `limit` bytes."""
+    HTTP errors, a body shorter than its Content-Length or a download over
+    `_DOWNLOAD_SECONDS`, with the server's Retry-After when it gave one; Rejected(too_large)
+    for a document over `limit` bytes."""
+    deadline = time.monotonic() + _DOWNLOAD_SECONDS
     if not location.startswith(("http://", "https://")):
         with Path(location).open("rb") as stream:
-            return Fetched(_read_capped(stream, limit, location))
+            return Fetched(_read_all(stream, limit, location, deadline))
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip"}
     if etag:
         headers["If-None-Match"] = etag
@@ -216,7 +243,11 @@ def fetch(
     request = urllib.request.Request(location, headers=headers)  # noqa: S310 (scheme checked)
     try:
         with urllib.request.urlopen(request, timeout=_FETCH_TIMEOUT_SECONDS) as response:  # noqa: S310
-            data = _read_capped(response, limit, location)
+            data = _read_all(response, limit, location, deadline)
+            length = response.headers.get("Content-Length")
+            if length is not None and length.strip().isdecimal() and len(data) != int(length):
+                # urllib's read() ends quietly when the server closes early.
+                raise FetchFailed(f"cut off: {len(data)} of {int(length)} bytes")
             if (response.headers.get("Content-Encoding") or "").lower() == "gzip":
                 data = _gunzip(data, limit, location)
             return Fetched(
@@ -227,9 +258,10 @@ def fetch(
             return Fetched(None, exc.headers.get("ETag") or etag, modified)
         wait = _retry_after(exc.headers.get("Retry-After"), time.time())
         raise FetchFailed(f"HTTP {exc.code} {exc.reason}", wait) from None
-    except (urllib.error.URLError, OSError) as exc:
-        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-        raise FetchFailed(str(reason)) from None
+    except urllib.error.URLError as exc:
+        raise FetchFailed(str(exc.reason)) from None
+    except (http.client.HTTPException, ValueError) as exc:  # a bad URL, a broken response
+        raise FetchFailed(f"{type(exc).__name__}: {exc}") from None
 
 
 class FeedState:
@@ -380,6 +412,10 @@ class PollSchedule:
         due.at = now + self.every
         return due.at
 
+    def started(self, feed: str) -> None:
+        """A poll of the feed began: not due again until it ends (succeeded, failed...)."""
+        self._due[feed].at = math.inf
+
     def postponed(self, feed: str, now: float) -> float:
         """Poll again after the usual interval, neither a success nor the feed's failure."""
         due = self._due[feed]
@@ -390,7 +426,7 @@ class PollSchedule:
         """Record a failed poll; returns when the feed is tried again."""
         due = self._due[feed]
         due.failures += 1
-        wait = min(self.every * 2 ** (due.failures - 1), self.max_backoff)
+        wait = min(self.every * 2 ** min(due.failures - 1, 30), self.max_backoff)
         due.at = now + max(wait, retry_after or 0.0)
         return due.at
 
@@ -422,6 +458,97 @@ def state_path(folder: Path, location: str) -> Path:
     return folder / f"{digest}.json"
 
 
+# Errors of a record the broker refuses for its size: the feed's content, not an outage.
+_REFUSED_RECORD = (MessageSizeTooLargeError, RecordListTooLargeError)
+
+
+class Poller:
+    """Polls feeds as they fall due: downloads run side by side in `pool`, each sent (in the
+    caller's thread) as soon as it is in, so a slow or dead server holds up no other feed's
+    entries or schedule. A feed that fails (network, HTTP error, not a feed, too large, an
+    entry the broker refuses for its size, or anything unforeseen) is reported and retried
+    on the schedule's backoff; one the broker does not take for want of a broker is tried
+    again at its usual interval. Nothing of a failed poll is saved."""
+
+    def __init__(
+        self,
+        states: dict[str, FeedState],
+        schedule: PollSchedule,
+        sender: FlushingSender,
+        pool: ThreadPoolExecutor,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.states = states
+        self.schedule = schedule
+        self.sender = sender
+        self.pool = pool
+        self.clock = clock
+        self._running: dict[Future[Fetched | Exception], str] = {}
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._running)
+
+    def start_due(self) -> None:
+        """Start downloading every feed that is due and not downloading already."""
+        for location in self.schedule.due(self.clock()):
+            self.schedule.started(location)
+            self._running[self.pool.submit(self._download, location)] = location
+
+    def step(self, timeout: float) -> list[PollOutcome]:
+        """Start what is due, then wait up to `timeout` seconds for downloads to finish and
+        send what they brought; returns the polls finished."""
+        self.start_due()
+        if not self._running:
+            time.sleep(max(0.0, timeout))
+            return []
+        finished, _ = wait(self._running, timeout=max(0.0, timeout), return_when=FIRST_COMPLETED)
+        return [self._finish(self._running.pop(future), future.result()) for future in finished]
+
+    def drain(self) -> list[PollOutcome]:
+        """Poll every feed that is due once, waiting for all of them."""
+        self.start_due()
+        outcomes = []
+        for future in as_completed(list(self._running)):
+            outcomes.append(self._finish(self._running.pop(future), future.result()))
+        return outcomes
+
+    def _download(self, location: str) -> Fetched | Exception:
+        state = self.states[location]
+        try:
+            return fetch(location, state.etag, state.modified)
+        except Exception as exc:  # reported by _finish; a poller must outlive any one feed
+            return exc
+
+    def _finish(self, location: str, fetched: Fetched | Exception) -> PollOutcome:
+        schedule = self.schedule
+        retry_after: float | None = None
+        try:
+            if isinstance(fetched, Exception):
+                retry_after = getattr(fetched, "retry_after", None)
+                raise fetched
+            sent = send_new(location, fetched, self.sender, self.states[location])
+        except (SendFailed, KafkaError) as exc:
+            first = exc.first if isinstance(exc, SendFailed) else exc
+            if not isinstance(first, _REFUSED_RECORD):
+                # The broker's trouble, not the feed's: tried again at its usual interval (a
+                # broker outage must not push every feed to the longest backoff).
+                at = schedule.postponed(location, self.clock())
+                failures = schedule.failures(location)
+                error = f"send failed: {exc}"
+                return PollOutcome(location, "send_failed", None, error, at, failures)
+            at = schedule.failed(location, self.clock())
+            error = f"send failed: an entry too large for the raw topic: {exc}"
+            return PollOutcome(location, "failed", None, error, at, schedule.failures(location))
+        except Exception as exc:  # network, HTTP, not a feed, too large, or a bug
+            at = schedule.failed(location, self.clock(), retry_after)
+            error = str(exc) if isinstance(exc, OSError | Rejected) else repr(exc)
+            return PollOutcome(location, "failed", None, error, at, schedule.failures(location))
+        at = schedule.succeeded(location, self.clock())
+        status: PollStatus = "not_modified" if fetched.data is None else "downloaded"
+        return PollOutcome(location, status, sent, None, at, 0)
+
+
 def poll_round(
     states: dict[str, FeedState],
     schedule: PollSchedule,
@@ -429,41 +556,8 @@ def poll_round(
     now: float,
     pool: ThreadPoolExecutor,
 ) -> list[PollOutcome]:
-    """Poll every feed that is due: the downloads run side by side in `pool` (a slow or dead
-    server holds up no other feed), the sends one feed after another in this thread. A feed
-    that fails (network, HTTP error, not a feed, too large, the broker not taking its
-    records) is reported and retried on the schedule's backoff; nothing of it is saved."""
-    due = schedule.due(now)
-
-    def download(location: str) -> Fetched | Exception:
-        state = states[location]
-        try:
-            return fetch(location, state.etag, state.modified)
-        except (OSError, Rejected) as exc:
-            return exc
-
-    outcomes: list[PollOutcome] = []
-    for location, fetched in zip(due, pool.map(download, due), strict=True):
-        retry_after: float | None = None
-        try:
-            if isinstance(fetched, Exception):
-                retry_after = getattr(fetched, "retry_after", None)
-                raise fetched
-            sent = send_new(location, fetched, sender, states[location])
-        except (SendFailed, KafkaError) as exc:
-            # The broker's trouble, not the feed's: tried again at its usual interval (a
-            # broker outage must not push every feed to the longest backoff).
-            at = schedule.postponed(location, now)
-            failures = schedule.failures(location)
-            error = f"send failed: {exc}"
-            outcomes.append(PollOutcome(location, "send_failed", None, error, at, failures))
-            continue
-        except (OSError, Rejected) as exc:
-            at = schedule.failed(location, now, retry_after)
-            failures = schedule.failures(location)
-            outcomes.append(PollOutcome(location, "failed", None, str(exc), at, failures))
-            continue
-        at = schedule.succeeded(location, now)
-        status: PollStatus = "not_modified" if fetched.data is None else "downloaded"
-        outcomes.append(PollOutcome(location, status, sent, None, at, 0))
-    return outcomes
+    """Poll every feed due at `now` once (the schedule's clock stopped at `now`), waiting for
+    all of them; outcomes in the order the feeds were given."""
+    poller = Poller(states, schedule, sender, pool, clock=lambda: now)
+    order = {location: i for i, location in enumerate(states)}
+    return sorted(poller.drain(), key=lambda outcome: order[outcome.location])

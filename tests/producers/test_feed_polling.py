@@ -18,13 +18,17 @@ from pathlib import Path
 
 import orjson
 import pytest
+from kafka.errors import KafkaTimeoutError, MessageSizeTooLargeError
 from prometheus_client.parser import text_string_to_metric_families
 
 from service.models import Rejected, RejectReason
 from service.producers.feeds import (
+    MAX_RETRY_AFTER_SECONDS,
     FeedState,
     FetchFailed,
+    Poller,
     PollSchedule,
+    feed_records,
     fetch,
     poll_feed,
     poll_round,
@@ -46,6 +50,11 @@ class Route:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     gzip: bool = False
+    # Seconds to wait before answering; a Content-Length this much larger than the body sent.
+    delay: float = 0.0
+    missing_bytes: int = 0
+    # Bytes sent as they are under Content-Encoding: gzip (instead of `body`).
+    encoded: bytes | None = None
     requests: list[dict[str, str]] = field(default_factory=list)
 
     @property
@@ -66,6 +75,7 @@ class FeedServer:
                     return
                 seen = {key.lower(): value for key, value in self.headers.items()}
                 route.requests.append(seen)
+                time.sleep(route.delay)
                 if route.status != 200:
                     self.send_response(route.status)
                     for key, value in route.headers.items():
@@ -84,17 +94,21 @@ class FeedServer:
                     self.end_headers()
                     return
                 body = gzip.compress(route.body) if route.gzip else route.body
+                if route.encoded is not None:
+                    body = route.encoded
                 self.send_response(200)
                 self.send_header("Content-Type", "application/rss+xml")
-                if route.gzip:
+                if route.gzip or route.encoded is not None:
                     self.send_header("Content-Encoding", "gzip")
                 if route.etag:
                     self.send_header("ETag", route.etag)
                 if route.modified:
                     self.send_header("Last-Modified", route.modified)
-                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Content-Length", str(len(body) + route.missing_bytes))
                 self.end_headers()
                 self.wfile.write(body)
+                if route.missing_bytes:
+                    self.close_connection = True
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -119,10 +133,15 @@ def server() -> Iterator[FeedServer]:
 
 
 class RefusingSender(FakeSender):
-    """The broker refuses the records: flush raises, as RawProducer's does."""
+    """The broker does not take the records (unreachable): flush raises, as RawProducer's
+    does; `error` is what each record failed with."""
+
+    def __init__(self, error: Exception | None = None) -> None:
+        super().__init__()
+        self.error = error or KafkaTimeoutError("Batch expired")
 
     def flush(self) -> None:
-        raise SendFailed(1, 1, RuntimeError("MessageSizeTooLarge"))
+        raise SendFailed(len(self.sent), len(self.sent), self.error)
 
 
 def test_an_unchanged_feed_is_not_downloaded_again(server: FeedServer, tmp_path: Path) -> None:
@@ -294,6 +313,108 @@ def test_a_broker_that_refuses_does_not_back_the_feeds_off(
         outcomes = poll_round(states, schedule, sender, 900.0, pool)
     assert [o.sent for o in outcomes] == [2, 2]
     assert schedule.failures(feeds[0]) == 0
+
+
+def test_an_entry_too_large_for_the_raw_topic_is_the_feeds_failure(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    server.routes["/rss"] = Route()
+    url = server.url("/rss")
+    states = {url: FeedState(tmp_path / "state.json")}
+    schedule = PollSchedule([url], every=300.0)
+    refusing = RefusingSender(MessageSizeTooLargeError("The message is 3000000 bytes"))
+    with ThreadPoolExecutor(1) as pool:
+        [first] = poll_round(states, schedule, refusing, 0.0, pool)
+        [second] = poll_round(states, schedule, refusing, 300.0, pool)
+    assert (first.status, first.failures, first.next_at) == ("failed", 1, 300.0)
+    assert "too large" in (first.error or "")
+    assert (second.failures, second.next_at) == (2, 900.0)  # backing off, and alerting
+
+
+def test_a_body_cut_short_is_a_failure_and_saves_nothing(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    route = server.routes["/rss"] = Route(missing_bytes=500)
+    url = server.url("/rss")
+    state = tmp_path / "feed.json"
+    sender = FakeSender()
+    with pytest.raises(FetchFailed, match="cut off"):
+        poll_feed(url, sender, FeedState(state))
+    assert not sender.sent
+    assert not state.exists()
+    route.missing_bytes = 0
+    assert poll_feed(url, sender, FeedState(state)) == 2
+    assert "if-none-match" not in route.requests[1]
+
+
+def test_gzip_members_are_all_read_and_a_cut_stream_refused(server: FeedServer) -> None:
+    route = server.routes["/rss"] = Route(etag=None)
+    route.encoded = gzip.compress(RSS[:400]) + gzip.compress(RSS[400:])  # two members
+    assert fetch(server.url("/rss")).data == RSS
+    route.encoded = gzip.compress(RSS)[:-20]  # Content-Length agrees: only gzip can tell
+    with pytest.raises(FetchFailed, match="cut short"):
+        fetch(server.url("/rss"))
+
+
+def test_retry_after_is_read_and_bounded(server: FeedServer) -> None:
+    cases = {
+        "120": 120.0,
+        "99999999999": MAX_RETRY_AFTER_SECONDS,
+        "Fri, 31 Dec 9999 23:59:59 GMT": MAX_RETRY_AFTER_SECONDS,
+        "Wed, 21 Oct 2015 07:28:00 GMT": 0.0,  # in the past: now
+        "\u00b2": None,  # a superscript two passes str.isdigit()
+        "soon": None,
+    }
+    for header, expected in cases.items():
+        server.routes["/busy"] = Route(status=503, headers={"Retry-After": header})
+        with pytest.raises(FetchFailed) as caught:
+            fetch(server.url("/busy"))
+        assert caught.value.retry_after == expected, header
+
+
+def test_a_long_dead_feed_backs_off_without_overflow() -> None:
+    schedule = PollSchedule(["a"], every=300.0, max_backoff=3600.0)
+    at = 0.0
+    for _ in range(2000):
+        at = schedule.failed("a", at)
+    assert schedule.failures("a") == 2000
+    assert schedule.failed("a", 0.0) == 3600.0
+
+
+def test_a_slow_server_holds_up_no_other_feed(server: FeedServer, tmp_path: Path) -> None:
+    server.routes["/slow"] = Route(delay=3.0)
+    server.routes["/fast"] = Route(body=RSS.replace(b"gazette-", b"fast-"))
+    feeds = [server.url("/slow"), server.url("/fast")]
+    states = {feed: FeedState(tmp_path / f"state-{n}.json") for n, feed in enumerate(feeds)}
+    schedule = PollSchedule(feeds, every=300.0)
+    sender = FakeSender()
+    with ThreadPoolExecutor(2) as pool:
+        poller = Poller(states, schedule, sender, pool)
+        started = time.monotonic()
+        first = poller.step(timeout=2.0)
+        assert [(o.location, o.sent) for o in first] == [(feeds[1], 2)]
+        assert time.monotonic() - started < 2.5
+        assert len(sender.sent) == 2  # the fast feed's entries went before the slow one ended
+        assert poller.busy
+        assert schedule.due(time.monotonic()) == []  # the slow feed is not started twice
+        rest = poller.step(timeout=10.0)
+    assert [(o.location, o.sent) for o in rest] == [(feeds[0], 2)]
+    assert not poller.busy
+
+
+def test_a_feed_with_an_impossible_date_is_read() -> None:
+    broken = RSS.replace(b"<item>", b"<item><pubDate>Sat, 31 Feb 2024 09:30:00 CEST</pubDate>", 1)
+    records = feed_records(broken)
+    assert len(records) == 2
+
+
+def test_a_malformed_location_fails_that_feed_only(server: FeedServer, tmp_path: Path) -> None:
+    server.routes["/rss"] = Route()
+    feeds = ["http://127.0.0.1:80a/rss", server.url("/rss")]
+    states = {feed: FeedState(tmp_path / f"state-{n}.json") for n, feed in enumerate(feeds)}
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = poll_round(states, PollSchedule(feeds, 300.0), FakeSender(), 0.0, pool)
+    assert [(o.status, o.sent) for o in outcomes] == [("failed", None), ("downloaded", 2)]
 
 
 def _feed_command(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
