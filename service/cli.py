@@ -141,12 +141,6 @@ def push(
     typer.echo(f"sent {len(records)} record(s) to {get_settings().topics.raw}")
 
 
-def _feed_list(path: Path) -> list[str]:
-    """Feed locations from a file: one per line; blank lines and `#` comments skipped."""
-    lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
-    return [line for line in lines if line]
-
-
 @app.command()
 def feed(
     locations: Annotated[
@@ -189,10 +183,16 @@ def feed(
     from prometheus_client import CollectorRegistry, start_http_server
 
     from service.metrics import FeedMetrics
-    from service.producers.feeds import FeedState, Poller, PollSchedule, state_path
+    from service.producers.feeds import (
+        FeedState,
+        Poller,
+        PollSchedule,
+        read_feed_list,
+        state_path,
+    )
     from service.producers.kafka import RawProducer
 
-    wanted = [*(locations or []), *(_feed_list(feed_list) if feed_list else [])]
+    wanted = [*(locations or []), *(read_feed_list(feed_list) if feed_list else [])]
     wanted = list(dict.fromkeys(wanted))
     if not wanted:
         raise typer.BadParameter("give at least one feed (argument or --list)")

@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
 from service.metrics import FAUST_PREFIX, FeedMetrics, Metrics
+from service.producers.feeds import read_feed_list
 from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -395,8 +396,6 @@ def test_compose_commands_are_wirefeed_commands(compose: dict[str, Any]) -> None
 
 
 def test_compose_ingest_services_are_opt_in_and_ready(compose: dict[str, Any]) -> None:
-    from service.cli import _feed_list
-
     services = compose["services"]
     for name in ("feeds", "push", "drop"):
         assert services[name]["profiles"] == ["ingest"], name  # not started by a plain `up`
@@ -405,7 +404,7 @@ def test_compose_ingest_services_are_opt_in_and_ready(compose: dict[str, Any]) -
     command = feeds["command"]
     listed = command[command.index("--list") + 1]
     folder, _, file_name = listed.rpartition("/")
-    locations = _feed_list(ROOT / mounts(feeds)[folder] / file_name)
+    locations = read_feed_list(ROOT / mounts(feeds)[folder] / file_name)
     assert locations
     assert all(location.startswith(("http://", "https://")) for location in locations)
     state_dir = command[command.index("--state-dir") + 1]

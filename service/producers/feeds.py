@@ -32,11 +32,11 @@ from typing import Any, Literal
 import feedparser
 import orjson
 from feedparser.datetimes import rfc822
-from kafka.errors import KafkaError, MessageSizeTooLargeError, RecordListTooLargeError
+from kafka.errors import KafkaError
 
 from service.models import Rejected, RejectReason
 from service.producers.formats import copy_id
-from service.producers.kafka import SendFailed
+from service.producers.kafka import SendFailed, broker_unavailable
 from service.producers.replay import FlushingSender
 
 # A state file remembers this many ids, newest kept: far more than any feed lists at once.
@@ -458,10 +458,6 @@ def state_path(folder: Path, location: str) -> Path:
     return folder / f"{digest}.json"
 
 
-# Errors of a record the broker refuses for its size: the feed's content, not an outage.
-_REFUSED_RECORD = (MessageSizeTooLargeError, RecordListTooLargeError)
-
-
 class Poller:
     """Polls feeds as they fall due: downloads run side by side in `pool`, each sent (in the
     caller's thread) as soon as it is in, so a slow or dead server holds up no other feed's
@@ -521,43 +517,38 @@ class Poller:
             return exc
 
     def _finish(self, location: str, fetched: Fetched | Exception) -> PollOutcome:
-        schedule = self.schedule
-        retry_after: float | None = None
+        if isinstance(fetched, Exception):
+            retry_after = getattr(fetched, "retry_after", None)
+            return self._failed(location, _describe(fetched), retry_after)
         try:
-            if isinstance(fetched, Exception):
-                retry_after = getattr(fetched, "retry_after", None)
-                raise fetched
             sent = send_new(location, fetched, self.sender, self.states[location])
         except (SendFailed, KafkaError) as exc:
-            first = exc.first if isinstance(exc, SendFailed) else exc
-            if not isinstance(first, _REFUSED_RECORD):
-                # The broker's trouble, not the feed's: tried again at its usual interval (a
-                # broker outage must not push every feed to the longest backoff).
-                at = schedule.postponed(location, self.clock())
-                failures = schedule.failures(location)
-                error = f"send failed: {exc}"
-                return PollOutcome(location, "send_failed", None, error, at, failures)
-            at = schedule.failed(location, self.clock())
-            error = f"send failed: an entry too large for the raw topic: {exc}"
-            return PollOutcome(location, "failed", None, error, at, schedule.failures(location))
-        except Exception as exc:  # network, HTTP, not a feed, too large, or a bug
-            at = schedule.failed(location, self.clock(), retry_after)
-            error = str(exc) if isinstance(exc, OSError | Rejected) else repr(exc)
-            return PollOutcome(location, "failed", None, error, at, schedule.failures(location))
-        at = schedule.succeeded(location, self.clock())
+            if not broker_unavailable(exc):  # refused for its content (an entry too large)
+                error = f"send failed: the broker refused an entry (too large, or invalid): {exc}"
+                return self._failed(location, error)
+            # The broker's trouble, not the feed's: tried again at its usual interval (a
+            # broker outage must not push every feed to the longest backoff).
+            at = self.schedule.postponed(location, self.clock())
+            failures = self.schedule.failures(location)
+            return PollOutcome(location, "send_failed", None, f"send failed: {exc}", at, failures)
+        except Exception as exc:  # not a feed, or a bug: the poller outlives any one feed
+            return self._failed(location, _describe(exc))
+        at = self.schedule.succeeded(location, self.clock())
         status: PollStatus = "not_modified" if fetched.data is None else "downloaded"
         return PollOutcome(location, status, sent, None, at, 0)
 
+    def _failed(self, location: str, error: str, retry_after: float | None = None) -> PollOutcome:
+        """The feed's own failure: backed off on the schedule."""
+        at = self.schedule.failed(location, self.clock(), retry_after)
+        return PollOutcome(location, "failed", None, error, at, self.schedule.failures(location))
 
-def poll_round(
-    states: dict[str, FeedState],
-    schedule: PollSchedule,
-    sender: FlushingSender,
-    now: float,
-    pool: ThreadPoolExecutor,
-) -> list[PollOutcome]:
-    """Poll every feed due at `now` once (the schedule's clock stopped at `now`), waiting for
-    all of them; outcomes in the order the feeds were given."""
-    poller = Poller(states, schedule, sender, pool, clock=lambda: now)
-    order = {location: i for i, location in enumerate(states)}
-    return sorted(poller.drain(), key=lambda outcome: order[outcome.location])
+
+def _describe(exc: Exception) -> str:
+    """An error as a poll reports it: our own errors by their message, others with type."""
+    return str(exc) if isinstance(exc, OSError | Rejected) else repr(exc)
+
+
+def read_feed_list(path: Path) -> list[str]:
+    """Feed locations from a file: one per line; blank lines and `#` comments skipped."""
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
+    return [line for line in lines if line]

@@ -78,6 +78,13 @@ class SendFailed(RuntimeError):
         self.first = first
 
 
+def broker_unavailable(exc: BaseException) -> bool:
+    """Whether a send failed for want of a broker (worth waiting for: kafka-python marks such
+    errors retriable), rather than because the broker refused these records (too large...)."""
+    cause = exc.first if isinstance(exc, SendFailed) else exc
+    return bool(getattr(cause, "retriable", False))
+
+
 # Waiting for one record's outcome after flush (it is normally already known by then).
 _RESULT_TIMEOUT_SECONDS = 60.0
 # Every this many unflushed records, those already delivered are let go.

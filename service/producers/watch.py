@@ -40,7 +40,7 @@ from service.producers.formats import (
     parse_xml,
     strip_bom,
 )
-from service.producers.kafka import SendFailed
+from service.producers.kafka import broker_unavailable
 from service.producers.replay import FlushingSender
 
 log = logging.getLogger(__name__)
@@ -134,7 +134,7 @@ def watch_once(
         except Exception as exc:  # not sent or not moved: the file stays for the next poll
             log.error("%s: left in place, to be tried again: %s", path, exc)
             result.kept[path.name] = str(exc)
-            if _broker_unavailable(exc):
+            if broker_unavailable(exc):
                 break  # the other files would only wait for the broker too
     return result
 
@@ -173,10 +173,3 @@ def _fail_link(path: Path, folder: Path, result: WatchResult) -> None:
 def _fail(path: Path, folder: Path, reason: str) -> None:
     target = _move(path, folder / "failed")
     target.with_name(target.name + ".reason").write_text(reason + "\n", encoding="utf-8")
-
-
-def _broker_unavailable(exc: BaseException) -> bool:
-    """Whether a send failed for want of a broker (worth waiting for), rather than because
-    the broker refused these records (then the next file may well go through)."""
-    cause = exc.first if isinstance(exc, SendFailed) else exc
-    return bool(getattr(cause, "retriable", False))

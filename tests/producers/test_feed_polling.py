@@ -27,13 +27,14 @@ from service.producers.feeds import (
     FeedState,
     FetchFailed,
     Poller,
+    PollOutcome,
     PollSchedule,
     feed_records,
     fetch,
     poll_feed,
-    poll_round,
 )
 from service.producers.kafka import SendFailed
+from service.producers.replay import FlushingSender
 from service.settings import Settings
 from tests.conftest import free_port, read_topics, settings_env
 from tests.producers.conftest import FakeSender
@@ -130,6 +131,20 @@ def server() -> Iterator[FeedServer]:
     running = FeedServer()
     yield running
     running.close()
+
+
+def poll_round(
+    states: dict[str, FeedState],
+    schedule: PollSchedule,
+    sender: FlushingSender,
+    now: float,
+    pool: ThreadPoolExecutor,
+) -> list[PollOutcome]:
+    """Poll every feed due at `now` once, the schedule's clock stopped there; outcomes in
+    the order the feeds were given."""
+    poller = Poller(states, schedule, sender, pool, clock=lambda: now)
+    order = {location: i for i, location in enumerate(states)}
+    return sorted(poller.drain(), key=lambda outcome: order[outcome.location])
 
 
 class RefusingSender(FakeSender):
