@@ -256,7 +256,14 @@ def watch(
     folder.mkdir(parents=True, exist_ok=True)
     with RawProducer(get_settings()) as producer:
         while True:
-            result = watch_once(folder, producer, min_age=min_age)
+            try:
+                result = watch_once(folder, producer, min_age=min_age)
+            except OSError as exc:  # the folder itself unreadable (a network share's hiccup)
+                typer.echo(f"{folder}: not read: {exc} (tried again next poll)", err=True)
+                if once:
+                    raise typer.Exit(1) from exc
+                time.sleep(every)
+                continue
             for name in result.done:
                 typer.echo(f"done: {name}")
             for name in result.failed:
@@ -290,7 +297,10 @@ def serve(
             typer.echo(
                 f"warning: serving on {host} without WIRE_PUSH_TOKEN: anyone can post", err=True
             )
-        web.run_app(make_app(producer, settings.topics.raw, token=token), host=host, port=port)
+        endpoint = make_app(
+            producer, settings.topics.raw, token=token, max_record_bytes=settings.max_record_bytes
+        )
+        web.run_app(endpoint, host=host, port=port)
 
 
 @dlq_app.command("show")
@@ -326,7 +336,11 @@ def dlq_show(
         table.add_row(
             f"{letter.partition}/{letter.offset}",
             letter.reason,
-            f"{origin.get('topic')}:{origin.get('partition')}/{origin.get('offset')}",
+            (
+                f"{origin.get('topic')}:{origin.get('partition')}/{origin.get('offset')}"
+                if "partition" in origin
+                else f"{origin.get('producer') or 'a producer'}, for {origin.get('topic')}"
+            ),
             f"{letter.size}{' (cut)' if letter.truncated else ''}",
             letter.detail[:80],
         )

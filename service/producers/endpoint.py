@@ -12,8 +12,13 @@ every record; 400 `{"error": reason, "detail"}` when any part is malformed (or a
 fails on it: `internal_error`), and then nothing of it is sent as articles but the body is
 forwarded as bytes, so the worker dead-letters it on wire.dlq (the dead letter's reason is
 the worker's view, e.g. `not_json` for bad XML; the client's 400 carries the precise one).
+413 `too_large` when an article is larger than the raw topic takes (nothing of the request
+is sent as articles; the body is dead-lettered, by the producer when it is too large for
+the raw topic itself), or when the body is over `max_body_bytes` (aiohttp's answer: not
+read, nothing sent). 408 when the body is not in within `BODY_SECONDS`.
 503 when the broker does not take (or refuses) any of the records.
 202 means "on wire.raw": the worker may still reject a record (e.g. `missing_text`).
+Parsing runs in a worker thread, as sending does: a large body does not hold up the others.
 """
 
 from __future__ import annotations
@@ -24,10 +29,12 @@ import hmac
 import logging
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from service.models import Rejected, RejectReason
 from service.producers.formats import parse_document
+from service.producers.kafka import fits, record_key
 from service.producers.replay import FlushingSender
 
 log = logging.getLogger(__name__)
@@ -36,7 +43,11 @@ SENDER: web.AppKey[FlushingSender] = web.AppKey("sender", FlushingSender)
 TOPIC: web.AppKey[str] = web.AppKey("topic", str)
 FORWARD_REJECTS: web.AppKey[bool] = web.AppKey("forward_rejects", bool)
 TOKEN: web.AppKey[str] = web.AppKey("token", str)
+MAX_RECORD_BYTES: web.AppKey[int] = web.AppKey("max_record_bytes", int)
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
+# A client gets this long to send its body (a slow one would hold a connection and its
+# buffer for ever).
+BODY_SECONDS = 60.0
 
 
 def _charset(content_type: str | None) -> str | None:
@@ -64,30 +75,44 @@ def _decode_text(data: bytes, charset: str | None) -> str:
     if codec is None:
         raise Rejected(RejectReason.BAD_FORMAT, f"unknown charset {charset!r}")
     try:
-        return data.decode(codec)
+        # A byte order mark is not text (utf-8-sig and utf-16 keep or consume it unevenly).
+        return data.decode(codec).removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         if codec == "utf-8":
             raise Rejected(RejectReason.NOT_UTF8, str(exc)) from None
         raise Rejected(RejectReason.BAD_FORMAT, f"not valid {charset}: {exc}") from None
 
 
-def read_body(data: bytes, content_type: str | None) -> list[dict[str, Any]]:
+def read_body(
+    data: bytes, content_type: str | None, max_record_bytes: int | None = None
+) -> list[dict[str, Any]]:
     """The raw records of one request body, or Rejected with the reason (a parser's
-    unexpected error too, as `internal_error`)."""
+    unexpected error too, as `internal_error`; an article over `max_record_bytes`, as it
+    goes onto the raw topic, as `too_large`)."""
     kind = (content_type or "").split(";", 1)[0].strip().lower()
     if kind == "text/plain" and data.strip():
-        return [{"text": _decode_text(data, _charset(content_type)), "format": "text"}]
-    try:
-        records = parse_document(data, kind)
-    except Rejected:
-        raise
-    except Exception as exc:  # a parser bug on this input: the client still gets a reason
-        log.exception("parsing a %s body failed", kind or "untyped")
-        raise Rejected(
-            RejectReason.INTERNAL_ERROR, f"parser failed: {type(exc).__name__}: {exc}"
-        ) from exc
+        records = [{"text": _decode_text(data, _charset(content_type)), "format": "text"}]
+    else:
+        try:
+            records = parse_document(data, kind)
+        except Rejected:
+            raise
+        except Exception as exc:  # a parser bug on this input: the client still gets a reason
+            log.exception("parsing a %s body failed", kind or "untyped")
+            raise Rejected(
+                RejectReason.INTERNAL_ERROR, f"parser failed: {type(exc).__name__}: {exc}"
+            ) from exc
     if not records:
         raise Rejected(RejectReason.MISSING_TEXT, "no articles in the request")
+    if max_record_bytes is not None:
+        for n, record in enumerate(records):
+            value = orjson.dumps(record)
+            if not fits(value, record_key(record), max_record_bytes):
+                raise Rejected(
+                    RejectReason.TOO_LARGE,
+                    f"article {n} is {len(value)} bytes as a record; the raw topic takes "
+                    f"{max_record_bytes}",
+                )
     return records
 
 
@@ -116,10 +141,21 @@ async def post_articles(request: web.Request) -> web.Response:
             status=401,
             headers={"WWW-Authenticate": 'Bearer realm="wirefeed"'},
         )
-    data = await request.read()
-    sender = request.app[SENDER]
     try:
-        records = read_body(data, request.headers.get("Content-Type"))
+        async with asyncio.timeout(BODY_SECONDS):
+            data = await request.read()
+    except TimeoutError:
+        # Not input from a feed yet: nothing was read whole, so nothing is dead-lettered.
+        return web.json_response(
+            {"error": "timeout", "detail": f"the body was not in within {BODY_SECONDS:.0f} s"},
+            status=408,
+        )
+    sender = request.app[SENDER]
+    content_type = request.headers.get("Content-Type")
+    try:
+        records = await asyncio.to_thread(
+            read_body, data, content_type, request.app[MAX_RECORD_BYTES] or None
+        )
     except Rejected as exc:
         forwarded = False
         if data.strip() and request.app[FORWARD_REJECTS]:
@@ -130,7 +166,7 @@ async def post_articles(request: web.Request) -> web.Response:
                 log.exception("could not forward a rejected request body")
         return web.json_response(
             {"error": exc.reason.value, "detail": exc.detail, "dead_lettered": forwarded},
-            status=400,
+            status=413 if exc.reason is RejectReason.TOO_LARGE else 400,
         )
     try:
         # kafka-python blocks (metadata, acks): keep it off the event loop.
@@ -155,10 +191,14 @@ def make_app(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     forward_rejects: bool = True,
     token: str | None = None,
+    max_record_bytes: int = 0,
 ) -> web.Application:
     """The endpoint's application; `sender` is a RawProducer, or a fake in tests. With a
-    `token`, POST /articles needs `Authorization: Bearer <token>` (401 otherwise)."""
+    `token`, POST /articles needs `Authorization: Bearer <token>` (401 otherwise). With
+    `max_record_bytes` (the raw topic's limit), a request holding a larger article is
+    refused whole (413)."""
     app = web.Application(client_max_size=max_body_bytes)
+    app[MAX_RECORD_BYTES] = max_record_bytes
     app[SENDER] = sender
     app[TOPIC] = topic
     app[FORWARD_REJECTS] = forward_rejects

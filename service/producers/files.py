@@ -18,7 +18,13 @@ import orjson
 
 from service.models import Rejected, RejectReason
 from service.pipeline.normalise import normalise_article
-from service.producers.formats import looks_like_ninjs, ninjs_record, parse_xml, strip_bom
+from service.producers.formats import (
+    copy_id,
+    looks_like_ninjs,
+    ninjs_record,
+    parse_xml,
+    strip_bom,
+)
 
 TEXT_SUFFIXES = {".txt", ".text"}
 JSON_SUFFIXES = {".json"}
@@ -56,9 +62,14 @@ def read_file(path: Path, data: bytes | None = None) -> Iterator[dict[str, Any] 
     data = strip_bom(path.read_bytes() if data is None else data)
     if suffix in TEXT_SUFFIXES:
         try:
-            yield {"id": path.stem, "text": data.decode("utf-8"), "format": "text"}
+            text = data.decode("utf-8")
         except UnicodeDecodeError:
             yield data  # undecodable: the service dead-letters it with the reason
+            return
+        # The name, and a digest of the text: a drop folder reuses names (`breaking.txt`
+        # again, with the next story), and the worker would take a repeated id for a
+        # redelivery of the first; the same text under the same name keeps its id.
+        yield {"id": copy_id(path.stem, None, text), "text": text, "format": "text"}
     elif suffix in JSON_SUFFIXES:
         yield from _json_values(data)
     elif suffix in JSONL_SUFFIXES:

@@ -16,6 +16,8 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 from kafka.producer.future import FutureRecordMetadata
 
+from service.models import RejectReason
+from service.records import dead_letter
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -85,6 +87,16 @@ def broker_unavailable(exc: BaseException) -> bool:
     return bool(getattr(cause, "retriable", False))
 
 
+# What a record batch adds to a record's key and value (the v2 batch header is 61 bytes, the
+# record's own header at most ~25): a record within `max_record_bytes` less this always fits.
+RECORD_OVERHEAD_BYTES = 128
+
+
+def fits(value: bytes, key: bytes | None, max_record_bytes: int) -> bool:
+    """Whether a record goes onto a topic whose records may be `max_record_bytes` long."""
+    return len(value) + len(key or b"") + RECORD_OVERHEAD_BYTES <= max_record_bytes
+
+
 # Waiting for one record's outcome after flush (it is normally already known by then).
 _RESULT_TIMEOUT_SECONDS = 60.0
 # Every this many unflushed records, those already delivered are let go.
@@ -107,17 +119,30 @@ class RawProducer:
     flush, and raises SendFailed when it refused or lost any of them: kafka-python's own
     flush also returns for records that failed. Records are tracked per thread, so callers
     sharing one producer from several threads (the HTTP endpoint) each learn of their own.
+
+    A record too large for the raw topic cannot go there, and no worker would see it: it
+    goes to the dead-letter topic instead, as a letter with reason `too_large` keeping its
+    first `dlq_payload_limit` bytes (`truncated`), and counts as delivered once the broker
+    has the letter. A send that raises (no broker metadata in time) drops what the thread
+    sent since its last flush from its batch: the caller learns of it from the exception,
+    and the next flush is judged on its own records.
     """
 
     def __init__(self, settings: Settings, **options: Any) -> None:
         self.topic = settings.topics.raw
+        self.dlq_topic = settings.topics.dlq
+        self.max_record_bytes = settings.max_record_bytes
+        self._letter_bytes = settings.dlq_payload_limit
         self._local = threading.local()
+        # Records sent to the dead-letter topic instead of the raw topic, for the logs.
+        self.dead_lettered = 0
         config: dict[str, Any] = {
             "bootstrap_servers": settings.bootstrap_servers,
             "acks": "all",
             "linger_ms": 5,
             "compression_type": None,
-            "max_request_size": settings.max_record_bytes,
+            # Raw records are held to `max_record_bytes` here; a dead letter may be larger.
+            "max_request_size": settings.max_dead_letter_bytes,
             # kafka-python's idempotent producer (its default) turns any record the broker
             # refuses (e.g. MessageSizeTooLarge) into a fatal state: every later record fails
             # too, and a long-running endpoint or watcher could send nothing more. Without it
@@ -131,12 +156,33 @@ class RawProducer:
 
     def send(self, record: dict[str, Any] | bytes, feed: str | None = None) -> None:
         value = record if isinstance(record, bytes) else orjson.dumps(record)
-        future = self._producer.send(self.topic, key=record_key(record, feed), value=value)
+        key = record_key(record, feed)
+        try:
+            if fits(value, key, self.max_record_bytes):
+                future = self._producer.send(self.topic, key=key, value=value)
+            else:
+                future = self._send_letter(value, key, feed)
+        except Exception:
+            self._local.batch = _Batch()
+            raise
         batch = self._batch()
         batch.sent += 1
         batch.futures.append(future)
         if batch.sent % _PRUNE_AT == 0:  # a long replay flushes only at the end
             batch.futures = [f for f in batch.futures if not f.succeeded()]
+
+    def _send_letter(
+        self, value: bytes, key: bytes | None, feed: str | None
+    ) -> FutureRecordMetadata:
+        detail = (
+            f"a record of {len(value)} bytes, over the {self.max_record_bytes} the raw topic "
+            "takes (WIRE_MAX_ARTICLE_BYTES x 4); not sent to it"
+        )
+        log.warning("dead letter too_large from %s: %s", feed or "a producer", detail)
+        self.dead_lettered += 1
+        where = {"topic": self.topic, "producer": feed}
+        letter = dead_letter(value, RejectReason.TOO_LARGE.value, detail, where, self._letter_bytes)
+        return self._producer.send(self.dlq_topic, key=key, value=letter)
 
     def _batch(self) -> _Batch:
         batch: _Batch | None = getattr(self._local, "batch", None)

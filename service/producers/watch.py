@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from service.models import Rejected
+from service.models import Rejected, RejectReason
 from service.producers.files import (
     JSON_SUFFIXES,
     JSONL_SUFFIXES,
@@ -66,19 +66,34 @@ def read_dropped(path: Path, data: bytes | None = None) -> list[dict[str, Any] |
     read (and whatever a parser raises on input it did not expect)."""
     suffix = path.suffix.lower()
     data = strip_bom(path.read_bytes() if data is None else data)
+    records: list[dict[str, Any] | bytes]
     if suffix in XML_SUFFIXES:
-        return [*parse_xml(data)]
-    if suffix in TEXT_SUFFIXES and data.lstrip()[:1] in {b"<", b"{", b"["}:
+        records = [*parse_xml(data)]
+    elif suffix in JSON_SUFFIXES:
+        records = [*parse_json(data)]
+    elif suffix in JSONL_SUFFIXES:
+        records = [*parse_ndjson(data)]
+    else:
+        records = _read_text(path, data)
+    if not records:
+        raise Rejected(RejectReason.MISSING_TEXT, "no articles in the file")
+    return records
+
+
+def _read_text(path: Path, data: bytes) -> list[dict[str, Any] | bytes]:
+    head = data.lstrip()[:5]
+    if head[:1] in {b"<", b"{", b"["}:
         # A wire document saved as .txt is still a wire document, not article text.
         try:
             return [*parse_document(data)]
         except Rejected:
-            pass  # plain text that happens to start with a bracket
-    if suffix in JSON_SUFFIXES:
-        return [*parse_json(data)]
-    if suffix in JSONL_SUFFIXES:
-        return [*parse_ndjson(data)]
-    return list(read_file(path, data))
+            if head == b"<?xml":  # an XML document, broken: not article text either
+                raise
+            # else plain text that happens to start with a bracket
+    records = list(read_file(path, data))
+    if any(isinstance(record, bytes) for record in records):
+        raise Rejected(RejectReason.NOT_UTF8, "a text file must be UTF-8 (save it as UTF-8)")
+    return records
 
 
 def _ready(entry: os.DirEntry[str], now: float, min_age: float) -> bool:
@@ -87,9 +102,12 @@ def _ready(entry: os.DirEntry[str], now: float, min_age: float) -> bool:
         return False
     if Path(name).suffix.lower() not in WATCHED_SUFFIXES:
         return False
-    if not (entry.is_file(follow_symlinks=False) or entry.is_symlink()):
+    try:
+        if not (entry.is_file(follow_symlinks=False) or entry.is_symlink()):
+            return False
+        return now - entry.stat(follow_symlinks=False).st_mtime >= min_age
+    except OSError:  # gone (renamed, deleted) since the folder was listed: not there to take
         return False
-    return now - entry.stat(follow_symlinks=False).st_mtime >= min_age
 
 
 def _read_regular(path: Path) -> bytes:

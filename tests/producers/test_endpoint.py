@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -115,6 +116,51 @@ async def test_plain_text_is_decoded_with_its_declared_charset(
     )
     assert response.status == 202
     assert sender.records == [{"text": "Zürich – the café’s “reopening”", "format": "text"}]
+
+
+async def test_a_byte_order_mark_is_not_text(
+    client: TestClient[Any, Any], sender: FakeSender
+) -> None:
+    for charset in ("utf-8", "utf-16"):
+        body = "\ufeffGENEVA - Text.".encode(charset)
+        content_type = f"text/plain; charset={charset}"
+        response = await client.post("/articles", data=body, headers={"Content-Type": content_type})
+        assert response.status == 202
+    assert sender.records == [{"text": "GENEVA - Text.", "format": "text"}] * 2
+
+
+async def test_an_article_larger_than_the_raw_topic_takes_is_413(sender: FakeSender) -> None:
+    app = make_app(sender, "wire.raw", max_record_bytes=2000)
+    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+        body = orjson.dumps([{"id": "ok", "text": "A"}, {"id": "big", "text": "x" * 3000}])
+        response = await client.post("/articles", data=body)
+        assert response.status == 413
+        answer = await response.json()
+        assert (answer["error"], answer["dead_lettered"]) == ("too_large", True)
+        assert "article 1 is" in answer["detail"]
+        # All or nothing: no article goes out, the body goes on for its dead letter.
+        assert sender.records == [body]
+        response = await client.post("/articles", json={"id": "small", "text": "x" * 1500})
+        assert response.status == 202
+
+
+async def test_a_body_not_in_within_the_time_allowed_is_408(
+    client: TestClient[Any, Any], sender: FakeSender, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(endpoint, "BODY_SECONDS", 0.5)
+    server = client.server
+    reader, writer = await asyncio.open_connection(server.host, server.port)
+    try:
+        writer.write(
+            b"POST /articles HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 1000\r\n\r\n{"id": '
+        )
+        await writer.drain()
+        status = await asyncio.wait_for(reader.readline(), timeout=10)
+    finally:
+        writer.close()
+    assert status.split()[1] == b"408"
+    assert sender.records == []
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ import pytest
 
 from service.producers import files
 from service.producers.files import FileFailure, publication_order, read_path
+from service.producers.formats import copy_id
 from service.producers.kafka import record_key
 from service.producers.replay import replay_records
 from service.settings import PROJECT_ROOT, Settings
@@ -40,8 +41,9 @@ def test_text_json_and_jsonl_files_become_records(tmp_path: Path) -> None:
 
     dicts = [r for r in records if isinstance(r, dict)]
     raw = [r for r in records if isinstance(r, bytes)]
-    assert [r["id"] for r in dicts] == ["a", "b1", "c1"]
-    assert dicts[0] == {"id": "a", "text": "Body of a.\n", "format": "text"}
+    a = copy_id("a", None, "Body of a.\n")  # the file's name and a digest of its text
+    assert [r["id"] for r in dicts] == [a, "b1", "c1"]
+    assert dicts[0] == {"id": a, "text": "Body of a.\n", "format": "text"}
     # What is not an article object is kept as bytes for the service to dead-letter.
     assert raw == [b"3", b"not json", b"caf\xe9"]
 
@@ -52,8 +54,9 @@ def test_files_saved_with_a_byte_order_mark_are_read(tmp_path: Path) -> None:
     (tmp_path / "b.jsonl").write_bytes(bom + b'{"id": "b", "text": "y"}\n')
     (tmp_path / "c.txt").write_bytes(bom + "Caf\u00e9 opens.".encode())
     records = read_path(tmp_path)
-    assert [r["id"] for r in records if isinstance(r, dict)] == ["a", "b", "c"]
-    assert records[2] == {"id": "c", "text": "Caf\u00e9 opens.", "format": "text"}
+    c = copy_id("c", None, "Caf\u00e9 opens.")
+    assert [r["id"] for r in records if isinstance(r, dict)] == ["a", "b", c]
+    assert records[2] == {"id": c, "text": "Caf\u00e9 opens.", "format": "text"}
 
 
 def test_publication_order_puts_an_items_own_date_before_a_credit_line_date() -> None:
@@ -139,7 +142,7 @@ def test_an_unreadable_file_does_not_stop_the_others(
 
     # The failed files' bytes, as they are, in their place: the worker dead-letters them.
     assert records == [
-        {"id": "a", "text": "Body of a.\n", "format": "text"},
+        {"id": copy_id("a", None, "Body of a.\n"), "text": "Body of a.\n", "format": "text"},
         NINJS_WITHOUT_URI,
         poison,
         {"id": "d1", "text": "y"},
@@ -175,4 +178,5 @@ def test_the_replay_command_reports_failed_files_and_goes_on(
     found = read_topics(service_settings, [service_settings.topics.raw], 3)
     values = [record for _, record in found]
     # The unreadable file went on as its bytes (here valid JSON), for the worker to reject.
-    assert sorted(str(value.get("id", "<no id>")) for value in values) == ["<no id>", "a", "c"]
+    ids = sorted(str(value.get("id", "<no id>")).partition("#")[0] for value in values)
+    assert ids == ["<no id>", "a", "c"]

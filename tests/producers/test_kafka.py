@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
+import orjson
 import pytest
+from kafka import KafkaConsumer
+from kafka.errors import KafkaTimeoutError
 
+from service.producers.dlq import DeadLetter
 from service.producers.kafka import RawProducer, SendFailed
 from service.settings import Settings
 from tests.conftest import read_topics
@@ -58,3 +63,56 @@ def test_each_thread_learns_of_its_own_records(strict_settings: Settings) -> Non
         assert outcome == [None]  # its record went through; the refusal is not its own
         with pytest.raises(SendFailed):
             producer.flush()
+
+
+def test_a_record_too_large_for_the_raw_topic_becomes_a_dead_letter(
+    service_settings: Settings,
+) -> None:
+    """Over the raw topic's limit a record cannot go there (no worker would see it): the
+    producer puts it on the dead-letter topic, cut, with its reason; the rest flows."""
+    settings = service_settings
+    huge = {"id": "huge", "text": "x" * (settings.max_record_bytes + 1000)}
+    with RawProducer(settings) as producer:
+        producer.send(huge, feed="desk")
+        producer.send(SMALL, feed="desk")
+        producer.flush()
+        assert producer.dead_lettered == 1
+    assert _ids_on_raw(settings) == ["small"]
+    consumer = KafkaConsumer(
+        settings.topics.dlq,
+        bootstrap_servers=settings.bootstrap_servers,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=20_000,
+        fetch_max_bytes=settings.max_dead_letter_bytes,
+        max_partition_fetch_bytes=settings.max_dead_letter_bytes,
+    )
+    try:
+        message = next(iter(consumer))
+    finally:
+        consumer.close()
+    letter = DeadLetter.parse(message.partition, message.offset, message.key, message.value)
+    assert (letter.reason, letter.truncated, letter.key) == ("too_large", True, b"desk")
+    assert letter.size == len(orjson.dumps(huge))
+    assert letter.payload == orjson.dumps(huge)[: settings.dlq_payload_limit]
+    assert letter.origin == {"topic": settings.topics.raw, "producer": "desk"}
+
+
+def test_a_send_that_raises_leaves_nothing_for_the_next_flush(
+    strict_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A unit of work (a request, a file) whose send raised has failed: what it sent before
+    must not be reported against the next unit's flush."""
+    with RawProducer(strict_settings) as producer:
+        producer.send(BIG)  # refused by the broker, known only at a flush
+        real_send = producer._producer.send
+
+        def no_metadata(*args: Any, **kwargs: Any) -> Any:
+            raise KafkaTimeoutError("Failed to update metadata after 60.0 secs.")
+
+        monkeypatch.setattr(producer._producer, "send", no_metadata)
+        with pytest.raises(KafkaTimeoutError):
+            producer.send(SMALL)
+        monkeypatch.setattr(producer._producer, "send", real_send)
+        producer.send(SMALL)
+        producer.flush()
+    assert _ids_on_raw(strict_settings) == ["small"]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -148,3 +149,51 @@ def test_a_file_the_broker_refuses_stays_and_the_others_go_on(
     assert sorted(p.name for p in (tmp_path / "done").iterdir()) == ["b_small.json"]
     found = read_topics(strict_settings, [strict_settings.topics.raw], 1, timeout=20, settle=1.0)
     assert [record["id"] for _, record in found] == ["small"]
+
+
+def test_a_name_used_again_brings_a_new_article(tmp_path: Path, sender: FakeSender) -> None:
+    """A desk drops `breaking.txt` again with the next story: a new article, not a
+    redelivery of the first (the worker takes a repeated id for a redelivery)."""
+    (tmp_path / "breaking.txt").write_text("PARIS - The first story.")
+    watch_once(tmp_path, sender, min_age=0)
+    (tmp_path / "breaking.txt").write_text("TOKYO - The next story.")
+    watch_once(tmp_path, sender, min_age=0)
+    (tmp_path / "breaking.txt").write_text("TOKYO - The next story.")  # the same again
+    watch_once(tmp_path, sender, min_age=0)
+    ids = [record["id"] for record in sender.records if isinstance(record, dict)]
+    assert len(ids) == 3
+    assert ids[0] != ids[1]
+    assert ids[1] == ids[2]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("cp1252.txt", "Café’s reopening".encode("windows-1252"), "not_utf8"),
+        ("cut_off.txt", b'<?xml version="1.0"?>\n<nitf><head><title>Cut', "bad_format"),
+        ("empty_list.json", b"[]", "missing_text"),
+        ("blank.jsonl", b"\n\n", "missing_text"),
+    ],
+)
+def test_a_file_with_no_article_to_take_fails_with_its_reason(
+    tmp_path: Path, sender: FakeSender, name: str, data: bytes, reason: str
+) -> None:
+    (tmp_path / name).write_bytes(data)
+    result = watch_once(tmp_path, sender, min_age=0)
+    assert (result.done, result.failed) == ([], [name])
+    assert (tmp_path / "failed" / f"{name}.reason").read_text().startswith(reason)
+    # Its bytes still go on, for the worker to dead-letter.
+    assert sender.records == [data]
+
+
+def test_a_file_gone_since_the_folder_was_listed_is_skipped(
+    tmp_path: Path, sender: FakeSender, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a_gone.txt").write_text("Renamed away by its writer.")
+    (tmp_path / "b_here.txt").write_text("Still here.")
+    with os.scandir(tmp_path) as listing:
+        entries = list(listing)
+    (tmp_path / "a_gone.txt").unlink()
+    monkeypatch.setattr(watch.os, "scandir", lambda _: contextlib.nullcontext(iter(entries)))
+    result = watch_once(tmp_path, sender, min_age=0)
+    assert (result.done, result.failed, result.kept) == (["b_here.txt"], [], {})

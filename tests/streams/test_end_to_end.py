@@ -19,6 +19,7 @@ from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
 from service.metrics import summary_from_exposition
 from service.producers.dlq import DeadLetter, replay_dead_letters
+from service.producers.files import read_file
 from service.producers.kafka import RawProducer
 from service.producers.replay import replay_records
 from service.settings import Settings
@@ -37,7 +38,12 @@ def _outcomes(settings: Settings, count: int, settle: float = 3.0) -> dict[str, 
 
 
 def _seed_ids() -> dict[str, str]:
-    return {path.name[:3]: path.stem for path in SEEDS.glob("*.txt")}
+    ids = {}
+    for path in SEEDS.glob("*.txt"):
+        (record,) = read_file(path)
+        assert isinstance(record, dict)
+        ids[path.name[:3]] = record["id"]
+    return ids
 
 
 def test_seeds_flow_through_the_broker(worker: WorkerProcess) -> None:
