@@ -134,7 +134,7 @@ class RawProducer:
         self.max_record_bytes = settings.max_record_bytes
         self._letter_bytes = settings.dlq_payload_limit
         self._local = threading.local()
-        # Records sent to the dead-letter topic instead of the raw topic, for the logs.
+        # How many records went to the dead-letter topic instead (too large for the raw one).
         self.dead_lettered = 0
         config: dict[str, Any] = {
             "bootstrap_servers": settings.bootstrap_servers,
