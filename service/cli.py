@@ -16,8 +16,12 @@ from service.settings import get_settings
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 broker_app = typer.Typer(no_args_is_help=True, help="The local Apache Kafka broker (KRaft).")
 dlq_app = typer.Typer(no_args_is_help=True, help="Dead letters: list them, replay them.")
+story_app = typer.Typer(
+    no_args_is_help=True, help="Editors' corrections of the stories: split, merge."
+)
 app.add_typer(broker_app, name="broker")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(story_app, name="story")
 app.add_typer(bench_app, name="bench")
 app.add_typer(eval_app, name="eval")
 
@@ -378,6 +382,63 @@ def dlq_replay(
         typer.echo(f"skipped {report.not_selected} of other reasons")
     if report.unknown_origin:
         typer.echo(f"left {report.unknown_origin} from topics that are not inputs")
+
+
+ShardOption = Annotated[
+    str, typer.Option(help="the story's shard: its language, as the worker's /stories lists it")
+]
+CommandId = Annotated[
+    str | None, typer.Option("--id", help="the command's id (sent twice, applied once)")
+]
+
+
+@story_app.command("split")
+def story_split(
+    story: Annotated[str, typer.Argument(help="the story the articles leave")],
+    articles: Annotated[list[str], typer.Argument(help="ids of the articles to move out")],
+    shard: ShardOption,
+    title: Annotated[str, typer.Option(help="the new story's title")] = "",
+    command_id: CommandId = None,
+) -> None:
+    """Move articles (and their copies) out of a story into a new one."""
+    _send_command(
+        {"action": "split", "story": story, "articles": articles, "title": title},
+        shard,
+        command_id,
+    )
+
+
+@story_app.command("merge")
+def story_merge(
+    story: Annotated[str, typer.Argument(help="the story that stays")],
+    stories: Annotated[list[str], typer.Argument(help="the stories folded into it")],
+    shard: ShardOption,
+    command_id: CommandId = None,
+) -> None:
+    """Fold stories into one, whose id stays."""
+    _send_command({"action": "merge", "story": story, "stories": stories}, shard, command_id)
+
+
+def _send_command(fields: dict[str, object], shard: str, command_id: str | None) -> None:
+    import uuid
+
+    from service.models import Rejected, StoryCommand
+    from service.producers.kafka import RawProducer
+
+    settings = get_settings()
+    record = {"id": command_id or uuid.uuid4().hex, "shard": shard, **fields}
+    try:
+        command = StoryCommand.from_dict(record)
+    except Rejected as exc:
+        typer.echo(f"not sent: {exc.detail}", err=True)
+        raise typer.Exit(2) from None
+    topic = settings.topics.commands
+    with RawProducer(settings, topic=topic) as producer:
+        producer.send(command.to_dict())
+    typer.echo(
+        f"sent command {command.id} to {topic}: the worker publishes its story event on "
+        f"{settings.topics.stories}, or says why not on {settings.topics.dlq}"
+    )
 
 
 @broker_app.command("fetch")

@@ -26,7 +26,7 @@ from service.metrics import Summary, summary_from_exposition
 from service.producers.files import publication_order, read_path
 from service.producers.kafka import RawProducer, ensure_topics
 from service.producers.replay import replay_records
-from service.records import after_merges
+from service.records import after_events
 from service.settings import Settings
 
 # A pipe or a CI log has no width to read: give the table room rather than 80 columns.
@@ -121,7 +121,7 @@ def _collect(
 def _show_stories(events: dict[str, dict[str, Any]]) -> None:
     """One line per story as the story events leave it: its title and how many articles."""
     ordered = list(events.values())
-    members = Counter(after_merges(ordered))
+    members = Counter(after_events(ordered))
     # A story's title is on its own events (a folded story's events carry the folded title).
     titles = {event["story"]: event.get("title", "") for event in ordered}
     table = Table(title="Stories (named after the article that opened each)")

@@ -21,6 +21,8 @@ class RejectReason(StrEnum):
     TOO_LARGE = "too_large"
     EMPTY_AFTER_CLEANING = "empty_after_cleaning"
     BAD_FORMAT = "bad_format"
+    # An editor's story command that cannot apply (unknown story, article not in it, ...).
+    BAD_COMMAND = "bad_command"
     # A bug in a stage: the input is kept on the dead-letter topic so it can be replayed.
     INTERNAL_ERROR = "internal_error"
 
@@ -36,7 +38,9 @@ class Rejected(Exception):
 
 DuplicateKind = Literal["exact", "version", "near_copy", "rewrite"]
 DUPLICATE_KINDS: tuple[DuplicateKind, ...] = ("exact", "version", "near_copy", "rewrite")
-StoryEventKind = Literal["created", "updated", "merged"]
+StoryEventKind = Literal["created", "updated", "merged", "split"]
+CommandAction = Literal["split", "merge"]
+COMMAND_ACTIONS: tuple[CommandAction, ...] = ("split", "merge")
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,3 +144,105 @@ class Decision:
             "language": self.article.language,
             "headline": self.article.headline,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class StoryCommand:
+    """An editor's correction of the stories: move articles out of a story into a new one
+    (split), or fold stories into one (merge). `shard` is where the story lives (its
+    language, as `/stories` lists it); `id` names the command, so that one delivered twice
+    is applied once."""
+
+    id: str
+    action: CommandAction
+    shard: str
+    story: str
+    # split: the articles to move out; merge: the stories to fold into `story`.
+    articles: tuple[str, ...] = ()
+    stories: tuple[str, ...] = ()
+    # split: the new story's title (else the story's own).
+    title: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["articles"] = list(self.articles)
+        data["stories"] = list(self.stories)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: object) -> StoryCommand:
+        """Read a command, or raise Rejected (bad_command) saying what is wrong with it."""
+        if not isinstance(data, dict):
+            raise Rejected(RejectReason.BAD_COMMAND, "a command is a JSON object")
+
+        def text(name: str, required: bool = True) -> str:
+            value = data.get(name, "")
+            if not isinstance(value, str) or (required and not value.strip()):
+                raise Rejected(RejectReason.BAD_COMMAND, f"{name!r} must be a non-empty string")
+            return value.strip()
+
+        def ids(name: str) -> tuple[str, ...]:
+            value = data.get(name) or []
+            if not isinstance(value, list) or not all(
+                isinstance(item, str) and item for item in value
+            ):
+                raise Rejected(RejectReason.BAD_COMMAND, f"{name!r} must be a list of ids")
+            return tuple(dict.fromkeys(value))
+
+        action = data.get("action")
+        if action not in COMMAND_ACTIONS:
+            raise Rejected(
+                RejectReason.BAD_COMMAND,
+                f"'action' must be one of {', '.join(COMMAND_ACTIONS)}, not {action!r}",
+            )
+        command = cls(
+            id=text("id"),
+            action=action,
+            shard=text("shard"),
+            story=text("story"),
+            articles=ids("articles"),
+            stories=ids("stories"),
+            title=text("title", required=False),
+        )
+        wanted = "articles" if action == "split" else "stories"
+        if not getattr(command, wanted):
+            raise Rejected(RejectReason.BAD_COMMAND, f"a {action} needs {wanted!r}")
+        return command
+
+
+@dataclass(frozen=True, slots=True)
+class Correction:
+    """What an editor's command did: the story event it publishes."""
+
+    command: str
+    story_id: str
+    event: StoryEventKind
+    title: str = ""
+    merged_from: tuple[str, ...] = ()
+    # split: the story the articles left, and the articles (the story of their copies
+    # follows them).
+    split_from: str | None = None
+    articles: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "command": self.command,
+            "story": self.story_id,
+            "story_event": self.event,
+            "story_title": self.title,
+            "merged_from": list(self.merged_from),
+            "split_from": self.split_from,
+            "articles": list(self.articles),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Correction:
+        return cls(
+            data["command"],
+            data["story"],
+            data["story_event"],
+            data.get("story_title", ""),
+            tuple(data.get("merged_from", ())),
+            data.get("split_from"),
+            tuple(data.get("articles", ())),
+        )

@@ -11,7 +11,12 @@ Schemas (all times are epoch seconds, UTC):
 - duplicates (`wire.duplicates`, key = original id): `{"schema", "id", "duplicate_of",
   "kind", "score", "evidence", "story", "headline", "source", "received", "decided"}`.
 - stories (`wire.stories`, key = story id): `{"schema", "story", "event", "article_id",
-  "score", "merged_from", "title", "time"}` (title: the headline of the story's first article).
+  "duplicate_of", "score", "merged_from", "title", "time"}` (title: the headline of the
+  story's first article); an editor's command adds `"command", "split_from", "articles"`
+  (a split: those articles and their copies now belong to `story`), with no article.
+- commands (`wire.commands`), written by editors' tools: a StoryCommand `{"id", "action":
+  "split" | "merge", "shard", "story", "articles", "stories", "title"}`; forwarded to
+  `wire.normalised` (key = shard) as `{"schema", "command", "received", "origin"}`.
 - dead letters (`wire.dlq`): `{"schema", "reason", "detail", "origin", "size", "sha256",
   "payload", "payload_encoding": "utf-8" | "base64", "truncated"}`.
 """
@@ -20,12 +25,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
 import orjson
 
-from service.models import SCHEMA_VERSION, Article, Decision
+from service.models import SCHEMA_VERSION, Article, Correction, Decision
 
 
 def encode(record: dict[str, Any]) -> bytes:
@@ -88,10 +94,30 @@ def story_record(decision: Decision, time: float) -> bytes:
             "story": story.story_id,
             "event": story.event,
             "article_id": decision.article.id,
+            "duplicate_of": decision.dedup.duplicate_of if decision.dedup.is_duplicate else None,
             "score": story.score,
             "merged_from": list(story.merged_from),
             "title": story.title,
             "time": time,
+        }
+    )
+
+
+def correction_record(correction: Correction, time: float) -> bytes:
+    """The story event of an editor's command (no article of its own)."""
+    return encode(
+        {
+            "story": correction.story_id,
+            "event": correction.event,
+            "article_id": None,
+            "duplicate_of": None,
+            "score": None,
+            "merged_from": list(correction.merged_from),
+            "title": correction.title,
+            "time": time,
+            "command": correction.command,
+            "split_from": correction.split_from,
+            "articles": list(correction.articles),
         }
     )
 
@@ -124,21 +150,31 @@ def dead_letter(
     )
 
 
-def after_merges(outputs: Sequence[dict[str, Any]]) -> list[str]:
-    """Each record's story once the whole stream's merge events are applied, as a consumer
-    of the story events sees it at the end. Works on story events and on `wirefeed label`
-    lines alike (both carry "story" and "merged_from"); a record without a story (a
-    rejected input) is a story of its own."""
+def after_events(outputs: Sequence[dict[str, Any]]) -> list[str]:
+    """Each record's story once the whole stream's story events are applied, as a consumer
+    of the story events sees it at the end: a merge folds stories (`merged_from`), an
+    editor's split moves the articles it names, and their copies, to its new story. Works on
+    story events and on `wirefeed label` lines alike; a record without a story (a rejected
+    input) is a story of its own."""
+    stories: list[str] = []
     folded_into: dict[str, str] = {}
-    for out in outputs:
+    # Article id -> positions of the records so far holding it or a copy of it.
+    holders: defaultdict[str, list[int]] = defaultdict(list)
+    for i, out in enumerate(outputs):
+        stories.append(out.get("story") or f"rejected-{i}")
+        for key in ("id", "article_id", "duplicate_of"):
+            if out.get(key):
+                holders[out[key]].append(i)
         for folded in out.get("merged_from") or ():
             folded_into[folded] = out["story"]
-    stories: list[str] = []
-    for i, out in enumerate(outputs):
-        story = out["story"] or f"rejected-{i}"
+        if out.get("split_from"):
+            for article_id in out.get("articles") or ():
+                for position in holders[article_id]:
+                    stories[position] = out["story"]
+    for i, story in enumerate(stories):
         seen = {story}
         while story in folded_into and folded_into[story] not in seen:
             story = folded_into[story]
             seen.add(story)
-        stories.append(story)
+        stories[i] = story
     return stories

@@ -23,6 +23,8 @@ class TopicSettings(BaseModel):
     duplicates: str = "wire.duplicates"
     stories: str = "wire.stories"
     dlq: str = "wire.dlq"
+    # Editors' story commands (split, merge): few, and applied in the order sent.
+    commands: str = "wire.commands"
     raw_partitions: int = 4
     normalised_partitions: int = 4
     output_partitions: int = 4
@@ -36,6 +38,7 @@ class TopicSettings(BaseModel):
             self.duplicates: self.output_partitions,
             self.stories: self.output_partitions,
             self.dlq: self.output_partitions,
+            self.commands: 1,
         }
 
 

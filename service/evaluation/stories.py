@@ -16,7 +16,7 @@ import typer
 
 from service.evaluation import eval_app
 from service.producers.files import publication_order
-from service.records import after_merges
+from service.records import after_events
 
 _ECB_NAME = re.compile(r"(\d+)_(\d+)(ecb|ecbplus)\.xml")
 # ECB+ topics 1-22 are where the story settings were tuned (as for dedup); 23-45 are held out.
@@ -150,7 +150,7 @@ def evaluate(name: str, records: list[dict[str, Any]], labels: list[object]) -> 
     on_arrival = cluster_scores(
         labels, [out["story"] or f"rejected-{i}" for i, out in enumerate(outputs)]
     )
-    scores = cluster_scores(labels, after_merges(outputs))
+    scores = cluster_scores(labels, after_events(outputs))
     scores["arrival_nmi"] = on_arrival["nmi"]
     scores["arrival_f1"] = on_arrival["pairwise_f1"]
     scores["merges"] = float(sum(len(out.get("merged_from") or ()) for out in outputs))

@@ -24,7 +24,11 @@
 #   the first story had the words they share). When a later article joins both and the two
 #   stories' centroids and cues agree, the smaller story is folded into the larger one, whose
 #   id stays; the decision says so ("merged", with the folded ids), so consumers re-point
-#   the folded story's articles. Ids never change silently, and the stage never splits.
+#   the folded story's articles. Ids never change silently, and the stage never splits on
+#   its own: no measure found tells a mixed story from a pure one (README).
+# - Editors' commands (correct()): a split moves named articles into a new story, its
+#   centroid rebuilt from their stored terms and taken out of the old one; a merge folds
+#   named stories into one whose id the editor chose. Each is one explicit event.
 from __future__ import annotations
 
 import heapq
@@ -38,7 +42,15 @@ from typing import Any
 
 import xxhash
 
-from service.models import Article, StoryDecision, StoryEventKind
+from service.models import (
+    Article,
+    Correction,
+    Rejected,
+    RejectReason,
+    StoryCommand,
+    StoryDecision,
+    StoryEventKind,
+)
 from service.pipeline.stamps import Stamps
 
 _TOKEN = re.compile(r"\w+")
@@ -286,6 +298,15 @@ def _summed(centroid: dict[str, float], other: dict[str, float], keep: int) -> d
     return {term: round(weight, 4) for term, weight in top}
 
 
+def _shaped(centroid: dict[str, float]) -> dict[str, Any]:
+    """A story's centroid (c) with its squared norm (q) and that of its cues (g)."""
+    return {
+        "c": centroid,
+        "q": sum(weight * weight for weight in centroid.values()),
+        "g": round(_cue_norm(centroid), 6),
+    }
+
+
 def _latest(*times: float | None) -> float | None:
     known = [time for time in times if time is not None]
     return max(known) if known else None
@@ -483,27 +504,41 @@ class StoryIndex:
         if len(group) == 1:
             return best_id, best, ()
         survivor_id, survivor = max(group, key=lambda item: item[1]["n"])
-        folded: list[str] = []
-        for story_id, story in group:
-            if story_id == survivor_id:
-                continue
+        others = [(story_id, story) for story_id, story in group if story_id != survivor_id]
+        return (
+            survivor_id,
+            self._fold_into(survivor_id, survivor, others, now),
+            tuple(story_id for story_id, _ in others),
+        )
+
+    def _fold_into(
+        self,
+        survivor_id: str,
+        survivor: dict[str, Any],
+        others: list[tuple[str, dict[str, Any]]],
+        now: float,
+    ) -> dict[str, Any]:
+        """Fold the other stories into the survivor: their ids now stand for it (`merged:`)
+        and leave the index. Returns the survivor's new value (the caller stores it)."""
+        for story_id, story in others:
             survivor = self._fold(survivor, story)
             del self.store[STORY + story_id]
             self._stamps.discard(STORY + story_id)
             self._write(MERGED + story_id, [survivor_id, now], now)
             self.live -= 1
-            folded.append(story_id)
-        self._unpost(set(folded))
+        self._unpost({story_id for story_id, _ in others})
         # The folded stories' terms may now be among the survivor's strongest.
         for term in _strongest(survivor["c"], self.config.index_terms):
             self._post(term, survivor_id)
-        return survivor_id, survivor, tuple(folded)
+        return survivor
 
     def _agree(self, story: dict[str, Any], other: dict[str, Any]) -> bool:
         """Whether two stories read as one: centroid cosine at `merge_floor` and, when both
         carry cues, cue cosine at `cue_floor`."""
         dot, shared_cues = _dot(story["c"], other["c"])
-        if dot < self.config.merge_floor * math.sqrt(float(story["q"]) * float(other["q"])):
+        if dot <= 0.0 or dot < self.config.merge_floor * math.sqrt(
+            float(story["q"]) * float(other["q"])
+        ):
             return False
         cues = float(story.get("g", 0.0)) * float(other.get("g", 0.0))
         return not cues or shared_cues >= self.config.cue_floor * math.sqrt(cues)
@@ -512,9 +547,7 @@ class StoryIndex:
         """One story from two: summed centroids (pruned), counts and latest times."""
         centroid = _summed(story["c"], other["c"], self.config.story_terms)
         return {
-            "c": centroid,
-            "q": sum(weight * weight for weight in centroid.values()),
-            "g": round(_cue_norm(centroid), 6),
+            **_shaped(centroid),
             "n": story["n"] + other["n"],
             "t": max(story["t"], other["t"]),
             "p": _latest(story.get("p"), other.get("p")),
@@ -549,6 +582,118 @@ class StoryIndex:
         self._write(STORY + story_id, {**story, "t": latest, "n": story["n"] + 1}, latest)
         return StoryDecision(story_id, "updated", 1.0, title=story.get("h", ""))
 
+    def correct(self, command: StoryCommand, now: float) -> Correction:
+        """Apply an editor's command: split articles out of a story into a new one, or fold
+        stories into one. Raises Rejected (bad_command) when it cannot apply; then nothing
+        has changed."""
+        if command.action == "split":
+            return self._split(command, now)
+        return self._merge_stories(command, now)
+
+    def _live_story(self, story_id: str) -> dict[str, Any]:
+        story: dict[str, Any] | None = self.store.get(STORY + story_id)
+        if story is None:
+            raise Rejected(RejectReason.BAD_COMMAND, f"no live story {story_id}")
+        return story
+
+    def _merge_stories(self, command: StoryCommand, now: float) -> Correction:
+        """Fold the command's stories into its `story`, whose id stays."""
+        survivor_id = self.resolve(command.story)
+        survivor = self._live_story(survivor_id)
+        others: dict[str, dict[str, Any]] = {}
+        for named in command.stories:
+            story_id = self.resolve(named)
+            if story_id != survivor_id:
+                others[story_id] = self._live_story(story_id)
+        if not others:
+            raise Rejected(
+                RejectReason.BAD_COMMAND, f"{', '.join(command.stories)}: already {survivor_id}"
+            )
+        survivor = self._fold_into(survivor_id, survivor, list(others.items()), now)
+        self._write(STORY + survivor_id, survivor, survivor["t"])
+        return Correction(
+            command.id, survivor_id, "merged", survivor.get("h", ""), merged_from=tuple(others)
+        )
+
+    def _split(self, command: StoryCommand, now: float) -> Correction:
+        """Move the command's articles out of its story into a new one. The store keeps each
+        article's distinct terms, not its weights, so the moved vectors are rebuilt from
+        those under the current IDF: both centroids afterwards are estimates."""
+        source_id = self.resolve(command.story)
+        source = self._live_story(source_id)
+        arrived: list[float] = []
+        for article_id in command.articles:
+            known = self.store.get(ARTICLE + article_id)
+            if known is None or self.resolve(known[0]) != source_id:
+                raise Rejected(
+                    RejectReason.BAD_COMMAND, f"article {article_id} is not in story {source_id}"
+                )
+            arrived.append(float(known[1]))
+        if len(command.articles) >= source["n"]:
+            raise Rejected(
+                RejectReason.BAD_COMMAND,
+                f"a split must leave story {source_id} an article (it has {source['n']})",
+            )
+        new_id = story_id_for(f"{source_id}/{' '.join(sorted(command.articles))}")
+        if STORY + new_id in self.store or MERGED + new_id in self.store:
+            raise Rejected(RejectReason.BAD_COMMAND, f"story {new_id} exists: split already made")
+        moved: dict[str, float] = {}
+        members: list[dict[str, float]] = []
+        for article_id in command.articles:
+            vector = self._stored_vector(article_id)
+            if vector:
+                moved = _summed(moved, vector, self.config.story_terms)
+                members.append(_member_cues(vector, self.config.member_cues))
+        rest = {
+            term: round(weight - moved.get(term, 0.0), 4)
+            for term, weight in source["c"].items()
+            if weight - moved.get(term, 0.0) > 1e-4
+        }
+        self._write(
+            STORY + source_id,
+            {**source, **_shaped(rest), "n": source["n"] - len(arrived)},
+            source["t"],
+        )
+        latest = max(arrived)
+        title = command.title or str(source.get("h", ""))
+        story = {
+            **_shaped(moved),
+            "n": len(arrived),
+            "t": latest,
+            # Unknown: the store keeps no article's publication time.
+            "p": None,
+            "m": members[-self.config.members :],
+            "h": title[:TITLE_CHARS],
+        }
+        self._write(STORY + new_id, story, latest)
+        self.live += 1
+        for article_id, at in zip(command.articles, arrived, strict=True):
+            self._write(ARTICLE + article_id, [new_id, at], at)
+        for story_id, centroid in ((source_id, rest), (new_id, moved)):
+            for term in _strongest(centroid, self.config.index_terms):
+                self._post(term, story_id)
+        return Correction(
+            command.id,
+            new_id,
+            "split",
+            story["h"],
+            split_from=source_id,
+            articles=command.articles,
+        )
+
+    def _stored_vector(self, article_id: str) -> dict[str, float]:
+        """An article's vector rebuilt from its stored distinct terms (each counted once,
+        cues at their weight); empty for a copy (it added no terms) or one past the horizon."""
+        stored = self.store.get(TERMS + article_id)
+        if stored is None:
+            return {}
+        terms = _term_list(stored[1])
+        counts: defaultdict[str, float] = defaultdict(float)
+        for term in terms:
+            counts[term] = self.config.entity_weight if term.startswith(ENTITY) else 1.0
+        docfreqs = [self._docfreq.get(term, 0) for term in counts]
+        return weigh(counts, docfreqs, self._docs, self.config)
+
     def _add(
         self,
         story_id: str,
@@ -567,14 +712,11 @@ class StoryIndex:
             n, t = story["n"] + 1, max(story["t"], now)
             old_top = set(_strongest(story["c"], self.config.index_terms))
             latest = _latest(story.get("p"), published)
-        squared = sum(weight * weight for weight in centroid.values())
         members: list[dict[str, float]] = story.get("m", []) if story else []
-        # g: squared norm of the cues; m: the latest members' strongest cues;
-        # t: latest arrival (the horizon's clock); p: latest publication time known.
+        # m: the latest members' strongest cues; t: latest arrival (the horizon's clock);
+        # p: latest publication time known.
         story_value = {
-            "c": centroid,
-            "q": squared,
-            "g": round(_cue_norm(centroid), 6),
+            **_shaped(centroid),
             "n": n,
             "t": t,
             "p": latest,

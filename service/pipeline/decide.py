@@ -8,10 +8,12 @@ from typing import Any
 
 from service.models import (
     Article,
+    Correction,
     Decision,
     DedupDecision,
     Rejected,
     RejectReason,
+    StoryCommand,
     StoryDecision,
 )
 from service.pipeline.cluster import StoryConfig, StoryIndex
@@ -19,6 +21,9 @@ from service.pipeline.dedup import DedupConfig, DedupIndex
 from service.pipeline.intake import parse_record
 from service.pipeline.normalise import normalise_article
 from service.pipeline.stamps import Stamps
+
+# Decisions-table key of an applied editor command (article ids are kept as they are).
+COMMAND = "command:"
 
 
 def event_time(article: Article, received: float, latest: float | None = None) -> float:
@@ -152,6 +157,18 @@ class Pipeline:
         self._decided.set(article.id, now)
         return decision, False
 
+    def correct(self, command: StoryCommand, now: float) -> tuple[Correction, bool]:
+        """Apply an editor's story command at time `now`; returns what it did and whether it
+        is a replay (a command id already applied: nothing changes again)."""
+        key = COMMAND + command.id
+        known = self.decisions.get(key)
+        if known is not None:
+            return Correction.from_dict(known), True
+        correction = self.stories.correct(command, now)
+        self.decisions[key] = {**correction.to_dict(), "t": now}
+        self._decided.set(key, now)
+        return correction, False
+
     def mark_emitted(self, article_id: str, memo: Mapping[str, Any], now: float) -> None:
         """Record that the broker took an article's outputs: a redelivery publishes nothing."""
         kept = {key: value for key, value in memo.items() if key != "taken"}
@@ -194,6 +211,8 @@ def label_records(
     latest: float | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Decide records in order, one output per input; rejects say why instead of a story.
+    A record `{"command": {...}}` is an editor's story command (see StoryCommand); its output
+    is the story event it makes.
     A record may be a raw line (bytes: read as the worker reads wire.raw, `max_bytes` at
     most); each article goes to its shard's pipeline, as in the worker, and an input a stage
     fails on is rejected as `internal_error` (the worker dead-letters it) without stopping
@@ -212,6 +231,11 @@ def label_records(
                 if isinstance(record, bytes)
                 else record
             )
+            if "command" in raw:  # an editor's story command, applied at the latest time
+                command = StoryCommand.from_dict(raw["command"])
+                correction, _ = shards(command.shard).correct(command, now)
+                yield correction.to_dict()
+                continue
             article = normalise_article(raw)
             decided_at = max(now, event_time(article, now, latest))
             decision, _ = shards(shard_of(article)).decide(article, decided_at)

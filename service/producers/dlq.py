@@ -131,7 +131,7 @@ def replay_dead_letters(
     unchanged. Each run handles the letters that arrived since the last one (the consumer
     group's commit), or every letter with `everything`; a dry run counts the same letters and
     sends and commits nothing."""
-    inputs = {settings.topics.raw, settings.topics.normalised}
+    inputs = {settings.topics.raw, settings.topics.normalised, settings.topics.commands}
     report = ReplayReport()
     group = settings.app_id + REPLAY_GROUP_SUFFIX
     consumer, letters = read_dead_letters(settings, group=group, from_start=everything)

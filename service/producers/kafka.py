@@ -128,8 +128,9 @@ class RawProducer:
     and the next flush is judged on its own records.
     """
 
-    def __init__(self, settings: Settings, **options: Any) -> None:
-        self.topic = settings.topics.raw
+    def __init__(self, settings: Settings, topic: str | None = None, **options: Any) -> None:
+        # Another input topic may be named (editors' commands go the same way).
+        self.topic = topic or settings.topics.raw
         self.dlq_topic = settings.topics.dlq
         self.max_record_bytes = settings.max_record_bytes
         self._letter_bytes = settings.dlq_payload_limit

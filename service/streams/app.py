@@ -22,16 +22,18 @@ from faust.types import EventT, StreamT
 from prometheus_client import CollectorRegistry
 
 from service.metrics import FAUST_PREFIX, Metrics
-from service.models import Article, Decision, Rejected, RejectReason
+from service.models import Article, Decision, Rejected, RejectReason, StoryCommand
 from service.pipeline.cluster import STORY, latest_stories
-from service.pipeline.decide import Pipeline, PipelineConfig, Shards, shard_of
+from service.pipeline.decide import COMMAND, Pipeline, PipelineConfig, Shards, shard_of
 from service.pipeline.intake import parse_record
 from service.pipeline.normalise import normalise_article
 from service.records import (
     article_record,
+    correction_record,
     dead_letter,
     decode,
     duplicate_record,
+    encode,
     normalised_record,
     origin,
     story_record,
@@ -144,6 +146,7 @@ class Worker:
         self.duplicates = self.app.topic(topics.duplicates, partitions=topics.output_partitions)
         self.stories = self.app.topic(topics.stories, partitions=topics.output_partitions)
         self.dlq = self.app.topic(topics.dlq, partitions=topics.output_partitions)
+        self.commands = self.app.topic(topics.commands, partitions=1)
         table_options: dict[str, Any] = {
             "partitions": topics.normalised_partitions,
             "schema": faust.Schema(key_serializer="json", value_serializer="json"),
@@ -169,6 +172,7 @@ class Worker:
             table.on_recover(self._forget_pipelines)
         self.app.agent(self.raw, name="normalise")(self._normalise_agent)
         self.app.agent(self.normalised, name="decide")(self._decide_agent)
+        self.app.agent(self.commands, name="commands")(self._commands_agent)
         # Faust's own sensors go on our registry, under their own prefix, at the same /metrics.
         self.app.monitor = PrometheusMonitor(
             metrics=FaustMetrics.create(self.registry, FAUST_PREFIX)
@@ -209,7 +213,8 @@ class Worker:
         after a restart exported no lag at all, and the lag alert could not fire. A
         partition the group never committed counts from 0 (every message in it waits)."""
         consumer = self.app.consumer
-        inputs = {self.settings.topics.raw, self.settings.topics.normalised}
+        topics = self.settings.topics
+        inputs = {topics.raw, topics.normalised, topics.commands}
         # Faust's own map (faust-streaming 0.15), set at assignment and at each commit.
         known: Mapping[Any, int | None] = getattr(consumer, "_committed_offset", {})
         ends: dict[Any, int] = {}
@@ -361,23 +366,77 @@ class Worker:
         if source is not None:
             self.metrics.source_seen(source, received)
 
+    async def _commands_agent(self, stream: StreamT[bytes]) -> None:
+        await self._in_batches(stream, self._forward_command)
+
+    async def _forward_command(self, event: EventT[bytes]) -> Outcome:
+        """An editor's command goes to the decide agent by way of its shard's partition, so
+        that it is applied to that shard's tables in order with the shard's articles."""
+        message = event.message
+        payload: bytes = message.value if isinstance(message.value, bytes) else b""
+        try:
+            command = StoryCommand.from_dict(
+                parse_record(payload, max_bytes=self.settings.max_article_bytes)
+            )
+        except Rejected as exc:
+            return [await self._dead_letter(event, exc.reason.value, exc.detail)], None
+        where = origin(message.topic, message.partition, message.offset)
+        value = encode(
+            {"command": command.to_dict(), "received": message.timestamp, "origin": where}
+        )
+        return [await _send(self.normalised, command.shard.encode(), value)], None
+
     async def _decide_agent(self, stream: StreamT[bytes]) -> None:
         await self._in_batches(stream, self._decide_event)
 
     async def _decide_event(self, event: EventT[bytes]) -> Outcome:
         value = event.message.value
+        command: StoryCommand | None = None
         try:
             record = decode(value if isinstance(value, bytes) else b"")
-            article = Article.from_dict(record["article"])
             received = float(record["received"])
+            if "command" in record:
+                command = StoryCommand.from_dict(record["command"])
+            else:
+                article = Article.from_dict(record["article"])
+        except Rejected as exc:
+            return [await self._dead_letter(event, exc.reason.value, exc.detail)], None
         except Exception as exc:  # not ours: dead-letter it rather than stop the agent
             return [await self._dead_letter(event, RejectReason.BAD_FORMAT.value, repr(exc))], None
         try:
+            if command is not None:
+                return await self._correct(event, command, received)
             return await self._decide(article, received)
         except Exception as exc:  # a bug must not stop the feed: keep the input, say why
-            log.exception("decide failed for %s", article.id)
+            log.exception("decide failed at offset %s", event.message.offset)
             reason = RejectReason.INTERNAL_ERROR.value
             return [await self._dead_letter(event, reason, repr(exc))], None
+
+    async def _correct(
+        self, event: EventT[bytes], command: StoryCommand, received: float
+    ) -> Outcome:
+        """Apply an editor's command to its shard and publish the story event it makes; a
+        command that cannot apply is dead-lettered with the reason."""
+        pipeline = self.pipeline(command.shard)
+        try:
+            correction, replay = pipeline.correct(command, received)
+        except Rejected as exc:
+            return [await self._dead_letter(event, exc.reason.value, exc.detail)], None
+        key = COMMAND + command.id
+        memo = pipeline.decisions.get(key) or {}
+        if replay and (memo.get("emitted") or key in self._in_flight):
+            return [], None
+        self._in_flight.add(key)
+        record = correction_record(correction, time.time())
+        sent = await _send(self.stories, correction.story_id.encode(), record)
+
+        def published(taken: list[bool]) -> None:
+            self._in_flight.discard(key)
+            if all(taken):
+                pipeline.mark_emitted(key, memo, received)
+                self.metrics.story_event(correction.event)
+
+        return [sent], published
 
     async def _decide(self, article: Article, received: float) -> Outcome:
         shard = shard_of(article)

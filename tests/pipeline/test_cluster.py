@@ -479,7 +479,7 @@ def test_stories_whose_names_disagree_are_not_merged() -> None:
 
 
 def test_label_output_names_the_folded_stories() -> None:
-    from service.records import after_merges
+    from service.records import after_events
 
     records = QUAKE_REPORTS
     shards = Shards.in_memory()
@@ -488,7 +488,7 @@ def test_label_output_names_the_folded_stories() -> None:
     assert [line["story_event"] for line in out] == ["created", "created", "merged"]
     assert out[2]["merged_from"] == [out[1]["story"]] or out[2]["merged_from"] == [out[0]["story"]]
     assert out[0]["merged_from"] == []
-    final = after_merges(out)
+    final = after_events(out)
     assert len(set(final)) == 1
     assert final[2] == out[2]["story"]
     # Redelivered after a restart, the bridging article gets the same decision back.

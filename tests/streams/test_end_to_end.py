@@ -22,8 +22,11 @@ from service.producers.dlq import DeadLetter, replay_dead_letters
 from service.producers.files import read_file
 from service.producers.kafka import RawProducer
 from service.producers.replay import replay_records
+from service.records import after_events
 from service.settings import Settings
 from tests.conftest import QUAKE_REPORTS, SEEDS, WorkerProcess, read_topics
+from tests.pipeline.test_cluster import LOOK_ALIKES
+from tests.pipeline.test_corrections import LATER
 
 pytestmark = pytest.mark.kafka
 
@@ -280,6 +283,53 @@ def test_bad_input_is_dead_lettered_and_good_articles_still_flow(worker: WorkerP
 
     rejects = summary_from_exposition(worker.metrics())["rejected_by_reason"]
     assert {reason: rejects[reason] for _, reason in bad} == {reason: 1 for _, reason in bad}
+
+
+def test_editors_merge_and_split_stories_through_the_broker(worker: WorkerProcess) -> None:
+    settings = worker.settings
+    topics = settings.topics
+    with RawProducer(settings) as producer:
+        for key, text in LOOK_ALIKES.items():
+            producer.send({"id": key, "text": text, "source": "sports-desk"})
+    out = _outcomes(settings, 4)
+    sixers, blazers = out["a1"]["story"], out["b1"]["story"]
+    assert sixers == out["a2"]["story"] != blazers == out["b2"]["story"]
+
+    # An editor folds the two into one story, then splits the Blazers articles out again;
+    # a command for a story that does not exist is dead-lettered with the reason.
+    _cli(worker, "story", "merge", blazers, sixers, "--shard", "en", "--id", "m1")
+    _cli(worker, "story", "split", "st-nowhere", "b1", "--shard", "en", "--id", "bad")
+    _cli(worker, "story", "split", blazers, "b1", "b2", "--shard", "en", "--id", "s1")
+    # News that comes after the split is applied (commands and articles reach the decide
+    # agent by separate topics: order between them holds from when a command is applied).
+    assert len(read_topics(settings, [topics.stories], 6)) == 6
+    with RawProducer(settings) as producer:
+        producer.send({"id": "b3", "text": LATER["b3"], "source": "sports-desk"})
+        producer.send({"id": "b1-again", "text": LOOK_ALIKES["b1"], "source": "other-desk"})
+    out = _outcomes(settings, 6)
+    events = [record for _, record in read_topics(settings, [topics.stories], 8, settle=2.0)]
+    commands = {event["command"]: event for event in events if event.get("command")}
+    assert sorted(commands) == ["m1", "s1"]
+    assert commands["m1"]["event"] == "merged"
+    assert commands["m1"]["story"] == blazers
+    assert commands["m1"]["merged_from"] == [sixers]
+    split = commands["s1"]
+    assert split["event"] == "split"
+    assert split["split_from"] == blazers
+    assert split["articles"] == ["b1", "b2"]
+    # Later articles of the Blazers event, and a copy of one moved, land in the new story.
+    assert out["b3"]["story"] == split["story"]
+    assert out["b1-again"]["duplicate_of"] == "b1"
+    assert out["b1-again"]["story"] == split["story"]
+    final = dict(zip([e["article_id"] for e in events], after_events(events), strict=True))
+    assert final["a1"] == final["a2"] == blazers
+    assert final["b1"] == final["b2"] == final["b3"] == final["b1-again"] == split["story"]
+
+    letters = read_topics(settings, [topics.dlq], 1, settle=2.0)
+    assert [record["reason"] for _, record in letters] == ["bad_command"]
+    assert "no live story st-nowhere" in letters[0][1]["detail"]
+    metrics = summary_from_exposition(worker.metrics())
+    assert metrics["rejected_by_reason"]["bad_command"] == 1
 
 
 def _corpus(count: int, seed: int = 7) -> list[dict[str, Any]]:

@@ -1,0 +1,202 @@
+"""Editors' story commands: a split moves articles to a new story, a merge folds stories."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import orjson
+import pytest
+
+from service.models import Correction, Rejected, RejectReason, StoryCommand
+from service.pipeline.cluster import ARTICLE, MERGED, STORY, StoryConfig, StoryIndex
+from service.pipeline.decide import Pipeline, Shards, label_records
+from service.records import after_events
+from tests.pipeline.test_cluster import EN_BACKGROUND, LOOK_ALIKES, article
+
+# Without the cue signal the two look-alike events (two coaches fired) form one story: the
+# kind of mistake an editor corrects.
+ONE_STORY = StoryConfig(cue_floor=0.0)
+LATER = {
+    "a3": "Tony DiLeo was named interim coach of the Philadelphia Sixers after the team fired "
+    "Maurice Cheeks, and the Sixers said DiLeo would finish the season.",
+    "b3": "Kaleb Canales was named interim coach of the Portland Trail Blazers after the team "
+    "fired Nate McMillan, and the Blazers said Canales would finish the season.",
+}
+
+
+def _mixed() -> tuple[StoryIndex, str]:
+    """An index whose one story holds both look-alike events, and that story's id."""
+    index = StoryIndex({}, ONE_STORY)
+    for i, text in enumerate(EN_BACKGROUND):
+        index.assign_story(article(f"bg{i}", text), 0.0)
+    stories = {index.assign_story(article(k, t), 10.0).story_id for k, t in LOOK_ALIKES.items()}
+    assert len(stories) == 1
+    return index, stories.pop()
+
+
+def _split(story: str, *articles: str, command_id: str = "c1") -> StoryCommand:
+    return StoryCommand.from_dict(
+        {
+            "id": command_id,
+            "action": "split",
+            "shard": "en",
+            "story": story,
+            "articles": list(articles),
+            "title": "Blazers fire McMillan",
+        }
+    )
+
+
+def _merge(story: str, *stories: str, command_id: str = "m1") -> StoryCommand:
+    return StoryCommand.from_dict(
+        {"id": command_id, "action": "merge", "shard": "en", "story": story, "stories": [*stories]}
+    )
+
+
+def test_a_split_moves_articles_to_a_new_story_that_later_articles_join() -> None:
+    index, mixed = _mixed()
+    before = index.live
+    done = index.correct(_split(mixed, "b1", "b2"), 20.0)
+    assert done.event == "split"
+    assert done.split_from == mixed
+    assert done.articles == ("b1", "b2")
+    assert done.title == "Blazers fire McMillan"
+    assert done.story_id != mixed
+    assert index.live == before + 1
+    assert index.store[STORY + mixed]["n"] == 2
+    assert index.store[STORY + done.story_id]["n"] == 2
+    assert index.store[ARTICLE + "b1"][0] == index.store[ARTICLE + "b2"][0] == done.story_id
+    assert index.store[ARTICLE + "a1"][0] == mixed
+    # The centroids now tell the two events apart: each later article joins its own.
+    assert index.assign_story(article("b3", LATER["b3"]), 30.0).story_id == done.story_id
+    assert index.assign_story(article("a3", LATER["a3"]), 30.0).story_id == mixed
+    # A copy of a moved article follows it.
+    assert index.follow(article("b1-copy", LOOK_ALIKES["b1"]), "b1", 40.0).story_id == (
+        done.story_id
+    )
+
+
+def test_a_split_survives_a_restore_from_the_store() -> None:
+    index, mixed = _mixed()
+    done = index.correct(_split(mixed, "b1", "b2"), 20.0)
+    stored = orjson.loads(orjson.dumps(dict(index.store)))
+    restored = StoryIndex(stored, ONE_STORY)
+    assert restored.live == index.live
+    assert restored.assign_story(article("b3", LATER["b3"]), 30.0).story_id == done.story_id
+
+
+@pytest.mark.parametrize(
+    ("story", "articles", "detail"),
+    [
+        ("st-unknown", ("b1",), "no live story"),
+        (None, ("b1", "bg0"), "not in story"),
+        (None, ("nowhere",), "not in story"),
+        (None, ("a1", "a2", "b1", "b2"), "must leave"),
+    ],
+)
+def test_a_split_that_cannot_apply_is_refused_and_changes_nothing(
+    story: str | None, articles: tuple[str, ...], detail: str
+) -> None:
+    index, mixed = _mixed()
+    before = copy.deepcopy(dict(index.store))
+    with pytest.raises(Rejected) as refused:
+        index.correct(_split(story or mixed, *articles), 20.0)
+    assert refused.value.reason == RejectReason.BAD_COMMAND
+    assert detail in refused.value.detail
+    assert dict(index.store) == before
+
+
+def test_the_same_split_twice_is_refused() -> None:
+    index, mixed = _mixed()
+    index.correct(_split(mixed, "b1"), 20.0)
+    # b1 is no longer in the story it is named with.
+    with pytest.raises(Rejected, match="not in story"):
+        index.correct(_split(mixed, "b1", command_id="c2"), 21.0)
+
+
+def test_a_merge_folds_stories_into_the_one_named() -> None:
+    index = StoryIndex({})
+    for i, text in enumerate(EN_BACKGROUND):
+        index.assign_story(article(f"bg{i}", text), 0.0)
+    story = {k: index.assign_story(article(k, t), 10.0).story_id for k, t in LOOK_ALIKES.items()}
+    sixers, blazers = story["a1"], story["b1"]
+    assert sixers != blazers
+    before = index.live
+    done = index.correct(_merge(blazers, sixers), 20.0)
+    # The editor chose the id that stays, whatever the sizes.
+    assert done == Correction("m1", blazers, "merged", index.title(blazers), (sixers,))
+    assert index.live == before - 1
+    assert STORY + sixers not in index.store
+    assert index.store[MERGED + sixers][0] == blazers
+    assert index.store[STORY + blazers]["n"] == 4
+    assert index.follow(article("a1-copy", LOOK_ALIKES["a1"]), "a1", 30.0).story_id == blazers
+    # Merging a story into itself (or into the story it was folded into) is refused.
+    with pytest.raises(Rejected, match="already"):
+        index.correct(_merge(blazers, sixers, command_id="m2"), 21.0)
+
+
+@pytest.mark.parametrize(
+    ("command", "detail"),
+    [
+        ({"action": "rename"}, "'action' must be one of split, merge"),
+        ({"action": "split", "shard": "en", "story": "s"}, "'id' must be"),
+        ({"id": "c", "action": "split", "shard": "en", "story": "s"}, "a split needs"),
+        ({"id": "c", "action": "merge", "shard": "en", "story": "s", "stories": "t"}, "a list"),
+        ({"id": "c", "action": "merge", "story": "s", "stories": ["t"]}, "'shard' must be"),
+        ([], "a JSON object"),
+    ],
+)
+def test_a_malformed_command_says_what_is_wrong(command: Any, detail: str) -> None:
+    with pytest.raises(Rejected) as refused:
+        StoryCommand.from_dict(command)
+    assert refused.value.reason == RejectReason.BAD_COMMAND
+    assert detail in refused.value.detail
+
+
+def test_a_command_delivered_twice_is_applied_once() -> None:
+    pipeline = Pipeline({}, {}, {})
+    index = pipeline.stories
+    for key, text in LOOK_ALIKES.items():
+        index.assign_story(article(key, text), 0.0)
+    story = index.store[ARTICLE + "a1"][0]
+    other = index.store[ARTICLE + "b1"][0]
+    first, replay = pipeline.correct(_merge(story, other), 10.0)
+    assert not replay
+    state = copy.deepcopy(dict(index.store))
+    again, replay = pipeline.correct(_merge(story, other), 11.0)
+    assert replay
+    assert again == first
+    assert dict(index.store) == state
+
+
+def test_label_applies_commands_and_the_final_stories_follow_them() -> None:
+    shards = Shards(lambda _: Pipeline({}, {}, {}, _one_story_config()))
+    records: list[dict[str, Any]] = [
+        {"id": key, "text": text, "language": "en"} for key, text in LOOK_ALIKES.items()
+    ]
+    # An exact copy of b1 under another id: hidden as a copy, in b1's story.
+    records.append({"id": "b1-again", "text": LOOK_ALIKES["b1"], "language": "en"})
+    out = list(label_records(records, shards))
+    assert out[-1]["duplicate_of"] == "b1"
+    assert len({line["story"] for line in out}) == 1
+    mixed = out[0]["story"]
+    command = _split(mixed, "b1", "b2").to_dict()
+    refused = {"command": {**command, "id": "c2", "articles": ["nowhere"]}}
+    later = [{"id": "b3", "text": LATER["b3"], "language": "en"}]
+    out += list(label_records([{"command": command}, refused, *later], shards))
+    split, rejected, b3 = out[-3:]
+    assert split["story_event"] == "split"
+    assert split["split_from"] == mixed
+    assert rejected["rejected"] == "bad_command"
+    assert "not in story" in rejected["detail"]
+    assert b3["story"] == split["story"]
+    final = dict(zip([line.get("id") for line in out], after_events(out), strict=True))
+    assert final["a1"] == final["a2"] == mixed
+    assert final["b1"] == final["b2"] == final["b1-again"] == final["b3"] == split["story"]
+
+
+def _one_story_config() -> Any:
+    from service.pipeline.decide import PipelineConfig
+
+    return PipelineConfig(story=ONE_STORY)
