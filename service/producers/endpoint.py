@@ -4,8 +4,9 @@ A request body is one of: a JSON object, a JSON array of objects, NDJSON, XML (N
 NewsML-G2 newsItem or newsMessage) or plain text (one article), chosen by Content-Type or,
 when that says nothing useful, by the first character. ninjs objects are converted.
 
-Plain text is decoded with the charset its Content-Type declares (UTF-8 when none); an
-unknown charset, or bytes not valid in it, is malformed input.
+Text is decoded with the charset its Content-Type declares (UTF-8 when none; XML's own
+declaration when it has one and the Content-Type none; a UTF-16 or UTF-32 byte order mark);
+an unknown charset, or bytes not valid in it, is malformed input.
 
 All or nothing per request: 202 `{"accepted": n, "topic"}` once the broker has acknowledged
 every record; 400 `{"error": reason, "detail"}` when any part is malformed (or a parser
@@ -24,7 +25,6 @@ Parsing runs in a worker thread, as sending does: a large body does not hold up 
 from __future__ import annotations
 
 import asyncio
-import codecs
 import hmac
 import logging
 from typing import Any
@@ -33,7 +33,7 @@ import orjson
 from aiohttp import web
 
 from service.models import Rejected, RejectReason
-from service.producers.formats import parse_document
+from service.producers.formats import content_charset, parse_document, text_codec
 from service.producers.kafka import fits, record_key
 from service.producers.replay import FlushingSender
 
@@ -50,28 +50,9 @@ DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 BODY_SECONDS = 60.0
 
 
-def _charset(content_type: str | None) -> str | None:
-    """The `charset` parameter of a Content-Type, if it has one."""
-    for parameter in (content_type or "").split(";")[1:]:
-        name, _, value = parameter.partition("=")
-        if name.strip().lower() == "charset":
-            return value.strip().strip('"').strip() or None
-    return None
-
-
-def _text_codec(charset: str) -> str | None:
-    """Python's name for a text encoding, None when it knows no such text encoding."""
-    try:
-        info = codecs.lookup(charset)
-    except LookupError:
-        return None
-    # Codecs such as base64 or rot13 are not text encodings.
-    return info.name if getattr(info, "_is_text_encoding", True) else None
-
-
 def _decode_text(data: bytes, charset: str | None) -> str:
     """Plain text in its declared charset (UTF-8 when none is declared)."""
-    codec = "utf-8" if charset is None else _text_codec(charset)
+    codec = "utf-8" if charset is None else text_codec(charset)
     if codec is None:
         raise Rejected(RejectReason.BAD_FORMAT, f"unknown charset {charset!r}")
     try:
@@ -91,10 +72,10 @@ def read_body(
     goes onto the raw topic, as `too_large`)."""
     kind = (content_type or "").split(";", 1)[0].strip().lower()
     if kind == "text/plain" and data.strip():
-        records = [{"text": _decode_text(data, _charset(content_type)), "format": "text"}]
+        records = [{"text": _decode_text(data, content_charset(content_type)), "format": "text"}]
     else:
         try:
-            records = parse_document(data, kind)
+            records = parse_document(data, content_type)
         except Rejected:
             raise
         except Exception as exc:  # a parser bug on this input: the client still gets a reason

@@ -8,6 +8,7 @@ Bodies stay markup (`body_html`): the worker's normaliser is the one place HTML 
 
 from __future__ import annotations
 
+import codecs
 import copy
 import hashlib
 import html
@@ -26,6 +27,15 @@ NEWSML_NS = "http://iptc.org/std/nar/2006-10-01/"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 BOM = b"\xef\xbb\xbf"
+# Byte order marks of UTF-32 and UTF-16 (UTF-32's first: its little-endian mark starts with
+# UTF-16's).
+_WIDE = {
+    codecs.BOM_UTF32_LE: "utf-32",
+    codecs.BOM_UTF32_BE: "utf-32",
+    codecs.BOM_UTF16_LE: "utf-16",
+    codecs.BOM_UTF16_BE: "utf-16",
+}
+_WIDE_BOMS = tuple(_WIDE)
 
 # Keys only a ninjs document has. Not firstcreated/versioncreated: plain raw records carry
 # them too (the normaliser reads them, article_to_record writes firstcreated).
@@ -55,11 +65,17 @@ _NITF_TAGS = {
 _DROPPED_NITF_TAGS = frozenset({"media-reference", "media-metadata", "media-producer"})
 
 
-def _parser() -> etree.XMLParser:
+def _parser(encoding: str | None = None) -> etree.XMLParser:
     # Hardened: nothing fetched, no DTD-declared entity expanded in text (it stays an entity
     # node). In attribute values libxml2 expands a document's own entities all the same (the
     # XML rules), but refuses external ones and a billion laughs (its amplification limit).
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    return etree.XMLParser(
+        encoding=encoding,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+    )
 
 
 def _local(element: etree._Element) -> str:
@@ -323,11 +339,14 @@ def _resolve_html_entities(root: etree._Element) -> None:
     _drop_keeping_tails(root, [etree.Entity])
 
 
-def parse_xml(data: bytes) -> list[dict[str, Any]]:
-    """An NITF document, a NewsML-G2 newsItem or a newsMessage of newsItems to raw records."""
-    try:
+def parse_xml(data: bytes, encoding: str | None = None) -> list[dict[str, Any]]:
+    """An NITF document, a NewsML-G2 newsItem or a newsMessage of newsItems to raw records.
+    `encoding` (a transport's charset) overrides the document's own declaration."""
+    if not data.startswith(_WIDE_BOMS):  # the parser reads those marks itself
         # An XML declaration must come first: a body with leading blank lines is still XML.
-        root = etree.fromstring(strip_bom(data).lstrip(), _parser())
+        data = strip_bom(data).lstrip()
+    try:
+        root = etree.fromstring(data, _parser(encoding))
     except etree.XMLSyntaxError as exc:
         raise Rejected(RejectReason.BAD_FORMAT, f"not well-formed XML: {exc}") from None
     _resolve_html_entities(root)
@@ -499,9 +518,27 @@ NDJSON_TYPES = ("ndjson", "jsonl", "json-seq", "jsonlines")
 
 def parse_document(data: bytes, content_type: str | None = None) -> list[dict[str, Any]]:
     """Raw records from one payload: JSON (object or array), NDJSON or XML, chosen by the
-    content type when it says, else by the first character."""
+    content type when it says, else by the first character. A payload in UTF-16 or UTF-32
+    (with a byte order mark), or in the charset the content type declares, is read as such:
+    XML as it is (the mark or the charset tells the parser), JSON as UTF-8 text."""
     kind = (content_type or "").split(";", 1)[0].strip().lower()
+    charset = content_charset(content_type)
+    declared = None if charset is None else text_codec(charset)
+    if charset is not None and declared is None:
+        raise Rejected(RejectReason.BAD_FORMAT, f"unknown charset {charset!r}")
     data = strip_bom(data)
+    wide = _wide_codec(data)
+    if wide or declared not in (None, "utf-8"):
+        codec = wide or declared or "utf-8"
+        try:
+            text = data.decode(codec).removeprefix("\ufeff")
+        except UnicodeDecodeError as exc:
+            raise Rejected(RejectReason.BAD_FORMAT, f"not valid {codec}: {exc}") from None
+        if kind.endswith("xml") or (not kind.endswith("json") and text.lstrip()[:1] == "<"):
+            # Given to the parser as the UTF-8 it is now: the charset of the transport (or
+            # the byte order mark) overrides the document's declaration (RFC 7303).
+            return parse_xml(text.encode("utf-8"), "utf-8")
+        data = text.encode("utf-8")
     head = data.lstrip()[:1]
     if not head:
         raise Rejected(RejectReason.MISSING_TEXT, "empty document")
@@ -517,6 +554,30 @@ def parse_document(data: bytes, content_type: str | None = None) -> list[dict[st
         if len([line for line in data.splitlines() if line.strip()]) > 1 and head == b"{":
             return parse_ndjson(data)
         raise
+
+
+def _wide_codec(data: bytes) -> str | None:
+    """utf-32 or utf-16 when the data starts with that encoding's byte order mark."""
+    return next((codec for bom, codec in _WIDE.items() if data.startswith(bom)), None)
+
+
+def content_charset(content_type: str | None) -> str | None:
+    """The `charset` parameter of a Content-Type, if it has one."""
+    for parameter in (content_type or "").split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"').strip() or None
+    return None
+
+
+def text_codec(charset: str) -> str | None:
+    """Python's name for a text encoding, None when it knows no such text encoding."""
+    try:
+        info = codecs.lookup(charset)
+    except LookupError:
+        return None
+    # Codecs such as base64 or rot13 are not text encodings.
+    return info.name if getattr(info, "_is_text_encoding", True) else None
 
 
 def strip_bom(data: bytes) -> bytes:

@@ -118,6 +118,22 @@ async def test_plain_text_is_decoded_with_its_declared_charset(
     assert sender.records == [{"text": "Zürich – the café’s “reopening”", "format": "text"}]
 
 
+async def test_xml_is_read_in_its_declared_charset_or_byte_order(
+    client: TestClient[Any, Any], sender: FakeSender
+) -> None:
+    text = NITF.decode().split("?>", 1)[1].replace("Maria Lindqvist", "Åsa Zürcher")
+    bodies = [
+        (text.encode("cp1252"), "application/xml; charset=windows-1252"),
+        (text.encode("utf-16"), "application/xml"),
+    ]
+    for body, content_type in bodies:
+        response = await client.post("/articles", data=body, headers={"Content-Type": content_type})
+        assert response.status == 202, await response.text()
+    assert len(sender.records) == 2
+    assert sender.records[0] == sender.records[1]
+    assert "Åsa Zürcher" in orjson.dumps(sender.records[0]).decode()
+
+
 async def test_a_byte_order_mark_is_not_text(
     client: TestClient[Any, Any], sender: FakeSender
 ) -> None:

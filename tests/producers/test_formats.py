@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import codecs
 from typing import Any
 
 import orjson
@@ -138,6 +139,61 @@ def test_sniffing_by_content_and_type() -> None:
     ndjson = orjson.dumps(NINJS_1) + b"\n" + orjson.dumps({"id": "x", "text": "t"}) + b"\n"
     assert [r.get("format") for r in parse_document(ndjson)] == ["ninjs", None]
     assert len(parse_document(ndjson, "application/x-ndjson")) == 2
+
+
+_ZURICH = "<p>Zürich – the café’s “reopening”</p>"
+
+
+def _declared(encoding: str) -> bytes:
+    """The minimal NITF document as text declaring `encoding` (bytes of it as UTF-8)."""
+    return _nitf(_ZURICH).replace(b'encoding="UTF-8"', f'encoding="{encoding}"'.encode())
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type"),
+    [
+        # A byte order mark of UTF-16 (either order) or UTF-32, with or without a declaration.
+        (_declared("UTF-16").decode().encode("utf-16"), None),
+        (_nitf(_ZURICH).decode().split("?>", 1)[1].encode("utf-16"), "application/xml"),
+        (codecs.BOM_UTF16_BE + _nitf(_ZURICH).decode().encode("utf-16-be"), None),
+        (_nitf(_ZURICH).decode().encode("utf-32"), None),
+        # The transport's charset, with no declaration, with the same one and with another
+        # (the charset wins: RFC 7303), after blank lines.
+        (_nitf(_ZURICH).decode().split("?>", 1)[1].encode("cp1252"), "text/xml; charset=cp1252"),
+        (_declared("windows-1252").decode().encode("cp1252"), "application/xml"),
+        (b"\n " + _nitf(_ZURICH).decode().encode("cp1252"), 'text/xml; charset="windows-1252"'),
+        (_nitf(_ZURICH).decode().encode("utf-16-le"), "application/nitf+xml; charset=utf-16le"),
+    ],
+)
+def test_xml_in_other_encodings_is_read_as_it_says(data: bytes, content_type: str | None) -> None:
+    (record,) = parse_document(data, content_type)
+    assert record["format"] == "nitf"
+    assert "Zürich – the café’s “reopening”" in record["body_html"]
+
+
+def test_json_in_utf16_or_a_declared_charset_is_read() -> None:
+    record = {"id": "z", "text": "Zürich café"}
+    assert parse_document(orjson.dumps(record).decode().encode("utf-16")) == [record]
+    latin = orjson.dumps(record).decode().encode("latin-1")
+    assert parse_document(latin, "application/json; charset=iso-8859-1") == [record]
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type", "detail"),
+    [
+        (b"<nitf/>", "application/xml; charset=klingon", "unknown charset 'klingon'"),
+        (b"\xff\xfe<\x00n", None, "not valid utf-16"),
+        # Without a charset or a declaration, XML is UTF-8.
+        (_nitf(_ZURICH).decode().split("?>", 1)[1].encode("cp1252"), "text/xml", "not well"),
+    ],
+)
+def test_xml_its_encoding_cannot_read_is_rejected(
+    data: bytes, content_type: str | None, detail: str
+) -> None:
+    with pytest.raises(Rejected) as caught:
+        parse_document(data, content_type)
+    assert caught.value.reason == RejectReason.BAD_FORMAT
+    assert detail in caught.value.detail
 
 
 @pytest.mark.parametrize(
@@ -372,8 +428,8 @@ def test_dropping_nodes_writes_each_text_once(monkeypatch: pytest.MonkeyPatch) -
     )
     hardened = formats._parser
 
-    def parser() -> etree.XMLParser:
-        made = hardened()
+    def parser(encoding: str | None = None) -> etree.XMLParser:
+        made = hardened(encoding)
         made.set_element_class_lookup(lookup)
         return made
 
