@@ -155,26 +155,36 @@ def after_events(outputs: Sequence[dict[str, Any]]) -> list[str]:
     of the story events sees it at the end: a merge folds stories (`merged_from`), an
     editor's split moves the articles it names, and their copies, to its new story. Works on
     story events and on `wirefeed label` lines alike; a record without a story (a rejected
-    input) is a story of its own."""
-    stories: list[str] = []
+    input) is a story of its own.
+
+    Events are ordered by their `time` (story events are keyed by story, so a consumer of
+    several partitions reads them out of order), else by position (label lines)."""
     folded_into: dict[str, str] = {}
-    # Article id -> positions of the records so far holding it or a copy of it.
-    holders: defaultdict[str, list[int]] = defaultdict(list)
+    # Article id -> (when, story) of each split that named it.
+    moved: defaultdict[str, list[tuple[float, str]]] = defaultdict(list)
     for i, out in enumerate(outputs):
-        stories.append(out.get("story") or f"rejected-{i}")
-        for key in ("id", "article_id", "duplicate_of"):
-            if out.get(key):
-                holders[out[key]].append(i)
         for folded in out.get("merged_from") or ():
             folded_into[folded] = out["story"]
         if out.get("split_from"):
             for article_id in out.get("articles") or ():
-                for position in holders[article_id]:
-                    stories[position] = out["story"]
-    for i, story in enumerate(stories):
+                moved[article_id].append((out.get("time", i), out["story"]))
+    stories: list[str] = []
+    for i, out in enumerate(outputs):
+        story = out.get("story") or f"rejected-{i}"
+        # The latest split of the article (or of its original) made after its own event.
+        when = out.get("time", i)
+        splits = [
+            split
+            for key in ("id", "article_id", "duplicate_of")
+            if out.get(key)
+            for split in moved.get(out[key], ())
+            if split[0] >= when
+        ]
+        if splits:
+            story = max(splits)[1]
         seen = {story}
         while story in folded_into and folded_into[story] not in seen:
             story = folded_into[story]
             seen.add(story)
-        stories[i] = story
+        stories.append(story)
     return stories

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 from typing import Any
 
 import orjson
@@ -200,3 +201,23 @@ def _one_story_config() -> Any:
     from service.pipeline.decide import PipelineConfig
 
     return PipelineConfig(story=ONE_STORY)
+
+
+def test_final_stories_do_not_depend_on_the_order_events_are_read_in() -> None:
+    # Story events are keyed by story: a consumer of several partitions reads them in any
+    # order. Their times order them.
+    events: list[dict[str, Any]] = [
+        {"story": "S", "article_id": "a", "time": 1.0},
+        {"story": "S", "article_id": "b", "time": 2.0},
+        {"story": "S", "article_id": "b-copy", "duplicate_of": "b", "time": 3.0},
+        {"story": "N", "article_id": None, "split_from": "S", "articles": ["b"], "time": 4.0},
+        {"story": "N", "article_id": "b-copy2", "duplicate_of": "b", "time": 5.0},
+        {"story": "T", "article_id": "c", "time": 6.0},
+        {"story": "T", "article_id": None, "merged_from": ["N"], "time": 7.0},
+        {"story": "U", "article_id": None, "split_from": "T", "articles": ["c"], "time": 8.0},
+    ]
+    expected = {"a": "S", "b": "T", "b-copy": "T", "b-copy2": "T", "c": "U"}
+    for order in itertools.permutations(events):
+        final = dict(zip([e["article_id"] for e in order], after_events(order), strict=True))
+        del final[None]
+        assert final == expected
