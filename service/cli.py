@@ -422,8 +422,10 @@ def story_merge(
 def _send_command(fields: dict[str, object], shard: str, command_id: str | None) -> None:
     import uuid
 
+    from kafka.errors import KafkaError
+
     from service.models import Rejected, StoryCommand
-    from service.producers.kafka import RawProducer
+    from service.producers.kafka import RawProducer, SendFailed
 
     settings = get_settings()
     record = {"id": command_id or uuid.uuid4().hex, "shard": shard, **fields}
@@ -433,8 +435,12 @@ def _send_command(fields: dict[str, object], shard: str, command_id: str | None)
         typer.echo(f"not sent: {exc.detail}", err=True)
         raise typer.Exit(2) from None
     topic = settings.topics.commands
-    with RawProducer(settings, topic=topic) as producer:
-        producer.send(command.to_dict())
+    try:
+        with RawProducer(settings, topic=topic) as producer:
+            producer.send(command.to_dict())
+    except (KafkaError, SendFailed) as exc:
+        typer.echo(f"not sent: the broker at {settings.bootstrap_servers}: {exc!r}", err=True)
+        raise typer.Exit(1) from None
     typer.echo(
         f"sent command {command.id} to {topic}: the worker publishes its story event on "
         f"{settings.topics.stories}, or says why not on {settings.topics.dlq}"

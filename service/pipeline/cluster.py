@@ -61,6 +61,8 @@ STORY = "story:"
 TERMS = "terms:"
 ARTICLE = "article:"
 MERGED = "merged:"
+# An editor's command applied (what it did, and whether its event is published).
+COMMAND = "command:"
 WATERMARK = "published-watermark"
 # A publication time further ahead of arrival than this is a feed's clock error.
 FUTURE_SLACK_SECONDS = 3600.0
@@ -322,9 +324,11 @@ class StoryIndex:
     Keys: `terms:<id>` ([time, distinct terms] of each counted article), `story:<id>`
     ({c: centroid, q: squared norm, g: squared norm of its cues, m: latest members' strongest
     cues, n: articles, t: latest arrival, p: latest publication, h: title}),
-    `term:<term>` (recent story ids), `article:<id>` ([story id, time]), `merged:<id>`
-    ([id of the story it was folded into, time]) and the publication watermark. Document
-    frequencies are a cache rebuilt from `terms:` entries.
+    `term:<term>` (recent story ids), `article:<id>` ([story id, time], and the original's id
+    for a copy), `merged:<id>` ([id of the story it was folded into, time]), `command:<id>`
+    (an editor's command applied: its event, time and whether it is published) and the
+    publication watermark. Document frequencies and the copies of each original are caches
+    rebuilt from `terms:` and `article:` entries.
     """
 
     def __init__(self, store: MutableMapping[str, Any], config: StoryConfig | None = None) -> None:
@@ -333,6 +337,8 @@ class StoryIndex:
         self._docfreq: Counter[str] = Counter()
         self._docs = 0
         self._postings: dict[str, list[str]] = {}
+        # Original id -> ids of its copies (a split moves them with it).
+        self._copies: defaultdict[str, set[str]] = defaultdict(set)
         self.live = 0
         # Work done so far (bench figures): postings entries read, candidate stories scored.
         self.postings_read = 0
@@ -347,6 +353,7 @@ class StoryIndex:
         self._docfreq.clear()
         self._docs = 0
         self._postings.clear()
+        self._copies.clear()
         self.live = 0
         self._stamps.clear()
         stories: list[tuple[float, str, dict[str, float]]] = []
@@ -356,6 +363,8 @@ class StoryIndex:
                 self._stamps.set(key, stamp)
             if key.startswith(TERMS):
                 self._count(_term_list(value[1]), 1)
+            elif key.startswith(ARTICLE) and len(value) > 2:
+                self._copies[value[2]].add(key[len(ARTICLE) :])
             elif key.startswith(STORY):
                 self.live += 1
                 stories.append((value["t"], key[len(STORY) :], value["c"]))
@@ -574,7 +583,8 @@ class StoryIndex:
         if known is None:
             return self.assign_story(article, now)
         story_id = self.resolve(known[0])
-        self._write(ARTICLE + article.id, [story_id, now], now)
+        self._write(ARTICLE + article.id, [story_id, now, original_id], now)
+        self._copies[original_id].add(article.id)
         story = self.store.get(STORY + story_id)
         if story is None:
             return StoryDecision(story_id, "updated", 1.0)
@@ -582,13 +592,30 @@ class StoryIndex:
         self._write(STORY + story_id, {**story, "t": latest, "n": story["n"] + 1}, latest)
         return StoryDecision(story_id, "updated", 1.0, title=story.get("h", ""))
 
-    def correct(self, command: StoryCommand, now: float) -> Correction:
+    def correct(self, command: StoryCommand, now: float) -> tuple[Correction, bool]:
         """Apply an editor's command: split articles out of a story into a new one, or fold
-        stories into one. Raises Rejected (bad_command) when it cannot apply; then nothing
-        has changed."""
+        stories into one; returns what it did and whether the command was applied before
+        (then nothing changes again). Raises Rejected (bad_command) when it cannot apply;
+        then nothing has changed."""
+        known = self.store.get(COMMAND + command.id)
+        if known is not None:
+            return Correction.from_dict(known), True
         if command.action == "split":
-            return self._split(command, now)
-        return self._merge_stories(command, now)
+            correction = self._split(command, now)
+        else:
+            correction = self._merge_stories(command, now)
+        self._write(COMMAND + command.id, {**correction.to_dict(), "t": now}, now)
+        return correction, False
+
+    def command_published(self, command_id: str) -> bool:
+        """Whether the event of an applied command is known to be on the broker."""
+        return bool((self.store.get(COMMAND + command_id) or {}).get("emitted"))
+
+    def mark_command_published(self, command_id: str) -> None:
+        """Record that the broker took the command's event: a redelivery publishes nothing."""
+        memo = self.store.get(COMMAND + command_id)
+        if memo is not None:
+            self.store[COMMAND + command_id] = {**memo, "emitted": True}
 
     def _live_story(self, story_id: str) -> dict[str, Any]:
         story: dict[str, Any] | None = self.store.get(STORY + story_id)
@@ -616,49 +643,63 @@ class StoryIndex:
         )
 
     def _split(self, command: StoryCommand, now: float) -> Correction:
-        """Move the command's articles out of its story into a new one. The store keeps each
-        article's distinct terms, not its weights, so the moved vectors are rebuilt from
-        those under the current IDF: both centroids afterwards are estimates."""
+        """Move the command's articles, and their copies, out of its story into a new one.
+        The store keeps each article's distinct terms, not its weights, so the moved vectors
+        are rebuilt from those under the current IDF: both centroids afterwards are
+        estimates."""
         source_id = self.resolve(command.story)
         source = self._live_story(source_id)
-        arrived: list[float] = []
+        links: dict[str, list[Any]] = {}
         for article_id in command.articles:
             known = self.store.get(ARTICLE + article_id)
             if known is None or self.resolve(known[0]) != source_id:
                 raise Rejected(
                     RejectReason.BAD_COMMAND, f"article {article_id} is not in story {source_id}"
                 )
-            arrived.append(float(known[1]))
-        if len(command.articles) >= source["n"]:
+            links[article_id] = known
+            for copy_id in sorted(self._copies.get(article_id, ())):
+                copied = self.store.get(ARTICLE + copy_id)
+                if copied is not None and self.resolve(copied[0]) == source_id:
+                    links[copy_id] = copied
+        if len(links) >= source["n"]:
             raise Rejected(
                 RejectReason.BAD_COMMAND,
-                f"a split must leave story {source_id} an article (it has {source['n']})",
+                f"a split must leave story {source_id} an article: it has {source['n']}, "
+                f"the split moves {len(links)} (copies included)",
             )
-        new_id = story_id_for(f"{source_id}/{' '.join(sorted(command.articles))}")
+        new_id = story_id_for(f"{source_id}/{command.id}")
         if STORY + new_id in self.store or MERGED + new_id in self.store:
-            raise Rejected(RejectReason.BAD_COMMAND, f"story {new_id} exists: split already made")
+            raise Rejected(RejectReason.BAD_COMMAND, f"story {new_id} exists")
         moved: dict[str, float] = {}
         members: list[dict[str, float]] = []
+        moved_terms: list[set[str]] = []
         for article_id in command.articles:
             vector = self._stored_vector(article_id)
             if vector:
                 moved = _summed(moved, vector, self.config.story_terms)
                 members.append(_member_cues(vector, self.config.member_cues))
+                moved_terms.append(set(_term_list(self.store[TERMS + article_id][1])))
         rest = {
             term: round(weight - moved.get(term, 0.0), 4)
             for term, weight in source["c"].items()
             if weight - moved.get(term, 0.0) > 1e-4
         }
-        self._write(
-            STORY + source_id,
-            {**source, **_shaped(rest), "n": source["n"] - len(arrived)},
-            source["t"],
-        )
-        latest = max(arrived)
+        # The old story forgets the moved articles' cues (a member is the article's strongest
+        # cues, all among its terms) and is no longer looked up by the terms it lost.
+        kept = [
+            member
+            for member in source.get("m", ())
+            if not (member and any(member.keys() <= terms for terms in moved_terms))
+        ]
+        was_top = set(_strongest(source["c"], self.config.index_terms))
+        source = {**source, **_shaped(rest), "n": source["n"] - len(links), "m": kept}
+        self._write(STORY + source_id, source, source["t"])
+        self._unpost_terms(source_id, was_top - set(_strongest(rest, self.config.index_terms)))
+        latest = max(float(link[1]) for link in links.values())
         title = command.title or str(source.get("h", ""))
         story = {
             **_shaped(moved),
-            "n": len(arrived),
+            "n": len(links),
             "t": latest,
             # Unknown: the store keeps no article's publication time.
             "p": None,
@@ -667,8 +708,8 @@ class StoryIndex:
         }
         self._write(STORY + new_id, story, latest)
         self.live += 1
-        for article_id, at in zip(command.articles, arrived, strict=True):
-            self._write(ARTICLE + article_id, [new_id, at], at)
+        for article_id, link in links.items():
+            self._write(ARTICLE + article_id, [new_id, *link[1:]], float(link[1]))
         for story_id, centroid in ((source_id, rest), (new_id, moved)):
             for term in _strongest(centroid, self.config.index_terms):
                 self._post(term, story_id)
@@ -739,10 +780,22 @@ class StoryIndex:
                 self._count(_term_list(self.store[key][1]), -1)
             elif key.startswith(STORY):
                 gone.add(key[len(STORY) :])
+            elif key.startswith(ARTICLE):
+                # Its copies came later and go later: each is checked when a split looks.
+                self._copies.pop(key[len(ARTICLE) :], None)
             del self.store[key]
         self.live -= len(gone)
         self._unpost(gone)
         return len(gone)
+
+    def _unpost_terms(self, story_id: str, terms: Iterable[str]) -> None:
+        """Take one story out of these terms' postings."""
+        for term in terms:
+            members = [m for m in self._postings.get(term, ()) if m != story_id]
+            if members:
+                self._postings[term] = members
+            else:
+                self._postings.pop(term, None)
 
     def _unpost(self, gone: set[str]) -> None:
         """Take stories that no longer exist out of the inverted index (they would hold
@@ -765,6 +818,8 @@ def _stamp(key: str, value: Any) -> float | None:
         return float(value["t"])
     if key.startswith((ARTICLE, MERGED)):
         return float(value[1])
+    if key.startswith(COMMAND):
+        return float(value["t"])
     if key.startswith(TERMS):
         return float(value[0])
     return None

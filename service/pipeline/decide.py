@@ -22,9 +22,6 @@ from service.pipeline.intake import parse_record
 from service.pipeline.normalise import normalise_article
 from service.pipeline.stamps import Stamps
 
-# Decisions-table key of an applied editor command (article ids are kept as they are).
-COMMAND = "command:"
-
 
 def event_time(article: Article, received: float, latest: float | None = None) -> float:
     """Offline stand-in for an arrival time: the article's own publication time, else the
@@ -160,14 +157,7 @@ class Pipeline:
     def correct(self, command: StoryCommand, now: float) -> tuple[Correction, bool]:
         """Apply an editor's story command at time `now`; returns what it did and whether it
         is a replay (a command id already applied: nothing changes again)."""
-        key = COMMAND + command.id
-        known = self.decisions.get(key)
-        if known is not None:
-            return Correction.from_dict(known), True
-        correction = self.stories.correct(command, now)
-        self.decisions[key] = {**correction.to_dict(), "t": now}
-        self._decided.set(key, now)
-        return correction, False
+        return self.stories.correct(command, now)
 
     def mark_emitted(self, article_id: str, memo: Mapping[str, Any], now: float) -> None:
         """Record that the broker took an article's outputs: a redelivery publishes nothing."""
@@ -231,7 +221,7 @@ def label_records(
                 if isinstance(record, bytes)
                 else record
             )
-            if "command" in raw:  # an editor's story command, applied at the latest time
+            if raw.keys() == {"command"}:  # an editor's command, applied at the latest time
                 command = StoryCommand.from_dict(raw["command"])
                 correction, _ = shards(command.shard).correct(command, now)
                 yield correction.to_dict()
@@ -250,8 +240,9 @@ def label_records(
 
 
 def _rejected(record: Mapping[str, Any], reason: str, detail: str) -> dict[str, Any]:
+    command = record.get("command") if record.keys() == {"command"} else None
     return {
-        "id": record.get("id"),
+        "id": command.get("id") if isinstance(command, dict) else record.get("id"),
         "duplicate_of": None,
         "story": None,
         "rejected": reason,

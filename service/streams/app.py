@@ -24,7 +24,7 @@ from prometheus_client import CollectorRegistry
 from service.metrics import FAUST_PREFIX, Metrics
 from service.models import Article, Decision, Rejected, RejectReason, StoryCommand
 from service.pipeline.cluster import STORY, latest_stories
-from service.pipeline.decide import COMMAND, Pipeline, PipelineConfig, Shards, shard_of
+from service.pipeline.decide import Pipeline, PipelineConfig, Shards, shard_of
 from service.pipeline.intake import parse_record
 from service.pipeline.normalise import normalise_article
 from service.records import (
@@ -167,7 +167,7 @@ class Worker:
         # counted since).
         self._stories_at_recovery: Counter[str] | None = None
         # Articles whose outputs are sent but not yet acknowledged (not yet marked emitted).
-        self._in_flight: set[str] = set()
+        self._in_flight: set[str | tuple[str, str]] = set()
         for table in (self.dedup_table, self.story_table, self.decision_table):
             table.on_recover(self._forget_pipelines)
         self.app.agent(self.raw, name="normalise")(self._normalise_agent)
@@ -417,23 +417,27 @@ class Worker:
     ) -> Outcome:
         """Apply an editor's command to its shard and publish the story event it makes; a
         command that cannot apply is dead-lettered with the reason."""
-        pipeline = self.pipeline(command.shard)
+        stories = self.pipeline(command.shard).stories
         try:
-            correction, replay = pipeline.correct(command, received)
+            correction, replay = stories.correct(command, received)
         except Rejected as exc:
             return [await self._dead_letter(event, exc.reason.value, exc.detail)], None
-        key = COMMAND + command.id
-        memo = pipeline.decisions.get(key) or {}
-        if replay and (memo.get("emitted") or key in self._in_flight):
+        # In flight under its own key: article ids and command ids may look alike.
+        key = ("command", command.id)
+        if replay and (stories.command_published(command.id) or key in self._in_flight):
             return [], None
         self._in_flight.add(key)
-        record = correction_record(correction, time.time())
-        sent = await _send(self.stories, correction.story_id.encode(), record)
+        try:
+            record = correction_record(correction, time.time())
+            sent = await _send(self.stories, correction.story_id.encode(), record)
+        except BaseException:
+            self._in_flight.discard(key)
+            raise
 
         def published(taken: list[bool]) -> None:
             self._in_flight.discard(key)
             if all(taken):
-                pipeline.mark_emitted(key, memo, received)
+                stories.mark_command_published(command.id)
                 self.metrics.story_event(correction.event)
 
         return [sent], published

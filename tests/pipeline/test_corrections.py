@@ -58,7 +58,7 @@ def _merge(story: str, *stories: str, command_id: str = "m1") -> StoryCommand:
 def test_a_split_moves_articles_to_a_new_story_that_later_articles_join() -> None:
     index, mixed = _mixed()
     before = index.live
-    done = index.correct(_split(mixed, "b1", "b2"), 20.0)
+    done, _ = index.correct(_split(mixed, "b1", "b2"), 20.0)
     assert done.event == "split"
     assert done.split_from == mixed
     assert done.articles == ("b1", "b2")
@@ -80,7 +80,7 @@ def test_a_split_moves_articles_to_a_new_story_that_later_articles_join() -> Non
 
 def test_a_split_survives_a_restore_from_the_store() -> None:
     index, mixed = _mixed()
-    done = index.correct(_split(mixed, "b1", "b2"), 20.0)
+    done, _ = index.correct(_split(mixed, "b1", "b2"), 20.0)
     stored = orjson.loads(orjson.dumps(dict(index.store)))
     restored = StoryIndex(stored, ONE_STORY)
     assert restored.live == index.live
@@ -100,12 +100,57 @@ def test_a_split_that_cannot_apply_is_refused_and_changes_nothing(
     story: str | None, articles: tuple[str, ...], detail: str
 ) -> None:
     index, mixed = _mixed()
+    index.follow(article("a1-copy", LOOK_ALIKES["a1"]), "a1", 15.0)
     before = copy.deepcopy(dict(index.store))
     with pytest.raises(Rejected) as refused:
         index.correct(_split(story or mixed, *articles), 20.0)
     assert refused.value.reason == RejectReason.BAD_COMMAND
     assert detail in refused.value.detail
     assert dict(index.store) == before
+
+
+def test_a_split_moves_the_copies_of_its_articles() -> None:
+    index, mixed = _mixed()
+    index.follow(article("b1-copy", LOOK_ALIKES["b1"]), "b1", 15.0)
+    index.follow(article("a1-copy", LOOK_ALIKES["a1"]), "a1", 15.0)
+    assert index.store[STORY + mixed]["n"] == 6
+    done, _ = index.correct(_split(mixed, "b1", "b2"), 20.0)
+    assert index.store[ARTICLE + "b1-copy"][0] == done.story_id
+    assert index.store[ARTICLE + "a1-copy"][0] == mixed
+    assert (index.store[STORY + mixed]["n"], index.store[STORY + done.story_id]["n"]) == (3, 3)
+    # Restored from the store, the index still knows the copies.
+    restored = StoryIndex(copy.deepcopy(dict(index.store)), ONE_STORY)
+    again, _ = restored.correct(_split(done.story_id, "b1", command_id="c2"), 30.0)
+    assert restored.store[ARTICLE + "b1-copy"][0] == again.story_id
+    # A story of one article and its copy cannot lose the article.
+    alone = StoryIndex({})
+    story = alone.assign_story(article("x", LOOK_ALIKES["a1"]), 0.0).story_id
+    alone.follow(article("x-copy", LOOK_ALIKES["a1"]), "x", 1.0)
+    with pytest.raises(Rejected, match="must leave"):
+        alone.correct(_split(story, "x"), 2.0)
+
+
+def test_the_old_story_forgets_what_the_moved_articles_brought() -> None:
+    index, mixed = _mixed()
+    done, _ = index.correct(_split(mixed, "b1", "b2"), 20.0)
+    source = index.store[STORY + mixed]
+    cues = {cue for member in source["m"] for cue in member}
+    assert cues
+    assert not cues & {"#blazers", "#mcmillan", "#canales", "#portland"}
+    assert "#blazers" not in source["c"]
+    # ... and is no longer looked up by the moved event's names.
+    assert mixed not in index._postings.get("#mcmillan", [])
+    assert done.story_id in index._postings["#mcmillan"]
+
+
+def test_a_split_undone_by_a_merge_can_be_made_again() -> None:
+    index, mixed = _mixed()
+    done, _ = index.correct(_split(mixed, "b1", "b2"), 20.0)
+    index.correct(_merge(mixed, done.story_id), 21.0)
+    assert index.store[STORY + mixed]["n"] == 4
+    redone, _ = index.correct(_split(mixed, "b1", "b2", command_id="c2"), 22.0)
+    assert redone.story_id != done.story_id
+    assert index.store[ARTICLE + "b1"][0] == redone.story_id
 
 
 def test_the_same_split_twice_is_refused() -> None:
@@ -124,7 +169,7 @@ def test_a_merge_folds_stories_into_the_one_named() -> None:
     sixers, blazers = story["a1"], story["b1"]
     assert sixers != blazers
     before = index.live
-    done = index.correct(_merge(blazers, sixers), 20.0)
+    done, _ = index.correct(_merge(blazers, sixers), 20.0)
     # The editor chose the id that stays, whatever the sizes.
     assert done == Correction("m1", blazers, "merged", index.title(blazers), (sixers,))
     assert index.live == before - 1
@@ -190,6 +235,7 @@ def test_label_applies_commands_and_the_final_stories_follow_them() -> None:
     assert split["story_event"] == "split"
     assert split["split_from"] == mixed
     assert rejected["rejected"] == "bad_command"
+    assert rejected["id"] == "c2"
     assert "not in story" in rejected["detail"]
     assert b3["story"] == split["story"]
     final = dict(zip([line.get("id") for line in out], after_events(out), strict=True))
@@ -221,3 +267,17 @@ def test_final_stories_do_not_depend_on_the_order_events_are_read_in() -> None:
         final = dict(zip([e["article_id"] for e in order], after_events(order), strict=True))
         del final[None]
         assert final == expected
+
+
+def test_commands_and_articles_do_not_share_names() -> None:
+    shards = Shards.in_memory()
+    first = {"id": "a1", "text": LOOK_ALIKES["a1"], "language": "en"}
+    second = {"id": "b1", "text": LOOK_ALIKES["b1"], "language": "en"}
+    out = list(label_records([first, second], shards))
+    command = _merge(out[0]["story"], out[1]["story"], command_id="c1").to_dict()
+    # An article whose id reads like a command's, and one with a "command" field of its own.
+    lookalike = {"id": "command:c1", "text": LOOK_ALIKES["a2"], "language": "en"}
+    field = {"id": "a3", "text": LATER["a3"], "language": "en", "command": "none"}
+    out = list(label_records([{"command": command}, lookalike, field], shards))
+    assert [line.get("story_event") for line in out] == ["merged", "updated", "updated"]
+    assert [line.get("rejected") for line in out] == [None, None, None]
