@@ -485,7 +485,11 @@ def test_a_worker_killed_mid_stream_loses_nothing(
     else:
         start_worker(settings.model_copy(update={"worker_data_dir": tmp_path / "taker"}))
     topics = settings.topics
-    found = read_topics(settings, [topics.articles, topics.duplicates], len(stream), settle=5.0)
+    # The group hands the partitions over only when the killed member's session times out
+    # (Faust's default: 60 s), so the wait for the rest is longer than read_topics' default.
+    found = read_topics(
+        settings, [topics.articles, topics.duplicates], len(stream), timeout=240.0, settle=5.0
+    )
     ids = Counter(record["id"] for _, record in found)
     assert sorted(ids) == sorted(record["id"] for record in stream)
     assert sum(ids.values()) - len(ids) <= 100
