@@ -601,7 +601,7 @@ class StoryIndex:
         if known is not None:
             return Correction.from_dict(known), True
         if command.action == "split":
-            correction = self._split(command, now)
+            correction = self._split(command)
         else:
             correction = self._merge_stories(command, now)
         self._write(COMMAND + command.id, {**correction.to_dict(), "t": now}, now)
@@ -642,7 +642,7 @@ class StoryIndex:
             command.id, survivor_id, "merged", survivor.get("h", ""), merged_from=tuple(others)
         )
 
-    def _split(self, command: StoryCommand, now: float) -> Correction:
+    def _split(self, command: StoryCommand) -> Correction:
         """Move the command's articles, and their copies, out of its story into a new one.
         The store keeps each article's distinct terms, not its weights, so the moved vectors
         are rebuilt from those under the current IDF: both centroids afterwards are
