@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 import typer
@@ -294,7 +294,14 @@ def serve(
     from service.producers.kafka import RawProducer
 
     settings = get_settings()
-    with RawProducer(settings) as producer:
+    waited = int(settings.push_send_seconds * 1000)
+    timeouts: dict[str, Any] = {
+        "max_block_ms": waited,
+        "delivery_timeout_ms": waited,
+        # kafka-python: delivery must exceed linger + request timeouts.
+        "request_timeout_ms": min(waited // 2, 30_000),
+    }
+    with RawProducer(settings, **timeouts) as producer:
         # An empty token (compose's `${WIRE_PUSH_TOKEN:-}` unset) is no token.
         token = (settings.push_token.get_secret_value() if settings.push_token else None) or None
         if token is None and host not in ("127.0.0.1", "localhost", "::1"):

@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     max_article_bytes: int = 512 * 1024
     # When set, the HTTP push endpoint takes POSTs only with `Authorization: Bearer <token>`.
     push_token: SecretStr | None = None
+    # How long the push endpoint waits for the broker before it answers 503 (the client
+    # retries): with kafka-python's defaults a request waited 120 s, and with the broker down
+    # a handful of them held every worker thread of the endpoint.
+    push_send_seconds: float = 15.0
     # How much of a rejected input its dead letter keeps; 0: all of it (any record the raw
     # topic takes), so that every letter can be replayed once its cause is fixed.
     dlq_payload_bytes: int = 0

@@ -128,7 +128,7 @@ class RawProducer:
     and the next flush is judged on its own records.
     """
 
-    def __init__(self, settings: Settings, topic: str | None = None, **options: Any) -> None:
+    def __init__(self, settings: Settings, *, topic: str | None = None, **options: Any) -> None:
         # Another input topic may be named (editors' commands go the same way).
         self.topic = topic or settings.topics.raw
         self.dlq_topic = settings.topics.dlq
