@@ -17,7 +17,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 broker_app = typer.Typer(no_args_is_help=True, help="The local Apache Kafka broker (KRaft).")
 dlq_app = typer.Typer(no_args_is_help=True, help="Dead letters: list them, replay them.")
 story_app = typer.Typer(
-    no_args_is_help=True, help="Editors' corrections of the stories: split, merge."
+    no_args_is_help=True, help="Editors' corrections of the stories: split, merge, move."
 )
 app.add_typer(broker_app, name="broker")
 app.add_typer(dlq_app, name="dlq")
@@ -424,6 +424,17 @@ def story_merge(
 ) -> None:
     """Fold stories into one, whose id stays."""
     _send_command({"action": "merge", "story": story, "stories": stories}, shard, command_id)
+
+
+@story_app.command("move")
+def story_move(
+    story: Annotated[str, typer.Argument(help="the story the articles join")],
+    articles: Annotated[list[str], typer.Argument(help="ids of the articles to move into it")],
+    shard: ShardOption,
+    command_id: CommandId = None,
+) -> None:
+    """Move articles (and their copies) from the stories they are in into an existing one."""
+    _send_command({"action": "move", "story": story, "articles": articles}, shard, command_id)
 
 
 def _send_command(fields: dict[str, object], shard: str, command_id: str | None) -> None:

@@ -20,7 +20,7 @@ FAUST_PREFIX: Final = "faust"
 OTHER: Final = "other"
 UNKNOWN: Final = "unknown"
 STAGES: Final = ("normalise", "dedup", "cluster")
-STORY_EVENTS: Final = ("created", "updated", "merged", "split")
+STORY_EVENTS: Final = ("created", "updated", "merged", "split", "moved")
 FORMATS: Final = ("text", "json", "ninjs", "rss", "atom", "nitf", "newsml", OTHER)
 REJECT_REASONS: Final = (*(reason.value for reason in RejectReason), OTHER)
 # When no allow-list is given, the first sources seen get their own label, up to this many.
@@ -97,7 +97,7 @@ class Metrics:
         )
         self.story_events = Counter(
             _name("story_events"),
-            "Story events, by kind (created, updated, merged, split).",
+            "Story events, by kind (created, updated, merged, split, moved).",
             ["event"],
             registry=registry,
         )
@@ -180,7 +180,7 @@ class Metrics:
         self.duplicates.labels(kind=kind).inc()
 
     def story_event(self, event: str) -> None:
-        """A story was created, updated, merged or split."""
+        """A story was created, updated, merged, split or given articles (moved)."""
         if event not in STORY_EVENTS:
             raise ValueError(f"unknown story event {event!r}; expected one of {STORY_EVENTS}")
         self.story_events.labels(event=event).inc()

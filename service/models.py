@@ -38,9 +38,9 @@ class Rejected(Exception):
 
 DuplicateKind = Literal["exact", "version", "near_copy", "rewrite"]
 DUPLICATE_KINDS: tuple[DuplicateKind, ...] = ("exact", "version", "near_copy", "rewrite")
-StoryEventKind = Literal["created", "updated", "merged", "split"]
-CommandAction = Literal["split", "merge"]
-COMMAND_ACTIONS: tuple[CommandAction, ...] = ("split", "merge")
+StoryEventKind = Literal["created", "updated", "merged", "split", "moved"]
+CommandAction = Literal["split", "merge", "move"]
+COMMAND_ACTIONS: tuple[CommandAction, ...] = ("split", "merge", "move")
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,15 +149,17 @@ class Decision:
 @dataclass(frozen=True, slots=True)
 class StoryCommand:
     """An editor's correction of the stories: move articles out of a story into a new one
-    (split), or fold stories into one (merge). `shard` is where the story lives (its
-    language, as `/stories` lists it); `id` names the command, so that one delivered twice
-    is applied once."""
+    (split), fold stories into one (merge), or move articles into an existing story (move).
+    `shard` is where the story lives (its language, as `/stories` lists it); `id` names the
+    command, so that one delivered twice is applied once."""
 
     id: str
     action: CommandAction
     shard: str
     story: str
-    # split: the articles to move out; merge: the stories to fold into `story`.
+    # split: the articles to move out of `story`; move: the articles to move into `story`
+    # (a copy named stands for its original; copies follow their original); merge: the
+    # stories to fold into `story`.
     articles: tuple[str, ...] = ()
     stories: tuple[str, ...] = ()
     # split: the new story's title (else the story's own).
@@ -204,7 +206,7 @@ class StoryCommand:
             stories=ids("stories"),
             title=text("title", required=False),
         )
-        wanted = "articles" if action == "split" else "stories"
+        wanted = "stories" if action == "merge" else "articles"
         if not getattr(command, wanted):
             raise Rejected(RejectReason.BAD_COMMAND, f"a {action} needs {wanted!r}")
         return command
@@ -223,6 +225,8 @@ class Correction:
     # follows them).
     split_from: str | None = None
     articles: tuple[str, ...] = ()
+    # move: the stories the articles left.
+    moved_from: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -233,6 +237,7 @@ class Correction:
             "merged_from": list(self.merged_from),
             "split_from": self.split_from,
             "articles": list(self.articles),
+            "moved_from": list(self.moved_from),
         }
 
     @classmethod
@@ -245,4 +250,5 @@ class Correction:
             tuple(data.get("merged_from", ())),
             data.get("split_from"),
             tuple(data.get("articles", ())),
+            tuple(data.get("moved_from", ())),
         )

@@ -12,10 +12,11 @@ Schemas (all times are epoch seconds, UTC):
   "kind", "score", "evidence", "story", "headline", "source", "received", "decided"}`.
 - stories (`wire.stories`, key = story id): `{"schema", "story", "event", "article_id",
   "duplicate_of", "score", "merged_from", "title", "time"}` (title: the headline of the
-  story's first article); an editor's command adds `"command", "split_from", "articles"`
-  (a split: those articles and their copies now belong to `story`), with no article.
+  story's first article); an editor's command adds `"command", "split_from", "moved_from",
+  "articles"` (a split or a move: those articles and their copies now belong to `story`),
+  with no article.
 - commands (`wire.commands`), written by editors' tools: a StoryCommand `{"id", "action":
-  "split" | "merge", "shard", "story", "articles", "stories", "title"}`; forwarded to
+  "split" | "merge" | "move", "shard", "story", "articles", "stories", "title"}`; forwarded to
   `wire.normalised` (key = shard) as `{"schema", "command", "received", "origin"}`.
 - dead letters (`wire.dlq`): `{"schema", "reason", "detail", "origin", "size", "sha256",
   "payload", "payload_encoding": "utf-8" | "base64", "truncated"}`.
@@ -117,6 +118,7 @@ def correction_record(correction: Correction, time: float) -> bytes:
             "time": time,
             "command": correction.command,
             "split_from": correction.split_from,
+            "moved_from": list(correction.moved_from),
             "articles": list(correction.articles),
         }
     )
@@ -153,25 +155,26 @@ def dead_letter(
 def after_events(outputs: Sequence[dict[str, Any]]) -> list[str]:
     """Each record's story once the whole stream's story events are applied, as a consumer
     of the story events sees it at the end: a merge folds stories (`merged_from`), an
-    editor's split moves the articles it names, and their copies, to its new story. Works on
+    editor's split or move moves the articles it names, and their copies, to its story. Works on
     story events and on `wirefeed label` lines alike; a record without a story (a rejected
     input) is a story of its own.
 
     Events are ordered by their `time` (story events are keyed by story, so a consumer of
     several partitions reads them out of order), else by position (label lines)."""
     folded_into: dict[str, str] = {}
-    # Article id -> (when, story) of each split that named it.
+    # Article id -> (when, story) of each split or move that named it.
     moved: defaultdict[str, list[tuple[float, str]]] = defaultdict(list)
     for i, out in enumerate(outputs):
         for folded in out.get("merged_from") or ():
             folded_into[folded] = out["story"]
-        if out.get("split_from"):
+        if out.get("split_from") or out.get("moved_from"):
             for article_id in out.get("articles") or ():
                 moved[article_id].append((out.get("time", i), out["story"]))
     stories: list[str] = []
     for i, out in enumerate(outputs):
         story = out.get("story") or f"rejected-{i}"
-        # The latest split of the article (or of its original) made after its own event.
+        # The latest split or move of the article (or of its original) made after its own
+        # event.
         when = out.get("time", i)
         splits = [
             split

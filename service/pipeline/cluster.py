@@ -602,6 +602,8 @@ class StoryIndex:
             return Correction.from_dict(known), True
         if command.action == "split":
             correction = self._split(command)
+        elif command.action == "move":
+            correction = self._move(command)
         else:
             correction = self._merge_stories(command, now)
         self._write(COMMAND + command.id, {**correction.to_dict(), "t": now}, now)
@@ -642,38 +644,44 @@ class StoryIndex:
             command.id, survivor_id, "merged", survivor.get("h", ""), merged_from=tuple(others)
         )
 
-    def _split(self, command: StoryCommand) -> Correction:
-        """Move the command's articles, and their copies, out of its story into a new one.
-        The store keeps each article's distinct terms, not its weights, so the moved vectors
-        are rebuilt from those under the current IDF: both centroids afterwards are
-        estimates."""
-        source_id = self.resolve(command.story)
-        source = self._live_story(source_id)
-        links: dict[str, list[Any]] = {}
-        for article_id in command.articles:
+    def _links(self, named: Iterable[str]) -> dict[str, tuple[str, dict[str, list[Any]]]]:
+        """The articles a command moves, by the story each is in now: {named original: (its
+        story, {its link and its copies' links})}. A copy named stands for its original (a
+        copy's story is its original's) while the original is within the horizon."""
+        moving: dict[str, tuple[str, dict[str, list[Any]]]] = {}
+        for article_id in named:
             known = self.store.get(ARTICLE + article_id)
-            if known is None or self.resolve(known[0]) != source_id:
-                raise Rejected(
-                    RejectReason.BAD_COMMAND, f"article {article_id} is not in story {source_id}"
-                )
-            links[article_id] = known
+            if known is None:
+                raise Rejected(RejectReason.BAD_COMMAND, f"no live article {article_id}")
+            if len(known) > 2 and (original := self.store.get(ARTICLE + known[2])) is not None:
+                article_id, known = known[2], original
+            story_id = self.resolve(known[0])
+            links = {article_id: known}
             for copy_id in sorted(self._copies.get(article_id, ())):
                 copied = self.store.get(ARTICLE + copy_id)
-                if copied is not None and self.resolve(copied[0]) == source_id:
+                if copied is not None and self.resolve(copied[0]) == story_id:
                     links[copy_id] = copied
-        if len(links) >= source["n"]:
+            moving[article_id] = (story_id, links)
+        return moving
+
+    def _take_out(
+        self, source_id: str, article_ids: list[str], count: int
+    ) -> tuple[dict[str, float], list[dict[str, float]]]:
+        """Take articles (`count` with their copies) out of a live story: its centroid loses
+        their vectors, rebuilt from their stored terms under the current IDF (the store keeps
+        no weights, so both centroids afterwards are estimates), its member cues and index
+        entries lose what they brought. Returns their summed vector and member cues."""
+        source = self._live_story(source_id)
+        if count >= source["n"]:
             raise Rejected(
                 RejectReason.BAD_COMMAND,
-                f"a split must leave story {source_id} an article: it has {source['n']}, "
-                f"the split moves {len(links)} (copies included)",
+                f"a command must leave story {source_id} an article: it has {source['n']}, "
+                f"the command moves {count} (copies included); merge it instead",
             )
-        new_id = story_id_for(f"{source_id}/{command.id}")
-        if STORY + new_id in self.store or MERGED + new_id in self.store:
-            raise Rejected(RejectReason.BAD_COMMAND, f"story {new_id} exists")
         moved: dict[str, float] = {}
         members: list[dict[str, float]] = []
         moved_terms: list[set[str]] = []
-        for article_id in command.articles:
+        for article_id in article_ids:
             vector = self._stored_vector(article_id)
             if vector:
                 moved = _summed(moved, vector, self.config.story_terms)
@@ -692,11 +700,35 @@ class StoryIndex:
             if not (member and any(member.keys() <= terms for terms in moved_terms))
         ]
         was_top = set(_strongest(source["c"], self.config.index_terms))
-        source = {**source, **_shaped(rest), "n": source["n"] - len(links), "m": kept}
+        source = {**source, **_shaped(rest), "n": source["n"] - count, "m": kept}
         self._write(STORY + source_id, source, source["t"])
         self._unpost_terms(source_id, was_top - set(_strongest(rest, self.config.index_terms)))
+        for term in _strongest(rest, self.config.index_terms):
+            self._post(term, source_id)
+        return moved, members
+
+    def _relink(self, story_id: str, links: dict[str, list[Any]]) -> None:
+        for article_id, link in links.items():
+            self._write(ARTICLE + article_id, [story_id, *link[1:]], float(link[1]))
+
+    def _split(self, command: StoryCommand) -> Correction:
+        """Move the command's articles, and their copies, out of its story into a new one."""
+        source_id = self.resolve(command.story)
+        self._live_story(source_id)
+        moving = self._links(command.articles)
+        links: dict[str, list[Any]] = {}
+        for article_id, (story_id, group) in moving.items():
+            if story_id != source_id:
+                raise Rejected(
+                    RejectReason.BAD_COMMAND, f"article {article_id} is not in story {source_id}"
+                )
+            links.update(group)
+        new_id = story_id_for(f"{source_id}/{command.id}")
+        if STORY + new_id in self.store or MERGED + new_id in self.store:
+            raise Rejected(RejectReason.BAD_COMMAND, f"story {new_id} exists")
+        title = command.title or str(self._live_story(source_id).get("h", ""))
+        moved, members = self._take_out(source_id, list(moving), len(links))
         latest = max(float(link[1]) for link in links.values())
-        title = command.title or str(source.get("h", ""))
         story = {
             **_shaped(moved),
             "n": len(links),
@@ -708,18 +740,68 @@ class StoryIndex:
         }
         self._write(STORY + new_id, story, latest)
         self.live += 1
-        for article_id, link in links.items():
-            self._write(ARTICLE + article_id, [new_id, *link[1:]], float(link[1]))
-        for story_id, centroid in ((source_id, rest), (new_id, moved)):
-            for term in _strongest(centroid, self.config.index_terms):
-                self._post(term, story_id)
+        self._relink(new_id, links)
+        for term in _strongest(moved, self.config.index_terms):
+            self._post(term, new_id)
         return Correction(
             command.id,
             new_id,
             "split",
             story["h"],
             split_from=source_id,
-            articles=command.articles,
+            articles=tuple(moving),
+        )
+
+    def _move(self, command: StoryCommand) -> Correction:
+        """Move the command's articles, and their copies, from the stories they are in into
+        an existing story (the editor's "this belongs there")."""
+        target_id = self.resolve(command.story)
+        self._live_story(target_id)
+        moving = self._links(command.articles)
+        by_source: defaultdict[str, list[str]] = defaultdict(list)
+        counts: Counter[str] = Counter()
+        links: dict[str, list[Any]] = {}
+        for article_id, (story_id, group) in moving.items():
+            if story_id == target_id:
+                raise Rejected(
+                    RejectReason.BAD_COMMAND, f"article {article_id} is in story {target_id}"
+                )
+            by_source[story_id].append(article_id)
+            counts[story_id] += len(group)
+            links.update(group)
+        # Checked for every source before any changes, so a refused move changes nothing.
+        for source_id, count in counts.items():
+            if count >= self._live_story(source_id)["n"]:
+                self._take_out(source_id, [], count)  # raises, saying why
+        moved: dict[str, float] = {}
+        members: list[dict[str, float]] = []
+        for source_id, article_ids in by_source.items():
+            vector, cues = self._take_out(source_id, article_ids, counts[source_id])
+            moved = _summed(moved, vector, self.config.story_terms)
+            members.extend(cues)
+        target = self._live_story(target_id)
+        old_top = set(_strongest(target["c"], self.config.index_terms))
+        centroid = _summed(target["c"], moved, self.config.story_terms)
+        latest = max([float(target["t"]), *(float(link[1]) for link in links.values())])
+        target = {
+            **target,
+            **_shaped(centroid),
+            "n": target["n"] + len(links),
+            "t": latest,
+            "m": [*target.get("m", ()), *members][-self.config.members :],
+        }
+        self._write(STORY + target_id, target, latest)
+        self._relink(target_id, links)
+        for term in _strongest(centroid, self.config.index_terms):
+            if term not in old_top:
+                self._post(term, target_id)
+        return Correction(
+            command.id,
+            target_id,
+            "moved",
+            str(target.get("h", "")),
+            moved_from=tuple(by_source),
+            articles=tuple(moving),
         )
 
     def _stored_vector(self, article_id: str) -> dict[str, float]:

@@ -49,6 +49,12 @@ def _split(story: str, *articles: str, command_id: str = "c1") -> StoryCommand:
     )
 
 
+def _move(story: str, *articles: str, command_id: str = "v1") -> StoryCommand:
+    return StoryCommand.from_dict(
+        {"id": command_id, "action": "move", "shard": "en", "story": story, "articles": [*articles]}
+    )
+
+
 def _merge(story: str, *stories: str, command_id: str = "m1") -> StoryCommand:
     return StoryCommand.from_dict(
         {"id": command_id, "action": "merge", "shard": "en", "story": story, "stories": [*stories]}
@@ -92,7 +98,7 @@ def test_a_split_survives_a_restore_from_the_store() -> None:
     [
         ("st-unknown", ("b1",), "no live story"),
         (None, ("b1", "bg0"), "not in story"),
-        (None, ("nowhere",), "not in story"),
+        (None, ("nowhere",), "no live article nowhere"),
         (None, ("a1", "a2", "b1", "b2"), "must leave"),
     ],
 )
@@ -236,7 +242,7 @@ def test_label_applies_commands_and_the_final_stories_follow_them() -> None:
     assert split["split_from"] == mixed
     assert rejected["rejected"] == "bad_command"
     assert rejected["id"] == "c2"
-    assert "not in story" in rejected["detail"]
+    assert "no live article nowhere" in rejected["detail"]
     assert b3["story"] == split["story"]
     final = dict(zip([line.get("id") for line in out], after_events(out), strict=True))
     assert final["a1"] == final["a2"] == mixed
@@ -269,6 +275,22 @@ def test_final_stories_do_not_depend_on_the_order_events_are_read_in() -> None:
         assert final == expected
 
 
+def test_a_move_is_applied_in_time_order_too() -> None:
+    events: list[dict[str, Any]] = [
+        {"story": "S", "article_id": "a", "time": 1.0},
+        {"story": "S", "article_id": "b", "time": 2.0},
+        {"story": "T", "article_id": "c", "time": 3.0},
+        {"story": "T", "article_id": None, "moved_from": ["S"], "articles": ["b"], "time": 4.0},
+        {"story": "T", "article_id": "b-copy", "duplicate_of": "b", "time": 5.0},
+        {"story": "S", "article_id": None, "moved_from": ["T"], "articles": ["b"], "time": 6.0},
+    ]
+    expected = {"a": "S", "b": "S", "b-copy": "S", "c": "T"}
+    for order in itertools.permutations(events):
+        final = dict(zip([e["article_id"] for e in order], after_events(order), strict=True))
+        del final[None]
+        assert final == expected
+
+
 def test_commands_and_articles_do_not_share_names() -> None:
     shards = Shards.in_memory()
     first = {"id": "a1", "text": LOOK_ALIKES["a1"], "language": "en"}
@@ -281,3 +303,113 @@ def test_commands_and_articles_do_not_share_names() -> None:
     out = list(label_records([{"command": command}, lookalike, field], shards))
     assert [line.get("story_event") for line in out] == ["merged", "updated", "updated"]
     assert [line.get("rejected") for line in out] == [None, None, None]
+
+
+def test_a_copy_named_in_a_split_stands_for_its_original() -> None:
+    # A copy's story is its original's: naming the copy moves the original and its copies.
+    index, mixed = _mixed()
+    index.follow(article("b1-copy", LOOK_ALIKES["b1"]), "b1", 15.0)
+    index.follow(article("b1-copy2", LOOK_ALIKES["b1"]), "b1", 16.0)
+    done, _ = index.correct(_split(mixed, "b1-copy", "b2"), 20.0)
+    assert done.articles == ("b1", "b2")
+    for moved in ("b1", "b1-copy", "b1-copy2", "b2"):
+        assert index.store[ARTICLE + moved][0] == done.story_id
+    assert index.store[STORY + done.story_id]["n"] == 4
+    assert index.store[STORY + mixed]["n"] == 2
+
+
+def test_a_move_puts_articles_and_their_copies_into_an_existing_story() -> None:
+    index, mixed = _mixed()
+    index.follow(article("b2-copy", LOOK_ALIKES["b2"]), "b2", 15.0)
+    blazers, _ = index.correct(_split(mixed, "b1", command_id="c0"), 20.0)
+    before = index.live
+    done, replay = index.correct(_move(blazers.story_id, "b2"), 30.0)
+    assert not replay
+    assert done == Correction(
+        "v1",
+        blazers.story_id,
+        "moved",
+        index.title(blazers.story_id),
+        articles=("b2",),
+        moved_from=(mixed,),
+    )
+    assert index.live == before
+    target = blazers.story_id
+    assert index.store[ARTICLE + "b2"][0] == index.store[ARTICLE + "b2-copy"][0] == target
+    assert (index.store[STORY + mixed]["n"], index.store[STORY + blazers.story_id]["n"]) == (2, 3)
+    # The old story forgot the moved names, the new one is found by them.
+    assert "#blazers" not in index.store[STORY + mixed]["c"]
+    assert mixed not in index._postings.get("#mcmillan", [])
+    # Later articles of each event join their own story, before and after a restore.
+    restored = StoryIndex(copy.deepcopy(dict(index.store)), ONE_STORY)
+    for state in (index, restored):
+        assert state.assign_story(article("b3", LATER["b3"]), 40.0).story_id == blazers.story_id
+        assert state.assign_story(article("a3", LATER["a3"]), 40.0).story_id == mixed
+        assert state.follow(article("b2-copy2", LOOK_ALIKES["b2"]), "b2", 41.0).story_id == (
+            blazers.story_id
+        )
+
+
+def test_a_move_takes_articles_from_several_stories() -> None:
+    index = StoryIndex({})
+    for i, text in enumerate(EN_BACKGROUND):
+        index.assign_story(article(f"bg{i}", text), 0.0)
+    story = {k: index.assign_story(article(k, t), 10.0).story_id for k, t in LOOK_ALIKES.items()}
+    budget = index.store[ARTICLE + "bg1"][0]
+    assert index.store[STORY + budget]["n"] == 1
+    # The editor files one Sixers and one Blazers report under the budget story.
+    done, _ = index.correct(_move(budget, "a2", "b2"), 20.0)
+    assert set(done.moved_from) == {story["a1"], story["b1"]}
+    assert index.store[STORY + budget]["n"] == 3
+    assert index.store[STORY + story["a1"]]["n"] == index.store[STORY + story["b1"]]["n"] == 1
+    assert index.store[ARTICLE + "a2"][0] == index.store[ARTICLE + "b2"][0] == budget
+
+
+@pytest.mark.parametrize(
+    ("story", "articles", "detail"),
+    [
+        ("st-unknown", ("b2",), "no live story"),
+        ("blazers", ("b1",), "is in story"),
+        ("blazers", ("b2", "nowhere"), "no live article nowhere"),
+        # Moving every article of the mixed story would leave it empty: that is a merge.
+        ("blazers", ("a1", "a2", "b2"), "merge it instead"),
+    ],
+)
+def test_a_move_that_cannot_apply_is_refused_and_changes_nothing(
+    story: str, articles: tuple[str, ...], detail: str
+) -> None:
+    index, mixed = _mixed()
+    index.follow(article("b2-copy", LOOK_ALIKES["b2"]), "b2", 15.0)
+    blazers, _ = index.correct(_split(mixed, "b1", command_id="c0"), 20.0)
+    target = blazers.story_id if story == "blazers" else story
+    before = copy.deepcopy(dict(index.store))
+    postings = copy.deepcopy(index._postings)
+    with pytest.raises(Rejected) as refused:
+        index.correct(_move(target, *articles), 30.0)
+    assert refused.value.reason == RejectReason.BAD_COMMAND
+    assert detail in refused.value.detail
+    assert dict(index.store) == before
+    assert index._postings == postings
+
+
+def test_label_applies_a_move_and_the_final_stories_follow_it() -> None:
+    shards = Shards(lambda _: Pipeline({}, {}, {}, _one_story_config()))
+    texts = {**LOOK_ALIKES, **LATER, "b3-again": LATER["b3"]}
+    records = [{"id": key, "text": text, "language": "en"} for key, text in texts.items()]
+    out = list(label_records(records, shards))
+    assert out[-1]["duplicate_of"] == "b3"
+    mixed = out[0]["story"]
+    assert {line["story"] for line in out} == {mixed}
+    split = _split(mixed, "b1", command_id="c0").to_dict()
+    out += list(label_records([{"command": split}], shards))
+    blazers = out[-1]["story"]
+    # The copy named stands for its original.
+    move = _move(blazers, "b3-again").to_dict()
+    out += list(label_records([{"command": move}], shards))
+    assert out[-1]["story_event"] == "moved"
+    assert out[-1]["story"] == blazers
+    assert out[-1]["moved_from"] == [mixed]
+    assert out[-1]["articles"] == ["b3"]
+    final = dict(zip([line.get("id") for line in out], after_events(out), strict=True))
+    assert final["a1"] == final["a2"] == final["a3"] == mixed
+    assert final["b1"] == final["b2"] == final["b3"] == final["b3-again"] == blazers

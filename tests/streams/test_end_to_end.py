@@ -285,7 +285,7 @@ def test_bad_input_is_dead_lettered_and_good_articles_still_flow(worker: WorkerP
     assert {reason: rejects[reason] for _, reason in bad} == {reason: 1 for _, reason in bad}
 
 
-def test_editors_merge_and_split_stories_through_the_broker(worker: WorkerProcess) -> None:
+def test_editors_merge_split_and_move_stories_through_the_broker(worker: WorkerProcess) -> None:
     settings = worker.settings
     topics = settings.topics
     with RawProducer(settings) as producer:
@@ -307,23 +307,39 @@ def test_editors_merge_and_split_stories_through_the_broker(worker: WorkerProces
         producer.send({"id": "b3", "text": LATER["b3"], "source": "sports-desk"})
         producer.send({"id": "b1-again", "text": LOOK_ALIKES["b1"], "source": "other-desk"})
     out = _outcomes(settings, 6)
-    events = [record for _, record in read_topics(settings, [topics.stories], 8, settle=2.0)]
+    assert out["b3"]["story"] == out["b1-again"]["story"] != blazers
+    # The editor files b3 under the other story; a copy of it that comes later follows it.
+    _cli(worker, "story", "move", blazers, "b3", "--shard", "en", "--id", "v1")
+    assert len(read_topics(settings, [topics.stories], 9)) == 9
+    with RawProducer(settings) as producer:
+        producer.send({"id": "b3-again", "text": LATER["b3"], "source": "other-desk"})
+    out = _outcomes(settings, 7)
+    events = [record for _, record in read_topics(settings, [topics.stories], 10, settle=2.0)]
     commands = {event["command"]: event for event in events if event.get("command")}
-    assert sorted(commands) == ["m1", "s1"]
+    assert sorted(commands) == ["m1", "s1", "v1"]
     assert commands["m1"]["event"] == "merged"
     assert commands["m1"]["story"] == blazers
     assert commands["m1"]["merged_from"] == [sixers]
     split = commands["s1"]
     assert split["event"] == "split"
     assert split["split_from"] == blazers
-    assert split["articles"] == ["b1", "b2"]
-    # Later articles of the Blazers event, and a copy of one moved, land in the new story.
+    # b2 is a rewrite of b1 (a copy): named, it stands for its original, and follows it.
+    assert out["b2"]["duplicate_of"] == "b1"
+    assert split["articles"] == ["b1"]
+    moved = commands["v1"]
+    assert moved["event"] == "moved"
+    assert moved["story"] == blazers
+    assert moved["moved_from"] == [split["story"]]
+    assert moved["articles"] == ["b3"]
+    # Later articles of the Blazers event, and a copy of one split out, land in the new story.
     assert out["b3"]["story"] == split["story"]
     assert out["b1-again"]["duplicate_of"] == "b1"
     assert out["b1-again"]["story"] == split["story"]
+    assert out["b3-again"]["duplicate_of"] == "b3"
+    assert out["b3-again"]["story"] == blazers
     final = dict(zip([e["article_id"] for e in events], after_events(events), strict=True))
-    assert final["a1"] == final["a2"] == blazers
-    assert final["b1"] == final["b2"] == final["b3"] == final["b1-again"] == split["story"]
+    assert final["a1"] == final["a2"] == final["b3"] == final["b3-again"] == blazers
+    assert final["b1"] == final["b2"] == final["b1-again"] == split["story"]
 
     letters = read_topics(settings, [topics.dlq], 1, settle=2.0)
     assert [record["reason"] for _, record in letters] == ["bad_command"]
