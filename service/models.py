@@ -36,8 +36,16 @@ class Rejected(Exception):
         self.detail = detail
 
 
-DuplicateKind = Literal["exact", "version", "near_copy", "rewrite"]
-DUPLICATE_KINDS: tuple[DuplicateKind, ...] = ("exact", "version", "near_copy", "rewrite")
+# superseded: an older version of an item that arrived after a newer one (hidden, linked
+# to the current version).
+DuplicateKind = Literal["exact", "version", "near_copy", "rewrite", "superseded"]
+DUPLICATE_KINDS: tuple[DuplicateKind, ...] = (
+    "exact",
+    "version",
+    "near_copy",
+    "rewrite",
+    "superseded",
+)
 StoryEventKind = Literal["created", "updated", "merged", "split", "moved"]
 CommandAction = Literal["split", "merge", "move"]
 COMMAND_ACTIONS: tuple[CommandAction, ...] = ("split", "merge", "move")

@@ -31,6 +31,7 @@
 #   named stories into one whose id the editor chose. Each is one explicit event.
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 import re
@@ -382,8 +383,29 @@ class StoryIndex:
         self._stamps.set(key, stamp)
 
     def _post(self, term: str, story_id: str) -> None:
+        """List the story under the term, in order of (latest arrival, id), keeping the
+        latest `postings`: the order rebuild() gives, so a restarted worker finds the same
+        candidates as the one that ran live (a story whose arrival time changes is posted
+        again under all its terms: _repost)."""
         members = [m for m in self._postings.get(term, ()) if m != story_id]
-        self._postings[term] = [*members, story_id][-self.config.postings :]
+        stamp = self._stamps.get
+
+        def order(member: str) -> tuple[float, str]:
+            return stamp(STORY + member), member
+
+        if not members or order(members[-1]) < order(story_id):
+            members.append(story_id)  # the usual case: the story just arrived
+        else:
+            bisect.insort(members, story_id, key=order)
+        self._postings[term] = members[-self.config.postings :]
+
+    def _repost(self, story_id: str, old_top: Iterable[str], centroid: dict[str, float]) -> None:
+        """After a story's value is written: leave the terms no longer among its strongest,
+        and take its place, by its arrival time, under those that are."""
+        top = _strongest(centroid, self.config.index_terms)
+        self._unpost_terms(story_id, set(old_top).difference(top))
+        for term in top:
+            self._post(term, story_id)
 
     def _count(self, terms: Iterable[str], step: int) -> None:
         self._docs += step
@@ -529,6 +551,7 @@ class StoryIndex:
     ) -> dict[str, Any]:
         """Fold the other stories into the survivor: their ids now stand for it (`merged:`)
         and leave the index. Returns the survivor's new value (the caller stores it)."""
+        old_top = _strongest(survivor["c"], self.config.index_terms)
         for story_id, story in others:
             survivor = self._fold(survivor, story)
             del self.store[STORY + story_id]
@@ -536,9 +559,9 @@ class StoryIndex:
             self._write(MERGED + story_id, [survivor_id, now], now)
             self.live -= 1
         self._unpost({story_id for story_id, _ in others})
-        # The folded stories' terms may now be among the survivor's strongest.
-        for term in _strongest(survivor["c"], self.config.index_terms):
-            self._post(term, survivor_id)
+        # The folded stories' terms may now be among the survivor's strongest (the caller
+        # stores the survivor, then posts it again at its new time).
+        self._repost(survivor_id, old_top, survivor["c"])
         return survivor
 
     def _agree(self, story: dict[str, Any], other: dict[str, Any]) -> bool:
@@ -577,11 +600,22 @@ class StoryIndex:
         story = self.store.get(STORY + self.resolve(story_id))
         return str(story.get("h", "")) if story else ""
 
-    def follow(self, article: Article, original_id: str, now: float) -> StoryDecision:
-        """A copy belongs to its original's story; it keeps the story alive but adds no terms."""
+    def follow(
+        self, article: Article, original_id: str, now: float, story_hint: str | None = None
+    ) -> StoryDecision:
+        """A copy belongs to its original's story; it keeps the story alive but adds no terms.
+        `story_hint` is the story the original was tagged with, for when its link here has
+        passed the horizon (a copy kept by dedup's longer one): the copy gets that story, and
+        joins it if it is still live. Without either, the copy is placed as an article."""
         known = self.store.get(ARTICLE + original_id)
         if known is None:
-            return self.assign_story(article, now)
+            if story_hint is None:
+                return self.assign_story(article, now)
+            story_id = self.resolve(story_hint)
+            if STORY + story_id not in self.store:
+                # The story has aged out: the copy is tagged with it and opens nothing.
+                return StoryDecision(story_id, "updated", 1.0)
+            known = [story_id, now]
         story_id = self.resolve(known[0])
         self._write(ARTICLE + article.id, [story_id, now, original_id], now)
         self._copies[original_id].add(article.id)
@@ -590,6 +624,8 @@ class StoryIndex:
             return StoryDecision(story_id, "updated", 1.0)
         latest = max(story["t"], now)
         self._write(STORY + story_id, {**story, "t": latest, "n": story["n"] + 1}, latest)
+        if latest != story["t"]:
+            self._repost(story_id, (), story["c"])
         return StoryDecision(story_id, "updated", 1.0, title=story.get("h", ""))
 
     def correct(self, command: StoryCommand, now: float) -> tuple[Correction, bool]:
@@ -640,6 +676,7 @@ class StoryIndex:
             )
         survivor = self._fold_into(survivor_id, survivor, list(others.items()), now)
         self._write(STORY + survivor_id, survivor, survivor["t"])
+        self._repost(survivor_id, (), survivor["c"])
         return Correction(
             command.id, survivor_id, "merged", survivor.get("h", ""), merged_from=tuple(others)
         )
@@ -699,12 +736,10 @@ class StoryIndex:
             for member in source.get("m", ())
             if not (member and any(member.keys() <= terms for terms in moved_terms))
         ]
-        was_top = set(_strongest(source["c"], self.config.index_terms))
+        was_top = _strongest(source["c"], self.config.index_terms)
         source = {**source, **_shaped(rest), "n": source["n"] - count, "m": kept}
         self._write(STORY + source_id, source, source["t"])
-        self._unpost_terms(source_id, was_top - set(_strongest(rest, self.config.index_terms)))
-        for term in _strongest(rest, self.config.index_terms):
-            self._post(term, source_id)
+        self._repost(source_id, was_top, rest)
         return moved, members
 
     def _relink(self, story_id: str, links: dict[str, list[Any]]) -> None:
@@ -780,7 +815,7 @@ class StoryIndex:
             moved = _summed(moved, vector, self.config.story_terms)
             members.extend(cues)
         target = self._live_story(target_id)
-        old_top = set(_strongest(target["c"], self.config.index_terms))
+        old_top = _strongest(target["c"], self.config.index_terms)
         centroid = _summed(target["c"], moved, self.config.story_terms)
         latest = max([float(target["t"]), *(float(link[1]) for link in links.values())])
         target = {
@@ -792,9 +827,7 @@ class StoryIndex:
         }
         self._write(STORY + target_id, target, latest)
         self._relink(target_id, links)
-        for term in _strongest(centroid, self.config.index_terms):
-            if term not in old_top:
-                self._post(term, target_id)
+        self._repost(target_id, old_top, centroid)
         return Correction(
             command.id,
             target_id,
@@ -826,14 +859,15 @@ class StoryIndex:
         published: float | None,
         title: str,
     ) -> None:
+        old_top: list[str] = []
         if story is None:
-            centroid, n, t, old_top = vector, 1, now, set[str]()
+            centroid, n, t = vector, 1, now
             latest = published
             self.live += 1
         else:
             centroid = _summed(story["c"], vector, self.config.story_terms)
             n, t = story["n"] + 1, max(story["t"], now)
-            old_top = set(_strongest(story["c"], self.config.index_terms))
+            old_top = _strongest(story["c"], self.config.index_terms)
             latest = _latest(story.get("p"), published)
         members: list[dict[str, float]] = story.get("m", []) if story else []
         # m: the latest members' strongest cues; t: latest arrival (the horizon's clock);
@@ -847,10 +881,7 @@ class StoryIndex:
             "h": title,
         }
         self._write(STORY + story_id, story_value, t)
-        for term in _strongest(centroid, self.config.index_terms):
-            if term in old_top:
-                continue
-            self._post(term, story_id)
+        self._repost(story_id, old_top, centroid)
 
     def evict(self, now: float) -> int:
         """Forget stories (and article links) past the horizon; returns how many stories went."""

@@ -133,7 +133,12 @@ class Pipeline:
         self.dedup.remember(article, dedup, now)
         deduped = self._clock()
         if dedup.is_duplicate and dedup.duplicate_of is not None:
-            story = self.stories.follow(article, dedup.duplicate_of, now)
+            # The original's decision outlives its story link (the dedup horizon is the
+            # longer): a late copy still gets the story its original was tagged with.
+            original = self.decisions.get(dedup.duplicate_of)
+            story = self.stories.follow(
+                article, dedup.duplicate_of, now, original["story"] if original else None
+            )
         else:
             story = self.stories.assign_story(article, now)
         self.timings = {"dedup": deduped - started, "cluster": self._clock() - deduped}
@@ -149,6 +154,10 @@ class Pipeline:
         }
         if story.merged_from:
             memo["merged_from"] = list(story.merged_from)
+        if dedup.evidence:
+            # A record sent again from the memo (a replayed dead letter) says why, as the
+            # first did.
+            memo["evidence"] = dedup.evidence
         # Assigned once, complete: a table changelogs assignments, not mutations.
         self.decisions[article.id] = memo
         self._decided.set(article.id, now)
@@ -173,7 +182,9 @@ class Pipeline:
     def _restore(self, article: Article, known: dict[str, Any]) -> Decision:
         return Decision(
             article,
-            DedupDecision(known["kind"], known["duplicate_of"], known["score"]),
+            DedupDecision(
+                known["kind"], known["duplicate_of"], known["score"], known.get("evidence", {})
+            ),
             StoryDecision(
                 known["story"],
                 known["story_event"],

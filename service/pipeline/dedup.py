@@ -376,18 +376,58 @@ class DedupIndex:
         previous = self.store.get(GUID + article.guid)
         if previous is not None and (previous[0] == article.id or not self._live(previous[2], now)):
             previous = None
-        if previous is not None and article.version > previous[1]:
-            return DedupDecision("version", previous[0], 1.0)
+        if previous is not None:
+            if article.version > previous[1]:
+                return DedupDecision("version", previous[0], 1.0)
+            # An older version that comes after a newer one (feeds resend, outlets lag): the
+            # current version stands, and this one is hidden as a copy of it.
+            if article.version < previous[1] or _earlier(article, previous):
+                return DedupDecision("superseded", previous[0], 1.0)
         exact = self.store.get(content_key(article))
-        if exact is not None and exact[0] != article.id and self._live(exact[1], now):
-            if exact[2] == _headline_hash(article):
-                return DedupDecision("exact", exact[0], 1.0)
-            return DedupDecision("near_copy", exact[0], 1.0, {"shingles": 1.0})
+        if exact is not None and self._live(exact[1], now):
+            # The first article seen with this body, else the latest (past the horizon, the
+            # first is forgotten while its copies still arrive).
+            holder = next(
+                (
+                    held
+                    for held in exact[:1] + exact[3:4]
+                    if held != article.id and self._doc_live(held, now)
+                ),
+                None,
+            )
+            if holder is not None:
+                if exact[2] == _headline_hash(article):
+                    return self._to_original(DedupDecision("exact", holder, 1.0), now)
+                return self._to_original(
+                    DedupDecision("near_copy", holder, 1.0, {"shingles": 1.0}), now
+                )
         # Another text under the guid at the same number: an item sent without version
         # numbers (plain RSS, NITF without one) and corrected.
         if previous is not None and article.version == previous[1]:
             return DedupDecision("version", previous[0], 1.0)
         return self._find_similar(article, self._features(article), now)
+
+    def _doc_live(self, article_id: str, now: float) -> bool:
+        doc = self.store.get(DOC + article_id)
+        return doc is not None and self._live(doc["t"], now)
+
+    def _to_original(self, decision: DedupDecision, now: float) -> DedupDecision:
+        """A copy of a hidden copy is a copy of that one's original while the original is
+        within the horizon: the kind is the weaker of the two links (an exact resend of a
+        rewrite is a rewrite of the original) and the score the lower."""
+        matched = decision.duplicate_of
+        doc = self.store.get(DOC + matched) if matched is not None else None
+        original = doc.get("o") if doc is not None else None
+        if doc is None or original is None or not self._doc_live(original, now):
+            return decision
+        kind: DuplicateKind | None = doc.get("dk") or decision.kind
+        if kind is None or (
+            decision.kind is not None and _WEAKNESS[decision.kind] > _WEAKNESS[kind]
+        ):
+            kind = decision.kind
+        return DedupDecision(
+            kind, original, min(decision.score, doc.get("ds", 1.0)), decision.evidence
+        )
 
     def _features(self, article: Article) -> Features:
         last = self._last
@@ -433,9 +473,8 @@ class DedupIndex:
         if best is None:
             return DedupDecision(None, None, 0.0)
         _, _, candidate_id, kind, signals = best
-        original = self.store[DOC + candidate_id].get("o") or candidate_id
         score = signals["shingles"] if kind == "near_copy" else signals["jaccard"]
-        return DedupDecision(kind, original, score, signals)
+        return self._to_original(DedupDecision(kind, candidate_id, score, signals), now)
 
     def classify(self, signals: dict[str, float]) -> DuplicateKind | None:
         """Near copy, rewrite, or not a copy, from the verification signals."""
@@ -462,18 +501,37 @@ class DedupIndex:
 
     def remember(self, article: Article, decision: DedupDecision, now: float) -> None:
         """Record an article so later arrivals can match it. A hidden copy is kept too, with
-        its original: a copy of a copy (a truncated re-publication) links to the first seen."""
-        self.store[GUID + article.guid] = [article.id, article.version, now]
-        self._stamps.set(GUID + article.guid, now)
-        original = decision.duplicate_of if decision.is_duplicate else None
+        its original and how it copies it: a copy of a copy (a truncated re-publication)
+        links to the first seen."""
+        if not decision.is_duplicate:
+            # Only what is published moves the item's current version: a hidden copy (a
+            # resend, an older version come late) never does.
+            self.store[GUID + article.guid] = [
+                article.id,
+                article.version,
+                now,
+                article.versioncreated,
+            ]
+            self._stamps.set(GUID + article.guid, now)
         features = self._features(article)
-        self.store[DOC + article.id] = features.to_store(now) | {"o": original}
+        doc = features.to_store(now)
+        if decision.is_duplicate:
+            # "dk", "ds": how it copies the original (kind, score); "k" is the key-word mask.
+            doc |= {"o": decision.duplicate_of, "dk": decision.kind, "ds": decision.score}
+        else:
+            doc["o"] = None
+        self.store[DOC + article.id] = doc
         self._stamps.set(DOC + article.id, now)
+        # [first holder of the body, when last seen, its headline, latest holder]: the
+        # latest takes over when the first passes the horizon.
         fingerprint_key = content_key(article)
         known = self.store.get(fingerprint_key)
-        if known is None or not self._live(known[1], now):
-            self.store[fingerprint_key] = [original or article.id, now, _headline_hash(article)]
-            self._stamps.set(fingerprint_key, now)
+        if known is not None and self._live(known[1], now) and self._doc_live(known[0], now):
+            value = [known[0], now, known[2], article.id]
+        else:
+            value = [article.id, now, _headline_hash(article), article.id]
+        self.store[fingerprint_key] = value
+        self._stamps.set(fingerprint_key, now)
         self._unindex(article.id)
         self._index(article.id, features)
 
@@ -488,6 +546,27 @@ class DedupIndex:
                 self._unindex(key[len(DOC) :])
                 expired += 1
         return expired
+
+
+# How far a kind of copy is from its original: following a chain, the weaker link wins.
+_WEAKNESS: dict[DuplicateKind, int] = {
+    "exact": 0,
+    "near_copy": 1,
+    "rewrite": 2,
+    "superseded": 3,
+    "version": 4,
+}
+
+
+def _earlier(article: Article, current: list[Any]) -> bool:
+    """Whether an article at the current version's number was written before it (an item
+    without version numbers, its correction already here): only when both carry the time."""
+    written = current[3] if len(current) > 3 else None
+    return (
+        article.versioncreated is not None
+        and written is not None
+        and article.versioncreated < written
+    )
 
 
 def _stamp(key: str, value: Any) -> float | None:

@@ -19,6 +19,9 @@ class Stamps:
     def set(self, key: str, stamp: float) -> None:
         self._at[key] = stamp
 
+    def get(self, key: str, default: float = float("-inf")) -> float:
+        return self._at.get(key, default)
+
     def discard(self, key: str) -> None:
         self._at.pop(key, None)
 

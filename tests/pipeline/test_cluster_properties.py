@@ -84,3 +84,47 @@ def test_index_stays_whole(stream: list[tuple[list[str], float, float]]) -> None
     restored = StoryIndex(copy.deepcopy(store), index.config)
     assert restored.live == index.live
     assert dict(restored._docfreq) == dict(index._docfreq)
+    # ... the inverted index included, in order: a restarted worker finds the same candidates.
+    assert restored._postings == index._postings
+
+
+# Tight caps, so that terms leave a story's strongest and lists fill: what a restart must
+# rebuild exactly as the live index kept it.
+TIGHT = StoryConfig(
+    horizon_seconds=2 * DAY,
+    merge_floor=0.3,
+    index_terms=3,
+    query_terms=3,
+    postings=2,
+    max_candidates=2,
+    story_terms=6,
+)
+
+
+def _decide_all(
+    stream: list[tuple[list[str], float, float]], restarts: list[int] | tuple[()] = ()
+) -> list[str]:
+    index = StoryIndex({}, TIGHT)
+    stories = []
+    now = 0.0
+    for number, (tokens, gap, age) in enumerate(stream):
+        if number in restarts:
+            index = StoryIndex(copy.deepcopy(index.store), TIGHT)
+        now += gap * DAY
+        article = _article(number, tokens, now / DAY - age)
+        if number % 5 == 4:  # a copy of the article before: it keeps that story alive
+            stories.append(index.follow(article, f"a{number - 1}", now).story_id)
+        else:
+            stories.append(index.assign_story(article, now).story_id)
+        index.evict(now)
+    return stories
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(articles, st.lists(st.integers(min_value=0, max_value=39), max_size=8))
+def test_a_restart_anywhere_changes_no_decision(
+    stream: list[tuple[list[str], float, float]], restarts: list[int]
+) -> None:
+    # A worker restarted from its tables (changelog recovery) decides as if it had never
+    # stopped.
+    assert _decide_all(stream, restarts) == _decide_all(stream)

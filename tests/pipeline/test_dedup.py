@@ -287,3 +287,81 @@ def test_the_same_text_under_the_same_uri_and_another_id_is_a_resend() -> None:
     first = {"id": "urn:x#1a", "uri": "urn:x", "title": "Bridge reopens", "text": _BRIDGE}
     outputs = list(label_records([first, {**first, "id": "urn:x#1b"}], Shards.in_memory()))
     assert (outputs[1]["kind"], outputs[1]["duplicate_of"]) == ("exact", "urn:x#1a")
+
+
+def _normalised(article: Article, **fields: Any) -> Article:
+    """The article as the normaliser makes it from a record (fingerprint included)."""
+    return normalise_article({**record_of(article), **fields})
+
+
+def test_an_older_version_that_comes_late_is_hidden_under_the_current_one(
+    maker: ArticleMaker,
+) -> None:
+    base = maker.article("a")
+    versions = {
+        n: _normalised(base, id=f"urn:a#{n}", uri="urn:a", version=n, text=base.body + " x" * n)
+        for n in (1, 2, 3)
+    }
+    index = DedupIndex({})
+    assert decide(index, versions[2]).kind is None
+    late = decide(index, versions[1], 10.0)
+    assert (late.kind, late.duplicate_of, late.is_duplicate) == ("superseded", "urn:a#2", True)
+    # The current version is still the second: the third supersedes it, not the late first.
+    assert (decide(index, versions[3], 20.0).kind, index.store["guid:urn:a"][0]) == (
+        "version",
+        "urn:a#3",
+    )
+
+
+def test_an_item_without_version_numbers_keeps_its_latest_text() -> None:
+    # Ids differ by content, the number stays 1: the time each text was written orders them.
+    first = {"id": "urn:x#1a", "uri": "urn:x", "title": "Bridge reopens", "text": _BRIDGE}
+    first["versioncreated"] = "2024-04-12T09:00Z"
+    corrected = {**first, "id": "urn:x#2b", "text": _BRIDGE + " Correction: 41 million."}
+    corrected["versioncreated"] = "2024-04-12T10:00Z"
+    outputs = list(label_records([corrected, first], Shards.in_memory()))
+    assert (outputs[1]["kind"], outputs[1]["duplicate_of"]) == ("superseded", "urn:x#2b")
+    assert outputs[1]["supersedes"] is None
+    assert outputs[1]["story"] == outputs[0]["story"]
+
+
+def test_a_resend_of_an_old_version_does_not_move_the_current_one(maker: ArticleMaker) -> None:
+    base = maker.article("a")
+    one = _normalised(base, id="a1", uri="urn:a", version=1)
+    two = _normalised(base, id="a2", uri="urn:a", version=2, text=base.body + " Updated.")
+    index = DedupIndex({})
+    decide(index, one)
+    assert decide(index, two).kind == "version"
+    assert decide(index, dataclasses.replace(one, id="a3"), 1.0).kind == "superseded"
+    resend = decide(index, dataclasses.replace(two, id="a4"), 2.0)
+    assert (resend.kind, resend.duplicate_of) == ("exact", "a2")
+
+
+def test_a_copy_of_a_copy_is_as_far_from_the_original_as_its_weaker_link(
+    maker: ArticleMaker,
+) -> None:
+    original = _normalised(maker.article("a"))
+    index = DedupIndex({})
+    decide(index, original)
+    copy = _normalised(original, id="b", text=original.body + "\n\nAP")
+    near = decide(index, copy, 1.0)
+    assert (near.kind, near.duplicate_of) == ("near_copy", "a")
+    # An exact resend of the near copy: the same body as b, not as a.
+    again = decide(index, dataclasses.replace(copy, id="c"), 2.0)
+    assert (again.kind, again.duplicate_of) == ("near_copy", "a")
+    assert again.score == near.score
+    assert index.store["doc:c"]["dk"] == "near_copy"
+
+
+def test_copies_outliving_their_original_take_over_from_it(maker: ArticleMaker) -> None:
+    day = 24 * 3600.0
+    original = _normalised(maker.article("a"))
+    index = DedupIndex({}, DedupConfig(horizon_seconds=5 * day))
+    decide(index, original, 0.0)
+    resends = {name: dataclasses.replace(original, id=name) for name in "bcd"}
+    assert decide(index, resends["b"], 3 * day).duplicate_of == "a"
+    index.evict(6 * day)
+    # a is past the horizon; b, its exact copy, is the first of the body still known.
+    for name, at in (("c", 6 * day), ("d", 6.5 * day)):
+        decision = decide(index, resends[name], at)
+        assert (decision.kind, decision.duplicate_of) == ("exact", "b")

@@ -6,9 +6,11 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
+from service.benchmarks.dedup import ArticleMaker
 from service.models import Article
 from service.pipeline.cluster import WATERMARK
 from service.pipeline.decide import Pipeline, PipelineConfig
+from service.pipeline.normalise import normalise_article
 
 HOUR = 3600.0
 WORDS = ["harbour", "storm", "river", "council", "vote", "court", "fire", "rescue", "power"]
@@ -114,3 +116,45 @@ def test_outputs_taken_are_kept_until_the_article_is_published() -> None:
     pipeline.mark_emitted("a0", decisions["a0"], 60.0)
     assert decisions["a0"]["emitted"] is True
     assert "taken" not in decisions["a0"]
+
+
+def _report(article_id: str, tail: str = "", seed: int = 3) -> Article:
+    """A synthetic wire report, as the normaliser makes it; `tail` makes a near copy."""
+    made = ArticleMaker(seed=seed).article("x")
+    return normalise_article(
+        {"id": article_id, "title": made.headline, "text": made.body + tail, "language": "en"}
+    )
+
+
+def test_a_copy_after_its_story_aged_out_keeps_the_original_s_story() -> None:
+    # Dedup remembers for 6 hours, stories for 4: a copy at 5 hours is still a copy, and is
+    # tagged with its original's story instead of opening one of hidden copies.
+    pipeline = Pipeline({}, {}, {}, _config())
+    first, _ = pipeline.decide(_report("a"), 0.0)
+    copy, _ = pipeline.decide(_report("b", "\n\nAP"), 5 * HOUR)
+    assert copy.dedup.duplicate_of == "a"
+    assert (copy.story.story_id, copy.story.event) == (first.story.story_id, "updated")
+    assert pipeline.stories.live == 0
+
+
+def test_a_copy_after_its_original_s_link_aged_out_joins_the_live_story() -> None:
+    pipeline = Pipeline({}, {}, {}, _config())
+    first, _ = pipeline.decide(_report("a"), 0.0)
+    # The story lives on past the original's own link: a copy made live again by an edit
+    # stands in for a later article of the story (the index is given it directly).
+    pipeline.stories.follow(_report("x"), "a", 3 * HOUR)
+    copy, _ = pipeline.decide(_report("b", "\n\nAP"), 5 * HOUR)
+    assert copy.dedup.duplicate_of == "a"
+    assert copy.story.story_id == first.story.story_id
+    assert pipeline.stories.store["story:" + first.story.story_id]["n"] == 3
+
+
+def test_a_copy_sent_again_from_the_memo_keeps_its_evidence() -> None:
+    pipeline = Pipeline({}, {}, {}, _config())
+    pipeline.decide(_report("a"), 0.0)
+    copy, _ = pipeline.decide(_report("b", "\n\nAP"), 60.0)
+    assert copy.dedup.kind == "near_copy"
+    assert copy.dedup.evidence
+    again, replay = pipeline.decide(_report("b", "\n\nAP"), 120.0)
+    assert replay
+    assert again.dedup.evidence == copy.dedup.evidence
