@@ -503,9 +503,16 @@ class DedupIndex:
         """Record an article so later arrivals can match it. A hidden copy is kept too, with
         its original and how it copies it: a copy of a copy (a truncated re-publication)
         links to the first seen."""
-        if not decision.is_duplicate:
-            # Only what is published moves the item's current version: a hidden copy (a
-            # resend, an older version come late) never does.
+        current = self.store.get(GUID + article.guid)
+        if (
+            not decision.is_duplicate
+            or current is None
+            or not self._live(current[2], now)
+            or current[0] == article.id
+        ):
+            # A hidden copy (a resend, an older version come late) never moves the item's
+            # current version; the first version seen of an item is its current one even
+            # when hidden (its correction is then published as a version of it).
             self.store[GUID + article.guid] = [
                 article.id,
                 article.version,

@@ -365,3 +365,17 @@ def test_copies_outliving_their_original_take_over_from_it(maker: ArticleMaker) 
     for name, at in (("c", 6 * day), ("d", 6.5 * day)):
         decision = decide(index, resends[name], at)
         assert (decision.kind, decision.duplicate_of) == ("exact", "b")
+
+
+def test_a_correction_of_an_item_first_seen_as_a_copy_is_published(maker: ArticleMaker) -> None:
+    # The item's first version is another outlet's text, hidden as a copy; its correction is
+    # news, published as a version of it, not hidden as a copy of the other outlet's.
+    base = maker.article("a")
+    other = _normalised(base, id="other", uri="urn:other")
+    first = _normalised(base, id="urn:a#1", uri="urn:a", version=1)
+    second = _normalised(base, id="urn:a#2", uri="urn:a", version=2, text=base.body + " Fixed.")
+    index = DedupIndex({})
+    decide(index, other)
+    assert decide(index, first, 1.0).kind == "exact"
+    update = decide(index, second, 2.0)
+    assert (update.kind, update.duplicate_of) == ("version", "urn:a#1")
