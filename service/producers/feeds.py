@@ -2,9 +2,11 @@
 from sending an entry twice, and the schedule of a poller that watches many feeds.
 
 An entry's record id is its guid (else link) with a digest of its title and body
-(`formats.copy_id`); its `uri` is the link, else the guid. An entry listed again unchanged
-keeps its id and is not resent; an entry corrected under the same guid gets a new id, so it
-is sent again and the worker takes it as a newer version of the same item (same uri).
+(`formats.copy_id`); its `uri` is that guid (else link), its `link` the link. An entry listed
+again unchanged keeps its id and is not resent; an entry corrected under the same guid gets a
+new id, so it is sent again and the worker takes it as a newer version of the same item (same
+uri, even if its link changed; entries with their own guids sharing a link are not versions
+of each other).
 
 Polling is polite: a conditional GET with the validators (ETag, Last-Modified) of the last
 document whose entries the broker took, gzip accepted, a size cap, and a feed that fails is
@@ -134,7 +136,11 @@ def feed_records(data: bytes) -> list[dict[str, Any]]:
                 key: value
                 for key, value in {
                     "id": copy_id(identifier, None, title, html, text),
-                    "uri": entry.get("link") or identifier,
+                    # The item's identity, which the worker groups versions by: the guid.
+                    # A link is not one (a live blog's entries share it; a correction's
+                    # slug changes with its headline), so it travels on its own.
+                    "uri": identifier,
+                    "link": entry.get("link"),
                     "title": title,
                     "body_html": html,
                     "text": text,

@@ -457,7 +457,7 @@ def test_the_feed_command_polls_several_feeds_through_the_broker(
     assert f"{server.url('/rss')}: sent 2 new entries" in first.stdout
     assert f"{missing}: failed:" in first.stderr
     on_raw = read_topics(service_settings, [service_settings.topics.raw], 2, timeout=30)
-    assert sorted(record["uri"] for _, record in on_raw) == [
+    assert sorted(record["link"] for _, record in on_raw) == [
         "https://gazette.example/2024/04/cycle-lanes",
         "https://gazette.example/2024/04/library",
     ]

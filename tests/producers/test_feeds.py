@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
 
 from service.models import Rejected, RejectReason
+from service.pipeline.decide import PipelineConfig, Shards, label_records
 from service.producers.feeds import FeedState, feed_records, poll_feed
 from service.producers.formats import copy_id
 from service.producers.kafka import RawProducer, SendFailed
@@ -26,7 +28,8 @@ def test_rss_entries() -> None:
         None,
     )
     assert first["id"].startswith("gazette-1001#")
-    assert first["uri"] == "https://gazette.example/2024/04/cycle-lanes"
+    assert first["uri"] == "gazette-1001"  # the guid: the item's identity across versions
+    assert first["link"] == "https://gazette.example/2024/04/cycle-lanes"
     assert first["title"] == "Council approves new cycle lanes"
     # content:encoded (the full text) wins over the description.
     assert first["body_html"] == "<p>The council approved 12 km of new cycle lanes.</p>"
@@ -35,7 +38,7 @@ def test_rss_entries() -> None:
     assert first["language"] == "en-us"
     # No guid: the link is the id; the offset is applied.
     assert second["id"].startswith("https://gazette.example/2024/04/library#")
-    assert second["uri"] == "https://gazette.example/2024/04/library"
+    assert second["uri"] == second["link"] == "https://gazette.example/2024/04/library"
     assert second["published"] == "2024-04-12T07:30:00+00:00"
     assert second["body_html"] == "<p>The central library will open until 10pm.</p>"
 
@@ -44,7 +47,8 @@ def test_atom_entry() -> None:
     [entry] = feed_records(ATOM)
     assert entry["format"] == "atom"
     assert entry["id"].startswith("urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a#")
-    assert entry["uri"] == "https://science.example/galaxy"
+    assert entry["uri"] == "urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a"
+    assert entry["link"] == "https://science.example/galaxy"
     assert entry["published"] == "2024-04-12T09:00:00+00:00"
     assert entry["byline"] == "Lena Ortiz"
     assert entry["source"] == "Example Science Desk"
@@ -79,7 +83,7 @@ def test_polling_sends_each_entry_once_across_restarts(tmp_path: Path, sender: F
     state = tmp_path / "state" / "seen.json"
     assert poll_feed(str(feed), sender, FeedState(state)) == 2
     assert poll_feed(str(feed), sender, FeedState(state)) == 0  # a restarted poller
-    assert [r["uri"] for r in sender.records if isinstance(r, dict)] == [
+    assert [r["link"] for r in sender.records if isinstance(r, dict)] == [
         "https://gazette.example/2024/04/cycle-lanes",
         "https://gazette.example/2024/04/library",
     ]
@@ -122,7 +126,7 @@ def test_a_corrected_entry_is_sent_again_as_a_new_version(
     first, corrected = sender.records
     assert isinstance(first, dict)
     assert isinstance(corrected, dict)
-    assert corrected["uri"] == first["uri"] == "https://gazette.example/bridge-0"
+    assert corrected["uri"] == first["uri"] == "bridge-0"
     assert corrected["id"] != first["id"]
     assert corrected["body_html"] == "The bridge reopened on Friday."
     feed.write_bytes(_entries("The bridge reopened on Friday."))
@@ -145,7 +149,7 @@ def test_a_state_of_bare_guids_does_not_resend_the_backlog(
     assert poll_feed(str(feed), sender, FeedState(state)) == 1
     [corrected] = sender.records
     assert isinstance(corrected, dict)
-    assert corrected["uri"] == "https://gazette.example/bridge-0"
+    assert corrected["uri"] == "bridge-0"
 
 
 @pytest.mark.kafka
@@ -168,3 +172,78 @@ def test_seen_ids_keep_the_newest() -> None:
     assert "a" not in seen
     assert "b" in seen
     assert "c" in seen
+
+
+def _item(guid: str, link: str, title: str, body: str, date: str = "") -> str:
+    stamp = f"<pubDate>{date}</pubDate>" if date else ""
+    return (
+        f'<item><guid isPermaLink="false">{guid}</guid><link>{link}</link><title>{title}</title>'
+        f"<description>{body}</description>{stamp}</item>"
+    )
+
+
+def _rss(*items: str) -> bytes:
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>City live'
+        f"</title><language>en</language>{''.join(items)}</channel></rss>"
+    ).encode()
+
+
+def _labels(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    config = PipelineConfig.with_horizons(7 * 86400, 7 * 86400)
+    return list(label_records(records, Shards.in_memory(config)))
+
+
+def test_uri_is_the_entry_guid_not_its_link() -> None:
+    # A live blog: entries with their own guids share one link. The worker groups an item's
+    # versions by uri, so with the link as uri each entry "superseded" the one before.
+    live = "https://news.example/live/storm"
+    records = feed_records(
+        _rss(
+            _item(
+                "live-0930",
+                live,
+                "Storm: schools closed",
+                "All schools in the district are closed today after the storm brought down "
+                "power lines across the north of the city, the education office said.",
+                "Tue, 05 Mar 2024 09:30:00 GMT",
+            ),
+            _item(
+                "live-1015",
+                live,
+                "Storm: airport reopens",
+                "The airport reopened its runway at ten o'clock and the first flights from the "
+                "capital have landed, an airport spokeswoman told reporters at the terminal.",
+                "Tue, 05 Mar 2024 10:15:00 GMT",
+            ),
+        )
+    )
+    assert sorted(record["uri"] for record in records) == ["live-0930", "live-1015"]
+    assert {record["link"] for record in records} == {live}  # the link travels on its own
+    assert [line["kind"] for line in _labels(records)] == [None, None]
+
+
+def test_a_correction_whose_link_changed_is_a_version_of_its_guid() -> None:
+    # The slug in the link follows the headline; the guid stays: the same item, corrected.
+    body = (
+        "The central bank raised its main interest rate by a quarter point on Tuesday, its "
+        "third increase this year, citing persistent inflation in services and wages."
+    )
+    first = feed_records(
+        _rss(_item("urn:uuid:42", "https://news.example/bank-raises-rates", "Bank raises", body))
+    )
+    fixed = feed_records(
+        _rss(
+            _item(
+                "urn:uuid:42",
+                "https://news.example/bank-raises-rates-third-time",
+                "Bank raises rates for third time",
+                body + " Corrects the governor's name to Maria Lopez.",
+            )
+        )
+    )
+    assert first[0]["uri"] == fixed[0]["uri"] == "urn:uuid:42"
+    assert fixed[0]["link"] == "https://news.example/bank-raises-rates-third-time"
+    original, correction = _labels([*first, *fixed])
+    assert correction["kind"] == "version"
+    assert correction["supersedes"] == original["id"]
