@@ -84,8 +84,8 @@ def test_polling_sends_each_entry_once_across_restarts(tmp_path: Path, sender: F
     assert poll_feed(str(feed), sender, FeedState(state)) == 2
     assert poll_feed(str(feed), sender, FeedState(state)) == 0  # a restarted poller
     assert [r["link"] for r in sender.records if isinstance(r, dict)] == [
+        "https://gazette.example/2024/04/library",  # 07:30, listed second: sent first
         "https://gazette.example/2024/04/cycle-lanes",
-        "https://gazette.example/2024/04/library",
     ]
     assert {key for _, key in sender.sent} == {f"feed:{feed}"}
     assert sender.flushed == 2
@@ -247,3 +247,53 @@ def test_a_correction_whose_link_changed_is_a_version_of_its_guid() -> None:
     original, correction = _labels([*first, *fixed])
     assert correction["kind"] == "version"
     assert correction["supersedes"] == original["id"]
+
+
+def test_a_poll_sends_its_new_entries_oldest_first(tmp_path: Path, sender: FakeSender) -> None:
+    # Feeds list newest first; the worker takes the first arrival as the original, so a
+    # copy listed above its original in the same poll would become "the original".
+    body = (
+        "The central bank raised its main interest rate by a quarter point on Tuesday, its "
+        "third increase this year, citing persistent inflation in services and wages."
+    )
+    feed = tmp_path / "wire.xml"
+    feed.write_bytes(
+        _rss(
+            _item("undated-1", "https://x.example/u1", "Undated one", "First undated."),
+            _item(
+                "copy-2",
+                "https://x.example/c",
+                "Bank raises rates",
+                body + " (Reprinted.)",
+                "Tue, 05 Mar 2024 11:30:00 GMT",
+            ),
+            _item("undated-2", "https://x.example/u2", "Undated two", "Second undated."),
+            _item(
+                "orig-1",
+                "https://x.example/o",
+                "Bank raises rates",
+                body,
+                "Tue, 05 Mar 2024 11:00:00 +0200",
+            ),
+            _item(
+                "mid-3",
+                "https://x.example/m",
+                "Other news",
+                "Something else entirely.",
+                "Tue, 05 Mar 2024 10:00:00 GMT",
+            ),
+        )
+    )
+    assert poll_feed(str(feed), sender, FeedState(tmp_path / "seen.json")) == 5
+    sent = [record for record in sender.records if isinstance(record, dict)]
+    # By publication time (orig-1's 11:00 +0200 is 09:00 UTC); the undated after the
+    # dated, in feed order among themselves.
+    assert [record["uri"] for record in sent] == [
+        "orig-1",
+        "mid-3",
+        "copy-2",
+        "undated-1",
+        "undated-2",
+    ]
+    labels = {line["id"]: line for line in _labels([sent[0], sent[2]])}
+    assert labels[sent[2]["id"]]["duplicate_of"] == sent[0]["id"]
