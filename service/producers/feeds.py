@@ -117,9 +117,12 @@ def entry_id(entry: Any) -> str:
     return "sha1:" + hashlib.sha1(seed, usedforsecurity=False).hexdigest()
 
 
-def feed_records(data: bytes) -> list[dict[str, Any]]:
-    """Every entry of an RSS or Atom document, as raw records, in feed order."""
-    parsed = feedparser.parse(data)
+def feed_records(data: bytes, content_type: str | None = None) -> list[dict[str, Any]]:
+    """Every entry of an RSS or Atom document, as raw records, in feed order. The HTTP
+    Content-Type, when the document came with one, goes to feedparser: its charset says
+    what the bytes are (RFC 7303), where the XML declaration may name no encoding."""
+    headers = {"content-type": content_type} if content_type else None
+    parsed = feedparser.parse(data, response_headers=headers)
     version = str(parsed.get("version") or "")
     if not version:
         reason = parsed.get("bozo_exception")
@@ -158,12 +161,13 @@ def feed_records(data: bytes) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True, slots=True)
 class Fetched:
-    """A feed's document (None: not modified since the validators sent) and the validators
-    (ETag, Last-Modified) the server gave for it."""
+    """A feed's document (None: not modified since the validators sent), the validators
+    (ETag, Last-Modified) the server gave for it and its Content-Type (for the charset)."""
 
     data: bytes | None
     etag: str | None = None
     modified: str | None = None
+    content_type: str | None = None
 
 
 class FetchFailed(OSError):
@@ -257,7 +261,10 @@ def fetch(
             if (response.headers.get("Content-Encoding") or "").lower() == "gzip":
                 data = _gunzip(data, limit, location)
             return Fetched(
-                data, response.headers.get("ETag"), response.headers.get("Last-Modified")
+                data,
+                response.headers.get("ETag"),
+                response.headers.get("Last-Modified"),
+                response.headers.get("Content-Type"),
             )
     except urllib.error.HTTPError as exc:
         if exc.code == 304:
@@ -375,7 +382,7 @@ def send_new(location: str, fetched: Fetched, sender: FlushingSender, seen: Feed
         return 0
     feed = f"feed:{location}"
     try:
-        records = feed_records(fetched.data)
+        records = feed_records(fetched.data, fetched.content_type)
     except Rejected:
         digest = hashlib.sha256(fetched.data).hexdigest()
         if digest != seen.unreadable:
