@@ -570,7 +570,10 @@ def parse_document(data: bytes, content_type: str | None = None) -> list[dict[st
     if any(t in kind for t in NDJSON_TYPES):
         return parse_ndjson(_utf8(data))
     if kind.endswith("xml") or (not kind.endswith("json") and head == b"<"):
-        return parse_xml(data)
+        # `declared` is None or utf-8 here; a charset of utf-8 overrides the declaration as
+        # any other does (RFC 7303): a UTF-8 body whose declaration still names the legacy
+        # charset it was converted from is UTF-8.
+        return parse_xml(data, declared)
     _utf8(data)
     try:
         return parse_json(data)

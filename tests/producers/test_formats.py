@@ -163,6 +163,11 @@ def _declared(encoding: str) -> bytes:
         (_declared("windows-1252").decode().encode("cp1252"), "application/xml"),
         (b"\n " + _nitf(_ZURICH).decode().encode("cp1252"), 'text/xml; charset="windows-1252"'),
         (_nitf(_ZURICH).decode().encode("utf-16-le"), "application/nitf+xml; charset=utf-16le"),
+        # A charset of utf-8 wins too: a UTF-8 body whose declaration still names the legacy
+        # charset it was converted from (windows-1252 read it as mojibake, others refused).
+        (_declared("windows-1252"), "application/xml; charset=utf-8"),
+        (_declared("ISO-8859-7"), "text/xml; charset=UTF-8"),
+        (_declared("Shift_JIS"), "application/nitf+xml; charset=utf8"),
     ],
 )
 def test_xml_in_other_encodings_is_read_as_it_says(data: bytes, content_type: str | None) -> None:
