@@ -63,11 +63,17 @@ def _time(value: Any) -> str | None:
 
 # RFC 822 dates name their zone; feedparser knows UT/GMT, the US zones, MET and MEST, and
 # reads any other name as UTC, silently (`09:30 CEST` became 09:30 UTC, two hours off).
-# Zones news feeds use, in hours east of UTC (ambiguous names, IST or CST elsewhere, are
-# left to feedparser's reading).
-_ZONE_HOURS = {
-    "cet": 1, "cest": 2, "bst": 1, "wet": 0, "west": 1, "eet": 2, "eest": 3, "msk": 3,
-    "hkt": 8, "sgt": 8, "jst": 9, "kst": 9, "aest": 10, "aedt": 11, "nzst": 12, "nzdt": 13,
+# Zones news feeds use, in hours east of UTC. A name not listed here nor by feedparser
+# gives no time (ambiguous ones: IST is India, Ireland or Israel; SST Samoa or Singapore),
+# so every unambiguous name feeds use must be here, UTC included (feedparser reads UTC right
+# but does not list it: without it here a `UTC` date lost its time).
+_ZONE_HOURS: dict[str, float] = {
+    "utc": 0, "cet": 1, "cest": 2, "bst": 1, "wet": 0, "west": 1, "eet": 2, "eest": 3,
+    "msk": 3, "wat": 1, "cat": 2, "sast": 2, "eat": 3, "pkt": 5, "ict": 7, "wib": 7,
+    "wita": 8, "wit": 9, "pht": 8, "hkt": 8, "sgt": 8, "awst": 8, "jst": 9, "kst": 9,
+    "acst": 9.5, "acdt": 10.5, "aest": 10, "aedt": 11, "nzst": 12, "nzdt": 13,
+    "hst": -10, "hdt": -9, "akst": -9, "akdt": -8, "nst": -3.5, "ndt": -2.5,
+    "brt": -3, "art": -3,
 }  # fmt: skip
 _NAMED_ZONE = re.compile(r"^(?P<stamp>.*\d:\d\d(?::\d\d)?)\s*(?P<zone>[A-Za-z]{1,5})?$")
 

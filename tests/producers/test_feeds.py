@@ -64,6 +64,14 @@ def test_atom_entry() -> None:
         ("Fri, 12 Apr 2024 09:30:00 +0200", "2024-04-12T07:30:00+00:00"),
         ("Fri, 12 Apr 2024 09:30:00", "2024-04-12T09:30:00+00:00"),  # feedparser: none
         ("Fri, 12 Apr 2024 09:30:00 QQT", None),  # an unknown zone: unknown, not UTC
+        # Zones feedparser reads right but does not list: our override lost their time.
+        ("Fri, 12 Apr 2024 09:30:00 UTC", "2024-04-12T09:30:00+00:00"),
+        ("Fri, 12 Apr 2024 09:30:00 HST", "2024-04-12T19:30:00+00:00"),
+        ("Fri, 12 Apr 2024 09:30:00 AKDT", "2024-04-12T17:30:00+00:00"),
+        ("Fri, 12 Apr 2024 09:30:00 SAST", "2024-04-12T07:30:00+00:00"),
+        ("Fri, 12 Apr 2024 09:30:00 WIB", "2024-04-12T02:30:00+00:00"),
+        ("Fri, 12 Apr 2024 09:30:00 ACST", "2024-04-12T00:00:00+00:00"),  # +09:30
+        ("Fri, 12 Apr 2024 09:30:00 IST", None),  # India, Ireland or Israel: unknown
     ],
 )
 def test_publication_times_in_named_zones(stamp: str, expected: str | None) -> None:
