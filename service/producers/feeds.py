@@ -113,6 +113,20 @@ def _body(entry: Any) -> tuple[str | None, str | None]:
     return (summary, None) if "html" in kind else (None, summary)
 
 
+def _language(entry: Any, feed: Any) -> str | None:
+    """The entry's own language, else the feed's. Atom states it with xml:lang on the entry
+    or its parts (RFC 4287), which feedparser gives each part's detail (inherited from the
+    feed when the entry has none): the body's first, as the text the worker reads is there.
+    RSS items have no language of their own."""
+    parts = [*(entry.get("content") or []), entry.get("summary_detail"), entry.get("title_detail")]
+    for part in parts:
+        language = (part or {}).get("language")
+        if isinstance(language, str) and language.strip():
+            return language.strip()
+    language = feed.get("language")
+    return language if isinstance(language, str) else None
+
+
 def entry_id(entry: Any) -> str:
     """The entry's guid/id, else its link, else a hash of its title and summary."""
     for key in ("id", "link"):
@@ -155,7 +169,7 @@ def feed_records(data: bytes, content_type: str | None = None) -> list[dict[str,
                     "text": text,
                     "published": _entry_time(entry, "published") or _entry_time(entry, "updated"),
                     "byline": entry.get("author"),
-                    "language": feed.get("language"),
+                    "language": _language(entry, feed),
                     "source": feed.get("title"),
                     "format": fmt,
                 }.items()

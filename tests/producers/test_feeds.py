@@ -8,6 +8,7 @@ import pytest
 
 from service.models import Rejected, RejectReason
 from service.pipeline.decide import PipelineConfig, Shards, label_records
+from service.pipeline.normalise import normalise_article
 from service.producers.feeds import FeedState, feed_records, poll_feed
 from service.producers.formats import copy_id
 from service.producers.kafka import RawProducer, SendFailed
@@ -305,3 +306,27 @@ def test_a_poll_sends_its_new_entries_oldest_first(tmp_path: Path, sender: FakeS
     ]
     labels = {line["id"]: line for line in _labels([sent[0], sent[2]])}
     assert labels[sent[2]["id"]]["duplicate_of"] == sent[0]["id"]
+
+
+def test_an_atom_entry_has_its_own_language() -> None:
+    # RFC 4287: xml:lang on an entry (or its content) is that entry's language; the feed's
+    # is for the entries that state none. The worker keeps a declared language for a short
+    # text, so a French feed's English entry was sharded as French.
+    atom = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="fr"><title>Agence</title><id>urn:f</id>
+<updated>2024-01-01T10:00:00Z</updated>
+<entry xml:lang="en"><id>urn:e1</id><title>Parliament passes budget</title>
+<updated>2024-01-01T10:00:00Z</updated><content type="text">Parliament passed it.</content></entry>
+<entry><id>urn:e2</id><title>Le budget est adopt\xc3\xa9</title>
+<updated>2024-01-01T10:00:00Z</updated><content type="text" xml:lang="de">Angenommen.</content>
+</entry>
+<entry><id>urn:e3</id><title>Le budget</title><updated>2024-01-01T10:00:00Z</updated>
+<summary>Le Parlement a adopt\xc3\xa9 le budget.</summary></entry>
+</feed>"""
+    english, german, french = feed_records(atom)
+    assert english["language"] == "en"
+    assert normalise_article(english).language == "en"
+    assert german["language"] == "de"  # the content's own, where the text is
+    assert french["language"] == "fr"  # none of its own: the feed's
+    # RSS has no per-item language: the channel's.
+    assert {record["language"] for record in feed_records(RSS)} == {"en-us"}
