@@ -17,6 +17,7 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import http.client
+import logging
 import math
 import os
 import re
@@ -52,6 +53,8 @@ _CHUNK_BYTES = 256 * 1024
 MAX_RETRY_AFTER_SECONDS = 24 * 3600.0
 _DIGITS = re.compile(r"[0-9]{1,12}")
 USER_AGENT = "wirefeed/0.1.0"
+
+log = logging.getLogger(__name__)
 
 
 def _time(value: Any) -> str | None:
@@ -297,6 +300,44 @@ def fetch(
         raise FetchFailed(f"{type(exc).__name__}: {exc}") from None
 
 
+def _stored_state(path: Path) -> dict[str, Any] | None:
+    """A state file's contents, or None (after a warning, the file moved aside to
+    `<name>.corrupt`) when it is not a state: a file cut short or mangled must not stop the
+    poller (`wirefeed feed` reads every feed's state before polling any). Starting afresh
+    sends the entries the feed still lists again, under the same ids: redeliveries, which
+    the worker does not publish twice."""
+    stored: Any = None
+    try:
+        stored = orjson.loads(path.read_bytes())
+    except orjson.JSONDecodeError as exc:
+        problem = f"not JSON ({exc})"
+    else:
+        if isinstance(stored, list):  # before validators were kept: the ids alone
+            stored = {"ids": stored}
+        problem = "not a feed state (no list of ids)"
+        if isinstance(stored, dict):
+            ids = stored.setdefault("ids", [])
+            validators = (stored.get(key) for key in ("etag", "modified", "unreadable"))
+            if isinstance(ids, list) and all(isinstance(i, str) for i in ids):
+                if all(value is None or isinstance(value, str) for value in validators):
+                    return dict(stored)
+                problem = "not a feed state (a validator is not a string)"
+    aside = path.with_name(path.name + ".corrupt")
+    try:
+        os.replace(path, aside)
+        moved = f"moved to {aside}"
+    except OSError as exc:
+        moved = f"could not be moved aside ({exc}); it is overwritten at the next save"
+    log.warning(
+        "%s: feed state %s, %s; starting afresh (the entries the feed lists are sent again "
+        "as redeliveries, the whole document is downloaded)",
+        path,
+        problem,
+        moved,
+    )
+    return None
+
+
 class FeedState:
     """What a poller remembers of one feed, optionally in a JSON file so a restarted poller
     neither resends the feed's backlog nor downloads an unchanged document: the ids sent, in
@@ -312,13 +353,12 @@ class FeedState:
         self.modified: str | None = None
         self.unreadable: str | None = None
         if path is not None and path.exists():
-            stored = orjson.loads(path.read_bytes())
-            if isinstance(stored, list):  # before validators were kept: the ids alone
-                stored = {"ids": stored}
-            self._ids = dict.fromkeys(stored.get("ids", ()))
-            self.etag = stored.get("etag")
-            self.modified = stored.get("modified")
-            self.unreadable = stored.get("unreadable")
+            stored = _stored_state(path)
+            if stored is not None:
+                self._ids = dict.fromkeys(stored["ids"])
+                self.etag = stored.get("etag")
+                self.modified = stored.get("modified")
+                self.unreadable = stored.get("unreadable")
 
     def __contains__(self, identifier: object) -> bool:
         return identifier in self._ids

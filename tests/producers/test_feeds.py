@@ -330,3 +330,33 @@ def test_an_atom_entry_has_its_own_language() -> None:
     assert french["language"] == "fr"  # none of its own: the feed's
     # RSS has no per-item language: the channel's.
     assert {record["language"] for record in feed_records(RSS)} == {"en-us"}
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [b'{"ids": ["gazette-1001#ab', b"", b'"ids"', b'{"ids": 5}', b'{"ids": [1, 2]}', b"\xff\xfe"],
+)
+def test_a_corrupt_state_file_is_moved_aside_and_started_afresh(
+    tmp_path: Path, sender: FakeSender, caplog: pytest.LogCaptureFixture, stored: bytes
+) -> None:
+    # A state file cut short (a full disk) or mangled raised in FeedState(), which
+    # `wirefeed feed` builds for every feed before polling any: one bad file stopped all.
+    feed = tmp_path / "gazette.xml"
+    feed.write_bytes(RSS)
+    state = tmp_path / "state" / "seen.json"
+    state.parent.mkdir()
+    state.write_bytes(stored)
+    with caplog.at_level("WARNING"):
+        seen = FeedState(state)
+    assert len(seen) == 0
+    assert (seen.etag, seen.modified, seen.unreadable) == (None, None, None)
+    kept = state.with_name("seen.json.corrupt")
+    assert kept.read_bytes() == stored  # kept for a look, out of the way
+    assert not state.exists()
+    [warning] = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert str(state) in warning.getMessage()
+    assert "starting afresh" in warning.getMessage()
+    # The feed is polled as new: its entries go again (the same ids: redeliveries to the
+    # worker, not new articles), and a sound state is written.
+    assert poll_feed(str(feed), sender, seen) == 2
+    assert len(FeedState(state)) == 2
