@@ -103,6 +103,11 @@ def replay(
     from service.producers.kafka import RawProducer, SendFailed
     from service.producers.replay import replay_records
 
+    if not path.exists():
+        # Checked before connecting: a mistyped path is the operator's error, not an empty
+        # archive ("sent 0 records", exit 0).
+        typer.echo(f"replay: {path}: no such file or folder", err=True)
+        raise typer.Exit(2)
     topic = get_settings().topics.raw
     failures: list[FileFailure] = []
     try:

@@ -17,7 +17,9 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.structs import OffsetAndMetadata
 
 from service.records import decode
 from service.settings import Settings
@@ -72,6 +74,10 @@ def read_dead_letters(
         bootstrap_servers=settings.bootstrap_servers,
         group_id=group,
         enable_auto_commit=False,
+        # A committed offset that retention has since deleted is out of range: the read
+        # restarts at the earliest letter kept (kafka-python's default, latest, skipped
+        # every letter that survived).
+        auto_offset_reset="earliest",
     )
     topic = settings.topics.dlq
     assigned = [
@@ -120,6 +126,46 @@ class ReplayReport:
         return sum(self.sent.values())
 
 
+@dataclass(slots=True)
+class ReplayProgress:
+    """What the replay group remembers of one partition: every letter below `offset` is
+    handled, and a letter of reason R below `reasons[R]` too (the group's commit: the offset,
+    with `reasons` as JSON in its metadata).
+
+    Why not the plain offset: a run for some reasons must neither commit past the letters of
+    the others (a later run for their reason would never see them) nor leave its own letters
+    to be sent again by the next run (of its reasons, or of others with them). So the offset
+    stops at the first letter no run has handled yet, and each reason run since then keeps
+    its own offset. A reason never replayed holds the offset back, so later runs read again
+    from its first letter (at worst the topic's retention), sending nothing twice."""
+
+    offset: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, committed: OffsetAndMetadata | None) -> ReplayProgress:
+        if committed is None or committed.offset is None or committed.offset < 0:
+            return cls()
+        try:
+            stored = orjson.loads(committed.metadata or "{}")
+        except orjson.JSONDecodeError:
+            stored = {}
+        # A commit without our metadata (written before it was kept) is a plain offset.
+        reasons = {
+            str(reason): offset
+            for reason, offset in (stored if isinstance(stored, dict) else {}).items()
+            if isinstance(offset, int) and offset > committed.offset
+        }
+        return cls(committed.offset, reasons)
+
+    def handled(self, reason: str, offset: int) -> bool:
+        return offset < max(self.offset, self.reasons.get(reason, 0))
+
+    def commit(self) -> OffsetAndMetadata:
+        reasons = {reason: at for reason, at in sorted(self.reasons.items()) if at > self.offset}
+        return OffsetAndMetadata(self.offset, orjson.dumps(reasons).decode(), -1)
+
+
 def replay_dead_letters(
     settings: Settings,
     reasons: Collection[str] = (),
@@ -128,9 +174,11 @@ def replay_dead_letters(
     dry_run: bool = False,
 ) -> ReplayReport:
     """Send dead letters (of `reasons`, or all) back to their origin topics, bytes and key
-    unchanged. Each run handles the letters that arrived since the last one (the consumer
-    group's commit), or every letter with `everything`; a dry run counts the same letters and
-    sends and commits nothing."""
+    unchanged. Each run handles the selected letters no run has handled yet (the consumer
+    group's commit, `ReplayProgress`): a letter of reason R is sent by the first run that
+    selects R after it arrived, whatever runs for other reasons came before, and by no later
+    run; `everything` sends every selected letter again. A dry run counts the same letters
+    and sends and commits nothing."""
     inputs = {settings.topics.raw, settings.topics.normalised, settings.topics.commands}
     report = ReplayReport()
     group = settings.app_id + REPLAY_GROUP_SUFFIX
@@ -145,11 +193,22 @@ def replay_dead_letters(
         )
     )
     sends = []
+    progress = {
+        partition: ReplayProgress.read(consumer.committed(partition, metadata=True))
+        for partition in consumer.assignment()
+    }
+    # Per partition: the first letter of a reason not selected that no run has handled.
+    pending: dict[int, int] = {}
     try:
         for letter in letters:
             topic = str(letter.origin.get("topic", ""))
+            done = progress[TopicPartition(settings.topics.dlq, letter.partition)]
             if reasons and letter.reason not in reasons:
-                report.not_selected += 1
+                if not done.handled(letter.reason, letter.offset):
+                    report.not_selected += 1
+                    pending.setdefault(letter.partition, letter.offset)
+            elif done.handled(letter.reason, letter.offset) and not everything:
+                continue  # sent (or left alone) by an earlier run of this reason
             elif letter.truncated:
                 report.truncated += 1
             elif topic not in inputs:
@@ -164,9 +223,29 @@ def replay_dead_letters(
             producer.flush()
             for sent in sends:
                 sent.get(timeout=30)
-            consumer.commit()
+            consumer.commit(_advanced(consumer, progress, pending, reasons))
     finally:
         if producer is not None:
             producer.close()
         consumer.close()
     return report
+
+
+def _advanced(
+    consumer: KafkaConsumer,
+    progress: dict[TopicPartition, ReplayProgress],
+    pending: dict[int, int],
+    reasons: Collection[str],
+) -> dict[TopicPartition, OffsetAndMetadata]:
+    """The commit after a run that read each partition to its position: the offset moves to
+    the first letter still pending (else the end), and each selected reason to the end."""
+    commits = {}
+    for partition, done in progress.items():
+        # Where this run stopped (a committed offset lost to retention restarted the read
+        # at the earliest letter, so the position, not the old offset, is the floor).
+        end = consumer.position(partition)
+        offset = pending.get(partition.partition, end)
+        handled = dict(done.reasons)
+        handled.update(dict.fromkeys(reasons, end))
+        commits[partition] = ReplayProgress(offset, handled).commit()
+    return commits

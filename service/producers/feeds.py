@@ -2,9 +2,11 @@
 from sending an entry twice, and the schedule of a poller that watches many feeds.
 
 An entry's record id is its guid (else link) with a digest of its title and body
-(`formats.copy_id`); its `uri` is the link, else the guid. An entry listed again unchanged
-keeps its id and is not resent; an entry corrected under the same guid gets a new id, so it
-is sent again and the worker takes it as a newer version of the same item (same uri).
+(`formats.copy_id`); its `uri` is that guid (else link), its `link` the link. An entry listed
+again unchanged keeps its id and is not resent; an entry corrected under the same guid gets a
+new id, so it is sent again and the worker takes it as a newer version of the same item (same
+uri, even if its link changed; entries with their own guids sharing a link are not versions
+of each other).
 
 Polling is polite: a conditional GET with the validators (ETag, Last-Modified) of the last
 document whose entries the broker took, gzip accepted, a size cap, and a feed that fails is
@@ -15,6 +17,7 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import http.client
+import logging
 import math
 import os
 import re
@@ -51,6 +54,8 @@ MAX_RETRY_AFTER_SECONDS = 24 * 3600.0
 _DIGITS = re.compile(r"[0-9]{1,12}")
 USER_AGENT = "wirefeed/0.1.0"
 
+log = logging.getLogger(__name__)
+
 
 def _time(value: Any) -> str | None:
     """feedparser's parsed time (a UTC struct_time) as ISO-8601."""
@@ -61,11 +66,17 @@ def _time(value: Any) -> str | None:
 
 # RFC 822 dates name their zone; feedparser knows UT/GMT, the US zones, MET and MEST, and
 # reads any other name as UTC, silently (`09:30 CEST` became 09:30 UTC, two hours off).
-# Zones news feeds use, in hours east of UTC (ambiguous names, IST or CST elsewhere, are
-# left to feedparser's reading).
-_ZONE_HOURS = {
-    "cet": 1, "cest": 2, "bst": 1, "wet": 0, "west": 1, "eet": 2, "eest": 3, "msk": 3,
-    "hkt": 8, "sgt": 8, "jst": 9, "kst": 9, "aest": 10, "aedt": 11, "nzst": 12, "nzdt": 13,
+# Zones news feeds use, in hours east of UTC. A name not listed here nor by feedparser
+# gives no time (ambiguous ones: IST is India, Ireland or Israel; SST Samoa or Singapore),
+# so every unambiguous name feeds use must be here, UTC included (feedparser reads UTC right
+# but does not list it: without it here a `UTC` date lost its time).
+_ZONE_HOURS: dict[str, float] = {
+    "utc": 0, "cet": 1, "cest": 2, "bst": 1, "wet": 0, "west": 1, "eet": 2, "eest": 3,
+    "msk": 3, "wat": 1, "cat": 2, "sast": 2, "eat": 3, "pkt": 5, "ict": 7, "wib": 7,
+    "wita": 8, "wit": 9, "pht": 8, "hkt": 8, "sgt": 8, "awst": 8, "jst": 9, "kst": 9,
+    "acst": 9.5, "acdt": 10.5, "aest": 10, "aedt": 11, "nzst": 12, "nzdt": 13,
+    "hst": -10, "hdt": -9, "akst": -9, "akdt": -8, "nst": -3.5, "ndt": -2.5,
+    "brt": -3, "art": -3,
 }  # fmt: skip
 _NAMED_ZONE = re.compile(r"^(?P<stamp>.*\d:\d\d(?::\d\d)?)\s*(?P<zone>[A-Za-z]{1,5})?$")
 
@@ -105,6 +116,20 @@ def _body(entry: Any) -> tuple[str | None, str | None]:
     return (summary, None) if "html" in kind else (None, summary)
 
 
+def _language(entry: Any, feed: Any) -> str | None:
+    """The entry's own language, else the feed's. Atom states it with xml:lang on the entry
+    or its parts (RFC 4287), which feedparser gives each part's detail (inherited from the
+    feed when the entry has none): the body's first, as the text the worker reads is there.
+    RSS items have no language of their own."""
+    parts = [*(entry.get("content") or []), entry.get("summary_detail"), entry.get("title_detail")]
+    for part in parts:
+        language = (part or {}).get("language")
+        if isinstance(language, str) and language.strip():
+            return language.strip()
+    language = feed.get("language")
+    return language if isinstance(language, str) else None
+
+
 def entry_id(entry: Any) -> str:
     """The entry's guid/id, else its link, else a hash of its title and summary."""
     for key in ("id", "link"):
@@ -115,9 +140,12 @@ def entry_id(entry: Any) -> str:
     return "sha1:" + hashlib.sha1(seed, usedforsecurity=False).hexdigest()
 
 
-def feed_records(data: bytes) -> list[dict[str, Any]]:
-    """Every entry of an RSS or Atom document, as raw records, in feed order."""
-    parsed = feedparser.parse(data)
+def feed_records(data: bytes, content_type: str | None = None) -> list[dict[str, Any]]:
+    """Every entry of an RSS or Atom document, as raw records, in feed order. The HTTP
+    Content-Type, when the document came with one, goes to feedparser: its charset says
+    what the bytes are (RFC 7303), where the XML declaration may name no encoding."""
+    headers = {"content-type": content_type} if content_type else None
+    parsed = feedparser.parse(data, response_headers=headers)
     version = str(parsed.get("version") or "")
     if not version:
         reason = parsed.get("bozo_exception")
@@ -134,13 +162,17 @@ def feed_records(data: bytes) -> list[dict[str, Any]]:
                 key: value
                 for key, value in {
                     "id": copy_id(identifier, None, title, html, text),
-                    "uri": entry.get("link") or identifier,
+                    # The item's identity, which the worker groups versions by: the guid.
+                    # A link is not one (a live blog's entries share it; a correction's
+                    # slug changes with its headline), so it travels on its own.
+                    "uri": identifier,
+                    "link": entry.get("link"),
                     "title": title,
                     "body_html": html,
                     "text": text,
                     "published": _entry_time(entry, "published") or _entry_time(entry, "updated"),
                     "byline": entry.get("author"),
-                    "language": feed.get("language"),
+                    "language": _language(entry, feed),
                     "source": feed.get("title"),
                     "format": fmt,
                 }.items()
@@ -152,12 +184,13 @@ def feed_records(data: bytes) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True, slots=True)
 class Fetched:
-    """A feed's document (None: not modified since the validators sent) and the validators
-    (ETag, Last-Modified) the server gave for it."""
+    """A feed's document (None: not modified since the validators sent), the validators
+    (ETag, Last-Modified) the server gave for it and its Content-Type (for the charset)."""
 
     data: bytes | None
     etag: str | None = None
     modified: str | None = None
+    content_type: str | None = None
 
 
 class FetchFailed(OSError):
@@ -251,7 +284,10 @@ def fetch(
             if (response.headers.get("Content-Encoding") or "").lower() == "gzip":
                 data = _gunzip(data, limit, location)
             return Fetched(
-                data, response.headers.get("ETag"), response.headers.get("Last-Modified")
+                data,
+                response.headers.get("ETag"),
+                response.headers.get("Last-Modified"),
+                response.headers.get("Content-Type"),
             )
     except urllib.error.HTTPError as exc:
         if exc.code == 304:
@@ -262,6 +298,44 @@ def fetch(
         raise FetchFailed(str(exc.reason)) from None
     except (http.client.HTTPException, ValueError) as exc:  # a bad URL, a broken response
         raise FetchFailed(f"{type(exc).__name__}: {exc}") from None
+
+
+def _stored_state(path: Path) -> dict[str, Any] | None:
+    """A state file's contents, or None (after a warning, the file moved aside to
+    `<name>.corrupt`) when it is not a state: a file cut short or mangled must not stop the
+    poller (`wirefeed feed` reads every feed's state before polling any). Starting afresh
+    sends the entries the feed still lists again, under the same ids: redeliveries, which
+    the worker does not publish twice."""
+    stored: Any = None
+    try:
+        stored = orjson.loads(path.read_bytes())
+    except orjson.JSONDecodeError as exc:
+        problem = f"not JSON ({exc})"
+    else:
+        if isinstance(stored, list):  # before validators were kept: the ids alone
+            stored = {"ids": stored}
+        problem = "not a feed state (no list of ids)"
+        if isinstance(stored, dict):
+            ids = stored.setdefault("ids", [])
+            validators = (stored.get(key) for key in ("etag", "modified", "unreadable"))
+            if isinstance(ids, list) and all(isinstance(i, str) for i in ids):
+                if all(value is None or isinstance(value, str) for value in validators):
+                    return dict(stored)
+                problem = "not a feed state (a validator is not a string)"
+    aside = path.with_name(path.name + ".corrupt")
+    try:
+        os.replace(path, aside)
+        moved = f"moved to {aside}"
+    except OSError as exc:
+        moved = f"could not be moved aside ({exc}); it is overwritten at the next save"
+    log.warning(
+        "%s: feed state %s, %s; starting afresh (the entries the feed lists are sent again "
+        "as redeliveries, the whole document is downloaded)",
+        path,
+        problem,
+        moved,
+    )
+    return None
 
 
 class FeedState:
@@ -279,13 +353,12 @@ class FeedState:
         self.modified: str | None = None
         self.unreadable: str | None = None
         if path is not None and path.exists():
-            stored = orjson.loads(path.read_bytes())
-            if isinstance(stored, list):  # before validators were kept: the ids alone
-                stored = {"ids": stored}
-            self._ids = dict.fromkeys(stored.get("ids", ()))
-            self.etag = stored.get("etag")
-            self.modified = stored.get("modified")
-            self.unreadable = stored.get("unreadable")
+            stored = _stored_state(path)
+            if stored is not None:
+                self._ids = dict.fromkeys(stored["ids"])
+                self.etag = stored.get("etag")
+                self.modified = stored.get("modified")
+                self.unreadable = stored.get("unreadable")
 
     def __contains__(self, identifier: object) -> bool:
         return identifier in self._ids
@@ -332,8 +405,28 @@ def new_records(records: list[dict[str, Any]], seen: FeedState) -> list[dict[str
     ]
 
 
+def _published_key(record: dict[str, Any]) -> float:
+    """A record's publication time for sending order: epoch seconds, inf when undated."""
+    published = record.get("published")
+    if isinstance(published, str):
+        try:
+            return datetime.fromisoformat(published).timestamp()
+        except ValueError:
+            pass
+    return math.inf
+
+
+def oldest_first(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Records by publication time, oldest first; undated ones after the dated, and ties in
+    their original order (the sort is stable). Feeds list entries newest first, and the
+    worker takes the first arrival of a text as the original: in feed order, a copy listed
+    above its original in the same poll became "the original"."""
+    return sorted(records, key=_published_key)
+
+
 def send_new(location: str, fetched: Fetched, sender: FlushingSender, seen: FeedState) -> int:
-    """Send a fetched document's entries not sent before; returns how many were sent. Ids and
+    """Send a fetched document's entries not sent before, oldest first (`oldest_first`);
+    returns how many were sent. Ids and
     validators are remembered only after the broker has the records (a crash resends, never
     loses): a failed send raises (kafka.SendFailed) and nothing is saved, so the next poll
     downloads the document again rather than hearing "not modified".
@@ -349,7 +442,7 @@ def send_new(location: str, fetched: Fetched, sender: FlushingSender, seen: Feed
         return 0
     feed = f"feed:{location}"
     try:
-        records = feed_records(fetched.data)
+        records = feed_records(fetched.data, fetched.content_type)
     except Rejected:
         digest = hashlib.sha256(fetched.data).hexdigest()
         if digest != seen.unreadable:
@@ -358,7 +451,7 @@ def send_new(location: str, fetched: Fetched, sender: FlushingSender, seen: Feed
             seen.unreadable = digest
             seen.save()
         raise
-    fresh = new_records(records, seen)
+    fresh = oldest_first(new_records(records, seen))
     legacy = [
         record for record in records if record["id"] not in seen and _entry_key(record) in seen
     ]

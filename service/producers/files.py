@@ -106,7 +106,11 @@ def read_path(
 ) -> list[dict[str, Any] | bytes]:
     """Every record under a file or folder (recursively, by name). A file that cannot be read
     as a whole gives one record, its bytes, for the dead-letter topic (none if the bytes
-    themselves cannot be read); it is logged, and added to `failures` when given."""
+    themselves cannot be read); it is logged, and added to `failures` when given. A path
+    that does not exist raises FileNotFoundError (rglob finds nothing under it: a mistyped
+    path read as an empty folder)."""
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file or folder")
     files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
     records: list[dict[str, Any] | bytes] = []
     for file in files:

@@ -38,21 +38,28 @@ _WIDE = {
 _WIDE_BOMS = tuple(_WIDE)
 
 # Keys only a ninjs document has. Not firstcreated/versioncreated: plain raw records carry
-# them too (the normaliser reads them, article_to_record writes firstcreated).
+# them too (the normaliser reads them, article_to_record writes firstcreated). Not `title`
+# either: ninjs 1.2+ and 2.x have it (item metadata, not the headline).
 _NINJS_KEYS = frozenset(
     {
         "headline",
         "headlines",
         "bodies",
+        "by",
         "bylines",
         "body_text",
+        "body_xhtml",
         "copyrightholder",
         "infosources",
         "altids",
     }
 )
-# Fields of the plain raw-record schema that ninjs never has: ninjs_record would drop them.
-_RAW_KEYS = frozenset({"title", "text"})
+# Fields of the plain raw-record schema that no ninjs version has: ninjs_record would drop
+# them (a record with an `id` or a `text` is the service's own schema).
+_RAW_KEYS = frozenset({"id", "text"})
+# ninjs 1.x bodies are `body_<format>` (the 1.0 schema's pattern; IPTC's 1.3 example has
+# body_xhtml); body_text and body_html are read first, then these.
+_NINJS_BODY = re.compile(r"body_[A-Za-z0-9_]+")
 # NITF body tags that have an HTML counterpart the normaliser knows (blocks and captions).
 _NITF_TAGS = {
     "hl1": "h1",
@@ -159,13 +166,14 @@ def _strip_by(byline: str | None) -> str | None:
 
 
 def looks_like_ninjs(value: Mapping[str, Any]) -> bool:
-    """A raw record with a `uri` and a time is not ninjs: taking it for one loses its
-    title, text and id."""
-    if any(key in value for key in _RAW_KEYS):
-        return False
+    """ninjs names its schema, or has a `uri` and a key only ninjs has. A raw record (with
+    an `id` or a `text`, which ninjs never has) is not ninjs even with a `uri` and a time:
+    taking it for one loses its title, text and id."""
     schema = value.get("$schema")
     if isinstance(schema, str) and "ninjs" in schema:
         return True
+    if any(key in value for key in _RAW_KEYS):
+        return False
     return "uri" in value and any(key in value for key in _NINJS_KEYS)
 
 
@@ -198,9 +206,11 @@ def _ninjs_source(doc: Mapping[str, Any]) -> str | None:
 
 
 def _ninjs_byline(doc: Mapping[str, Any]) -> str | None:
-    byline = doc.get("byline")
-    if isinstance(byline, str):
-        return byline
+    """ninjs 1.x `byline`, 2.0 `by`, else the names in 2.x `bylines`."""
+    for key in ("byline", "by"):
+        byline = doc.get(key)
+        if isinstance(byline, str) and byline.strip():
+            return byline
     bylines = doc.get("bylines")
     if isinstance(bylines, list):
         names = [
@@ -210,6 +220,19 @@ def _ninjs_byline(doc: Mapping[str, Any]) -> str | None:
         ]
         return ", ".join(names) or None
     return None
+
+
+def _ninjs_1_body(doc: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """(html, text) from a ninjs 1.x `body_<format>`: body_xhtml (XHTML is HTML to the
+    normaliser), else the first other one as text (the normaliser reads text that looks like
+    markup as markup)."""
+    xhtml = doc.get("body_xhtml")
+    if isinstance(xhtml, str) and xhtml.strip():
+        return xhtml, None
+    for key, value in doc.items():
+        if _NINJS_BODY.fullmatch(key) and isinstance(value, str) and value.strip():
+            return (value, None) if "html" in key else (None, value)
+    return None, None
 
 
 def ninjs_record(doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -223,6 +246,8 @@ def ninjs_record(doc: Mapping[str, Any]) -> dict[str, Any]:
         headline, _ = _ninjs_main(doc.get("headlines"))
     text = doc.get("body_text")
     html = doc.get("body_html")
+    if not isinstance(text, str) and not isinstance(html, str):
+        html, text = _ninjs_1_body(doc)
     if not isinstance(text, str) and not isinstance(html, str):
         body, contenttype = _ninjs_main(doc.get("bodies"))
         if body is not None and contenttype is not None and "html" in contenttype:
@@ -545,7 +570,10 @@ def parse_document(data: bytes, content_type: str | None = None) -> list[dict[st
     if any(t in kind for t in NDJSON_TYPES):
         return parse_ndjson(_utf8(data))
     if kind.endswith("xml") or (not kind.endswith("json") and head == b"<"):
-        return parse_xml(data)
+        # `declared` is None or utf-8 here; a charset of utf-8 overrides the declaration as
+        # any other does (RFC 7303): a UTF-8 body whose declaration still names the legacy
+        # charset it was converted from is UTF-8.
+        return parse_xml(data, declared)
     _utf8(data)
     try:
         return parse_json(data)

@@ -50,6 +50,7 @@ class Route:
     modified: str | None = None
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "application/rss+xml"
     gzip: bool = False
     # Seconds to wait before answering; a Content-Length this much larger than the body sent.
     delay: float = 0.0
@@ -98,7 +99,7 @@ class FeedServer:
                 if route.encoded is not None:
                     body = route.encoded
                 self.send_response(200)
-                self.send_header("Content-Type", "application/rss+xml")
+                self.send_header("Content-Type", route.content_type)
                 if route.gzip or route.encoded is not None:
                     self.send_header("Content-Encoding", "gzip")
                 if route.etag:
@@ -457,7 +458,7 @@ def test_the_feed_command_polls_several_feeds_through_the_broker(
     assert f"{server.url('/rss')}: sent 2 new entries" in first.stdout
     assert f"{missing}: failed:" in first.stderr
     on_raw = read_topics(service_settings, [service_settings.topics.raw], 2, timeout=30)
-    assert sorted(record["uri"] for _, record in on_raw) == [
+    assert sorted(record["link"] for _, record in on_raw) == [
         "https://gazette.example/2024/04/cycle-lanes",
         "https://gazette.example/2024/04/library",
     ]
@@ -505,3 +506,31 @@ def test_the_feed_command_polls_several_feeds_through_the_broker(
     finally:
         poller.terminate()
         poller.wait(timeout=30)
+
+
+def test_the_charset_of_the_content_type_is_read(server: FeedServer, tmp_path: Path) -> None:
+    # No encoding in the XML declaration: the HTTP charset says what the bytes are (RFC
+    # 7303). Without it feedparser took windows-1251 Cyrillic for windows-1252 mojibake.
+    document = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>ТАСС</title>'
+        "<item><guid>t1</guid><title>Президент подписал закон</title>"
+        "<description>Президент России подписал закон о бюджете.</description></item>"
+        "</channel></rss>"
+    ).encode("windows-1251")
+    server.routes["/rss"] = Route(
+        body=document, content_type="application/rss+xml; charset=windows-1251"
+    )
+    sender = FakeSender()
+    assert poll_feed(server.url("/rss"), sender, FeedState(tmp_path / "seen.json")) == 1
+    [record] = sender.records
+    assert isinstance(record, dict)
+    assert record["source"] == "ТАСС"
+    assert record["title"] == "Президент подписал закон"
+    assert record["body_html"] == "Президент России подписал закон о бюджете."
+    # A UTF-8 feed served as text/xml without a charset (common) is still read as UTF-8.
+    server.routes["/utf8"] = Route(
+        body=document.decode("windows-1251").encode(), content_type="text/xml"
+    )
+    assert poll_feed(server.url("/utf8"), sender, FeedState(tmp_path / "utf8.json")) == 1
+    assert isinstance(sender.records[1], dict)
+    assert sender.records[1]["title"] == "Президент подписал закон"

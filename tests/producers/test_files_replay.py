@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ from service.producers.formats import copy_id
 from service.producers.kafka import record_key
 from service.producers.replay import replay_records
 from service.settings import PROJECT_ROOT, Settings
-from tests.conftest import SEEDS, WorkerProcess, read_topics
+from tests.conftest import SEEDS, WorkerProcess, free_port, read_topics
 from tests.producers.conftest import POISON_XML, poisoned_parse_xml
 from tests.producers.documents import NITF
 
@@ -180,3 +181,25 @@ def test_the_replay_command_reports_failed_files_and_goes_on(
     # The unreadable file went on as its bytes (here valid JSON), for the worker to reject.
     ids = sorted(str(value.get("id", "<no id>")).partition("#")[0] for value in values)
     assert ids == ["<no id>", "a", "c"]
+
+
+def test_a_missing_path_is_an_error_not_an_empty_replay(tmp_path: Path) -> None:
+    # It read as an empty folder: "sent 0 records", exit 0, a typo looking like success.
+    missing = tmp_path / "archvie"
+    with pytest.raises(FileNotFoundError, match="archvie"):
+        read_path(missing)
+    with pytest.raises(FileNotFoundError):
+        replay_records(missing, FakeSender())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WIRE_")}
+    env["WIRE_KAFKA_PORT"] = str(free_port())  # no broker: the path is checked first
+    done = subprocess.run(
+        [sys.executable, "-m", "service", "replay", str(missing)],
+        env=env,
+        capture_output=True,
+        timeout=120,
+        cwd=PROJECT_ROOT,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr.decode()
+    assert f"replay: {missing}: no such file or folder" in done.stderr.decode()
+    assert "sent" not in done.stdout.decode()

@@ -163,6 +163,11 @@ def _declared(encoding: str) -> bytes:
         (_declared("windows-1252").decode().encode("cp1252"), "application/xml"),
         (b"\n " + _nitf(_ZURICH).decode().encode("cp1252"), 'text/xml; charset="windows-1252"'),
         (_nitf(_ZURICH).decode().encode("utf-16-le"), "application/nitf+xml; charset=utf-16le"),
+        # A charset of utf-8 wins too: a UTF-8 body whose declaration still names the legacy
+        # charset it was converted from (windows-1252 read it as mojibake, others refused).
+        (_declared("windows-1252"), "application/xml; charset=utf-8"),
+        (_declared("ISO-8859-7"), "text/xml; charset=UTF-8"),
+        (_declared("Shift_JIS"), "application/nitf+xml; charset=utf8"),
     ],
 )
 def test_xml_in_other_encodings_is_read_as_it_says(data: bytes, content_type: str | None) -> None:
@@ -438,3 +443,67 @@ def test_dropping_nodes_writes_each_text_once(monkeypatch: pytest.MonkeyPatch) -
     [record] = parse_xml(document)
     assert record["body_html"] == "<p>" + "a\u00a0" * 2000 + "</p>"
     assert written <= len(document)
+
+
+def test_ninjs_with_a_title_is_still_ninjs() -> None:
+    # `title` is ninjs 1.2+/2.x item metadata ("use headlines for publishable headlines"),
+    # so it does not make a document a plain raw record.
+    ninjs_2 = {
+        "uri": "urn:newsml:dpa.com:20090101:190510-99-167362",
+        "version": "2",
+        "language": "de",
+        "title": "Fussball-Derby-Faktencheck",
+        "headlines": [{"role": "main", "value": "Faktencheck Derby-Elfmeter"}],
+        "bodies": [{"role": "main", "contenttype": "text/html", "value": "<p>Favre tobte.</p>"}],
+        "by": "Von Christian Hollmann, dpa",
+    }
+    ninjs_1 = {
+        "uri": "urn:example:1",
+        "version": "3",
+        "title": "SLUG-budget",
+        "headline": "Parliament passes the budget",
+        "body_text": "The parliament passed the budget on Monday after a long debate.",
+    }
+    second, first = parse_document(orjson.dumps([ninjs_2, ninjs_1]), "application/json")
+    assert second["format"] == first["format"] == "ninjs"
+    assert second["id"] == "urn:newsml:dpa.com:20090101:190510-99-167362#2"
+    assert second["title"] == "Faktencheck Derby-Elfmeter"  # the headline, not the title
+    assert second["body_html"] == "<p>Favre tobte.</p>"
+    assert second["byline"] == "Von Christian Hollmann, dpa"  # ninjs 2.0 `by`
+    assert first["id"] == "urn:example:1#3"
+    assert first["version"] == 3
+    assert first["title"] == "Parliament passes the budget"
+    assert normalise_article(first).headline == "Parliament passes the budget"
+    assert normalise_article(second).byline == "Von Christian Hollmann, dpa"
+
+
+def test_ninjs_1_bodies_by_format() -> None:
+    # ninjs 1.x names bodies `body_<format>` (IPTC's own 1.3 example uses body_xhtml).
+    doc = {
+        "uri": "http://www.businesswire.com/news/home/20130515006361/en",
+        "version": "1",
+        "headline": "Dell Redefines Workstation Computing Boundaries",
+        "body_xhtml": "<p>Dell today announced an expanded workstation portfolio.</p>",
+    }
+    [record] = parse_document(orjson.dumps(doc))
+    assert record["format"] == "ninjs"
+    assert record["body_html"] == doc["body_xhtml"]
+    body = normalise_article(record).body
+    assert body == "Dell today announced an expanded workstation portfolio."
+    # body_text and body_html, where given, come first.
+    [record] = parse_document(orjson.dumps(dict(doc, body_text="Plain text.")))
+    assert record["text"] == "Plain text."
+    assert "body_html" not in record
+    # Another format: its text, which the normaliser reads as markup if it looks like it.
+    other = {k: v for k, v in doc.items() if k != "body_xhtml"}
+    [record] = parse_document(orjson.dumps(dict(other, body_richtext="Rich text.")))
+    assert record["text"] == "Rich text."
+
+
+def test_a_raw_record_with_id_or_text_is_not_ninjs() -> None:
+    # ninjs has neither `id` nor `text`: a record with either is the raw schema, even
+    # with ninjs-style keys the normaliser also reads (headline, body_text).
+    raw = {"id": "a1", "uri": "u1", "headline": "H", "body_text": "Body."}
+    assert records_from_json(raw) == [raw]
+    raw = {"uri": "u1", "title": "T", "text": "Body.", "copyrightholder": "X"}
+    assert records_from_json(raw) == [raw]
