@@ -377,7 +377,7 @@ def dlq_replay(
     ] = False,
 ) -> None:
     """Send dead letters back to the topic they came from (same bytes, same key), once their
-    cause is fixed; each run takes the letters that arrived since the last one."""
+    cause is fixed; each run takes the selected letters no run has handled yet."""
     from service.producers.dlq import replay_dead_letters
 
     report = replay_dead_letters(
