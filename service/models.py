@@ -82,6 +82,8 @@ class Article:
     headline_derived: bool = False
     captions: tuple[str, ...] = ()
     dates_in_text: tuple[str, ...] = ()
+    # Where the item can be read on the web (a feed entry's link); `guid` is its identity.
+    link: str | None = None
 
     @property
     def paragraphs(self) -> list[str]:

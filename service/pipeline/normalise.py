@@ -239,6 +239,7 @@ def normalise_article(record: Mapping[str, Any]) -> Article:
     given_located = _text_field(record, "located")
     given_credit = _text_field(record, "credit")
     given_source = _text_field(record, "source")
+    link = _text_field(record, "link")
     hint = _text_field(record, "language")
     given_captions = _strings_field(record, "captions")
     given_dates = _strings_field(record, "dates_in_text")
@@ -278,6 +279,7 @@ def normalise_article(record: Mapping[str, Any]) -> Article:
             (clean_line(c) for c in (*html_captions, *found.captions)),
         ),
         dates_in_text=merge(given_dates, found.dates),
+        link=link.strip() or None if link else None,
     )
 
 
@@ -303,5 +305,6 @@ def article_to_record(article: Article) -> dict[str, Any]:
         "credit": article.credit,
         "captions": list(article.captions),
         "dates_in_text": list(article.dates_in_text),
+        "link": article.link,
     }
     return {key: value for key, value in record.items() if value is not None}

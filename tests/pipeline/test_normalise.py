@@ -438,3 +438,13 @@ def test_rejections_say_why(record: dict[str, object], reason: RejectReason) -> 
 def test_bytes_text_is_decoded() -> None:
     article = normalise_article({"id": "a", "text": "Caf\xe9 owners met.".encode("cp1252")})
     assert article.body == "Café owners met."
+
+
+def test_the_link_travels_with_the_article_and_back() -> None:
+    record = {"id": "x", "uri": "urn:x", "link": " https://example.org/x ", "text": "Some news."}
+    article = normalise_article(record)
+    assert (article.guid, article.link) == ("urn:x", "https://example.org/x")
+    assert normalise_article(article_to_record(article)) == article
+    with pytest.raises(Rejected) as refused:
+        normalise_article({**record, "link": ["https://example.org/x"]})
+    assert refused.value.reason == RejectReason.WRONG_TYPE
