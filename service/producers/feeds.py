@@ -38,6 +38,7 @@ from feedparser.datetimes import rfc822
 from kafka.errors import KafkaError
 
 from service.models import Rejected, RejectReason
+from service.producers.files import publication_order
 from service.producers.formats import copy_id
 from service.producers.kafka import SendFailed, broker_unavailable
 from service.producers.replay import FlushingSender
@@ -405,28 +406,10 @@ def new_records(records: list[dict[str, Any]], seen: FeedState) -> list[dict[str
     ]
 
 
-def _published_key(record: dict[str, Any]) -> float:
-    """A record's publication time for sending order: epoch seconds, inf when undated."""
-    published = record.get("published")
-    if isinstance(published, str):
-        try:
-            return datetime.fromisoformat(published).timestamp()
-        except ValueError:
-            pass
-    return math.inf
-
-
-def oldest_first(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Records by publication time, oldest first; undated ones after the dated, and ties in
-    their original order (the sort is stable). Feeds list entries newest first, and the
-    worker takes the first arrival of a text as the original: in feed order, a copy listed
-    above its original in the same poll became "the original"."""
-    return sorted(records, key=_published_key)
-
-
 def send_new(location: str, fetched: Fetched, sender: FlushingSender, seen: FeedState) -> int:
-    """Send a fetched document's entries not sent before, oldest first (`oldest_first`);
-    returns how many were sent. Ids and
+    """Send a fetched document's entries not sent before, oldest first (feeds list the newest
+    first, and the worker takes the first arrival of a text as the original); returns how
+    many were sent. Ids and
     validators are remembered only after the broker has the records (a crash resends, never
     loses): a failed send raises (kafka.SendFailed) and nothing is saved, so the next poll
     downloads the document again rather than hearing "not modified".
@@ -451,7 +434,7 @@ def send_new(location: str, fetched: Fetched, sender: FlushingSender, seen: Feed
             seen.unreadable = digest
             seen.save()
         raise
-    fresh = oldest_first(new_records(records, seen))
+    fresh = publication_order(new_records(records, seen))
     legacy = [
         record for record in records if record["id"] not in seen and _entry_key(record) in seen
     ]

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -147,6 +147,9 @@ def published_time(record: dict[str, Any] | bytes) -> float:
 _BASIS_RANK = {"record": 0, "metadata": 0, "credit": 1, "text": 1}
 
 
+_Record = TypeVar("_Record", dict[str, Any], dict[str, Any] | bytes)
+
+
 def _publication_key(record: dict[str, Any] | bytes) -> tuple[float, int]:
     if isinstance(record, bytes):
         return math.inf, 2
@@ -159,7 +162,8 @@ def _publication_key(record: dict[str, Any] | bytes) -> tuple[float, int]:
     return article.firstcreated, _BASIS_RANK.get(article.time_basis or "", 1)
 
 
-def publication_order(records: list[dict[str, Any] | bytes]) -> list[dict[str, Any] | bytes]:
-    """Replay order for an archive: by the publication time each article states, undated
-    ones after the dated, ties in their original order (the sort is stable)."""
+def publication_order(records: Sequence[_Record]) -> list[_Record]:
+    """Sending order for an archive or a feed poll: by the publication time each article
+    states (as the worker reads it), undated ones after the dated, ties in their original
+    order (the sort is stable)."""
     return sorted(records, key=_publication_key)
