@@ -701,13 +701,9 @@ class StoryIndex:
             moving[article_id] = (story_id, links)
         return moving
 
-    def _take_out(
-        self, source_id: str, article_ids: list[str], count: int
-    ) -> tuple[dict[str, float], list[dict[str, float]]]:
-        """Take articles (`count` with their copies) out of a live story: its centroid loses
-        their vectors, rebuilt from their stored terms under the current IDF (the store keeps
-        no weights, so both centroids afterwards are estimates), its member cues and index
-        entries lose what they brought. Returns their summed vector and member cues."""
+    def _leaving(self, source_id: str, count: int) -> dict[str, Any]:
+        """The live story that `count` articles (copies included) are to leave; refused when
+        none would stay (a merge does that)."""
         source = self._live_story(source_id)
         if count >= source["n"]:
             raise Rejected(
@@ -715,6 +711,16 @@ class StoryIndex:
                 f"a command must leave story {source_id} an article: it has {source['n']}, "
                 f"the command moves {count} (copies included); merge it instead",
             )
+        return source
+
+    def _take_out(
+        self, source_id: str, article_ids: list[str], count: int
+    ) -> tuple[dict[str, float], list[dict[str, float]]]:
+        """Take articles (`count` with their copies) out of a live story: its centroid loses
+        their vectors, rebuilt from their stored terms under the current IDF (the store keeps
+        no weights, so both centroids afterwards are estimates), its member cues and index
+        entries lose what they brought. Returns their summed vector and member cues."""
+        source = self._leaving(source_id, count)
         moved: dict[str, float] = {}
         members: list[dict[str, float]] = []
         moved_terms: list[set[str]] = []
@@ -749,7 +755,7 @@ class StoryIndex:
     def _split(self, command: StoryCommand) -> Correction:
         """Move the command's articles, and their copies, out of its story into a new one."""
         source_id = self.resolve(command.story)
-        self._live_story(source_id)
+        source = self._live_story(source_id)
         moving = self._links(command.articles)
         links: dict[str, list[Any]] = {}
         for article_id, (story_id, group) in moving.items():
@@ -761,7 +767,7 @@ class StoryIndex:
         new_id = story_id_for(f"{source_id}/{command.id}")
         if STORY + new_id in self.store or MERGED + new_id in self.store:
             raise Rejected(RejectReason.BAD_COMMAND, f"story {new_id} exists")
-        title = command.title or str(self._live_story(source_id).get("h", ""))
+        title = command.title or str(source.get("h", ""))
         moved, members = self._take_out(source_id, list(moving), len(links))
         latest = max(float(link[1]) for link in links.values())
         story = {
@@ -806,8 +812,7 @@ class StoryIndex:
             links.update(group)
         # Checked for every source before any changes, so a refused move changes nothing.
         for source_id, count in counts.items():
-            if count >= self._live_story(source_id)["n"]:
-                self._take_out(source_id, [], count)  # raises, saying why
+            self._leaving(source_id, count)
         moved: dict[str, float] = {}
         members: list[dict[str, float]] = []
         for source_id, article_ids in by_source.items():

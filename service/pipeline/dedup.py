@@ -420,11 +420,8 @@ class DedupIndex:
         original = doc.get("o") if doc is not None else None
         if doc is None or original is None or not self._doc_live(original, now):
             return decision
-        kind: DuplicateKind | None = doc.get("dk") or decision.kind
-        if kind is None or (
-            decision.kind is not None and _WEAKNESS[decision.kind] > _WEAKNESS[kind]
-        ):
-            kind = decision.kind
+        kinds: list[DuplicateKind] = [k for k in (decision.kind, doc.get("dk")) if k]
+        kind = max(kinds, key=_WEAKNESS.__getitem__, default=None)
         return DedupDecision(
             kind, original, min(decision.score, doc.get("ds", 1.0)), decision.evidence
         )
@@ -561,7 +558,6 @@ _WEAKNESS: dict[DuplicateKind, int] = {
     "near_copy": 1,
     "rewrite": 2,
     "superseded": 3,
-    "version": 4,
 }
 
 
