@@ -5,8 +5,10 @@ NewsML-G2 newsItem or newsMessage) or plain text (one article), chosen by Conten
 when that says nothing useful, by the first character. ninjs objects are converted.
 
 Text is decoded with the charset its Content-Type declares (UTF-8 when none; XML's own
-declaration when it has one and the Content-Type none; a UTF-16 or UTF-32 byte order mark);
-an unknown charset, or bytes not valid in it, is malformed input.
+declaration when it has one and the Content-Type none), unless it starts with a byte order
+mark (UTF-8, UTF-16 or UTF-32), which wins; utf-16 or utf-32 without a mark is read in the
+byte order its text shows (`formats.reading_codec`). An unknown charset, or bytes not valid
+in it, is malformed input.
 
 All or nothing per request: 202 `{"accepted": n, "topic"}` once the broker has acknowledged
 every record; 400 `{"error": reason, "detail"}` when any part is malformed (or a parser
@@ -33,7 +35,7 @@ import orjson
 from aiohttp import web
 
 from service.models import Rejected, RejectReason
-from service.producers.formats import content_charset, parse_document, text_codec
+from service.producers.formats import content_charset, decode_text, parse_document
 from service.producers.kafka import fits, record_key
 from service.producers.replay import FlushingSender
 
@@ -50,20 +52,6 @@ DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 BODY_SECONDS = 60.0
 
 
-def _decode_text(data: bytes, charset: str | None) -> str:
-    """Plain text in its declared charset (UTF-8 when none is declared)."""
-    codec = "utf-8" if charset is None else text_codec(charset)
-    if codec is None:
-        raise Rejected(RejectReason.BAD_FORMAT, f"unknown charset {charset!r}")
-    try:
-        # A byte order mark is not text (utf-8-sig and utf-16 keep or consume it unevenly).
-        return data.decode(codec).removeprefix("\ufeff")
-    except UnicodeDecodeError as exc:
-        if codec == "utf-8":
-            raise Rejected(RejectReason.NOT_UTF8, str(exc)) from None
-        raise Rejected(RejectReason.BAD_FORMAT, f"not valid {charset}: {exc}") from None
-
-
 def read_body(
     data: bytes, content_type: str | None, max_record_bytes: int | None = None
 ) -> list[dict[str, Any]]:
@@ -72,7 +60,7 @@ def read_body(
     goes onto the raw topic, as `too_large`)."""
     kind = (content_type or "").split(";", 1)[0].strip().lower()
     if kind == "text/plain" and data.strip():
-        records = [{"text": _decode_text(data, content_charset(content_type)), "format": "text"}]
+        records = [{"text": decode_text(data, content_charset(content_type)), "format": "text"}]
     else:
         try:
             records = parse_document(data, content_type)

@@ -23,6 +23,7 @@ from service.producers.formats import (
     looks_like_ninjs,
     ninjs_record,
     parse_xml,
+    reading_codec,
     strip_bom,
 )
 
@@ -61,8 +62,11 @@ def read_file(path: Path, data: bytes | None = None) -> Iterator[dict[str, Any] 
     suffix = path.suffix.lower()
     data = strip_bom(path.read_bytes() if data is None else data)
     if suffix in TEXT_SUFFIXES:
+        # UTF-8, or UTF-16 or UTF-32 after their byte order mark (Notepad's "Unicode"): a
+        # file declares no charset, and only a mark tells another encoding for sure.
+        codec = reading_codec(data, "utf-8")
         try:
-            text = data.decode("utf-8")
+            text = data.decode(codec or "utf-8")
         except UnicodeDecodeError:
             yield data  # undecodable: the service dead-letters it with the reason
             return

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import codecs
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -143,6 +144,44 @@ async def test_a_byte_order_mark_is_not_text(
         response = await client.post("/articles", data=body, headers={"Content-Type": content_type})
         assert response.status == 202
     assert sender.records == [{"text": "GENEVA - Text.", "format": "text"}] * 2
+
+
+_GENEVA = "GENEVA \u2014 Talks on the Zürich accord resume on Monday, 12 May."
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        # A charset of utf-16 (or utf-32) without a byte order mark: the order the text's
+        # ASCII shows (its high bytes are NULs), big-endian (RFC 2781) as well as little.
+        (_GENEVA.encode("utf-16-be"), "text/plain; charset=utf-16"),
+        (_GENEVA.encode("utf-16-le"), "text/plain; charset=UTF-16"),
+        (_GENEVA.encode("utf-32-be"), "text/plain; charset=utf-32"),
+        (_GENEVA.encode("utf-32-le"), "text/plain; charset=utf-32"),
+        # A mark wins over the charset (or its absence), even one naming another encoding.
+        (codecs.BOM_UTF16_LE + _GENEVA.encode("utf-16-le"), "text/plain; charset=utf-16be"),
+        (codecs.BOM_UTF16_BE + _GENEVA.encode("utf-16-be"), "text/plain"),
+        (codecs.BOM_UTF8 + _GENEVA.encode(), "text/plain; charset=windows-1252"),
+    ],
+)
+async def test_unicode_text_is_read_in_the_byte_order_its_mark_or_its_text_shows(
+    client: TestClient[Any, Any], sender: FakeSender, body: bytes, content_type: str
+) -> None:
+    response = await client.post("/articles", data=body, headers={"Content-Type": content_type})
+    assert response.status == 202, await response.text()
+    assert sender.records == [{"text": _GENEVA, "format": "text"}]
+
+
+async def test_utf16_text_that_shows_no_byte_order_is_big_endian(
+    client: TestClient[Any, Any], sender: FakeSender
+) -> None:
+    # No ASCII, so no NUL byte to tell the order by: RFC 2781's big-endian (4.3).
+    tokyo = "東京都庁舎"
+    body = tokyo.encode("utf-16-be")
+    headers = {"Content-Type": "text/plain; charset=utf-16"}
+    response = await client.post("/articles", data=body, headers=headers)
+    assert response.status == 202
+    assert sender.records == [{"text": tokyo, "format": "text"}]
 
 
 async def test_an_article_larger_than_the_raw_topic_takes_is_413(sender: FakeSender) -> None:

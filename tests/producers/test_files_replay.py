@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 import subprocess
 import sys
@@ -58,6 +59,18 @@ def test_files_saved_with_a_byte_order_mark_are_read(tmp_path: Path) -> None:
     c = copy_id("c", None, "Caf\u00e9 opens.")
     assert [r["id"] for r in records if isinstance(r, dict)] == ["a", "b", c]
     assert records[2] == {"id": c, "text": "Caf\u00e9 opens.", "format": "text"}
+
+
+def test_text_files_in_utf16_or_utf32_with_a_byte_order_mark_are_read(tmp_path: Path) -> None:
+    # Notepad's "Unicode" is UTF-16 little-endian with a mark; the mark says so for sure.
+    text = "Z\u00fcrich \u2014 the caf\u00e9\u2019s reopening."
+    (tmp_path / "a.txt").write_bytes(text.encode("utf-16"))
+    (tmp_path / "b.txt").write_bytes(codecs.BOM_UTF16_BE + text.encode("utf-16-be"))
+    (tmp_path / "c.txt").write_bytes(text.encode("utf-32"))
+    records = read_path(tmp_path)
+    assert records == [
+        {"id": copy_id(name, None, text), "text": text, "format": "text"} for name in "abc"
+    ]
 
 
 def test_publication_order_puts_an_items_own_date_before_a_credit_line_date() -> None:

@@ -183,6 +183,20 @@ def test_json_in_utf16_or_a_declared_charset_is_read() -> None:
     assert parse_document(latin, "application/json; charset=iso-8859-1") == [record]
 
 
+_GENEVA = "GENEVA \u2014 Talks on the Zürich accord resume on Monday, 12 May."
+
+
+@pytest.mark.parametrize("order", ["utf-16-be", "utf-16-le", "utf-32-be", "utf-32-le"])
+def test_xml_and_json_in_utf16_without_a_mark_are_read(order: str) -> None:
+    charset = order.rsplit("-", 1)[0]
+    xml = _nitf(_ZURICH).decode().split("?>", 1)[1].encode(order)
+    (record,) = parse_document(xml, f"application/nitf+xml; charset={charset}")
+    assert "Zürich – the café’s “reopening”" in record["body_html"]
+    raw = {"id": "z", "text": _GENEVA}
+    json = orjson.dumps(raw).decode().encode(order)
+    assert parse_document(json, f"application/json; charset={charset}") == [raw]
+
+
 @pytest.mark.parametrize(
     ("data", "content_type", "detail"),
     [

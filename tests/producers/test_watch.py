@@ -186,6 +186,19 @@ def test_a_file_with_no_article_to_take_fails_with_its_reason(
     assert sender.records == [data]
 
 
+def test_a_text_file_saved_as_unicode_by_notepad_is_taken(
+    tmp_path: Path, sender: FakeSender
+) -> None:
+    # Notepad's "Unicode": UTF-16 little-endian after its byte order mark.
+    text = "Z\u00fcrich \u2014 the caf\u00e9\u2019s reopening."
+    (tmp_path / "notepad.txt").write_bytes(text.encode("utf-16"))
+    result = watch_once(tmp_path, sender, min_age=0)
+    assert (result.done, result.failed) == (["notepad.txt"], [])
+    [record] = sender.records
+    assert isinstance(record, dict)
+    assert record["text"] == text
+
+
 def test_a_file_gone_since_the_folder_was_listed_is_skipped(
     tmp_path: Path, sender: FakeSender, monkeypatch: pytest.MonkeyPatch
 ) -> None:
