@@ -412,12 +412,20 @@ def nitf_record(root: etree._Element) -> dict[str, Any]:
     dateline = _child(body_head, "dateline")
     located = _text(_find(dateline, "location")) if dateline is not None else None
     urgency = _child(docdata, "urgency")
-    issued = _child(docdata, "date.issue")
     copyright_ = _child(docdata, "doc.copyright")
     source = _text(_child(body_head, "distributor")) or (
         copyright_.get("holder") if copyright_ is not None else None
     )
-    language = root.get(XML_LANG) or content.get(XML_LANG) or body.get(XML_LANG)
+    # xml:lang holds inside its element unless an element inside gives another, so the one
+    # nearest the text is the text's; then NITF's own baselang, then the head's (the
+    # language of the metadata).
+    language = (
+        content.get(XML_LANG)
+        or body.get(XML_LANG)
+        or root.get(XML_LANG)
+        or root.get("baselang")
+        or (head.get(XML_LANG) if head is not None else None)
+    )
     body_html = _markup(content, _NITF_TAGS)
     return _compact(
         {
@@ -426,7 +434,7 @@ def nitf_record(root: etree._Element) -> dict[str, Any]:
             "version": version,
             "title": headline,
             "body_html": body_html,
-            "published": _iso_time(issued.get("norm") if issued is not None else None),
+            "published": _iso_time(_nitf_published(head, docdata)),
             "urgency": _version(urgency.get("ed-urg")) if urgency is not None else None,
             "byline": _strip_by(_text(_child(body_head, "byline"))),
             "located": located or _dateline_place(_text(dateline)),
@@ -435,6 +443,24 @@ def nitf_record(root: etree._Element) -> dict[str, Any]:
             "format": "nitf",
         }
     )
+
+
+def _nitf_published(head: etree._Element | None, docdata: etree._Element | None) -> str | None:
+    """When this version was issued (date.issue: NITF's counterpart of versionCreated, which
+    the other formats give as `published`), else when it may be released (date.release),
+    else the publication's date (pubdata, as in the New York Times corpus). Not the release
+    first: an embargoed item's correction keeps its release time, and the worker tells an
+    unversioned item's versions apart by this time (a late original, superseded)."""
+    dates = [
+        (_child(docdata, "date.issue"), "norm"),
+        (_child(docdata, "date.release"), "norm"),
+        (_child(head, "pubdata"), "date.publication"),
+    ]
+    for element, attribute in dates:
+        value = element.get(attribute) if element is not None else None
+        if value and value.strip():
+            return value
+    return None
 
 
 def _dateline_place(dateline: str | None) -> str | None:

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 import codecs
+from datetime import datetime
 from typing import Any
 
 import orjson
 import pytest
 from lxml import etree
 
-from service.models import Rejected, RejectReason
+from service.models import Article, Rejected, RejectReason
+from service.pipeline.dedup import DedupIndex
 from service.pipeline.normalise import article_to_record, normalise_article
 from service.producers import formats
 from service.producers.formats import (
@@ -66,6 +68,93 @@ def test_nitf_record_normalises_to_the_article() -> None:
     assert article.captions == ("Traffic crosses the reopened bridge.",)
     assert article.paragraphs[0].startswith("The harbour bridge reopened to traffic")
     assert "About 30,000 vehicles a day" in article.paragraphs[-1]
+
+
+_PONT = "<p>Le pont du port a rouvert vendredi matin après six semaines de travaux.</p>"
+
+
+def test_nitf_baselang_is_the_language_when_nothing_closer_gives_one() -> None:
+    document = _nitf(_PONT).replace(b"<nitf>", b'<nitf baselang="fr-FR">')
+    [record] = parse_xml(document)
+    assert record["language"] == "fr-FR"
+    assert normalise_article(record).language == "fr"
+    # The head's xml:lang, the language of the metadata, when the document gives no other.
+    [record] = parse_xml(_nitf(_PONT).replace(b"<head>", b'<head xml:lang="fr">'))
+    assert record["language"] == "fr"
+
+
+@pytest.mark.parametrize(
+    ("nitf", "body", "content", "language"),
+    [
+        # xml:lang holds for what it is on and inside it, unless something inside says
+        # otherwise: the language nearest the text is the text's.
+        ('<nitf xml:lang="en">', "<body>", '<body.content xml:lang="fr">', "fr"),
+        ('<nitf xml:lang="en">', '<body xml:lang="fr">', "<body.content>", "fr"),
+        ('<nitf baselang="en" xml:lang="fr">', "<body>", "<body.content>", "fr"),
+        ('<nitf baselang="de">', '<body xml:lang="fr">', "<body.content>", "fr"),
+    ],
+)
+def test_nitf_language_nearest_the_text_wins(
+    nitf: str, body: str, content: str, language: str
+) -> None:
+    document = (
+        _nitf(_PONT)
+        .replace(b"<nitf>", nitf.encode())
+        .replace(b"<body>", body.encode())
+        .replace(b"<body.content>", content.encode())
+    )
+    [record] = parse_xml(document)
+    assert record["language"] == language
+
+
+@pytest.mark.parametrize(
+    ("docdata", "head", "published"),
+    [
+        ('<date.release norm="20240412T120000Z"/>', "", "2024-04-12T12:00:00+00:00"),
+        ('<date.issue norm="20240412T091500Z"/>', "", "2024-04-12T09:15:00+00:00"),
+        # The New York Times corpus dates its NITF only by the publication's date.
+        (
+            "",
+            '<pubdata type="print" date.publication="20070101T000000"/>',
+            "2007-01-01T00:00:00+00:00",
+        ),
+        # Embargoed: issued at 09:15 for release at noon. The issue is this version's time,
+        # as versionCreated is in NewsML-G2 (a correction issued at 10:00 keeps the release).
+        (
+            '<date.issue norm="20240412T091500Z"/><date.release norm="20240412T120000+0200"/>',
+            "",
+            "2024-04-12T09:15:00+00:00",
+        ),
+        (
+            '<date.issue norm=" "/><date.release norm="20240412T120000Z"/>',
+            "",
+            "2024-04-12T12:00:00+00:00",
+        ),
+    ],
+)
+def test_nitf_published_is_its_issue_else_its_release_or_publication(
+    docdata: str, head: str, published: str
+) -> None:
+    document = _nitf(_PONT, docdata=docdata).replace(b"</docdata>", f"</docdata>{head}".encode())
+    [record] = parse_xml(document)
+    assert record["published"] == published
+    assert normalise_article(record).versioncreated == datetime.fromisoformat(published).timestamp()
+
+
+def test_an_embargoed_nitf_original_arriving_after_its_correction_is_superseded() -> None:
+    """Without a du-key version, the worker orders an item's versions by their times: the
+    correction's issue time, not the release time both share."""
+
+    def version(issued: str, rate: str) -> Article:
+        docdata = f'<date.issue norm="{issued}"/><date.release norm="20240412T120000Z"/>'
+        text = f"<p>The central bank raised its main rate to {rate} percent on Friday.</p>"
+        return normalise_article(parse_xml(_nitf(text, docdata=docdata))[0])
+
+    original, correction = version("20240412T091500Z", "4.5"), version("20240412T100000Z", "4.75")
+    index = DedupIndex({})
+    now = 1_712_920_000.0
+    index.remember(correction, index.find_duplicate(correction, now), now)
+    assert index.find_duplicate(original, now + 5).kind == "superseded"
 
 
 def test_newsml_item_fields() -> None:
