@@ -279,6 +279,8 @@ def watch(
                 typer.echo(f"failed: {name} (see {folder / 'failed' / name}.reason)", err=True)
             for name, error in result.kept.items():
                 typer.echo(f"kept: {name} (not sent, tried again next poll: {error})", err=True)
+            for name, when in result.vanished.items():
+                typer.echo(f"vanished: {name} (deleted or renamed away {when})", err=True)
             if once:
                 raise typer.Exit(1 if result.kept else 0)
             time.sleep(every)

@@ -11,7 +11,9 @@ is in the .reason file). One bad file never stops the others.
 Symbolic links are never followed: a link with a watched name moves (the link itself, its
 target untouched and unread) to `failed/` with a reason. When the broker does not take a
 file's records the file stays where it is, to be tried again next poll; if the broker is
-unavailable, the rest of the poll waits for the next one too.
+unavailable, the rest of the poll waits for the next one too. A file its writer deletes or
+renames away while the poll handles it has vanished: logged and listed as such, neither
+failed (nothing was wrong with it) nor kept (there is nothing left to try again).
 """
 
 from __future__ import annotations
@@ -47,17 +49,24 @@ log = logging.getLogger(__name__)
 
 WATCHED_SUFFIXES = frozenset(TEXT_SUFFIXES | JSON_SUFFIXES | JSONL_SUFFIXES | XML_SUFFIXES)
 _PARTIAL_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload")
+_UNREAD = "before it was read: nothing of it sent"
 
 
 @dataclass
 class WatchResult:
-    """What one poll did: records sent, files moved to done/ and to failed/, and files left
-    in place (name: why) because the broker did not take their records."""
+    """What one poll did: records sent, files moved to done/ and to failed/, files left in
+    place (name: why) because the broker did not take their records, and files that
+    vanished (name: when) while the poll handled them."""
 
     sent: int = 0
     done: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     kept: dict[str, str] = field(default_factory=dict)
+    vanished: dict[str, str] = field(default_factory=dict)
+
+
+class _Vanished(Exception):
+    """The file is gone (deleted or renamed away by its writer); says at which step."""
 
 
 def read_dropped(path: Path, data: bytes | None = None) -> list[dict[str, Any] | bytes]:
@@ -121,15 +130,21 @@ def _read_regular(path: Path) -> bytes:
         return file.read()
 
 
-def _move(path: Path, folder: Path) -> Path:
-    """Move into `folder` without overwriting an earlier file of the same name."""
+def _move(path: Path, folder: Path, when: str) -> Path:
+    """Move into `folder` without overwriting an earlier file of the same name; _Vanished
+    (`when`) if the file is gone."""
     folder.mkdir(exist_ok=True)
     target = folder / path.name
     number = 1
     while os.path.lexists(target):
         target = folder / f"{path.stem}.{number}{path.suffix}"
         number += 1
-    os.replace(path, target)
+    try:
+        os.replace(path, target)
+    except FileNotFoundError:
+        if os.path.lexists(path):  # the file is there: what is missing is not it
+            raise
+        raise _Vanished(when) from None
     return target
 
 
@@ -149,6 +164,10 @@ def watch_once(
                 _fail_link(path, folder, result)
             else:
                 _push_file(path, folder, sender, feed, result)
+        except _Vanished as gone:
+            # Its writer took it back (deleted, renamed): not an error, nothing to retry.
+            log.warning("%s: vanished (deleted or renamed away) %s", path, gone)
+            result.vanished[path.name] = str(gone)
         except Exception as exc:  # not sent or not moved: the file stays for the next poll
             log.error("%s: left in place, to be tried again: %s", path, exc)
             result.kept[path.name] = str(exc)
@@ -165,29 +184,38 @@ def _push_file(
         data = _read_regular(path)
         records = read_dropped(path, data)
     except Exception as exc:  # any error reading or parsing fails this file, and only it
+        if data is None and isinstance(exc, FileNotFoundError):
+            raise _Vanished(_UNREAD) from None
         reason = failure_reason(exc)
         log.warning("%s: failed: %s", path, reason)
         if data is not None:  # the worker dead-letters the bytes as they are
             sender.send(data, feed)
             sender.flush()
-        _fail(path, folder, reason)
+            when = "after its bytes were sent for the dead-letter topic, before failed/"
+        else:
+            when = _UNREAD
+        _fail(path, folder, reason, when)
         result.failed.append(path.name)
         return
     for record in records:
         sender.send(record, feed)
     sender.flush()  # moved only once the broker has it: a crash resends, never loses
-    _move(path, folder / "done")
     result.sent += len(records)
+    _move(path, folder / "done", "after its records were sent, before done/")
     result.done.append(path.name)
 
 
 def _fail_link(path: Path, folder: Path, result: WatchResult) -> None:
-    reason = f"not_a_regular_file: a symbolic link to {os.readlink(path)!r}, not followed"
+    try:
+        target = os.readlink(path)
+    except FileNotFoundError:
+        raise _Vanished(_UNREAD) from None
+    reason = f"not_a_regular_file: a symbolic link to {target!r}, not followed"
     log.warning("%s: failed: %s", path, reason)
-    _fail(path, folder, reason)
+    _fail(path, folder, reason, _UNREAD)
     result.failed.append(path.name)
 
 
-def _fail(path: Path, folder: Path, reason: str) -> None:
-    target = _move(path, folder / "failed")
+def _fail(path: Path, folder: Path, reason: str, when: str) -> None:
+    target = _move(path, folder / "failed", when)
     target.with_name(target.name + ".reason").write_text(reason + "\n", encoding="utf-8")

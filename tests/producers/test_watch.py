@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from pathlib import Path
 
 import orjson
 import pytest
 from kafka.errors import KafkaTimeoutError
+from typer.testing import CliRunner
 
-from service.producers import watch
+from service.cli import app
+from service.producers import kafka, watch
 from service.producers.kafka import RawProducer
 from service.producers.watch import watch_once
 from service.settings import Settings
@@ -210,3 +213,92 @@ def test_a_file_gone_since_the_folder_was_listed_is_skipped(
     monkeypatch.setattr(watch.os, "scandir", lambda _: contextlib.nullcontext(iter(entries)))
     result = watch_once(tmp_path, sender, min_age=0)
     assert (result.done, result.failed, result.kept) == (["b_here.txt"], [], {})
+
+
+class _WriterDeletes(FakeSender):
+    """A sender during whose flush a writer deletes (or renames away) `victim`: what a desk
+    does while the watcher sends the file before it, or the file itself."""
+
+    def __init__(self, victim: Path) -> None:
+        super().__init__()
+        self.victim = victim
+
+    def flush(self) -> None:
+        super().flush()
+        self.victim.unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize("link", [False, True])
+def test_a_file_gone_before_it_was_read_vanished_and_the_poll_goes_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, link: bool
+) -> None:
+    (tmp_path / "a_first.txt").write_text("First story.")
+    gone = tmp_path / "b_gone.txt"
+    if link:
+        gone.symlink_to(tmp_path / "a_first.txt")
+    else:
+        gone.write_text("Deleted by its writer while the first file was sent.")
+    (tmp_path / "c_last.txt").write_text("Last story.")
+    sender = _WriterDeletes(gone)
+
+    with caplog.at_level(logging.INFO, logger=watch.__name__):
+        result = watch_once(tmp_path, sender, min_age=0)
+
+    # Not kept (it is not there to try again), not failed (nothing was wrong with it).
+    assert (result.done, result.failed, result.kept) == (["a_first.txt", "c_last.txt"], [], {})
+    assert list(result.vanished) == ["b_gone.txt"]
+    assert "before it was read" in result.vanished["b_gone.txt"]
+    assert result.sent == 2
+    assert [r["text"] for r in sender.records if isinstance(r, dict)] == [
+        "First story.",
+        "Last story.",
+    ]
+    assert len(sender.records) == 2  # no bytes for the dead-letter topic either
+    assert not (tmp_path / "failed").exists()
+    said = [r for r in caplog.records if "b_gone.txt" in r.getMessage()]
+    assert [r.levelno for r in said] == [logging.WARNING]
+    assert "vanished" in said[0].getMessage()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "sent", "when"),
+    [
+        ("story.nitf", NITF, 1, "after its records were sent"),
+        ("broken.xml", b"<nitf><head>", 0, "after its bytes were sent for the dead-letter"),
+    ],
+)
+def test_a_file_gone_after_it_was_sent_vanished_with_its_records_counted(
+    tmp_path: Path, name: str, data: bytes, sent: int, when: str
+) -> None:
+    (tmp_path / name).write_bytes(data)
+    sender = _WriterDeletes(tmp_path / name)
+    result = watch_once(tmp_path, sender, min_age=0)
+    assert (result.done, result.failed, result.kept) == ([], [], {})
+    assert list(result.vanished) == [name]
+    assert when in result.vanished[name]
+    assert result.sent == sent
+    assert len(sender.records) == 1
+
+
+def test_the_watch_command_says_a_file_vanished_and_does_not_fail_for_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a_first.txt").write_text("First story.")
+    (tmp_path / "b_gone.txt").write_text("Deleted by its writer while the first file was sent.")
+
+    class Producer(_WriterDeletes):
+        def __init__(self, settings: Settings) -> None:
+            super().__init__(tmp_path / "b_gone.txt")
+
+        def __enter__(self) -> Producer:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            pass
+
+    monkeypatch.setattr(kafka, "RawProducer", Producer)
+    result = CliRunner().invoke(app, ["watch", str(tmp_path), "--once", "--min-age", "0"])
+    assert result.exit_code == 0, result.output
+    assert "done: a_first.txt" in result.stdout
+    assert "vanished: b_gone.txt (deleted or renamed away before it was read" in result.stderr
+    assert "kept" not in result.output
