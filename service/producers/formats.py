@@ -70,6 +70,10 @@ _NITF_TAGS = {
     "body.content": "div",
 }
 _DROPPED_NITF_TAGS = frozenset({"media-reference", "media-metadata", "media-producer"})
+# NITF 3.1's docdata@management-status values that are ninjs pubstatus values too; the
+# fourth, embargoed, is a usable item held until its release (as in NewsML-G2, whose
+# embargo is not a status either).
+_NITF_PUBSTATUSES = frozenset({"usable", "withheld", "canceled"})
 
 
 def _parser(encoding: str | None = None) -> etree.XMLParser:
@@ -412,6 +416,7 @@ def nitf_record(root: etree._Element) -> dict[str, Any]:
     dateline = _child(body_head, "dateline")
     located = _text(_find(dateline, "location")) if dateline is not None else None
     urgency = _child(docdata, "urgency")
+    status = (docdata.get("management-status") or "").strip().lower() if docdata is not None else ""
     copyright_ = _child(docdata, "doc.copyright")
     source = _text(_child(body_head, "distributor")) or (
         copyright_.get("holder") if copyright_ is not None else None
@@ -435,6 +440,7 @@ def nitf_record(root: etree._Element) -> dict[str, Any]:
             "title": headline,
             "body_html": body_html,
             "published": _iso_time(_nitf_published(head, docdata)),
+            "pubstatus": status if status in _NITF_PUBSTATUSES else None,
             "urgency": _version(urgency.get("ed-urg")) if urgency is not None else None,
             "byline": _strip_by(_text(_child(body_head, "byline"))),
             "located": located or _dateline_place(_text(dateline)),

@@ -157,6 +157,25 @@ def test_an_embargoed_nitf_original_arriving_after_its_correction_is_superseded(
     assert index.find_duplicate(original, now + 5).kind == "superseded"
 
 
+@pytest.mark.parametrize(
+    ("status", "pubstatus"),
+    [
+        ("canceled", "canceled"),
+        ("withheld", "withheld"),
+        ("usable", "usable"),
+        ("embargoed", "usable"),
+    ],
+)
+def test_nitf_management_status_is_the_pubstatus(status: str, pubstatus: str) -> None:
+    # NITF 3.1's docdata@management-status: a kill (canceled) must not go out as usable.
+    # Embargoed is not a ninjs status: the item is usable, at its release.
+    document = _nitf(_PONT).replace(
+        b"<docdata>", f'<docdata management-status="{status}">'.encode()
+    )
+    [record] = parse_xml(document)
+    assert normalise_article(record).pubstatus == pubstatus
+
+
 def test_newsml_item_fields() -> None:
     [record] = parse_xml(NEWSML_ITEM)
     assert record["format"] == "newsml"
