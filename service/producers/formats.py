@@ -480,10 +480,15 @@ def _dateline_place(dateline: str | None) -> str | None:
 
 
 def _qcode_tail(element: etree._Element | None) -> str | None:
+    """The code of a G2 QCode property (`stat:usable` -> `usable`), given by its qcode or,
+    as G2 allows instead, by its uri (`.../pubstatusg2/usable`)."""
     if element is None:
         return None
-    qcode = element.get("qcode") or ""
-    return qcode.rsplit(":", 1)[-1] or None
+    qcode = (element.get("qcode") or "").strip()
+    if qcode:
+        return qcode.rsplit(":", 1)[-1] or None
+    uri = (element.get("uri") or "").strip().rstrip("/")
+    return uri.rsplit("/", 1)[-1] or None
 
 
 def _newsml_body(item: etree._Element) -> tuple[str | None, str | None]:

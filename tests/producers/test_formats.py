@@ -200,6 +200,22 @@ def test_newsml_item_fields() -> None:
     assert len(article.paragraphs) == 2
 
 
+@pytest.mark.parametrize(
+    "status",
+    [
+        'qcode="stat:canceled"',
+        # Any G2 QCode property may be given by its URI instead.
+        'uri="http://cv.iptc.org/newscodes/pubstatusg2/canceled"',
+    ],
+)
+def test_newsml_pub_status_by_qcode_or_uri(status: str) -> None:
+    item = NEWSML_ITEM.replace(
+        b'<pubStatus qcode="stat:usable"/>', f"<pubStatus {status}/>".encode()
+    )
+    [record] = parse_xml(item)
+    assert record["pubstatus"] == "canceled"
+
+
 def test_newsml_message_gives_every_item() -> None:
     records = parse_xml(NEWSML_MESSAGE)
     assert [r["uri"] for r in records] == [
