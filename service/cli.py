@@ -60,7 +60,9 @@ def label(
 
 @app.command()
 def worker(
-    loglevel: Annotated[str, typer.Option(help="Faust worker log level")] = "warning",
+    loglevel: Annotated[
+        str, typer.Option(help="log level: crit, error, warn(ing), info or debug")
+    ] = "warn",
 ) -> None:
     """Run a stream-processing worker (Faust) until stopped with SIGTERM or Ctrl-C."""
     from service.streams.app import run_worker

@@ -58,6 +58,10 @@ BATCH_MAX_EVENTS = 100
 # then waits for every event taken to be acked, so a batch must not wait for a next event.
 BATCH_MAX_SECONDS = 0.05
 
+# A refused output's dead letter: tries, and the wait before the second (doubling after).
+DEAD_LETTER_ATTEMPTS = 3
+DEAD_LETTER_BACKOFF_SECONDS = 1.0
+
 T = TypeVar("T")
 # What processing one event leaves to wait for: its sends, and what to record once the broker
 # has them all (run in the event's own context, so table writes go to its partition).
@@ -245,16 +249,32 @@ class Worker:
     def pipeline(self, shard: str) -> Pipeline:
         return self._pipelines(shard)
 
-    async def _dead_letter(self, event: EventT[bytes], reason: str, detail: str) -> Awaitable[Any]:
+    async def _dead_letter(
+        self, event: EventT[bytes], reason: str, detail: str, *, again: bool = False
+    ) -> Awaitable[Any]:
         message = event.message
         where = origin(message.topic, message.partition, message.offset)
         payload = message.value if isinstance(message.value, bytes) else None
-        self.metrics.rejected(reason)
+        if not again:  # a letter sent again is one reject, counted once
+            self.metrics.rejected(reason)
         log.warning("dead letter %s at %s: %s", reason, where, detail)
         return await self.dlq.send(
             key=message.key,
             value=dead_letter(payload, reason, detail, where, self.settings.dlq_payload_limit),
         )
+
+    async def _dead_letter_surely(self, event: EventT[bytes], detail: str) -> None:
+        """Dead-letter an event whose outputs the broker refused, trying again a few times
+        (the refusal is often a broker briefly away); raises if the broker never takes it."""
+        reason = RejectReason.INTERNAL_ERROR.value
+        for attempt in range(DEAD_LETTER_ATTEMPTS):
+            try:
+                await (await self._dead_letter(event, reason, detail, again=attempt > 0))
+                return
+            except Exception:
+                if attempt == DEAD_LETTER_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(DEAD_LETTER_BACKOFF_SECONDS * 2**attempt)
 
     async def _in_batches(
         self,
@@ -286,24 +306,50 @@ class Worker:
 
         async def flush_taken(batch: list[tuple[EventT[bytes], Outcome]]) -> None:
             del pending[: len(batch)]
+            # Every event of the batch is settled and recorded before any letter is sent: a
+            # letter the broker refuses (an outage refuses outputs and letters alike) must
+            # not leave the rest of the batch unrecorded, their ids "in flight" for good, so
+            # that a redelivery in this process would be skipped and acked, and lost.
             recorded = False
+            refusals: list[tuple[EventT[bytes], Exception]] = []
+            failure: BaseException | None = None
             for event, (sent, record) in batch:
                 taken, refused = await _settle(sent)
                 if record is not None:
-                    record(taken)
+                    try:
+                        record(taken)
+                    except Exception as exc:
+                        log.exception("recording offset %s failed", event.message.offset)
+                        failure = failure or exc
+                        refusals.append((event, exc))
+                        continue
                     recorded = recorded or any(taken)
-                if refused is not None:  # keep the input, say why
-                    log.error(
-                        "output not acknowledged at offset %s: %r", event.message.offset, refused
-                    )
-                    reason = RejectReason.INTERNAL_ERROR.value
-                    await (await self._dead_letter(event, reason, repr(refused)))
+                if refused is not None:
+                    refusals.append((event, refused))
             if recorded:
                 # Hand the table writes to the client now: Faust's own buffer may drop what it
                 # still holds at shutdown, and a lost "emitted" mark would publish again.
                 await self.app.producer.buffer.flush()
+            unacked: set[int] = set()
+            for event, refused in refusals:  # keep the input, say why
+                log.error("output not acknowledged at offset %s: %r", event.message.offset, refused)
+                try:
+                    await self._dead_letter_surely(event, repr(refused))
+                except Exception as exc:
+                    # Not acked: the input is read again after a restart or a rebalance, and
+                    # the stuck commit shows as consumer lag meanwhile.
+                    log.critical(
+                        "offset %s neither published nor dead-lettered: %r",
+                        event.message.offset,
+                        exc,
+                    )
+                    unacked.add(id(event))
+                    failure = failure or exc
             for event, _ in batch:
-                await manual.ack(event)
+                if id(event) not in unacked:
+                    await manual.ack(event)
+            if failure is not None:
+                raise failure
 
         async def tick() -> None:
             while True:
@@ -513,9 +559,19 @@ def create_worker(settings: Settings | None = None) -> Worker:
     return Worker(settings or get_settings())
 
 
-def run_worker(loglevel: str = "warning") -> None:
+# Python's names for levels Faust's command line spells its own way (it refuses these).
+_FAUST_LEVELS = {"warning": "warn", "critical": "crit", "fatal": "crit"}
+
+
+def faust_loglevel(level: str) -> str:
+    """The level as Faust's command line takes it (`warning` -> `warn`)."""
+    level = level.strip().lower()
+    return _FAUST_LEVELS.get(level, level)
+
+
+def run_worker(loglevel: str = "warn") -> None:
     """Run the worker in the foreground until SIGTERM/SIGINT (Faust shuts down cleanly)."""
     worker = create_worker()
     # Faust's own command line handles signals, graceful shutdown and the final commit.
-    sys.argv = [sys.argv[0], "worker", f"--loglevel={loglevel}"]
+    sys.argv = [sys.argv[0], "worker", f"--loglevel={faust_loglevel(loglevel)}"]
     worker.app.main()

@@ -1,0 +1,150 @@
+"""The decide agent's batches when the broker refuses outputs and dead letters alike (an
+outage): no event is acked unpublished, and none is left "in flight" to be skipped later."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from service.models import Article, Decision
+from service.pipeline.decide import Shards
+from service.pipeline.normalise import normalise_article
+from service.settings import Settings
+from service.streams import app as streams_app
+from service.streams.app import Worker
+
+NOW = 1_750_000_000.0
+
+
+class Event:
+    def __init__(self, offset: int) -> None:
+        self.message = SimpleNamespace(
+            offset=offset, topic="wire.normalised", partition=0, key=b"en", value=b"{}"
+        )
+
+
+class Stream:
+    """Faust's manual-ack stream as the agent uses it: events, then acks."""
+
+    channel = SimpleNamespace(queue=SimpleNamespace(empty=lambda: False))
+
+    def __init__(self, offsets: list[int]) -> None:
+        self.offsets = offsets
+        self.acked: list[int] = []
+
+    def noack(self) -> Stream:
+        return self
+
+    async def events(self) -> AsyncIterator[Event]:
+        for offset in self.offsets:
+            yield Event(offset)
+
+    async def ack(self, event: Event) -> None:
+        self.acked.append(event.message.offset)
+
+
+def _settled(error: Exception | None) -> asyncio.Future[Any]:
+    future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)
+    return future
+
+
+def _article(n: int) -> Article:
+    return normalise_article(
+        {
+            "id": f"a{n}",
+            "language": "en",
+            "headline": f"Council votes on budget plan number {n}",
+            "body": f"The council voted on plan {n} after a long debate about the city budget.",
+        }
+    )
+
+
+class Broker:
+    """Outputs and dead letters, taken or refused as the test says (the worker's own
+    `_dead_letter` runs; only the topics' sends are replaced)."""
+
+    def __init__(self, worker: Worker) -> None:
+        self.up = False
+        self.letters = 0
+        worker._emit = self.emit  # type: ignore[method-assign]
+        worker.dlq.send = self.send_letter  # type: ignore[method-assign]
+
+    def _result(self) -> asyncio.Future[Any]:
+        return _settled(None if self.up else TimeoutError("broker unavailable"))
+
+    async def emit(
+        self, decision: Decision, received: float, skip: frozenset[str]
+    ) -> list[tuple[str, Awaitable[Any]]]:
+        return [("article", self._result()), ("story", self._result())]
+
+    async def send_letter(self, **_: Any) -> asyncio.Future[Any]:
+        self.letters += 1
+        return self._result()
+
+
+@pytest.fixture
+def worker(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Worker:
+    monkeypatch.setattr(streams_app, "DEAD_LETTER_BACKOFF_SECONDS", 0.0)
+    made = Worker(Settings(web_port=36099, worker_data_dir=tmp_path))
+    made._pipelines = Shards.in_memory(made.config)
+    return made
+
+
+async def test_an_outage_leaves_no_event_acked_unpublished_or_stuck_in_flight(
+    worker: Worker,
+) -> None:
+    broker = Broker(worker)
+    articles = {0: _article(0), 1: _article(1)}
+    stream = Stream([0, 1])
+
+    async def process(event: Event) -> streams_app.Outcome:
+        return await worker._decide(articles[event.message.offset], NOW)
+
+    with pytest.raises(TimeoutError):
+        await worker._in_batches(stream, process)  # type: ignore[arg-type]
+
+    # Neither article reached the broker, nor its letter (each tried again): none is acked.
+    assert stream.acked == []
+    assert broker.letters == 2 * streams_app.DEAD_LETTER_ATTEMPTS
+    assert worker._in_flight == set()
+    # Redelivered once the broker is back (a rebalance, in this process), both are published.
+    broker.up = True
+    for offset, article in articles.items():
+        sent, published = await worker._decide(article, NOW + 1)
+        assert len(sent) == 2, offset
+        assert published is not None
+        published([True] * len(sent))
+    assert worker.pipeline("en").decisions.get("a1", {}).get("emitted")
+
+
+async def test_a_letter_taken_on_a_second_try_acks_its_event_and_counts_once(
+    worker: Worker,
+) -> None:
+    broker = Broker(worker)
+    refuse_once = broker.send_letter
+
+    async def back_for_the_second_try(**kwargs: Any) -> asyncio.Future[Any]:
+        broker.up = broker.letters == 1
+        return await refuse_once(**kwargs)
+
+    worker.dlq.send = back_for_the_second_try  # type: ignore[method-assign]
+    stream = Stream([0])
+
+    async def process(event: Event) -> streams_app.Outcome:
+        return await worker._decide(_article(0), NOW)
+
+    await worker._in_batches(stream, process)  # type: ignore[arg-type]
+    assert stream.acked == [0]
+    assert broker.letters == 2
+    rejected = worker.registry.get_sample_value(
+        "wirefeed_articles_rejected_total", {"reason": "internal_error"}
+    )
+    assert rejected == 1.0
