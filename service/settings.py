@@ -14,6 +14,11 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TABLES = ("dedup", "stories", "decisions")
 
 
+# The input topics' records carry the broker's clock when it appended them: their time is
+# the worker's clock of arrival, so no producer's stamp may set it.
+ARRIVAL_STAMPED = {"message.timestamp.type": "LogAppendTime"}
+
+
 class TopicSettings(BaseModel):
     """Topic names and partition counts. Names are dotted, one per pipeline edge."""
 
@@ -28,6 +33,10 @@ class TopicSettings(BaseModel):
     raw_partitions: int = 4
     normalised_partitions: int = 4
     output_partitions: int = 4
+
+    def inputs(self) -> frozenset[str]:
+        """The topics others write to and the worker reads with their arrival time."""
+        return frozenset({self.raw, self.commands})
 
     def all_topics(self) -> dict[str, int]:
         """Every topic the service owns, with its partition count."""

@@ -12,13 +12,13 @@ from typing import Any
 
 import orjson
 from kafka import KafkaProducer
-from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 from kafka.producer.future import FutureRecordMetadata
 
 from service.models import RejectReason
 from service.records import dead_letter
-from service.settings import Settings
+from service.settings import ARRIVAL_STAMPED, Settings
 
 log = logging.getLogger(__name__)
 
@@ -31,11 +31,19 @@ def ensure_topics(settings: Settings) -> list[str]:
     limit = {"max.message.bytes": str(settings.max_record_bytes)}
     compacted = {"cleanup.policy": "compact", **limit}
     topics = settings.topics
+    letters = {"max.message.bytes": str(settings.max_dead_letter_bytes)}
+    inputs = topics.inputs()
+
+    def config(name: str) -> dict[str, str]:
+        if name == topics.dlq:
+            return letters
+        return {**limit, **ARRIVAL_STAMPED} if name in inputs else limit
+
     try:
         existing = set(admin.list_topics())
-        letters = {"max.message.bytes": str(settings.max_dead_letter_bytes)}
+        _stamp_arrival(admin, sorted(inputs & existing))
         wanted = [
-            NewTopic(name, partitions, 1, topic_configs=letters if name == topics.dlq else limit)
+            NewTopic(name, partitions, 1, topic_configs=config(name))
             for name, partitions in settings.topics.all_topics().items()
             if name not in existing
         ] + [
@@ -50,6 +58,17 @@ def ensure_topics(settings: Settings) -> list[str]:
         return [topic.name for topic in wanted]
     finally:
         admin.close()
+
+
+def _stamp_arrival(admin: KafkaAdminClient, names: list[str]) -> None:
+    """Have the broker stamp existing input topics' records with their arrival (topics made
+    before the service asked for it), changing no other setting of theirs."""
+    if not names:
+        return
+    resources = [
+        ConfigResource(ConfigResourceType.TOPIC, name, dict(ARRIVAL_STAMPED)) for name in names
+    ]
+    admin.alter_configs(resources, incremental=True)
 
 
 def record_key(record: dict[str, Any] | bytes, feed: str | None = None) -> bytes | None:

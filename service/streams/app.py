@@ -38,7 +38,7 @@ from service.records import (
     origin,
     story_record,
 )
-from service.settings import TABLES, Settings, get_settings
+from service.settings import ARRIVAL_STAMPED, TABLES, Settings, get_settings
 from service.streams.recovery import OrderedTableManager
 from service.streams.tables import ShardView, shard_entries, shard_keys
 from service.streams.web import mount_metrics, mount_stories
@@ -46,6 +46,8 @@ from service.streams.web import mount_metrics, mount_stories
 log = logging.getLogger(__name__)
 
 LAG_EVERY_SECONDS = 10.0
+# Kafka's record timestamp type for the broker's own append time (0 is the producer's).
+LOG_APPEND_TIME = 1
 ROCKSDB_OPTIONS = {
     "write_buffer_size": 16 * 1024 * 1024,
     "max_write_buffer_number": 2,
@@ -144,13 +146,15 @@ class Worker:
             value_serializer="raw",
             TableManager=OrderedTableManager,
         )
-        self.raw = self.app.topic(topics.raw, partitions=topics.raw_partitions)
+        self.raw = self.app.topic(
+            topics.raw, partitions=topics.raw_partitions, config=dict(ARRIVAL_STAMPED)
+        )
         self.normalised = self.app.topic(topics.normalised, partitions=topics.normalised_partitions)
         self.articles = self.app.topic(topics.articles, partitions=topics.output_partitions)
         self.duplicates = self.app.topic(topics.duplicates, partitions=topics.output_partitions)
         self.stories = self.app.topic(topics.stories, partitions=topics.output_partitions)
         self.dlq = self.app.topic(topics.dlq, partitions=topics.output_partitions)
-        self.commands = self.app.topic(topics.commands, partitions=1)
+        self.commands = self.app.topic(topics.commands, partitions=1, config=dict(ARRIVAL_STAMPED))
         table_options: dict[str, Any] = {
             "partitions": topics.normalised_partitions,
             "schema": faust.Schema(key_serializer="json", value_serializer="json"),
@@ -374,7 +378,7 @@ class Worker:
     async def _normalise(self, event: EventT[bytes]) -> Outcome:
         message = event.message
         payload: bytes = message.value if isinstance(message.value, bytes) else b""
-        received = message.timestamp
+        received = arrival(message, time.time())
         started = time.perf_counter()
         record: dict[str, Any] = {}
         try:
@@ -427,9 +431,8 @@ class Worker:
         except Rejected as exc:
             return [await self._dead_letter(event, exc.reason.value, exc.detail)], None
         where = origin(message.topic, message.partition, message.offset)
-        value = encode(
-            {"command": command.to_dict(), "received": message.timestamp, "origin": where}
-        )
+        received = arrival(message, time.time())
+        value = encode({"command": command.to_dict(), "received": received, "origin": where})
         return [await _send(self.normalised, command.shard.encode(), value)], None
 
     async def _decide_agent(self, stream: StreamT[bytes]) -> None:
@@ -547,6 +550,17 @@ class Worker:
             record = story_record(decision, decided)
             sent.append(("story", await _send(self.stories, story_key, record)))
         return sent
+
+
+def arrival(message: Any, now: float) -> float:
+    """When a record arrived: the broker's clock when it appended it (the input topics are
+    made with LogAppendTime); on a topic made otherwise, whose producers stamp their own
+    records, the worker's clock now. A producer's stamp may be days old (a backfill, a
+    mirror, a wrong clock) and, taken as the clock, would age the tables' horizons: one
+    record stamped six days back had its state evicted, and its exact copy published."""
+    if message.timestamp_type == LOG_APPEND_TIME and message.timestamp is not None:
+        return min(float(message.timestamp), now)
+    return now
 
 
 def _nothing_waiting(stream: StreamT[bytes]) -> bool:

@@ -1,0 +1,44 @@
+"""The worker's clock of arrival, and its command line's log levels."""
+
+from __future__ import annotations
+
+import inspect
+from types import SimpleNamespace
+
+import pytest
+from faust.cli.base import LOGLEVELS
+
+from service.cli import worker
+from service.streams.app import LOG_APPEND_TIME, arrival, faust_loglevel
+
+NOW = 1_750_000_000.0
+SIX_DAYS = 6 * 24 * 3600.0
+
+
+def test_arrival_is_the_brokers_append_time() -> None:
+    appended = SimpleNamespace(timestamp=NOW - 2.5, timestamp_type=LOG_APPEND_TIME)
+    assert arrival(appended, NOW) == NOW - 2.5
+
+
+def test_a_producers_stamp_is_never_the_clock() -> None:
+    # A backfill or a mirror keeps its records' old stamps: taken as the clock, one such
+    # record would age the tables' horizons by days.
+    stamped = SimpleNamespace(timestamp=NOW - SIX_DAYS, timestamp_type=0)
+    assert arrival(stamped, NOW) == NOW
+    unstamped = SimpleNamespace(timestamp=None, timestamp_type=LOG_APPEND_TIME)
+    assert arrival(unstamped, NOW) == NOW
+
+
+def test_a_broker_clock_ahead_of_the_workers_does_not_date_arrivals_in_the_future() -> None:
+    ahead = SimpleNamespace(timestamp=NOW + 30.0, timestamp_type=LOG_APPEND_TIME)
+    assert arrival(ahead, NOW) == NOW
+
+
+def test_the_default_log_level_is_one_faust_takes() -> None:
+    default = inspect.signature(worker).parameters["loglevel"].default
+    assert faust_loglevel(default).upper() in LOGLEVELS
+
+
+@pytest.mark.parametrize("level", ["warning", "WARNING", "critical", "info", "debug", "error"])
+def test_python_level_names_are_given_to_faust_as_its_own(level: str) -> None:
+    assert faust_loglevel(level).upper() in LOGLEVELS
