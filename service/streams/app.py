@@ -40,7 +40,7 @@ from service.records import (
 )
 from service.settings import ARRIVAL_STAMPED, TABLES, Settings, get_settings
 from service.streams.recovery import OrderedTableManager
-from service.streams.tables import ShardView, shard_entries, shard_keys
+from service.streams.tables import ShardView, held_here, shard_entries, shard_keys
 from service.streams.web import mount_metrics, mount_stories
 
 log = logging.getLogger(__name__)
@@ -187,9 +187,7 @@ class Worker:
         )
         self.app.timer(LAG_EVERY_SECONDS)(self._report_lag)
         mount_metrics(self.app, self.registry)
-        mount_stories(
-            self.app, lambda limit: latest_stories(shard_entries(self.story_table, STORY), limit)
-        )
+        mount_stories(self.app, self._latest_stories)
 
     async def _report_lag(self) -> None:
         monitor = self.app.monitor
@@ -205,14 +203,33 @@ class Worker:
         counted in the table, once per recovery and by keys only (every 10 s, a scan of a
         RocksDB table stalls the event loop for ~1 s per few 100k keys)."""
         if self._stories_at_recovery is None:
+            mine = self._held_here()
             self._stories_at_recovery = Counter(
-                shard for shard, key in shard_keys(self.story_table) if key.startswith(STORY)
+                shard
+                for shard, key in shard_keys(self.story_table)
+                if key.startswith(STORY) and mine(shard)
             )
         made = self._pipelines.made()
         waiting = self._stories_at_recovery
         return sum(p.stories.live for p in made.values()) + sum(
             count for shard, count in waiting.items() if shard not in made
         )
+
+    def _latest_stories(self, limit: int) -> list[dict[str, Any]]:
+        mine = self._held_here()
+        entries = shard_entries(self.story_table, STORY)
+        return latest_stories(((s, k, v) for s, k, v in entries if mine(s)), limit)
+
+    def _held_here(self) -> Callable[[str], bool]:
+        """Which shards this worker processes now. The RocksDB store lists only the active
+        partitions' keys; the in-memory store lists standby ones too (two workers each
+        listed and counted the other's stories)."""
+        if self.settings.table_store != "memory":
+            return lambda shard: True
+        topics = self.settings.topics
+        actives = self.app.assignor.assigned_actives()
+        mine = [tp.partition for tp in actives if tp.topic == topics.normalised]
+        return held_here(mine, topics.normalised_partitions)
 
     def _assigned_offsets(self) -> tuple[dict[Any, int], dict[Any, int]]:
         """End and committed offsets of the input partitions assigned, as the consumer knows

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import ItemsView, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Collection, ItemsView, Iterator, Mapping, MutableMapping
 from typing import Any
+
+from aiokafka.partitioner import DefaultPartitioner
 
 # Between a shard's name (a language) and the pipeline's own key.
 SEPARATOR = "/"
@@ -19,6 +21,20 @@ def shard_entries(table: Mapping[str, Any], kind: str = "") -> Iterator[tuple[st
             value = table.get(key)
             if value is not None:
                 yield shard, local, value
+
+
+def shard_partition(shard: str, partitions: int) -> int:
+    """The partition of the normalised topic a shard's records go to, hence its tables'
+    changelog partition: the producer's own partitioner over the shard's key."""
+    return int(DefaultPartitioner()(shard.encode(), list(range(partitions)), []))
+
+
+def held_here(actives: Collection[int], partitions: int) -> Callable[[str], bool]:
+    """Whether a shard is one of the active partitions given. The in-memory table store
+    keeps standby partitions (and those revoked) in the same mapping as the active ones,
+    so a listing of its keys must be told which shards are this worker's."""
+    mine = frozenset(actives)
+    return lambda shard: shard_partition(shard, partitions) in mine
 
 
 def shard_keys(table: Mapping[str, Any]) -> Iterator[tuple[str, str]]:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import signal
 import time
+import urllib.request
 from collections import Counter
 from pathlib import Path
 
+import orjson
 import pytest
 
+from service.metrics import summary_from_exposition
 from service.producers.kafka import RawProducer
 from service.settings import Settings
+from service.streams.app import LAG_EVERY_SECONDS
 from tests.conftest import WorkerProcess, free_port, read_topics
 from tests.streams.test_end_to_end import _corpus
 
@@ -93,3 +97,71 @@ def test_worker_taking_over_partitions_links_copies_to_originals(
         assert decision["topic"] == settings.topics.duplicates
         assert decision["duplicate_of"] == record["id"].removesuffix("-resend")
     assert read_topics(settings, [settings.topics.dlq], 1, timeout=2.0) == []
+
+
+LANGUAGES = ("en", "fr", "de", "es", "it", "pl", "tr", "ru")
+
+
+def _live_stories(worker: WorkerProcess) -> set[str]:
+    url = f"http://{worker.settings.web_host}:{worker.settings.web_port}/stories?limit=1000"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return {entry["story"] for entry in orjson.loads(response.read())}
+
+
+def _live_gauge(worker: WorkerProcess) -> float:
+    return float(summary_from_exposition(worker.metrics())["live_stories"])
+
+
+def test_two_in_memory_workers_each_list_and_count_only_their_own_stories(
+    service_settings: Settings, tmp_path: Path
+) -> None:
+    # The in-memory store keeps the partitions a worker gave up (and the standby ones it
+    # replicates) in the same mapping as its own: the first worker listed and counted the
+    # stories of the shards it handed over too.
+    settings = service_settings.model_copy(update={"table_store": "memory"})
+    first = WorkerProcess(settings, tmp_path / "a.log")
+    second = WorkerProcess(
+        settings.model_copy(
+            update={"web_port": free_port(), "worker_data_dir": tmp_path / "worker-b"}
+        ),
+        tmp_path / "b.log",
+    )
+    stream = [
+        {**record, "language": LANGUAGES[n % len(LANGUAGES)]}
+        for n, record in enumerate(_corpus(40, seed=5))
+        if not record["id"].endswith("-resend")
+    ]
+    half = len(stream) // 2
+    try:
+        first.start()
+        _wait_rebalanced(first, 1)
+        with RawProducer(settings) as producer:
+            for n, record in enumerate(stream[:half]):
+                producer.send(record, feed=FEEDS[n % len(FEEDS)])
+        assert len(read_topics(settings, [settings.topics.stories], half)) == half
+        # The second worker takes over some shards; the first keeps their tables in memory.
+        second.start()
+        _wait_rebalanced(second, 1)
+        _wait_rebalanced(first, 2)
+        with RawProducer(settings) as producer:
+            for n, record in enumerate(stream[half:]):
+                producer.send(record, feed=FEEDS[n % len(FEEDS)])
+        events = read_topics(settings, [settings.topics.stories], len(stream), settle=2.0)
+        created = {record["story"] for _, record in events if record["event"] == "created"}
+        assert len(created) == len(stream)  # distinct articles: a story each
+
+        listed = [_live_stories(first), _live_stories(second)]
+        assert all(listed), "both workers hold some of the shards"
+        assert listed[0] & listed[1] == set()
+        assert listed[0] | listed[1] == created
+        # The gauge is refreshed on a timer: wait until both are, then they add up.
+        deadline = time.monotonic() + 40
+        while _live_gauge(first) + _live_gauge(second) == 0:
+            assert time.monotonic() < deadline, "the live-stories gauges never moved"
+            time.sleep(1)
+        time.sleep(LAG_EVERY_SECONDS + 1)
+        assert (_live_gauge(first), _live_gauge(second)) == (len(listed[0]), len(listed[1]))
+    finally:
+        for worker in (first, second):
+            if worker.process is not None and worker.process.poll() is None:
+                worker.stop()
