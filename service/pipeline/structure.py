@@ -7,7 +7,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from service.pipeline.text import SENTENCE_END, collapse_spaces, join_lines, split_blocks
+from service.pipeline.text import (
+    _CONTINUATION_START,
+    SENTENCE_END,
+    collapse_spaces,
+    join_lines,
+    split_blocks,
+)
 
 # --- Language tables. Structure is found from layout; only these words are language-specific.
 
@@ -34,9 +40,18 @@ _FURNITURE = frozenset(
         "###",
     }
 )
+# Lines that open with words addressed to the reader.
 _FURNITURE_PREFIX = re.compile(
-    r"(?:read more|related|click here|sign up for|follow us on|lire aussi|à lire aussi"
-    r"|suivez-nous|mehr zum thema|lesen sie auch|lea también|leer más|sigue leyendo)\b",
+    r"(?:read more|click here|sign up for|follow us on|lire aussi|à lire aussi"
+    r"|suivez-nous|lesen sie auch|lea también|leer más|sigue leyendo)\b",
+    re.IGNORECASE,
+)
+# Labels whose words also open ordinary sentences (`Related charges were filed`): furniture
+# only in capitals or as a label, ending at a separator or at the end of the line.
+_FURNITURE_LABEL = re.compile(r"(?:related|mehr zum thema)\b", re.IGNORECASE)
+_LABEL_END = re.compile(
+    r"(?:\s+(?:stories|story|articles?|coverage|content|links|news|videos?|reading))?"
+    r"\s*(?:$|[:|\u00bb\u203a>\u2014\u2013-])",
     re.IGNORECASE,
 )
 _CAPTION_PREFIX = re.compile(
@@ -53,14 +68,25 @@ _AGENCY_CREDIT_END = re.compile(
     r"\b[A-Z]{2,}(?: [A-Z]{2,}){1,4}/ ?[A-Z][\w'.-]*(?: [A-Z][\w'.-]*){0,3}$"
 )
 _CREDIT_END_CHARS = 130
-_CREDIT = re.compile(
+# What may follow a credit at the end of a body besides other credits, furniture and
+# captions: a short line that is no sentence (`Sarah Ritchie, The Canadian Press`, a tag).
+_TRAILER_CHARS = 80
+# `With files from The Associated Press`: the same words can open a sentence of the story
+# (`With files from the raid, analysts...`), so these count only at the end of the body.
+_CREDIT_FROM = re.compile(
+    r"[\u2014\u2013-]?\s*(?:with (?:files|reporting|contributions) from"
+    r"|avec (?:des )?informations (?:de|d')|mit material (?:von|der|des)"
+    r"|con (?:información|informaciones) de)\s*(?P<agency>.+?)\.?",
+    re.IGNORECASE,
+)
+# `This report by The Canadian Press was first published Aug. 19, 2025.` is never the story's
+# own sentence: taken wherever it stands alone.
+_CREDIT_PUBLISHED = re.compile(
     r"[\u2014\u2013-]?\s*(?:"
-    r"(?:with (?:files|reporting|contributions) from|avec (?:des )?informations (?:de|d')"
-    r"|mit material (?:von|der|des)|con (?:información|informaciones) de)\s*(?P<agency>.+?)"
-    r"|this (?:report|article|story)(?: by| of| from)? (?P<agency2>.+?) was (?:first )?published"
+    r"this (?:report|article|story)(?: by| of| from)? (?P<agency>.+?) was (?:first )?published"
     r"(?: on)? (?P<date>.+?)"
-    r"|ce (?:texte|reportage|article)(?: de (?P<agency3>.+?))? a été publié"
-    r"(?: pour la première fois)?(?: par (?P<agency4>.+?))? le (?P<date2>.+?)"
+    r"|ce (?:texte|reportage|article)(?: de (?P<agency2>.+?))? a été publié"
+    r"(?: pour la première fois)?(?: par (?P<agency3>.+?))? le (?P<date2>.+?)"
     r")\.?",
     re.IGNORECASE,
 )
@@ -215,6 +241,22 @@ def _furniture_key(line: str) -> str:
     return line.casefold().strip(" .:*\u2022|")
 
 
+def _opens(line: str) -> bool:
+    """Whether the line starts as a sentence or a label does: its first letter or digit is not
+    lower-case. A lower-case start is the rest of a sentence broken across lines."""
+    first = next((ch for ch in line if ch.isalnum()), "")
+    return bool(first) and not first.islower()
+
+
+def _is_furniture_phrase(line: str) -> bool:
+    if _FURNITURE_PREFIX.match(line):
+        return True
+    label = _FURNITURE_LABEL.match(line)
+    return label is not None and (
+        label.group().isupper() or _LABEL_END.match(line, label.end()) is not None
+    )
+
+
 def _caption_credit(line: str) -> bool:
     return len(line) <= _SHORT_LINE_CHARS and _CAPTION_PREFIX.match(line) is not None
 
@@ -227,24 +269,63 @@ def _ends_with_photo_credit(line: str) -> bool:
     return "/" in line and _AGENCY_CREDIT_END.search(line, start) is not None
 
 
-def _take_line(line: str, found: Structure) -> bool:
-    """Whether a whole line is furniture, a credit or a caption; metadata goes into `found`."""
-    if len(line) > _SHORT_LINE_CHARS * 2:
+def _is_trailer(line: str) -> bool:
+    """Whether the line may stand in the run of lines that ends a body, after its last
+    sentence: credits, furniture, captions, bylines, source tags."""
+    if _furniture_key(line) in _FURNITURE:
+        return True
+    if len(line) <= _TRAILER_CHARS and not line.endswith(SENTENCE_END):
+        return True
+    return (
+        _opens(line)
+        and len(line) <= _SHORT_LINE_CHARS * 2
+        and (
+            _is_furniture_phrase(line)
+            or _CREDIT_FROM.fullmatch(line) is not None
+            or _CREDIT_PUBLISHED.fullmatch(line) is not None
+            or _caption_credit(line)
+            or _ends_with_photo_credit(line)
+        )
+    )
+
+
+def _trailing_from(lines: list[str]) -> int:
+    """Where the run of trailer lines at the end of `lines` starts: a credit counts only there."""
+    start = len(lines)
+    while start and _is_trailer(lines[start - 1]):
+        start -= 1
+    return start
+
+
+def _take_line(line: str, found: Structure, *, alone: bool, at_end: bool) -> bool:
+    """Whether a whole line is furniture, a credit or a caption; metadata goes into `found`.
+
+    Only the unmistakable furniture lines (`Advertisement`) are taken wherever they are. The
+    phrases that can also be words of a sentence (`related`, `with files from`, `photos:`)
+    count only on a line that is `alone`, a sentence or a label of its own rather than part
+    of one broken across lines, and that opens like one; credits only `at_end` of the body.
+    """
+    if len(line) > _SHORT_LINE_CHARS * 2 or line[:1].islower():
         return False
-    if _furniture_key(line) in _FURNITURE or (
-        len(line) <= _SHORT_LINE_CHARS and _FURNITURE_PREFIX.match(line)
-    ):
+    if _furniture_key(line) in _FURNITURE:
         found.removed.append(line)
         return True
-    credit = _CREDIT.fullmatch(line) if len(line) <= _SHORT_LINE_CHARS else None
-    if credit is not None:
+    if not alone or not _opens(line):
+        return False
+    if len(line) <= _SHORT_LINE_CHARS and _is_furniture_phrase(line):
+        found.removed.append(line)
+        return True
+    published = _CREDIT_PUBLISHED.fullmatch(line) if len(line) <= _SHORT_LINE_CHARS else None
+    if published is not None or (
+        at_end and len(line) <= _SHORT_LINE_CHARS and _CREDIT_FROM.fullmatch(line)
+    ):
         found.credits.append(line.lstrip("\u2014\u2013- "))
         found.removed.append(line)
-        stated = credit.group("date") or credit.group("date2")
-        published = parse_date(stated) if stated else None
-        if published is not None:
-            found.first_published = found.first_published or published
-            _add(found.dates, published)
+        stated = published.group("date") or published.group("date2") if published else None
+        stated_date = parse_date(stated) if stated else None
+        if stated_date is not None:
+            found.first_published = found.first_published or stated_date
+            _add(found.dates, stated_date)
         return True
     if _caption_credit(line) or _ends_with_photo_credit(line):
         found.captions.append(line)
@@ -258,14 +339,26 @@ def _add(items: list[str], item: str) -> None:
         items.append(item)
 
 
-def _remove_lines(lines: list[str], found: Structure) -> list[str]:
+def _remove_lines(
+    lines: list[str], found: Structure, *, trailing_from: int, wrapped: bool
+) -> list[str]:
     """Drop furniture, credit and caption lines. A photo credit line takes the caption line
-    before it when that is one short sentence standing alone (the wire-photo layout)."""
+    before it when that is one short sentence standing alone (the wire-photo layout).
+
+    `wrapped` lines are the raw lines of one block, where a sentence may go on from one line
+    to the next; otherwise they are paragraphs, each standing alone. Lines from
+    `trailing_from` on end the body."""
     kept: list[str] = []
     follows_kept = False
-    for line in lines:
+    for index, line in enumerate(lines):
+        alone = True
+        if wrapped:
+            following = lines[index + 1] if index + 1 < len(lines) else ""
+            alone = (not kept or kept[-1].endswith(SENTENCE_END)) and not (
+                following[:1].islower() or following.startswith(_CONTINUATION_START)
+            )
         before = len(found.captions)
-        if not _take_line(line, found):
+        if not _take_line(line, found, alone=alone, at_end=index >= trailing_from):
             kept.append(line)
             follows_kept = True
             continue
@@ -278,6 +371,19 @@ def _remove_lines(lines: list[str], found: Structure) -> list[str]:
                 found.removed.append(previous)
         follows_kept = False
     return kept
+
+
+def _remove_block_lines(blocks: list[list[str]], found: Structure) -> list[list[str]]:
+    """`_remove_lines` on each block of raw lines, knowing which lines end the whole text."""
+    trailing_from = _trailing_from([line for block in blocks for line in block])
+    kept_blocks: list[list[str]] = []
+    offset = 0
+    for block in blocks:
+        kept = _remove_lines(block, found, trailing_from=trailing_from - offset, wrapped=True)
+        offset += len(block)
+        if kept:
+            kept_blocks.append(kept)
+    return kept_blocks
 
 
 def _take_metadata(paragraph: str, found: Structure) -> str:
@@ -431,12 +537,14 @@ def find_structure(text: str, headline: str | None = None) -> Structure:
     """Paragraphs and metadata of repaired text. The result is a fixpoint: running this on
     its own paragraphs (with its headline) finds nothing more, so normalising is idempotent."""
     found = Structure(paragraphs=[], headline=headline or None)
-    blocks = [kept for block in split_blocks(text) if (kept := _remove_lines(block, found))]
+    blocks = _remove_block_lines(split_blocks(text), found)
     _take_tag_line(blocks, found)
     paragraphs = [paragraph for block in blocks for paragraph in join_lines(block)]
     changed = True
     while changed:
-        paragraphs = _remove_lines(paragraphs, found)
+        paragraphs = _remove_lines(
+            paragraphs, found, trailing_from=_trailing_from(paragraphs), wrapped=False
+        )
         changed = False
         while _take_trailing(paragraphs, found):
             changed = True

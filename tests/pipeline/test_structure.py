@@ -1,0 +1,99 @@
+"""Unit tests for structure found in body text: what is taken out of the body, and what stays."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.models import Article
+from service.pipeline.normalise import article_to_record, normalise_article
+
+
+def _article(text: str, title: str | None = "T") -> Article:
+    article = normalise_article({"id": "a", "title": title, "text": text})
+    assert normalise_article(article_to_record(article)) == article
+    return article
+
+
+# --- furniture, credit and caption phrases: only whole lines that stand alone
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Police said the two deaths were\nrelated to the storm, officials said.",
+        "El gobierno publicó el informe el lunes,\ncon información de los ministerios de Salud.",
+        "Le ministère a publié un rapport\navec des informations de la police locale.",
+        "The unit returned to base\nwith files from the raid, officials said on Tuesday.",
+        "Reporters arrived in Gaza,\nwith reporting from inside the hospital, the agency said.",
+        "Die Polizei sagte, die Täter seien\nmit Material von der Baustelle geflohen.",
+        "The minister said she would\nsign up for the programme herself, aides said.",
+        "Officials could not say how many\nphotos: were taken inside the building.",
+    ],
+)
+def test_a_wrapped_sentence_is_never_cut_at_a_furniture_credit_or_caption_phrase(
+    text: str,
+) -> None:
+    article = _article(text)
+    assert article.body == " ".join(text.split())
+    assert article.credit is None
+    assert article.captions == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Related charges were filed against two men.\n\nThe trial opens in May.",
+        "Two men were arrested.\nRelated charges were filed on Monday.\nThe trial opens in May.",
+        "Mehr zum Thema sagte der Minister nichts.\n\nDie Sitzung endete am Abend.",
+    ],
+)
+def test_a_sentence_opening_with_a_furniture_word_stays(text: str) -> None:
+    article = _article(text)
+    assert article.body == text.replace("\n\n", "\n").replace("\n", "\n\n")
+
+
+def test_a_credit_phrase_opening_a_body_paragraph_stays() -> None:
+    text = (
+        "Troops raided the compound on Monday.\n\n"
+        "With files from the raid, analysts traced the money to three banks.\n\n"
+        "The bank declined to comment."
+    )
+    article = _article(text)
+    assert article.body == text
+    assert article.credit is None
+
+
+@pytest.mark.parametrize(
+    ("text", "body"),
+    [
+        ("Talks went well.\n\nRelated: Ottawa to host summit\n\nMore text.", "Talks went well."),
+        ("Talks went well.\nREAD MORE: Ottawa to host summit\nMore text.", "Talks went well."),
+        ("Talks went well.\nRead more\nMore text.", "Talks went well."),
+        ("Talks went well.\nRelated coverage\nMore text.", "Talks went well."),
+        ("Talks went well.\nRELATED COVERAGE Ottawa hosts summit\nMore text.", "Talks went well."),
+        ("Talks went well.\n\nFollow us on social media. Sign up for our newsletter.", None),
+        ("Talks went well.\nLire aussi : Le sommet d'Ottawa\nMore text.", "Talks went well."),
+    ],
+)
+def test_furniture_lines_are_still_removed(text: str, body: str | None) -> None:
+    article = _article(text)
+    expected = "Talks went well." if body is None else f"{body}\n\nMore text."
+    assert article.body == expected
+
+
+@pytest.mark.parametrize(
+    "ending",
+    [
+        "\n\nWith files from The Canadian Press",
+        "\nWith files from The Canadian Press",
+        "\n— With files from The Associated Press.\nThis report by The Canadian Press was first"
+        " published Aug. 19, 2025.",
+        "\n\nCon información de agencias.",
+        "\n\nAvec des informations de l'AFP",
+        "\n\nMit Material von dpa\n\nglobalnews",
+    ],
+)
+def test_credit_lines_at_the_end_are_still_taken(ending: str) -> None:
+    article = _article(f"Talks went well, officials said.{ending}")
+    assert article.body == "Talks went well, officials said."
+    assert article.credit is not None
