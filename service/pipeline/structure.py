@@ -90,7 +90,15 @@ _CREDIT_PUBLISHED = re.compile(
     r")\.?",
     re.IGNORECASE,
 )
-_BYLINE_LEAD = re.compile(r"(?:by|par|von|por|di|door)\s+(?P<name>.+)", re.IGNORECASE)
+_BYLINE_LEAD = re.compile(r"(?P<word>by|par|von|por|di|door)\s+(?P<name>.+)", re.IGNORECASE)
+# English words no other byline language has. `Von`, `Di`, `Door`... before capitalised words
+# over English text open a title-case headline (`Von Miller Signs With Bills`), not a German,
+# Italian or Dutch byline.
+_ENGLISH_WORDS = frozenset(
+    {"the", "and", "of", "to", "was", "that", "for", "with", "said", "were", "from", "this"}
+)
+_ENGLISH_SAMPLE_WORDS = 60
+_ENGLISH_MIN_SHARE = 0.1
 _NAME_CONNECTORS = frozenset(
     {"and", "et", "und", "y", "e", "en", "de", "du", "da", "van", "von", "der", "la", "le", "the"}
 )
@@ -435,12 +443,24 @@ def _take_dateline(paragraph: str, found: Structure) -> str:
     return rest
 
 
-def _take_lead_byline(paragraph: str, found: Structure) -> bool:
+def _reads_as_english(paragraphs: list[str]) -> bool:
+    words = " ".join(paragraphs[:3]).casefold().split()[:_ENGLISH_SAMPLE_WORDS]
+    english = sum(word.strip(".,;:!?\"'()") in _ENGLISH_WORDS for word in words)
+    return english > 0 and english >= _ENGLISH_MIN_SHARE * len(words)
+
+
+def _take_lead_byline(paragraph: str, found: Structure, following: list[str]) -> bool:
+    """A leading `By Jane Smith` (`, The Canadian Press`); `following` is the text after it."""
     match = _BYLINE_LEAD.fullmatch(paragraph)
     if match is None or len(paragraph) > _SHORT_LINE_CHARS // 2:
         return False
     name, _, organisation = match.group("name").partition(", ")
     if not _is_name(name) or (organisation and not _is_name(organisation, 6)):
+        return False
+    # `Von der Leyen...`, `By The Numbers`: a name opens with a name, not a particle.
+    if name.split()[0].casefold() in _NAME_CONNECTORS:
+        return False
+    if match.group("word").casefold() != "by" and _reads_as_english(following):
         return False
     found.byline = found.byline or name
     if organisation:
@@ -522,7 +542,7 @@ def _take_lead(paragraphs: list[str], found: Structure) -> bool:
         else:
             paragraphs.pop(0)
         return True
-    if _take_lead_byline(first, found):
+    if _take_lead_byline(first, found, paragraphs[1:]):
         paragraphs.pop(0)
         return True
     if found.headline is None:

@@ -97,3 +97,55 @@ def test_credit_lines_at_the_end_are_still_taken(ending: str) -> None:
     article = _article(f"Talks went well, officials said.{ending}")
     assert article.body == "Talks went well, officials said."
     assert article.credit is not None
+
+
+# --- bylines: a name after `By`, `Von`, `Par`... in the language of the text
+
+
+@pytest.mark.parametrize(
+    ("text", "headline"),
+    [
+        (
+            "Von der Leyen Visits Kyiv\n\nThe Commission president arrived by train on Friday.",
+            "Von der Leyen Visits Kyiv",
+        ),
+        (
+            "Di Maio Quits Government\n\nThe foreign minister resigned on Tuesday, aides said.",
+            "Di Maio Quits Government",
+        ),
+        ("By The Numbers\n\nThe economy grew by 2 percent in the spring.", "By The Numbers"),
+        (
+            "Von Miller Signs With Bills\n\nThe linebacker agreed to a deal with the team.",
+            "Von Miller Signs With Bills",
+        ),
+    ],
+)
+def test_a_title_case_headline_is_not_read_as_a_byline(text: str, headline: str) -> None:
+    article = _article(text, title=None)
+    assert (article.headline, article.byline) == (headline, None)
+    assert article.body == text.split("\n\n")[1]
+
+
+@pytest.mark.parametrize(
+    ("text", "byline"),
+    [
+        ("By Jane Smith\n\nStocks rose on Tuesday as rate fears eased.", "Jane Smith"),
+        ("BY JANE SMITH\n\nStocks rose on Tuesday as rate fears eased.", "JANE SMITH"),
+        (
+            "Von Hans Müller\n\nDie Regierung hat am Montag beschlossen, dass die Steuer sinkt.",
+            "Hans Müller",
+        ),
+        (
+            "Par Jean Dupont\n\nLe gouvernement a annoncé lundi que les impôts vont baisser.",
+            "Jean Dupont",
+        ),
+        (
+            "Di Mario Rossi\n\nIl governo ha deciso lunedì che le tasse saranno ridotte.",
+            "Mario Rossi",
+        ),
+    ],
+)
+def test_bylines_are_still_taken(text: str, byline: str) -> None:
+    article = _article(text, title="Title")
+    assert article.byline == byline
+    assert article.body == text.split("\n\n")[1]
