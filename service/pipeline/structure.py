@@ -115,18 +115,19 @@ _TIME = re.compile(
 _MONTHS: dict[str, int] = {}
 for _number, _names in enumerate(
     (
-        "jan january janv janvier januar ene enero gennaio janeiro",
-        "feb february févr février februar febrero febbraio fevereiro",
-        "mar march mars märz mär marzo março",
-        "apr april avr avril abr abril aprile",
-        "may mai mayo maggio maio",
-        "jun june juin juni junio giugno junho",
-        "jul july juil juillet juli julio luglio julho",
-        "aug august août ago agosto",
-        "sep sept september septembre septiembre settembre setembro",
-        "oct october octobre okt oktober octubre ottobre outubro",
-        "nov november novembre noviembre novembro",
-        "dec december déc décembre dez dezember dic diciembre dicembre dezembro",
+        "jan january janv janvier januar ene enero gennaio janeiro янв января январь",
+        "feb february févr février februar febrero febbraio fevereiro фев февр февраля февраль",
+        "mar march mars märz mär marzo março мар марта март",
+        "apr april avr avril abr abril aprile апр апреля апрель",
+        "may mai mayo maggio maio мая май",
+        "jun june juin juni junio giugno junho июн июня июнь",
+        "jul july juil juillet juli julio luglio julho июл июля июль",
+        "aug august août ago agosto авг августа август",
+        "sep sept september septembre septiembre settembre setembro сен сент сентября сентябрь",
+        "oct october octobre okt oktober octubre ottobre outubro окт октября октябрь",
+        "nov november novembre noviembre novembro ноя нояб ноября ноябрь",
+        "dec december déc décembre dez dezember dic diciembre dicembre dezembro"
+        " дек декабря декабрь",
     ),
     start=1,
 ):
@@ -138,6 +139,64 @@ _MONTH_DAY_YEAR = re.compile(
 )
 _DAY_MONTH_YEAR = re.compile(
     r"(?P<day>\d{1,2})(?:er|\.|º)?\s+(?:de\s+)?(?P<month>[^\W\d_]{3,10})\.?\s+(?:de\s+)?(?P<year>\d{4})"
+)
+# A dateline's date, day first, its year left out or not: `19 août`, `19. August`, `19 авг`.
+_DAY_MONTH = re.compile(
+    r"(?P<day>\d{1,2})(?:er|\.|º)?\s+(?:de\s+)?(?P<month>[^\W\d_]{3,10})\.?"
+    r"(?:\s+(?:de\s+)?\d{4})?"
+)
+# Words that label an item where a dateline stands (`BREAKING — Fire crews...`), compared
+# casefolded: not places, and no words of the story.
+_KICKERS = frozenset(
+    {
+        "breaking",
+        "breaking news",
+        "exclusive",
+        "update",
+        "updated",
+        "updates",
+        "live",
+        "live updates",
+        "watch",
+        "analysis",
+        "opinion",
+        "editorial",
+        "commentary",
+        "explainer",
+        "factbox",
+        "fact check",
+        "insight",
+        "interview",
+        "review",
+        "preview",
+        "profile",
+        "obituary",
+        "feature",
+        "developing",
+        "just in",
+        "urgent",
+        "alert",
+        "flash",
+        "bulletin",
+        "advisory",
+        "correction",
+        "corrected",
+        "refile",
+        "video",
+        "photos",
+        "exclusif",
+        "en direct",
+        "direct",
+        "analyse",
+        "eilmeldung",
+        "exklusiv",
+        "última hora",
+        "exclusiva",
+        "análisis",
+        "urgente",
+        "срочно",
+        "эксклюзив",
+    }
 )
 _DATELINE = re.compile(
     r"(?P<place>[^\W\d_]+(?:[ '.-]{1,2}[^\W\d_]+)*\.?)"
@@ -419,19 +478,51 @@ def _take_metadata(paragraph: str, found: Structure) -> str:
     return paragraph
 
 
+def _is_day_month(text: str) -> bool:
+    match = _DAY_MONTH.fullmatch(text.strip())
+    return (
+        match is not None
+        and 1 <= int(match.group("day")) <= 31
+        and match.group("month").casefold() in _MONTHS
+    )
+
+
+def _is_place(place: str) -> bool:
+    """Whether a dateline's capitals name a place: not initials alone (`U.S. — China trade
+    talks` is a compound, not a dateline)."""
+    words = [word for word in re.split(r"[ .'-]+", place) if word]
+    letters = "".join(words)
+    return (
+        len(place) <= _PLACE_MAX_CHARS
+        and len(letters) >= 2
+        and letters.isupper()
+        and any(len(word) > 1 for word in words)
+    )
+
+
 def _take_dateline(paragraph: str, found: Structure) -> str:
     match = _DATELINE.match(paragraph)
     if match is None:
         return paragraph
     place, region, agency = match.group("place", "region", "agency")
     rest = paragraph[match.end() :]
-    letters = place.replace(" ", "").replace(".", "").replace("'", "").replace("-", "")
     if (
-        len(place) > _PLACE_MAX_CHARS
-        or len(letters) < 2
-        or not letters.isupper()
+        place[:1].isupper()
+        and _fold(place.rstrip(".")) in _KICKERS
+        and region is None
+        and agency is None
+    ):
+        # `BREAKING — ...` labels the item, like furniture; a dateline may follow it.
+        if not rest or rest[0].islower():
+            return paragraph
+        found.removed.append(paragraph[: match.end()])
+        return rest
+    # A region is capitalised (`N.S.`, `Aug 19`) or a day-first date (`19 août`).
+    day_first = region is not None and _is_day_month(region)
+    if (
+        not _is_place(place)
         or (rest and rest[0].islower())
-        or (region is not None and not region[:1].isupper())
+        or (region is not None and not (region[:1].isupper() or day_first))
     ):
         return paragraph
     region_is_date = region is not None and any(ch.isdigit() for ch in region)

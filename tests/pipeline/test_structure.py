@@ -6,6 +6,7 @@ import pytest
 
 from service.models import Article
 from service.pipeline.normalise import article_to_record, normalise_article
+from service.pipeline.structure import parse_date
 
 
 def _article(text: str, title: str | None = "T") -> Article:
@@ -149,3 +150,90 @@ def test_bylines_are_still_taken(text: str, byline: str) -> None:
     article = _article(text, title="Title")
     assert article.byline == byline
     assert article.body == text.split("\n\n")[1]
+
+
+# --- datelines
+
+
+@pytest.mark.parametrize(
+    ("text", "located", "body"),
+    [
+        ("BREAKING — Fire crews are battling a blaze.", None, "Fire crews are battling a blaze."),
+        ("EXCLUSIVE - Apple plans to cut 2,000 jobs.", None, "Apple plans to cut 2,000 jobs."),
+        ("BREAKING NEWS — LONDON — Fire crews arrived.", "LONDON", "Fire crews arrived."),
+    ],
+)
+def test_a_kicker_is_no_dateline(text: str, located: str | None, body: str) -> None:
+    article = _article(text)
+    assert (article.located, article.body) == (located, body)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "U.S. — China trade talks resumed on Monday in Geneva.",
+        "U.K. — France talks on fishing rights resumed on Monday.",
+    ],
+)
+def test_initials_before_a_dash_are_not_a_dateline(text: str) -> None:
+    article = _article(text)
+    assert article.located is None
+    assert article.body == text
+
+
+@pytest.mark.parametrize(
+    ("text", "located", "credit", "body"),
+    [
+        (
+            "PARIS, 19 août (Reuters) - Le gouvernement a annoncé lundi un plan.",
+            "PARIS",
+            "Reuters",
+            "Le gouvernement a annoncé lundi un plan.",
+        ),
+        (
+            "МОСКВА, 19 авг — Президент подписал указ о новых мерах.",
+            "МОСКВА",
+            None,
+            "Президент подписал указ о новых мерах.",
+        ),
+        (
+            "BERLIN, 19. August (dpa) - Der Kanzler hat am Montag gesprochen.",
+            "BERLIN",
+            "dpa",
+            "Der Kanzler hat am Montag gesprochen.",
+        ),
+        (
+            "MADRID, 19 de agosto de 2025 (EFE) - El Gobierno aprobó el plan.",
+            "MADRID",
+            "EFE",
+            "El Gobierno aprobó el plan.",
+        ),
+        (
+            "WASHINGTON, Aug 19 (Reuters) - The Senate voted on Monday.",
+            "WASHINGTON",
+            "Reuters",
+            "The Senate voted on Monday.",
+        ),
+        (
+            "ST. LOUIS (AP) — The river rose overnight.",
+            "ST. LOUIS",
+            "AP",
+            "The river rose overnight.",
+        ),
+        (
+            "WASHINGTON — The Senate voted on Monday.",
+            "WASHINGTON",
+            None,
+            "The Senate voted on Monday.",
+        ),
+    ],
+)
+def test_datelines_day_first_dates_too(
+    text: str, located: str, credit: str | None, body: str
+) -> None:
+    article = _article(text)
+    assert (article.located, article.credit, article.body) == (located, credit, body)
+
+
+def test_russian_month_names_are_dates() -> None:
+    assert parse_date("19 августа 2025 года") == "2025-08-19"
