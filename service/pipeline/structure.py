@@ -252,7 +252,15 @@ _ABBREVIATIONS = frozenset(
         "nr",
     }
 )
-_SENTENCE_BREAK = re.compile(r"[.!?\u2026\u3002\uff01\uff1f][\"')\u00bb]*(?=\s|$)")
+# CJK writes no space after a sentence: its full-width stops end one wherever they stand.
+_SENTENCE_BREAK = re.compile(
+    r"[.!?\u2026\u0964\u061f\u06d4][\"')\u00bb]*(?=\s|$)"
+    r"|[\u3002\uff01\uff1f][\"')\u00bb\u300d\u300f]*"
+)
+# Full stops (Latin, CJK, Devanagari, Urdu): a paragraph ending with one, closing quotes and
+# brackets aside, is a sentence. A title ends without one, and may end with `?` or `!`.
+_FULL_STOPS = (".", "\u3002", "\uff0e", "\u0964", "\u0965", "\u06d4")
+_CLOSERS = "\"')]\u00bb\u300d\u300f"
 _HEADLINE_MAX_CHARS = 160
 _SHORT_LINE_CHARS = 200
 _PLACE_MAX_CHARS = 40
@@ -607,7 +615,7 @@ def first_sentence(paragraph: str) -> str:
 def derive_headline(paragraph: str) -> str:
     """A headline from the opening paragraph: its first sentence, no full stop, not too long."""
     sentence = first_sentence(paragraph)
-    if sentence.endswith(".") and not sentence.endswith(".."):
+    if sentence.endswith(_FULL_STOPS) and not sentence.endswith(".."):
         sentence = sentence[:-1].rstrip() or sentence
     if len(sentence) > _HEADLINE_MAX_CHARS:
         cut = sentence[:_HEADLINE_MAX_CHARS].rsplit(" ", 1)[0]
@@ -617,6 +625,10 @@ def derive_headline(paragraph: str) -> str:
 
 def _fold(text: str) -> str:
     return " ".join(text.casefold().split())
+
+
+def _ends_with_full_stop(text: str) -> bool:
+    return text.rstrip(_CLOSERS).endswith(_FULL_STOPS)
 
 
 def _take_lead(paragraphs: list[str], found: Structure) -> bool:
@@ -638,7 +650,13 @@ def _take_lead(paragraphs: list[str], found: Structure) -> bool:
         return True
     if found.headline is None:
         found.headline = derive_headline(first)
-    if len(paragraphs) > 1 and _fold(first) == _fold(found.headline):
+    # Only a title line repeats the headline: a first paragraph of one sentence ending with a
+    # full stop, in any script (`。`, `।`, `."`), is the lede and stays.
+    if (
+        len(paragraphs) > 1
+        and _fold(first) == _fold(found.headline)
+        and not _ends_with_full_stop(first)
+    ):
         found.removed.append(paragraphs.pop(0))
         return True
     return False
@@ -647,7 +665,8 @@ def _take_lead(paragraphs: list[str], found: Structure) -> bool:
 def find_structure(text: str, headline: str | None = None) -> Structure:
     """Paragraphs and metadata of repaired text. The result is a fixpoint: running this on
     its own paragraphs (with its headline) finds nothing more, so normalising is idempotent."""
-    found = Structure(paragraphs=[], headline=headline or None)
+    # Single-spaced as the paragraphs are: a headline repaired again can gain a no-break space.
+    found = Structure(paragraphs=[], headline=collapse_spaces(headline) if headline else None)
     blocks = _remove_block_lines(split_blocks(text), found)
     _take_tag_line(blocks, found)
     paragraphs = [paragraph for block in blocks for paragraph in join_lines(block)]

@@ -6,7 +6,7 @@ import pytest
 
 from service.models import Article
 from service.pipeline.normalise import article_to_record, normalise_article
-from service.pipeline.structure import parse_date
+from service.pipeline.structure import derive_headline, parse_date
 
 
 def _article(text: str, title: str | None = "T") -> Article:
@@ -237,3 +237,65 @@ def test_datelines_day_first_dates_too(
 
 def test_russian_month_names_are_dates() -> None:
     assert parse_date("19 августа 2025 года") == "2025-08-19"
+
+
+# --- the lede of an untitled item
+
+
+@pytest.mark.parametrize(
+    ("text", "headline"),
+    [
+        (
+            "東京株式市場で日経平均株価が大幅に下落した。\n\n市場関係者は金利への懸念を指摘した。",
+            "東京株式市場で日経平均株価が大幅に下落した",
+        ),
+        ("上海股市周二大幅下跌。\n\n分析人士认为这与利率担忧有关。", "上海股市周二大幅下跌"),
+        (
+            "शेयर बाजार में मंगलवार को भारी गिरावट आई।\n\nविश्लेषकों ने ब्याज दरों की चिंता जताई।",
+            "शेयर बाजार में मंगलवार को भारी गिरावट आई",
+        ),
+        ('"We will not back down."\n\nThe minister spoke on Monday.', '"We will not back down."'),
+        (
+            "Stocks fell sharply on Tuesday.\n\nAnalysts blamed rates.",
+            "Stocks fell sharply on Tuesday",
+        ),
+    ],
+)
+def test_an_untitled_items_one_sentence_lede_stays_in_the_body(text: str, headline: str) -> None:
+    untitled = _article(text, title=None)
+    titled = _article(text, title="Markets")
+    assert (untitled.headline, untitled.body) == (headline, text)
+    assert untitled.fingerprint == titled.fingerprint
+
+
+def test_a_title_line_of_an_untitled_item_still_leaves_the_body() -> None:
+    article = _article("日経平均が急落\n\n東京株式市場で日経平均株価が大幅に下落した。", title=None)
+    assert (article.headline, article.body) == (
+        "日経平均が急落",
+        "東京株式市場で日経平均株価が大幅に下落した。",
+    )
+
+
+def test_a_cjk_first_sentence_ends_at_its_full_stop() -> None:
+    text = (
+        "東京都は十九日、感染者が三百人確認されたと発表した。都の担当者は外出の自粛を呼びかけた。"
+    )
+    assert derive_headline(text) == "東京都は十九日、感染者が三百人確認されたと発表した"
+
+
+def test_a_question_or_exclamation_standing_first_in_an_untitled_item_is_its_title() -> None:
+    # Of the untitled ECB+ articles opening with a one-sentence paragraph ending in `?` or `!`,
+    # all 14 open with their title (`A sanctuary for dissent in Greece ?`): headlines end so,
+    # where they never end with a full stop.
+    article = _article("Is this the end of the euro?\n\nAnalysts were divided.", title=None)
+    assert (article.headline, article.body) == (
+        "Is this the end of the euro?",
+        "Analysts were divided.",
+    )
+
+
+def test_a_headline_repaired_twice_is_single_spaced() -> None:
+    # Found by the idempotency property: a second repair made a no-break space of `Â` and a
+    # line break in the derived headline, which normalising the output then collapsed.
+    article = _article(f"{'OTTAWA' * 6}é°µÍø½ûÇøOTTAWAÂ\nOTTAWA", title=None)
+    assert "\xa0" not in article.headline
