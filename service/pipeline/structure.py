@@ -79,6 +79,13 @@ _CREDIT_FROM = re.compile(
     r"|con (?:información|informaciones) de)\s*(?P<agency>.+?)\.?",
     re.IGNORECASE,
 )
+# `(Reporting by Jane Doe in Ottawa; Editing by John Smith)`, the agencies' staff credit: at
+# the end of the body too, as a parenthesis can open a paragraph of the story.
+_CREDIT_STAFF = re.compile(
+    r"\((?:[^()]{0,40}\s)?(?:additional\s+)?(?:reporting|writing|editing|compiled|compiling)"
+    r"\s+by\s[^()]{2,300}\)",
+    re.IGNORECASE,
+)
 # `This report by The Canadian Press was first published Aug. 19, 2025.` is never the story's
 # own sentence: taken wherever it stands alone.
 _CREDIT_PUBLISHED = re.compile(
@@ -357,6 +364,7 @@ def _is_trailer(line: str) -> bool:
         and (
             _is_furniture_phrase(line)
             or _CREDIT_FROM.fullmatch(line) is not None
+            or _CREDIT_STAFF.fullmatch(line) is not None
             or _CREDIT_PUBLISHED.fullmatch(line) is not None
             or _caption_credit(line)
             or _ends_with_photo_credit(line)
@@ -387,12 +395,13 @@ def _take_line(line: str, found: Structure, *, alone: bool, at_end: bool) -> boo
         return True
     if not alone or not _opens(line):
         return False
-    if len(line) <= _SHORT_LINE_CHARS and _is_furniture_phrase(line):
+    short = len(line) <= _SHORT_LINE_CHARS
+    if short and _is_furniture_phrase(line):
         found.removed.append(line)
         return True
-    published = _CREDIT_PUBLISHED.fullmatch(line) if len(line) <= _SHORT_LINE_CHARS else None
+    published = _CREDIT_PUBLISHED.fullmatch(line) if short else None
     if published is not None or (
-        at_end and len(line) <= _SHORT_LINE_CHARS and _CREDIT_FROM.fullmatch(line)
+        at_end and ((short and _CREDIT_FROM.fullmatch(line)) or _CREDIT_STAFF.fullmatch(line))
     ):
         found.credits.append(line.lstrip("\u2014\u2013- "))
         found.removed.append(line)

@@ -299,3 +299,25 @@ def test_a_headline_repaired_twice_is_single_spaced() -> None:
     # line break in the derived headline, which normalising the output then collapsed.
     article = _article(f"{'OTTAWA' * 6}é°µÍø½ûÇøOTTAWAÂ\nOTTAWA", title=None)
     assert "\xa0" not in article.headline
+
+
+@pytest.mark.parametrize(
+    "ending",
+    [
+        "\n(Reporting by Jane Doe in Ottawa; Editing by John Smith)",
+        "\n\n(Reporting by Jane Doe; Additional reporting by Tom Lee; Writing by Ann Bell)",
+        "\n\n(AP reporting by Jane Miller; editing by Tom Rivera)\n\nglobalnews",
+    ],
+)
+def test_staff_credit_lines_at_the_end_are_taken(ending: str) -> None:
+    article = _article(f"Talks went well, officials said.{ending}")
+    assert article.body == "Talks went well, officials said."
+    assert article.credit is not None
+    assert "by" in article.credit
+
+
+def test_a_staff_credit_inside_the_body_stays() -> None:
+    text = (
+        "Talks went well.\n\n(Reporting by Jane Doe; Editing by John Smith)\n\nMore talks follow."
+    )
+    assert _article(text).body == text
