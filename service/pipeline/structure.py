@@ -71,6 +71,8 @@ _CREDIT_END_CHARS = 130
 # What may follow a credit at the end of a body besides other credits, furniture and
 # captions: a short line that is no sentence (`Sarah Ritchie, The Canadian Press`, a tag).
 _TRAILER_CHARS = 80
+# A copyright notice ends a body too; it is left in the body, but a credit before it is last.
+_COPYRIGHT = re.compile(r"(?:\u00a9|\(c\)|copyright\b)", re.IGNORECASE)
 # `With files from The Associated Press`: the same words can open a sentence of the story
 # (`With files from the raid, analysts...`), so these count only at the end of the body.
 _CREDIT_FROM = re.compile(
@@ -356,7 +358,9 @@ def _is_trailer(line: str) -> bool:
     sentence: credits, furniture, captions, bylines, source tags."""
     if _furniture_key(line) in _FURNITURE:
         return True
-    if len(line) <= _TRAILER_CHARS and not line.endswith(SENTENCE_END):
+    if (len(line) <= _TRAILER_CHARS and not line.endswith(SENTENCE_END)) or (
+        len(line) <= _SHORT_LINE_CHARS and _COPYRIGHT.match(line)
+    ):
         return True
     return (
         _opens(line)

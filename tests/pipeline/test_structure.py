@@ -100,6 +100,14 @@ def test_credit_lines_at_the_end_are_still_taken(ending: str) -> None:
     assert article.credit is not None
 
 
+def test_a_copyright_line_after_a_credit_keeps_it_at_the_end() -> None:
+    copyright_line = "Copyright 2025 The Canadian Press. All rights reserved."
+    text = f"Talks went well.\n\nWith files from The Canadian Press\n\n{copyright_line}"
+    article = _article(text)
+    assert article.body == f"Talks went well.\n\n{copyright_line}"
+    assert article.credit == "With files from The Canadian Press"
+
+
 # --- bylines: a name after `By`, `Von`, `Par`... in the language of the text
 
 
