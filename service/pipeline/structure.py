@@ -387,17 +387,22 @@ def _trailing_from(lines: list[str]) -> int:
 def _take_line(line: str, found: Structure, *, alone: bool, at_end: bool) -> bool:
     """Whether a whole line is furniture, a credit or a caption; metadata goes into `found`.
 
-    Only the unmistakable furniture lines (`Advertisement`) are taken wherever they are. The
-    phrases that can also be words of a sentence (`related`, `with files from`, `photos:`)
-    count only on a line that is `alone`, a sentence or a label of its own rather than part
-    of one broken across lines, and that opens like one; credits only `at_end` of the body.
+    Only the unmistakable lines (`Advertisement`, a capitalised `Photo: ...`) are taken
+    wherever they are. The phrases that can also be words of a sentence (`related`, `with
+    files from`) count only on a line that is `alone`, a sentence or a label of its own rather
+    than part of one broken across lines; credits only `at_end` of the body. Every line taken
+    opens like a sentence: a lower-case one (`photos: were taken`) goes on with one.
     """
     if len(line) > _SHORT_LINE_CHARS * 2 or line[:1].islower():
         return False
     if _furniture_key(line) in _FURNITURE:
         found.removed.append(line)
         return True
-    if not alone or not _opens(line):
+    if not _opens(line):
+        return False
+    # A capitalised `Photo: ...` line is a caption even where it breaks a sentence, as an
+    # `Advertisement` line is furniture there: no sentence has it there.
+    if not alone and not _caption_credit(line):
         return False
     short = len(line) <= _SHORT_LINE_CHARS
     if short and _is_furniture_phrase(line):

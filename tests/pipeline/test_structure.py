@@ -329,3 +329,10 @@ def test_a_staff_credit_inside_the_body_stays() -> None:
         "Talks went well.\n\n(Reporting by Jane Doe; Editing by John Smith)\n\nMore talks follow."
     )
     assert _article(text).body == text
+
+
+def test_a_caption_line_breaking_a_sentence_is_still_taken() -> None:
+    text = "The minister said\nPhoto : Getty Images / Jane Doe\nthat talks went well."
+    article = _article(text)
+    assert article.body == "The minister said that talks went well."
+    assert article.captions == ("Photo : Getty Images / Jane Doe",)
