@@ -7,7 +7,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from service.pipeline.text import SENTENCE_END, collapse_spaces, join_lines, split_blocks
+from service.pipeline.text import (
+    _CONTINUATION_START,
+    SENTENCE_END,
+    collapse_spaces,
+    join_lines,
+    split_blocks,
+)
 
 # --- Language tables. Structure is found from layout; only these words are language-specific.
 
@@ -34,9 +40,18 @@ _FURNITURE = frozenset(
         "###",
     }
 )
+# Lines that open with words addressed to the reader.
 _FURNITURE_PREFIX = re.compile(
-    r"(?:read more|related|click here|sign up for|follow us on|lire aussi|à lire aussi"
-    r"|suivez-nous|mehr zum thema|lesen sie auch|lea también|leer más|sigue leyendo)\b",
+    r"(?:read more|click here|sign up for|follow us on|lire aussi|à lire aussi"
+    r"|suivez-nous|lesen sie auch|lea también|leer más|sigue leyendo)\b",
+    re.IGNORECASE,
+)
+# Labels whose words also open ordinary sentences (`Related charges were filed`): furniture
+# only in capitals or as a label, ending at a separator or at the end of the line.
+_FURNITURE_LABEL = re.compile(r"(?:related|mehr zum thema)\b", re.IGNORECASE)
+_LABEL_END = re.compile(
+    r"(?:\s+(?:stories|story|articles?|coverage|content|links|news|videos?|reading))?"
+    r"\s*(?:$|[:|\u00bb\u203a>\u2014\u2013-])",
     re.IGNORECASE,
 )
 _CAPTION_PREFIX = re.compile(
@@ -53,18 +68,46 @@ _AGENCY_CREDIT_END = re.compile(
     r"\b[A-Z]{2,}(?: [A-Z]{2,}){1,4}/ ?[A-Z][\w'.-]*(?: [A-Z][\w'.-]*){0,3}$"
 )
 _CREDIT_END_CHARS = 130
-_CREDIT = re.compile(
+# What may follow a credit at the end of a body besides other credits, furniture and
+# captions: a short line that is no sentence (`Sarah Ritchie, The Canadian Press`, a tag).
+_TRAILER_CHARS = 80
+# A copyright notice ends a body too; it is left in the body, but a credit before it is last.
+_COPYRIGHT = re.compile(r"(?:\u00a9|\(c\)|copyright\b)", re.IGNORECASE)
+# `With files from The Associated Press`: the same words can open a sentence of the story
+# (`With files from the raid, analysts...`), so these count only at the end of the body.
+_CREDIT_FROM = re.compile(
+    r"[\u2014\u2013-]?\s*(?:with (?:files|reporting|contributions) from"
+    r"|avec (?:des )?informations (?:de|d')|mit material (?:von|der|des)"
+    r"|con (?:información|informaciones) de)\s*(?P<agency>.+?)\.?",
+    re.IGNORECASE,
+)
+# `(Reporting by Jane Doe in Ottawa; Editing by John Smith)`, the agencies' staff credit: at
+# the end of the body too, as a parenthesis can open a paragraph of the story.
+_CREDIT_STAFF = re.compile(
+    r"\((?:[^()]{0,40}\s)?(?:additional\s+)?(?:reporting|writing|editing|compiled|compiling)"
+    r"\s+by\s[^()]{2,300}\)",
+    re.IGNORECASE,
+)
+# `This report by The Canadian Press was first published Aug. 19, 2025.` is never the story's
+# own sentence: taken wherever it stands alone.
+_CREDIT_PUBLISHED = re.compile(
     r"[\u2014\u2013-]?\s*(?:"
-    r"(?:with (?:files|reporting|contributions) from|avec (?:des )?informations (?:de|d')"
-    r"|mit material (?:von|der|des)|con (?:información|informaciones) de)\s*(?P<agency>.+?)"
-    r"|this (?:report|article|story)(?: by| of| from)? (?P<agency2>.+?) was (?:first )?published"
+    r"this (?:report|article|story)(?: by| of| from)? (?P<agency>.+?) was (?:first )?published"
     r"(?: on)? (?P<date>.+?)"
-    r"|ce (?:texte|reportage|article)(?: de (?P<agency3>.+?))? a été publié"
-    r"(?: pour la première fois)?(?: par (?P<agency4>.+?))? le (?P<date2>.+?)"
+    r"|ce (?:texte|reportage|article)(?: de (?P<agency2>.+?))? a été publié"
+    r"(?: pour la première fois)?(?: par (?P<agency3>.+?))? le (?P<date2>.+?)"
     r")\.?",
     re.IGNORECASE,
 )
-_BYLINE_LEAD = re.compile(r"(?:by|par|von|por|di|door)\s+(?P<name>.+)", re.IGNORECASE)
+_BYLINE_LEAD = re.compile(r"(?P<word>by|par|von|por|di|door)\s+(?P<name>.+)", re.IGNORECASE)
+# English words no other byline language has. `Von`, `Di`, `Door`... before capitalised words
+# over English text open a title-case headline (`Von Miller Signs With Bills`), not a German,
+# Italian or Dutch byline.
+_ENGLISH_WORDS = frozenset(
+    {"the", "and", "of", "to", "was", "that", "for", "with", "said", "were", "from", "this"}
+)
+_ENGLISH_SAMPLE_WORDS = 60
+_ENGLISH_MIN_SHARE = 0.1
 _NAME_CONNECTORS = frozenset(
     {"and", "et", "und", "y", "e", "en", "de", "du", "da", "van", "von", "der", "la", "le", "the"}
 )
@@ -81,18 +124,19 @@ _TIME = re.compile(
 _MONTHS: dict[str, int] = {}
 for _number, _names in enumerate(
     (
-        "jan january janv janvier januar ene enero gennaio janeiro",
-        "feb february févr février februar febrero febbraio fevereiro",
-        "mar march mars märz mär marzo março",
-        "apr april avr avril abr abril aprile",
-        "may mai mayo maggio maio",
-        "jun june juin juni junio giugno junho",
-        "jul july juil juillet juli julio luglio julho",
-        "aug august août ago agosto",
-        "sep sept september septembre septiembre settembre setembro",
-        "oct october octobre okt oktober octubre ottobre outubro",
-        "nov november novembre noviembre novembro",
-        "dec december déc décembre dez dezember dic diciembre dicembre dezembro",
+        "jan january janv janvier januar ene enero gennaio janeiro янв января январь",
+        "feb february févr février februar febrero febbraio fevereiro фев февр февраля февраль",
+        "mar march mars märz mär marzo março мар марта март",
+        "apr april avr avril abr abril aprile апр апреля апрель",
+        "may mai mayo maggio maio мая май",
+        "jun june juin juni junio giugno junho июн июня июнь",
+        "jul july juil juillet juli julio luglio julho июл июля июль",
+        "aug august août ago agosto авг августа август",
+        "sep sept september septembre septiembre settembre setembro сен сент сентября сентябрь",
+        "oct october octobre okt oktober octubre ottobre outubro окт октября октябрь",
+        "nov november novembre noviembre novembro ноя нояб ноября ноябрь",
+        "dec december déc décembre dez dezember dic diciembre dicembre dezembro"
+        " дек декабря декабрь",
     ),
     start=1,
 ):
@@ -104,6 +148,64 @@ _MONTH_DAY_YEAR = re.compile(
 )
 _DAY_MONTH_YEAR = re.compile(
     r"(?P<day>\d{1,2})(?:er|\.|º)?\s+(?:de\s+)?(?P<month>[^\W\d_]{3,10})\.?\s+(?:de\s+)?(?P<year>\d{4})"
+)
+# A dateline's date, day first, its year left out or not: `19 août`, `19. August`, `19 авг`.
+_DAY_MONTH = re.compile(
+    r"(?P<day>\d{1,2})(?:er|\.|º)?\s+(?:de\s+)?(?P<month>[^\W\d_]{3,10})\.?"
+    r"(?:\s+(?:de\s+)?\d{4})?"
+)
+# Words that label an item where a dateline stands (`BREAKING — Fire crews...`), compared
+# casefolded: not places, and no words of the story.
+_KICKERS = frozenset(
+    {
+        "breaking",
+        "breaking news",
+        "exclusive",
+        "update",
+        "updated",
+        "updates",
+        "live",
+        "live updates",
+        "watch",
+        "analysis",
+        "opinion",
+        "editorial",
+        "commentary",
+        "explainer",
+        "factbox",
+        "fact check",
+        "insight",
+        "interview",
+        "review",
+        "preview",
+        "profile",
+        "obituary",
+        "feature",
+        "developing",
+        "just in",
+        "urgent",
+        "alert",
+        "flash",
+        "bulletin",
+        "advisory",
+        "correction",
+        "corrected",
+        "refile",
+        "video",
+        "photos",
+        "exclusif",
+        "en direct",
+        "direct",
+        "analyse",
+        "eilmeldung",
+        "exklusiv",
+        "última hora",
+        "exclusiva",
+        "análisis",
+        "urgente",
+        "срочно",
+        "эксклюзив",
+    }
 )
 _DATELINE = re.compile(
     r"(?P<place>[^\W\d_]+(?:[ '.-]{1,2}[^\W\d_]+)*\.?)"
@@ -159,7 +261,15 @@ _ABBREVIATIONS = frozenset(
         "nr",
     }
 )
-_SENTENCE_BREAK = re.compile(r"[.!?\u2026\u3002\uff01\uff1f][\"')\u00bb]*(?=\s|$)")
+# CJK writes no space after a sentence: its full-width stops end one wherever they stand.
+_SENTENCE_BREAK = re.compile(
+    r"[.!?\u2026\u0964\u061f\u06d4][\"')\u00bb]*(?=\s|$)"
+    r"|[\u3002\uff01\uff1f][\"')\u00bb\u300d\u300f]*"
+)
+# Full stops (Latin, CJK, Devanagari, Urdu): a paragraph ending with one, closing quotes and
+# brackets aside, is a sentence. A title ends without one, and may end with `?` or `!`.
+_FULL_STOPS = (".", "\u3002", "\uff0e", "\u0964", "\u0965", "\u06d4")
+_CLOSERS = "\"')]\u00bb\u300d\u300f"
 _HEADLINE_MAX_CHARS = 160
 _SHORT_LINE_CHARS = 200
 _PLACE_MAX_CHARS = 40
@@ -215,6 +325,22 @@ def _furniture_key(line: str) -> str:
     return line.casefold().strip(" .:*\u2022|")
 
 
+def _opens(line: str) -> bool:
+    """Whether the line starts as a sentence or a label does: its first letter or digit is not
+    lower-case. A lower-case start is the rest of a sentence broken across lines."""
+    first = next((ch for ch in line if ch.isalnum()), "")
+    return bool(first) and not first.islower()
+
+
+def _is_furniture_phrase(line: str) -> bool:
+    if _FURNITURE_PREFIX.match(line):
+        return True
+    label = _FURNITURE_LABEL.match(line)
+    return label is not None and (
+        label.group().isupper() or _LABEL_END.match(line, label.end()) is not None
+    )
+
+
 def _caption_credit(line: str) -> bool:
     return len(line) <= _SHORT_LINE_CHARS and _CAPTION_PREFIX.match(line) is not None
 
@@ -227,24 +353,72 @@ def _ends_with_photo_credit(line: str) -> bool:
     return "/" in line and _AGENCY_CREDIT_END.search(line, start) is not None
 
 
-def _take_line(line: str, found: Structure) -> bool:
-    """Whether a whole line is furniture, a credit or a caption; metadata goes into `found`."""
-    if len(line) > _SHORT_LINE_CHARS * 2:
-        return False
-    if _furniture_key(line) in _FURNITURE or (
-        len(line) <= _SHORT_LINE_CHARS and _FURNITURE_PREFIX.match(line)
+def _is_trailer(line: str) -> bool:
+    """Whether the line may stand in the run of lines that ends a body, after its last
+    sentence: credits, furniture, captions, bylines, source tags."""
+    if _furniture_key(line) in _FURNITURE:
+        return True
+    if (len(line) <= _TRAILER_CHARS and not line.endswith(SENTENCE_END)) or (
+        len(line) <= _SHORT_LINE_CHARS and _COPYRIGHT.match(line)
     ):
+        return True
+    return (
+        _opens(line)
+        and len(line) <= _SHORT_LINE_CHARS * 2
+        and (
+            _is_furniture_phrase(line)
+            or _CREDIT_FROM.fullmatch(line) is not None
+            or _CREDIT_STAFF.fullmatch(line) is not None
+            or _CREDIT_PUBLISHED.fullmatch(line) is not None
+            or _caption_credit(line)
+            or _ends_with_photo_credit(line)
+        )
+    )
+
+
+def _trailing_from(lines: list[str]) -> int:
+    """Where the run of trailer lines at the end of `lines` starts: a credit counts only there."""
+    start = len(lines)
+    while start and _is_trailer(lines[start - 1]):
+        start -= 1
+    return start
+
+
+def _take_line(line: str, found: Structure, *, alone: bool, at_end: bool) -> bool:
+    """Whether a whole line is furniture, a credit or a caption; metadata goes into `found`.
+
+    Only the unmistakable lines (`Advertisement`, a capitalised `Photo: ...`) are taken
+    wherever they are. The phrases that can also be words of a sentence (`related`, `with
+    files from`) count only on a line that is `alone`, a sentence or a label of its own rather
+    than part of one broken across lines; credits only `at_end` of the body. Every line taken
+    opens like a sentence: a lower-case one (`photos: were taken`) goes on with one.
+    """
+    if len(line) > _SHORT_LINE_CHARS * 2 or line[:1].islower():
+        return False
+    if _furniture_key(line) in _FURNITURE:
         found.removed.append(line)
         return True
-    credit = _CREDIT.fullmatch(line) if len(line) <= _SHORT_LINE_CHARS else None
-    if credit is not None:
+    if not _opens(line):
+        return False
+    # A capitalised `Photo: ...` line is a caption even where it breaks a sentence, as an
+    # `Advertisement` line is furniture there: no sentence has it there.
+    if not alone and not _caption_credit(line):
+        return False
+    short = len(line) <= _SHORT_LINE_CHARS
+    if short and _is_furniture_phrase(line):
+        found.removed.append(line)
+        return True
+    published = _CREDIT_PUBLISHED.fullmatch(line) if short else None
+    if published is not None or (
+        at_end and ((short and _CREDIT_FROM.fullmatch(line)) or _CREDIT_STAFF.fullmatch(line))
+    ):
         found.credits.append(line.lstrip("\u2014\u2013- "))
         found.removed.append(line)
-        stated = credit.group("date") or credit.group("date2")
-        published = parse_date(stated) if stated else None
-        if published is not None:
-            found.first_published = found.first_published or published
-            _add(found.dates, published)
+        stated = published.group("date") or published.group("date2") if published else None
+        stated_date = parse_date(stated) if stated else None
+        if stated_date is not None:
+            found.first_published = found.first_published or stated_date
+            _add(found.dates, stated_date)
         return True
     if _caption_credit(line) or _ends_with_photo_credit(line):
         found.captions.append(line)
@@ -258,14 +432,26 @@ def _add(items: list[str], item: str) -> None:
         items.append(item)
 
 
-def _remove_lines(lines: list[str], found: Structure) -> list[str]:
+def _remove_lines(
+    lines: list[str], found: Structure, *, trailing_from: int, wrapped: bool
+) -> list[str]:
     """Drop furniture, credit and caption lines. A photo credit line takes the caption line
-    before it when that is one short sentence standing alone (the wire-photo layout)."""
+    before it when that is one short sentence standing alone (the wire-photo layout).
+
+    `wrapped` lines are the raw lines of one block, where a sentence may go on from one line
+    to the next; otherwise they are paragraphs, each standing alone. Lines from
+    `trailing_from` on end the body."""
     kept: list[str] = []
     follows_kept = False
-    for line in lines:
+    for index, line in enumerate(lines):
+        alone = True
+        if wrapped:
+            following = lines[index + 1] if index + 1 < len(lines) else ""
+            alone = (not kept or kept[-1].endswith(SENTENCE_END)) and not (
+                following[:1].islower() or following.startswith(_CONTINUATION_START)
+            )
         before = len(found.captions)
-        if not _take_line(line, found):
+        if not _take_line(line, found, alone=alone, at_end=index >= trailing_from):
             kept.append(line)
             follows_kept = True
             continue
@@ -278,6 +464,19 @@ def _remove_lines(lines: list[str], found: Structure) -> list[str]:
                 found.removed.append(previous)
         follows_kept = False
     return kept
+
+
+def _remove_block_lines(blocks: list[list[str]], found: Structure) -> list[list[str]]:
+    """`_remove_lines` on each block of raw lines, knowing which lines end the whole text."""
+    trailing_from = _trailing_from([line for block in blocks for line in block])
+    kept_blocks: list[list[str]] = []
+    offset = 0
+    for block in blocks:
+        kept = _remove_lines(block, found, trailing_from=trailing_from - offset, wrapped=True)
+        offset += len(block)
+        if kept:
+            kept_blocks.append(kept)
+    return kept_blocks
 
 
 def _take_metadata(paragraph: str, found: Structure) -> str:
@@ -305,19 +504,51 @@ def _take_metadata(paragraph: str, found: Structure) -> str:
     return paragraph
 
 
+def _is_day_month(text: str) -> bool:
+    match = _DAY_MONTH.fullmatch(text.strip())
+    return (
+        match is not None
+        and 1 <= int(match.group("day")) <= 31
+        and match.group("month").casefold() in _MONTHS
+    )
+
+
+def _is_place(place: str) -> bool:
+    """Whether a dateline's capitals name a place: not initials alone (`U.S. — China trade
+    talks` is a compound, not a dateline)."""
+    words = [word for word in re.split(r"[ .'-]+", place) if word]
+    letters = "".join(words)
+    return (
+        len(place) <= _PLACE_MAX_CHARS
+        and len(letters) >= 2
+        and letters.isupper()
+        and any(len(word) > 1 for word in words)
+    )
+
+
 def _take_dateline(paragraph: str, found: Structure) -> str:
     match = _DATELINE.match(paragraph)
     if match is None:
         return paragraph
     place, region, agency = match.group("place", "region", "agency")
     rest = paragraph[match.end() :]
-    letters = place.replace(" ", "").replace(".", "").replace("'", "").replace("-", "")
     if (
-        len(place) > _PLACE_MAX_CHARS
-        or len(letters) < 2
-        or not letters.isupper()
+        place[:1].isupper()
+        and _fold(place.rstrip(".")) in _KICKERS
+        and region is None
+        and agency is None
+    ):
+        # `BREAKING — ...` labels the item, like furniture; a dateline may follow it.
+        if not rest or rest[0].islower():
+            return paragraph
+        found.removed.append(paragraph[: match.end()])
+        return rest
+    # A region is capitalised (`N.S.`, `Aug 19`) or a day-first date (`19 août`).
+    day_first = region is not None and _is_day_month(region)
+    if (
+        not _is_place(place)
         or (rest and rest[0].islower())
-        or (region is not None and not region[:1].isupper())
+        or (region is not None and not (region[:1].isupper() or day_first))
     ):
         return paragraph
     region_is_date = region is not None and any(ch.isdigit() for ch in region)
@@ -329,12 +560,24 @@ def _take_dateline(paragraph: str, found: Structure) -> str:
     return rest
 
 
-def _take_lead_byline(paragraph: str, found: Structure) -> bool:
+def _reads_as_english(paragraphs: list[str]) -> bool:
+    words = " ".join(paragraphs[:3]).casefold().split()[:_ENGLISH_SAMPLE_WORDS]
+    english = sum(word.strip(".,;:!?\"'()") in _ENGLISH_WORDS for word in words)
+    return english > 0 and english >= _ENGLISH_MIN_SHARE * len(words)
+
+
+def _take_lead_byline(paragraph: str, found: Structure, following: list[str]) -> bool:
+    """A leading `By Jane Smith` (`, The Canadian Press`); `following` is the text after it."""
     match = _BYLINE_LEAD.fullmatch(paragraph)
     if match is None or len(paragraph) > _SHORT_LINE_CHARS // 2:
         return False
     name, _, organisation = match.group("name").partition(", ")
     if not _is_name(name) or (organisation and not _is_name(organisation, 6)):
+        return False
+    # `Von der Leyen...`, `By The Numbers`: a name opens with a name, not a particle.
+    if name.split()[0].casefold() in _NAME_CONNECTORS:
+        return False
+    if match.group("word").casefold() != "by" and _reads_as_english(following):
         return False
     found.byline = found.byline or name
     if organisation:
@@ -390,7 +633,7 @@ def first_sentence(paragraph: str) -> str:
 def derive_headline(paragraph: str) -> str:
     """A headline from the opening paragraph: its first sentence, no full stop, not too long."""
     sentence = first_sentence(paragraph)
-    if sentence.endswith(".") and not sentence.endswith(".."):
+    if sentence.endswith(_FULL_STOPS) and not sentence.endswith(".."):
         sentence = sentence[:-1].rstrip() or sentence
     if len(sentence) > _HEADLINE_MAX_CHARS:
         cut = sentence[:_HEADLINE_MAX_CHARS].rsplit(" ", 1)[0]
@@ -400,6 +643,10 @@ def derive_headline(paragraph: str) -> str:
 
 def _fold(text: str) -> str:
     return " ".join(text.casefold().split())
+
+
+def _ends_with_full_stop(text: str) -> bool:
+    return text.rstrip(_CLOSERS).endswith(_FULL_STOPS)
 
 
 def _take_lead(paragraphs: list[str], found: Structure) -> bool:
@@ -416,12 +663,18 @@ def _take_lead(paragraphs: list[str], found: Structure) -> bool:
         else:
             paragraphs.pop(0)
         return True
-    if _take_lead_byline(first, found):
+    if _take_lead_byline(first, found, paragraphs[1:]):
         paragraphs.pop(0)
         return True
     if found.headline is None:
         found.headline = derive_headline(first)
-    if len(paragraphs) > 1 and _fold(first) == _fold(found.headline):
+    # Only a title line repeats the headline: a first paragraph of one sentence ending with a
+    # full stop, in any script (`。`, `।`, `."`), is the lede and stays.
+    if (
+        len(paragraphs) > 1
+        and _fold(first) == _fold(found.headline)
+        and not _ends_with_full_stop(first)
+    ):
         found.removed.append(paragraphs.pop(0))
         return True
     return False
@@ -430,13 +683,16 @@ def _take_lead(paragraphs: list[str], found: Structure) -> bool:
 def find_structure(text: str, headline: str | None = None) -> Structure:
     """Paragraphs and metadata of repaired text. The result is a fixpoint: running this on
     its own paragraphs (with its headline) finds nothing more, so normalising is idempotent."""
-    found = Structure(paragraphs=[], headline=headline or None)
-    blocks = [kept for block in split_blocks(text) if (kept := _remove_lines(block, found))]
+    # Single-spaced as the paragraphs are: a headline repaired again can gain a no-break space.
+    found = Structure(paragraphs=[], headline=collapse_spaces(headline) if headline else None)
+    blocks = _remove_block_lines(split_blocks(text), found)
     _take_tag_line(blocks, found)
     paragraphs = [paragraph for block in blocks for paragraph in join_lines(block)]
     changed = True
     while changed:
-        paragraphs = _remove_lines(paragraphs, found)
+        paragraphs = _remove_lines(
+            paragraphs, found, trailing_from=_trailing_from(paragraphs), wrapped=False
+        )
         changed = False
         while _take_trailing(paragraphs, found):
             changed = True

@@ -1,0 +1,338 @@
+"""Unit tests for structure found in body text: what is taken out of the body, and what stays."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.models import Article
+from service.pipeline.normalise import article_to_record, normalise_article
+from service.pipeline.structure import derive_headline, parse_date
+
+
+def _article(text: str, title: str | None = "T") -> Article:
+    article = normalise_article({"id": "a", "title": title, "text": text})
+    assert normalise_article(article_to_record(article)) == article
+    return article
+
+
+# --- furniture, credit and caption phrases: only whole lines that stand alone
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Police said the two deaths were\nrelated to the storm, officials said.",
+        "El gobierno publicó el informe el lunes,\ncon información de los ministerios de Salud.",
+        "Le ministère a publié un rapport\navec des informations de la police locale.",
+        "The unit returned to base\nwith files from the raid, officials said on Tuesday.",
+        "Reporters arrived in Gaza,\nwith reporting from inside the hospital, the agency said.",
+        "Die Polizei sagte, die Täter seien\nmit Material von der Baustelle geflohen.",
+        "The minister said she would\nsign up for the programme herself, aides said.",
+        "Officials could not say how many\nphotos: were taken inside the building.",
+    ],
+)
+def test_a_wrapped_sentence_is_never_cut_at_a_furniture_credit_or_caption_phrase(
+    text: str,
+) -> None:
+    article = _article(text)
+    assert article.body == " ".join(text.split())
+    assert article.credit is None
+    assert article.captions == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Related charges were filed against two men.\n\nThe trial opens in May.",
+        "Two men were arrested.\nRelated charges were filed on Monday.\nThe trial opens in May.",
+        "Mehr zum Thema sagte der Minister nichts.\n\nDie Sitzung endete am Abend.",
+    ],
+)
+def test_a_sentence_opening_with_a_furniture_word_stays(text: str) -> None:
+    article = _article(text)
+    assert article.body == text.replace("\n\n", "\n").replace("\n", "\n\n")
+
+
+def test_a_credit_phrase_opening_a_body_paragraph_stays() -> None:
+    text = (
+        "Troops raided the compound on Monday.\n\n"
+        "With files from the raid, analysts traced the money to three banks.\n\n"
+        "The bank declined to comment."
+    )
+    article = _article(text)
+    assert article.body == text
+    assert article.credit is None
+
+
+@pytest.mark.parametrize(
+    ("text", "body"),
+    [
+        ("Talks went well.\n\nRelated: Ottawa to host summit\n\nMore text.", "Talks went well."),
+        ("Talks went well.\nREAD MORE: Ottawa to host summit\nMore text.", "Talks went well."),
+        ("Talks went well.\nRead more\nMore text.", "Talks went well."),
+        ("Talks went well.\nRelated coverage\nMore text.", "Talks went well."),
+        ("Talks went well.\nRELATED COVERAGE Ottawa hosts summit\nMore text.", "Talks went well."),
+        ("Talks went well.\n\nFollow us on social media. Sign up for our newsletter.", None),
+        ("Talks went well.\nLire aussi : Le sommet d'Ottawa\nMore text.", "Talks went well."),
+    ],
+)
+def test_furniture_lines_are_still_removed(text: str, body: str | None) -> None:
+    article = _article(text)
+    expected = "Talks went well." if body is None else f"{body}\n\nMore text."
+    assert article.body == expected
+
+
+@pytest.mark.parametrize(
+    "ending",
+    [
+        "\n\nWith files from The Canadian Press",
+        "\nWith files from The Canadian Press",
+        "\n— With files from The Associated Press.\nThis report by The Canadian Press was first"
+        " published Aug. 19, 2025.",
+        "\n\nCon información de agencias.",
+        "\n\nAvec des informations de l'AFP",
+        "\n\nMit Material von dpa\n\nglobalnews",
+    ],
+)
+def test_credit_lines_at_the_end_are_still_taken(ending: str) -> None:
+    article = _article(f"Talks went well, officials said.{ending}")
+    assert article.body == "Talks went well, officials said."
+    assert article.credit is not None
+
+
+def test_a_copyright_line_after_a_credit_keeps_it_at_the_end() -> None:
+    copyright_line = "Copyright 2025 The Canadian Press. All rights reserved."
+    text = f"Talks went well.\n\nWith files from The Canadian Press\n\n{copyright_line}"
+    article = _article(text)
+    assert article.body == f"Talks went well.\n\n{copyright_line}"
+    assert article.credit == "With files from The Canadian Press"
+
+
+# --- bylines: a name after `By`, `Von`, `Par`... in the language of the text
+
+
+@pytest.mark.parametrize(
+    ("text", "headline"),
+    [
+        (
+            "Von der Leyen Visits Kyiv\n\nThe Commission president arrived by train on Friday.",
+            "Von der Leyen Visits Kyiv",
+        ),
+        (
+            "Di Maio Quits Government\n\nThe foreign minister resigned on Tuesday, aides said.",
+            "Di Maio Quits Government",
+        ),
+        ("By The Numbers\n\nThe economy grew by 2 percent in the spring.", "By The Numbers"),
+        (
+            "Von Miller Signs With Bills\n\nThe linebacker agreed to a deal with the team.",
+            "Von Miller Signs With Bills",
+        ),
+    ],
+)
+def test_a_title_case_headline_is_not_read_as_a_byline(text: str, headline: str) -> None:
+    article = _article(text, title=None)
+    assert (article.headline, article.byline) == (headline, None)
+    assert article.body == text.split("\n\n")[1]
+
+
+@pytest.mark.parametrize(
+    ("text", "byline"),
+    [
+        ("By Jane Smith\n\nStocks rose on Tuesday as rate fears eased.", "Jane Smith"),
+        ("BY JANE SMITH\n\nStocks rose on Tuesday as rate fears eased.", "JANE SMITH"),
+        (
+            "Von Hans Müller\n\nDie Regierung hat am Montag beschlossen, dass die Steuer sinkt.",
+            "Hans Müller",
+        ),
+        (
+            "Par Jean Dupont\n\nLe gouvernement a annoncé lundi que les impôts vont baisser.",
+            "Jean Dupont",
+        ),
+        (
+            "Di Mario Rossi\n\nIl governo ha deciso lunedì che le tasse saranno ridotte.",
+            "Mario Rossi",
+        ),
+    ],
+)
+def test_bylines_are_still_taken(text: str, byline: str) -> None:
+    article = _article(text, title="Title")
+    assert article.byline == byline
+    assert article.body == text.split("\n\n")[1]
+
+
+# --- datelines
+
+
+@pytest.mark.parametrize(
+    ("text", "located", "body"),
+    [
+        ("BREAKING — Fire crews are battling a blaze.", None, "Fire crews are battling a blaze."),
+        ("EXCLUSIVE - Apple plans to cut 2,000 jobs.", None, "Apple plans to cut 2,000 jobs."),
+        ("BREAKING NEWS — LONDON — Fire crews arrived.", "LONDON", "Fire crews arrived."),
+    ],
+)
+def test_a_kicker_is_no_dateline(text: str, located: str | None, body: str) -> None:
+    article = _article(text)
+    assert (article.located, article.body) == (located, body)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "U.S. — China trade talks resumed on Monday in Geneva.",
+        "U.K. — France talks on fishing rights resumed on Monday.",
+    ],
+)
+def test_initials_before_a_dash_are_not_a_dateline(text: str) -> None:
+    article = _article(text)
+    assert article.located is None
+    assert article.body == text
+
+
+@pytest.mark.parametrize(
+    ("text", "located", "credit", "body"),
+    [
+        (
+            "PARIS, 19 août (Reuters) - Le gouvernement a annoncé lundi un plan.",
+            "PARIS",
+            "Reuters",
+            "Le gouvernement a annoncé lundi un plan.",
+        ),
+        (
+            "МОСКВА, 19 авг — Президент подписал указ о новых мерах.",
+            "МОСКВА",
+            None,
+            "Президент подписал указ о новых мерах.",
+        ),
+        (
+            "BERLIN, 19. August (dpa) - Der Kanzler hat am Montag gesprochen.",
+            "BERLIN",
+            "dpa",
+            "Der Kanzler hat am Montag gesprochen.",
+        ),
+        (
+            "MADRID, 19 de agosto de 2025 (EFE) - El Gobierno aprobó el plan.",
+            "MADRID",
+            "EFE",
+            "El Gobierno aprobó el plan.",
+        ),
+        (
+            "WASHINGTON, Aug 19 (Reuters) - The Senate voted on Monday.",
+            "WASHINGTON",
+            "Reuters",
+            "The Senate voted on Monday.",
+        ),
+        (
+            "ST. LOUIS (AP) — The river rose overnight.",
+            "ST. LOUIS",
+            "AP",
+            "The river rose overnight.",
+        ),
+        (
+            "WASHINGTON — The Senate voted on Monday.",
+            "WASHINGTON",
+            None,
+            "The Senate voted on Monday.",
+        ),
+    ],
+)
+def test_datelines_day_first_dates_too(
+    text: str, located: str, credit: str | None, body: str
+) -> None:
+    article = _article(text)
+    assert (article.located, article.credit, article.body) == (located, credit, body)
+
+
+def test_russian_month_names_are_dates() -> None:
+    assert parse_date("19 августа 2025 года") == "2025-08-19"
+
+
+# --- the lede of an untitled item
+
+
+@pytest.mark.parametrize(
+    ("text", "headline"),
+    [
+        (
+            "東京株式市場で日経平均株価が大幅に下落した。\n\n市場関係者は金利への懸念を指摘した。",
+            "東京株式市場で日経平均株価が大幅に下落した",
+        ),
+        ("上海股市周二大幅下跌。\n\n分析人士认为这与利率担忧有关。", "上海股市周二大幅下跌"),
+        (
+            "शेयर बाजार में मंगलवार को भारी गिरावट आई।\n\nविश्लेषकों ने ब्याज दरों की चिंता जताई।",
+            "शेयर बाजार में मंगलवार को भारी गिरावट आई",
+        ),
+        ('"We will not back down."\n\nThe minister spoke on Monday.', '"We will not back down."'),
+        (
+            "Stocks fell sharply on Tuesday.\n\nAnalysts blamed rates.",
+            "Stocks fell sharply on Tuesday",
+        ),
+    ],
+)
+def test_an_untitled_items_one_sentence_lede_stays_in_the_body(text: str, headline: str) -> None:
+    untitled = _article(text, title=None)
+    titled = _article(text, title="Markets")
+    assert (untitled.headline, untitled.body) == (headline, text)
+    assert untitled.fingerprint == titled.fingerprint
+
+
+def test_a_title_line_of_an_untitled_item_still_leaves_the_body() -> None:
+    article = _article("日経平均が急落\n\n東京株式市場で日経平均株価が大幅に下落した。", title=None)
+    assert (article.headline, article.body) == (
+        "日経平均が急落",
+        "東京株式市場で日経平均株価が大幅に下落した。",
+    )
+
+
+def test_a_cjk_first_sentence_ends_at_its_full_stop() -> None:
+    text = (
+        "東京都は十九日、感染者が三百人確認されたと発表した。都の担当者は外出の自粛を呼びかけた。"
+    )
+    assert derive_headline(text) == "東京都は十九日、感染者が三百人確認されたと発表した"
+
+
+def test_a_question_or_exclamation_standing_first_in_an_untitled_item_is_its_title() -> None:
+    # Of the untitled ECB+ articles opening with a one-sentence paragraph ending in `?` or `!`,
+    # all 14 open with their title (`A sanctuary for dissent in Greece ?`): headlines end so,
+    # where they never end with a full stop.
+    article = _article("Is this the end of the euro?\n\nAnalysts were divided.", title=None)
+    assert (article.headline, article.body) == (
+        "Is this the end of the euro?",
+        "Analysts were divided.",
+    )
+
+
+def test_a_headline_repaired_twice_is_single_spaced() -> None:
+    # Found by the idempotency property: a second repair made a no-break space of `Â` and a
+    # line break in the derived headline, which normalising the output then collapsed.
+    article = _article(f"{'OTTAWA' * 6}é°µÍø½ûÇøOTTAWAÂ\nOTTAWA", title=None)
+    assert "\xa0" not in article.headline
+
+
+@pytest.mark.parametrize(
+    "ending",
+    [
+        "\n(Reporting by Jane Doe in Ottawa; Editing by John Smith)",
+        "\n\n(Reporting by Jane Doe; Additional reporting by Tom Lee; Writing by Ann Bell)",
+        "\n\n(AP reporting by Jane Miller; editing by Tom Rivera)\n\nglobalnews",
+    ],
+)
+def test_staff_credit_lines_at_the_end_are_taken(ending: str) -> None:
+    article = _article(f"Talks went well, officials said.{ending}")
+    assert article.body == "Talks went well, officials said."
+    assert article.credit is not None
+    assert "by" in article.credit
+
+
+def test_a_staff_credit_inside_the_body_stays() -> None:
+    text = (
+        "Talks went well.\n\n(Reporting by Jane Doe; Editing by John Smith)\n\nMore talks follow."
+    )
+    assert _article(text).body == text
+
+
+def test_a_caption_line_breaking_a_sentence_is_still_taken() -> None:
+    text = "The minister said\nPhoto : Getty Images / Jane Doe\nthat talks went well."
+    article = _article(text)
+    assert article.body == "The minister said that talks went well."
+    assert article.captions == ("Photo : Getty Images / Jane Doe",)
