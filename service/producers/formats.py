@@ -13,6 +13,7 @@ import copy
 import hashlib
 import html
 import re
+import unicodedata
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from html.entities import html5
@@ -578,13 +579,17 @@ def newsml_record(item: etree._Element) -> dict[str, Any]:
 NDJSON_TYPES = ("ndjson", "jsonl", "json-seq", "jsonlines")
 
 
-def parse_document(data: bytes, content_type: str | None = None) -> list[dict[str, Any]]:
+def parse_document(
+    data: bytes, content_type: str | None = None, *, encoding: str | None = None
+) -> list[dict[str, Any]]:
     """Raw records from one payload: JSON (object or array), NDJSON or XML, chosen by the
     content type when it says, else by the first character. A payload in UTF-16 or UTF-32
-    (with a byte order mark), or in the charset the content type declares, is read as such:
-    XML as it is (the mark or the charset tells the parser), JSON as UTF-8 text."""
+    (with a byte order mark), or in the charset the content type declares (or the
+    `encoding` it is known to be in, e.g. by `sniff_codec`), is read as such: XML as it is
+    (the mark or the charset tells the parser), JSON as UTF-8 text."""
     kind = (content_type or "").split(";", 1)[0].strip().lower()
-    codec = reading_codec(data, _declared_codec(content_charset(content_type)))
+    declared = encoding or _declared_codec(content_charset(content_type))
+    codec = reading_codec(data, declared)
     data = strip_bom(data)
     if codec not in (None, "utf-8"):
         try:
@@ -659,15 +664,98 @@ def _unmarked_byte_order(data: bytes, codec: str) -> str:
     every character). The side with more NULs gives the order; text showing none, or as
     many on each side (a CJK text without a space or digit), is big-endian, as RFC 2781
     says."""
-    width = 2 if codec == "utf-16" else 4
-    first = data[0::width].count(0)
-    last = data[width - 1 :: width].count(0)
+    first, last = _nul_sides(data, 2 if codec == "utf-16" else 4)
     return f"{codec}-le" if last > first else f"{codec}-be"
 
 
+def _nul_sides(data: bytes, width: int) -> tuple[int, int]:
+    """How many code units of `width` bytes have a NUL as their first and as their last
+    byte."""
+    return data[0::width].count(0), data[width - 1 :: width].count(0)
+
+
+def sniff_codec(data: bytes) -> str | None:
+    """The codec of bytes no charset is declared for (a file, an HTTP body without one): its
+    byte order mark's, else UTF-32 or UTF-16 in the byte order their NUL bytes plainly show
+    (`_unmarked_unicode`; a NUL is never in UTF-8 text), else None (UTF-8)."""
+    marked = reading_codec(data, None)
+    if marked is not None or b"\0" not in data:
+        return marked
+    return _unmarked_unicode(data)
+
+
+# Bytes without a byte order mark are read as UTF-16 or UTF-32 only when this many of their
+# code units, and at least this share, have a NUL on one side (ASCII's high byte: spaces and
+# digits make more than this even in Cyrillic or Greek news copy) and the other side at most
+# this share of that many (a CJK character such as U+4E00 has a NUL low byte). A stray NUL
+# or two in UTF-8 (`Talks\0ended.` is three CJK characters and an `s` as UTF-16) and NUL
+# padding (on both sides) show no encoding.
+_NUL_MIN = 4
+_NUL_SHARE = 1 / 16
+_NUL_OTHER_SIDE = 1 / 8
+_WHITESPACE_CONTROLS = frozenset("\t\n\v\f\r")
+
+
+def _unmarked_unicode(data: bytes) -> str | None:
+    """utf-32-le/-be or utf-16-le/-be for bytes without a byte order mark that plainly are
+    in it, else None. The rule an HTTP body declared utf-16 is read by (`_unmarked_byte_order`:
+    the NULs of ASCII's high bytes fall on one side of each code unit), made strict, as
+    nothing declares the encoding: the NULs are many and on one side only, and the bytes
+    read in that order are valid and plain text (`_plain_text`). UTF-32 is tried first:
+    UTF-16 read as UTF-32 is not valid (code points past U+10FFFF)."""
+    for codec, width in (("utf-32", 4), ("utf-16", 2)):
+        if len(data) % width:
+            continue
+        first, last = _nul_sides(data, width)
+        shown, other = max(first, last), min(first, last)
+        few = shown < max(_NUL_MIN, len(data) // width * _NUL_SHARE)
+        if few or other > shown * _NUL_OTHER_SIDE:
+            continue
+        candidate = f"{codec}-le" if last > first else f"{codec}-be"
+        try:
+            text = data.decode(candidate)
+        except UnicodeDecodeError:
+            continue
+        if _plain_text(text):
+            return candidate
+    return None
+
+
+def _plain_text(text: str) -> bool:
+    """No control character (but whitespace), unassigned code point or private-use one: text
+    read in its own encoding has none; bytes read in another are full of them."""
+    return not any(
+        unicodedata.category(char) in {"Cc", "Cn", "Co"} and char not in _WHITESPACE_CONTROLS
+        for char in set(text)
+    )
+
+
+def decode_unlabelled(data: bytes) -> str:
+    """Text no charset is declared for, in `sniff_codec`'s encoding; Rejected (not_utf8) when
+    it is not UTF-8, nor UTF-16 or UTF-32 after a byte order mark or in an order its NULs
+    plainly show. Bytes with NULs are never read as UTF-8: UTF-16 read so loses every
+    character that is not ASCII (`It\u2019s` became `It s`)."""
+    codec = sniff_codec(data)
+    if codec is None and b"\0" in data:
+        raise Rejected(
+            RejectReason.NOT_UTF8,
+            "NUL bytes, which UTF-8 text never has, in no UTF-16 or UTF-32 byte order",
+        )
+    try:
+        # A byte order mark is not text (utf-8 keeps it; utf-16 and utf-32 consume theirs).
+        return data.decode(codec or "utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        if codec in (None, "utf-8"):
+            raise Rejected(RejectReason.NOT_UTF8, str(exc)) from None
+        raise Rejected(RejectReason.BAD_FORMAT, f"not valid {codec}: {exc}") from None
+
+
 def decode_text(data: bytes, charset: str | None) -> str:
-    """Plain text in its byte order mark's encoding, else its declared charset, else UTF-8;
-    Rejected when the charset is unknown or the bytes are not valid in the encoding."""
+    """Plain text in its byte order mark's encoding, else its declared charset, else UTF-8
+    or the UTF-16 or UTF-32 its NULs show (`decode_unlabelled`); Rejected when the charset is
+    unknown or the bytes are not valid in the encoding."""
+    if charset is None:
+        return decode_unlabelled(data)
     codec = reading_codec(data, _declared_codec(charset)) or "utf-8"
     try:
         # A byte order mark is not text (utf-8 keeps it; utf-16 and utf-32 consume theirs).

@@ -73,6 +73,21 @@ def test_text_files_in_utf16_or_utf32_with_a_byte_order_mark_are_read(tmp_path: 
     ]
 
 
+def test_unicode_text_files_without_a_byte_order_mark_are_read(tmp_path: Path) -> None:
+    # The order the NULs of the text's ASCII show: no longer UTF-8 with NULs, its other
+    # characters lost. NULs that show no order leave the file to the dead-letter topic.
+    text = "It\u2019s over \u2014 the talks ended."
+    orders = ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"]
+    for name, order in zip("abcd", orders, strict=True):
+        (tmp_path / f"{name}.txt").write_bytes(text.encode(order))
+    (tmp_path / "e.txt").write_bytes(b"Talks ended.\0\0\0\0")
+    records = read_path(tmp_path)
+    assert records == [
+        *({"id": copy_id(name, None, text), "text": text, "format": "text"} for name in "abcd"),
+        b"Talks ended.\0\0\0\0",
+    ]
+
+
 def test_publication_order_puts_an_items_own_date_before_a_credit_line_date() -> None:
     order = [r["id"][:3] for r in publication_order(read_path(SEEDS)) if isinstance(r, dict)]
     # 004 states its date on a metadata line, 003 only in a credit line of the same day;
