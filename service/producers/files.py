@@ -25,6 +25,7 @@ from service.producers.formats import (
     ninjs_record,
     parse_xml,
     strip_bom,
+    unlabelled_utf8,
 )
 
 TEXT_SUFFIXES = {".txt", ".text"}
@@ -70,12 +71,19 @@ def read_file(path: Path, data: bytes | None = None) -> Iterator[dict[str, Any] 
             yield data  # undecodable: the service dead-letters it with the reason
             return
         yield text_record(path, text)
-    elif suffix in JSON_SUFFIXES:
-        yield from _json_values(data)
-    elif suffix in JSONL_SUFFIXES:
-        for line in data.splitlines():
-            if line.strip():
-                yield from _json_values(line)
+    elif suffix in JSON_SUFFIXES | JSONL_SUFFIXES:
+        # UTF-8, or UTF-16 or UTF-32 after their mark or in the order their NULs show.
+        try:
+            data = unlabelled_utf8(data)
+        except Rejected:
+            yield data  # undecodable: the service dead-letters it with the reason
+            return
+        if suffix in JSON_SUFFIXES:
+            yield from _json_values(data)
+        else:
+            for line in data.splitlines():
+                if line.strip():
+                    yield from _json_values(line)
     elif suffix in XML_SUFFIXES:
         try:
             yield from parse_xml(data)

@@ -303,17 +303,20 @@ def records_from_json(value: Any) -> list[dict[str, Any]]:
 
 
 def parse_json(data: bytes) -> list[dict[str, Any]]:
+    """A JSON document in UTF-8, or in UTF-16 or UTF-32 after a byte order mark or by its
+    NULs (`unlabelled_utf8`), to raw records."""
     try:
-        value = orjson.loads(strip_bom(data))
+        value = orjson.loads(unlabelled_utf8(data))
     except orjson.JSONDecodeError as exc:
         raise Rejected(RejectReason.NOT_JSON, str(exc)) from None
     return records_from_json(value)
 
 
 def parse_ndjson(data: bytes) -> list[dict[str, Any]]:
-    """JSON Lines: one object per non-blank line."""
+    """JSON Lines (in UTF-8, or UTF-16 or UTF-32 as `parse_json` reads them): one object per
+    non-blank line."""
     records = []
-    for number, line in enumerate(strip_bom(data).splitlines(), 1):
+    for number, line in enumerate(unlabelled_utf8(data).splitlines(), 1):
         if not line.strip():
             continue
         try:
@@ -579,17 +582,15 @@ def newsml_record(item: etree._Element) -> dict[str, Any]:
 NDJSON_TYPES = ("ndjson", "jsonl", "json-seq", "jsonlines")
 
 
-def parse_document(
-    data: bytes, content_type: str | None = None, *, encoding: str | None = None
-) -> list[dict[str, Any]]:
+def parse_document(data: bytes, content_type: str | None = None) -> list[dict[str, Any]]:
     """Raw records from one payload: JSON (object or array), NDJSON or XML, chosen by the
     content type when it says, else by the first character. A payload in UTF-16 or UTF-32
-    (with a byte order mark), or in the charset the content type declares (or the
-    `encoding` it is known to be in, e.g. by `sniff_codec`), is read as such: XML as it is
-    (the mark or the charset tells the parser), JSON as UTF-8 text."""
+    (with a byte order mark, or without one and no charset, in the order its NULs plainly
+    show: `sniff_codec`), or in the charset the content type declares, is read as such: XML
+    as it is (the mark or the charset tells the parser), JSON as UTF-8 text."""
     kind = (content_type or "").split(";", 1)[0].strip().lower()
-    declared = encoding or _declared_codec(content_charset(content_type))
-    codec = reading_codec(data, declared)
+    declared = _declared_codec(content_charset(content_type))
+    codec = reading_codec(data, declared) if declared is not None else sniff_codec(data)
     data = strip_bom(data)
     if codec not in (None, "utf-8"):
         try:
@@ -747,6 +748,20 @@ def decode_unlabelled(data: bytes) -> str:
     except UnicodeDecodeError as exc:
         if codec in (None, "utf-8"):
             raise Rejected(RejectReason.NOT_UTF8, str(exc)) from None
+        raise Rejected(RejectReason.BAD_FORMAT, f"not valid {codec}: {exc}") from None
+
+
+def unlabelled_utf8(data: bytes) -> bytes:
+    """Bytes no charset is declared for (JSON's own rule, RFC 4627 3: its encoding is seen in
+    the NULs of its ASCII), as UTF-8: decoded from the UTF-16 or UTF-32 `sniff_codec` finds,
+    else as they are, without a UTF-8 byte order mark. orjson reads UTF-8 only: a file drop
+    saved as "Unicode" failed as not_json, where the endpoint decodes a body after its mark."""
+    codec = sniff_codec(data)
+    if codec in (None, "utf-8"):
+        return strip_bom(data)
+    try:
+        return data.decode(codec).removeprefix("\ufeff").encode("utf-8")
+    except UnicodeDecodeError as exc:
         raise Rejected(RejectReason.BAD_FORMAT, f"not valid {codec}: {exc}") from None
 
 

@@ -41,7 +41,6 @@ from service.producers.formats import (
     parse_json,
     parse_ndjson,
     parse_xml,
-    sniff_codec,
     strip_bom,
 )
 from service.producers.kafka import broker_unavailable
@@ -103,7 +102,7 @@ def _read_text(path: Path, data: bytes) -> list[dict[str, Any] | bytes]:
     if head[:1] in {"<", "{", "["}:
         # A wire document saved as .txt is still a wire document, not article text.
         try:
-            return [*parse_document(data, encoding=sniff_codec(data))]
+            return [*parse_document(data)]
         except Rejected:
             if head == "<?xml":  # an XML document, broken: not article text either
                 raise

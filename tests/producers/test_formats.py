@@ -321,6 +321,23 @@ def test_xml_and_json_in_utf16_without_a_mark_are_read(order: str) -> None:
     assert parse_document(json, f"application/json; charset={charset}") == [raw]
 
 
+@pytest.mark.parametrize("order", ["utf-16-be", "utf-16-le", "utf-32-be", "utf-32-le"])
+def test_documents_in_unicode_without_a_mark_or_charset_are_read_in_the_order_they_show(
+    order: str,
+) -> None:
+    # Nothing declares the encoding: the NULs of the ASCII show it (JSON's own rule,
+    # RFC 4627 3), where a big-endian document's first byte, a NUL, made it no XML and no
+    # NDJSON.
+    xml = _nitf(_ZURICH).decode().split("?>", 1)[1].encode(order)
+    (record,) = parse_document(xml)
+    assert "Zürich – the café’s “reopening”" in record["body_html"]
+    first, second = {"id": "z", "text": _GENEVA}, {"id": "y", "text": "Talks end."}
+    lines = "\n".join(orjson.dumps(raw).decode() for raw in (first, second))
+    assert parse_document(lines.encode(order), "application/json") == [first, second]
+    assert parse_json(orjson.dumps(first).decode().encode(order)) == [first]
+    assert parse_ndjson(lines.encode(order)) == [first, second]
+
+
 @pytest.mark.parametrize(
     ("data", "content_type", "detail"),
     [

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import codecs
 import contextlib
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
@@ -276,6 +278,40 @@ def test_a_text_file_whose_nul_bytes_show_no_encoding_fails_with_its_reason(
     reason = (tmp_path / "failed" / "nul.txt.reason").read_text()
     assert reason.startswith("not_utf8: NUL bytes")
     assert sender.records == [data]  # for the worker to dead-letter
+
+
+_ZURICH = {"id": "z1", "text": "Z\u00fcrich \u2014 the caf\u00e9\u2019s reopening, 12 May."}
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda text: text.encode("utf-16"),  # Notepad's "Unicode": little-endian, marked
+        lambda text: codecs.BOM_UTF16_BE + text.encode("utf-16-be"),
+        lambda text: text.encode("utf-32"),
+        lambda text: text.encode("utf-16-le"),  # no mark: the order its NULs show
+    ],
+    ids=["utf-16", "utf-16-be", "utf-32", "utf-16-le-unmarked"],
+)
+def test_json_files_in_utf16_or_utf32_are_read(
+    tmp_path: Path, sender: FakeSender, encode: Callable[[str], bytes]
+) -> None:
+    # They failed as not_json: the watcher gave orjson the UTF-16 bytes, where the endpoint
+    # decodes a body after its mark.
+    lines = [{"id": "l1", "text": "Gen\u00e8ve \u2014 one."}, {"id": "l2", "text": "Two."}]
+    (tmp_path / "a.json").write_bytes(encode(orjson.dumps(_ZURICH).decode()))
+    (tmp_path / "b.json").write_bytes(encode(orjson.dumps(NINJS_2).decode()))
+    (tmp_path / "c.jsonl").write_bytes(encode("\n".join(orjson.dumps(x).decode() for x in lines)))
+    (tmp_path / "d.xml").write_bytes(encode(NITF.decode().replace("Lindqvist", "Z\u00fcrcher")))
+    result = watch_once(tmp_path, sender, min_age=0)
+    assert (result.done, result.failed) == (["a.json", "b.json", "c.jsonl", "d.xml"], [])
+    zurich, ninjs, *jsonl, nitf = sender.records
+    assert zurich == _ZURICH
+    assert isinstance(ninjs, dict)
+    assert ninjs["format"] == "ninjs"
+    assert jsonl == lines
+    assert isinstance(nitf, dict)
+    assert nitf["byline"] == "Maria Z\u00fcrcher"
 
 
 def test_a_file_gone_since_the_folder_was_listed_is_skipped(
