@@ -495,6 +495,34 @@ def _qcode_tail(element: etree._Element | None) -> str | None:
     return uri.rsplit("/", 1)[-1] or None
 
 
+def _roles(element: etree._Element) -> set[str]:
+    """The codes of an element's roles, lower-cased: its `role` QCodes (`hld:main` ->
+    `main`) and `roleuri` URIs (`.../headlinerole/main` -> `main`), each a space-separated
+    list in G2."""
+    qcodes = (element.get("role") or "").split()
+    uris = (element.get("roleuri") or "").split()
+    return {
+        code.lower()
+        for code in [q.rsplit(":", 1)[-1] for q in qcodes]
+        + [u.rstrip("/").rsplit("/", 1)[-1] for u in uris]
+        if code
+    }
+
+
+def _newsml_headline(content_meta: etree._Element) -> str | None:
+    """The main headline: the first non-empty one whose role is main (`hld:main`), else the
+    first without a role, else the first. A G2 item may have several (a sub-headline,
+    AP's `aprol:extendedHeadline`), in any order: the first was taken, a sub-headline too."""
+    headlines = [
+        (_roles(element), text)
+        for element in content_meta
+        if _local(element) == "headline" and (text := _text(element))
+    ]
+    main = next((text for roles, text in headlines if "main" in roles), None)
+    unroled = next((text for roles, text in headlines if not roles), None)
+    return main or unroled or next((text for _, text in headlines), None)
+
+
 def _newsml_body(item: etree._Element) -> tuple[str | None, str | None]:
     """(html, text) of the first usable content in contentSet."""
     content_set = _child(item, "contentSet")
@@ -553,7 +581,7 @@ def newsml_record(item: etree._Element) -> dict[str, Any]:
     located = _text(_child(content_meta, "located", "name"))
     language = _child(content_meta, "language")
     urgency = _child(content_meta, "urgency")
-    headline = _text(_child(content_meta, "headline"))
+    headline = _newsml_headline(content_meta)
     return _compact(
         {
             "id": copy_id(guid, version, headline, html, text),

@@ -216,6 +216,53 @@ def test_newsml_pub_status_by_qcode_or_uri(status: str) -> None:
     assert record["pubstatus"] == "canceled"
 
 
+_MAIN = "Bahnstreik legt Fernverkehr lahm"
+_SUB = "Gewerkschaft will bis Sonntag streiken"
+
+
+@pytest.mark.parametrize(
+    "headlines",
+    [
+        # The sub-headline first: its role says it is not the main one.
+        f'<headline role="hld:sub">{_SUB}</headline><headline role="hld:main">{_MAIN}</headline>',
+        f'<headline role="hld:subhead">{_SUB}</headline><headline>{_MAIN}</headline>',
+        f'<headline role="hld:sub">{_SUB}</headline><headline>{_MAIN}</headline>'
+        f'<headline role="hld:main">{_MAIN}</headline>',
+        # The role by its URI (roleuri), or among several roles.
+        f'<headline roleuri="http://cv.iptc.org/newscodes/headlinerole/sub">{_SUB}</headline>'
+        f'<headline roleuri="http://cv.iptc.org/newscodes/headlinerole/main">{_MAIN}</headline>',
+        f'<headline role="hld:sub">{_SUB}</headline>'
+        f'<headline role="x:web hld:main">{_MAIN}</headline>',
+        # An explicit main one outranks one without a role (AP's extended headline has one).
+        f'<headline>{_SUB}</headline><headline role="hld:main">{_MAIN}</headline>',
+        f'<headline>{_MAIN}</headline><headline role="aprol:extendedHeadline">{_SUB}</headline>',
+        # An empty main one hides nothing.
+        f'<headline role="hld:main"> </headline><headline>{_MAIN}</headline>',
+    ],
+    ids=[
+        "sub-then-main",
+        "subhead-then-unroled",
+        "main-outranks-unroled-later",
+        "roleuri",
+        "role-list",
+        "main-outranks-unroled-first",
+        "ap-extended",
+        "empty-main",
+    ],
+)
+def test_newsml_headline_is_the_main_one(headlines: str) -> None:
+    item = NEWSML_ITEM.replace(f"<headline>{_MAIN}</headline>".encode(), headlines.encode())
+    [record] = parse_xml(item)
+    assert record["title"] == _MAIN
+
+
+def test_newsml_headline_without_a_main_one_is_the_first() -> None:
+    headlines = f'<headline role="hld:sub">{_SUB}</headline><headline role="x:web">X</headline>'
+    item = NEWSML_ITEM.replace(f"<headline>{_MAIN}</headline>".encode(), headlines.encode())
+    [record] = parse_xml(item)
+    assert record["title"] == _SUB
+
+
 def test_newsml_message_gives_every_item() -> None:
     records = parse_xml(NEWSML_MESSAGE)
     assert [r["uri"] for r in records] == [
