@@ -182,19 +182,35 @@ def looks_like_ninjs(value: Mapping[str, Any]) -> bool:
     return "uri" in value and any(key in value for key in _NINJS_KEYS)
 
 
+def _given(value: Any) -> str | None:
+    """A string field with something in it; None for a missing, blank or non-string one (an
+    empty `headline` left in a ninjs 2.0 document must not hide its `headlines`)."""
+    return value if isinstance(value, str) and value.strip() else None
+
+
 def _ninjs_main(items: Any, key: str = "value") -> tuple[str | None, str | None]:
-    """(value, contenttype) of the `role: main` entry of a ninjs 2.x list, else the first."""
+    """(value, contenttype) of a ninjs 2.x list's main entry: the first non-empty one whose
+    role is main, else the first without a role, else the first non-empty one. Not the first
+    with a role of main or none: one without a role listed first outranked the main one."""
     if not isinstance(items, list):
         return None, None
-    entries = [item for item in items if isinstance(item, dict) and item.get(key)]
-    if not entries:
+    entries = [item for item in items if isinstance(item, dict) and _given(item.get(key))]
+    main = next((e for e in entries if "main" in _role_codes(e.get("role"))), None)
+    unroled = next((e for e in entries if not _role_codes(e.get("role"))), None)
+    chosen = main or unroled or next(iter(entries), None)
+    if chosen is None:
         return None, None
-    chosen = next((e for e in entries if e.get("role") in {"main", None}), entries[0])
-    value, contenttype = chosen.get(key), chosen.get("contenttype")
-    return (
-        value if isinstance(value, str) else None,
-        contenttype if isinstance(contenttype, str) else None,
-    )
+    contenttype = chosen.get("contenttype")
+    return chosen[key], contenttype if isinstance(contenttype, str) else None
+
+
+def _role_codes(roles: Any) -> set[str]:
+    """The codes of a space-separated list of roles, lower-cased: a plain code (ninjs's
+    `main`), a QCode's (`hld:main`) or a URI's last segment (`.../headlinerole/main`)."""
+    if not isinstance(roles, str):
+        return set()
+    codes = (role.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1] for role in roles.split())
+    return {code.lower() for code in codes if code}
 
 
 def _ninjs_source(doc: Mapping[str, Any]) -> str | None:
@@ -246,14 +262,12 @@ def ninjs_record(doc: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(uri, str) or not uri.strip():
         raise Rejected(RejectReason.BAD_FORMAT, "ninjs document without a uri")
     version = _version(doc.get("version"))
-    headline = doc.get("headline")
-    if not isinstance(headline, str):
-        headline, _ = _ninjs_main(doc.get("headlines"))
-    text = doc.get("body_text")
-    html = doc.get("body_html")
-    if not isinstance(text, str) and not isinstance(html, str):
+    # The first non-empty of 1.x `headline` and 2.x `headlines`, and likewise of the bodies.
+    headline = _given(doc.get("headline")) or _ninjs_main(doc.get("headlines"))[0]
+    text, html = _given(doc.get("body_text")), _given(doc.get("body_html"))
+    if text is None and html is None:
         html, text = _ninjs_1_body(doc)
-    if not isinstance(text, str) and not isinstance(html, str):
+    if text is None and html is None:
         body, contenttype = _ninjs_main(doc.get("bodies"))
         if body is not None and contenttype is not None and "html" in contenttype:
             html = body
@@ -262,18 +276,12 @@ def ninjs_record(doc: Mapping[str, Any]) -> dict[str, Any]:
     located = doc.get("located")
     return _compact(
         {
-            "id": copy_id(
-                uri,
-                version,
-                headline if isinstance(headline, str) else None,
-                text if isinstance(text, str) else None,
-                html if isinstance(html, str) else None,
-            ),
+            "id": copy_id(uri, version, headline, text, html),
             "uri": uri,
             "version": version,
-            "title": headline if isinstance(headline, str) else None,
-            "text": text if isinstance(text, str) else None,
-            "body_html": html if isinstance(html, str) else None,
+            "title": headline,
+            "text": text,
+            "body_html": html,
             "published": doc.get("versioncreated"),
             "firstcreated": doc.get("firstcreated"),
             "pubstatus": doc.get("pubstatus"),
@@ -496,17 +504,8 @@ def _qcode_tail(element: etree._Element | None) -> str | None:
 
 
 def _roles(element: etree._Element) -> set[str]:
-    """The codes of an element's roles, lower-cased: its `role` QCodes (`hld:main` ->
-    `main`) and `roleuri` URIs (`.../headlinerole/main` -> `main`), each a space-separated
-    list in G2."""
-    qcodes = (element.get("role") or "").split()
-    uris = (element.get("roleuri") or "").split()
-    return {
-        code.lower()
-        for code in [q.rsplit(":", 1)[-1] for q in qcodes]
-        + [u.rstrip("/").rsplit("/", 1)[-1] for u in uris]
-        if code
-    }
+    """The codes of a G2 element's roles: its `role` QCodes and `roleuri` URIs."""
+    return _role_codes(f"{element.get('role') or ''} {element.get('roleuri') or ''}")
 
 
 def _newsml_headline(content_meta: etree._Element) -> str | None:

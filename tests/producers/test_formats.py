@@ -702,6 +702,54 @@ def test_ninjs_1_bodies_by_format() -> None:
     assert record["text"] == "Rich text."
 
 
+_QUAKE = "Strong quake shakes northern Japan"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        # ninjs 2.0 with an empty 1.x `headline` left in (or blank): the list is read.
+        {"headline": "", "headlines": [{"role": "main", "value": _QUAKE}]},
+        {"headline": "  ", "headlines": [{"value": _QUAKE}]},
+        {"headline": None, "headlines": [{"role": "main", "value": _QUAKE}]},
+        # Of the list, the main one, even after one without a role; an empty one hides none.
+        {"headlines": [{"role": "sub", "value": "No tsunami"}, {"role": "main", "value": _QUAKE}]},
+        {"headlines": [{"value": "No tsunami"}, {"role": "main", "value": _QUAKE}]},
+        {"headlines": [{"role": "main", "value": ""}, {"value": _QUAKE}]},
+        {"headlines": [{"role": "sub", "value": "No tsunami"}, {"value": _QUAKE}]},
+        # A headline given is the headline.
+        {"headline": _QUAKE, "headlines": [{"role": "main", "value": "Other"}]},
+    ],
+    ids=[
+        "empty-headline",
+        "blank-headline",
+        "null-headline",
+        "main-after-sub",
+        "main-after-unroled",
+        "empty-main",
+        "unroled-after-sub",
+        "headline-first",
+    ],
+)
+def test_ninjs_headline_is_the_first_non_empty_main_one(fields: dict[str, Any]) -> None:
+    doc = {"uri": "urn:example:quake", "body_text": "A strong earthquake shook Aomori."}
+    [record] = records_from_json(doc | fields)
+    assert record["title"] == _QUAKE
+    assert normalise_article(record).headline == _QUAKE
+
+
+def test_an_empty_ninjs_body_hides_no_other() -> None:
+    # `body_text: ""` hid `bodies` (and the 1.x bodies) as `headline: ""` hid `headlines`:
+    # the item had no text and the worker rejected it (missing_text).
+    bodies = [{"role": "main", "contenttype": "text/html", "value": "<p>A quake.</p>"}]
+    doc = {"uri": "urn:example:quake", "headline": _QUAKE, "body_text": "", "bodies": bodies}
+    [record] = records_from_json(doc)
+    assert record["body_html"] == "<p>A quake.</p>"
+    [record] = records_from_json(doc | {"body_html": " ", "body_xhtml": "<p>Shook.</p>"})
+    assert record["body_html"] == "<p>Shook.</p>"
+    assert normalise_article(record).body == "Shook."
+
+
 def test_a_raw_record_with_id_or_text_is_not_ninjs() -> None:
     # ninjs has neither `id` nor `text`: a record with either is the raw schema, even
     # with ninjs-style keys the normaliser also reads (headline, body_text).
