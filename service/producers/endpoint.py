@@ -4,7 +4,8 @@ A request body is one of: a JSON object, a JSON array of objects, NDJSON, XML (N
 NewsML-G2 newsItem or newsMessage) or plain text (one article), chosen by Content-Type or,
 when that says nothing useful, by the first character. ninjs objects are converted.
 
-Text is decoded with the charset its Content-Type declares (UTF-8 when none; XML's own
+Text is decoded with the charset its Content-Type declares (UTF-8 when none, or the
+UTF-16 or UTF-32 its NULs plainly show, `formats.sniff_codec`; XML's own
 declaration when it has one and the Content-Type none), unless it starts with a byte order
 mark (UTF-8, UTF-16 or UTF-32), which wins; utf-16 or utf-32 without a mark is read in the
 byte order its text shows (`formats.reading_codec`). An unknown charset, or bytes not valid

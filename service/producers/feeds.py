@@ -104,6 +104,23 @@ def _entry_time(entry: Any, key: str) -> str | None:
     return _time(dict.get(entry, f"{key}_parsed"))
 
 
+def _entry_times(entry: Any) -> dict[str, str | None]:
+    """The record's `published` (this version's time, as ninjs's versioncreated) and
+    `firstcreated` (the item's first publication). Atom's `updated` is an entry's last
+    significant change (RFC 4287 4.2.15) and `published` its first appearance (4.2.9), the
+    same in every version: the version's time is `updated`, else `published` (RSS's pubDate).
+    Taking `published` first gave a correction and its original the same time, and the
+    worker, which orders an unversioned item's versions by it, took a late original for the
+    newer version. An `updated` before `published` (a feed's mistake) does not date the
+    version before the item appeared."""
+    first = _entry_time(entry, "published")
+    changed = _entry_time(entry, "updated")
+    if first is None or changed is None:
+        return {"published": changed or first, "firstcreated": None}
+    later = changed if datetime.fromisoformat(changed) >= datetime.fromisoformat(first) else first
+    return {"published": later, "firstcreated": first}
+
+
 def _body(entry: Any) -> tuple[str | None, str | None]:
     """(html, text): full content when the feed has it, else the summary."""
     for part in entry.get("content") or []:
@@ -171,7 +188,7 @@ def feed_records(data: bytes, content_type: str | None = None) -> list[dict[str,
                     "title": title,
                     "body_html": html,
                     "text": text,
-                    "published": _entry_time(entry, "published") or _entry_time(entry, "updated"),
+                    **_entry_times(entry),
                     "byline": entry.get("author"),
                     "language": _language(entry, feed),
                     "source": feed.get("title"),

@@ -20,11 +20,12 @@ from service.models import Rejected, RejectReason
 from service.pipeline.normalise import normalise_article
 from service.producers.formats import (
     copy_id,
+    decode_unlabelled,
     looks_like_ninjs,
     ninjs_record,
     parse_xml,
-    reading_codec,
     strip_bom,
+    unlabelled_utf8,
 )
 
 TEXT_SUFFIXES = {".txt", ".text"}
@@ -62,29 +63,40 @@ def read_file(path: Path, data: bytes | None = None) -> Iterator[dict[str, Any] 
     suffix = path.suffix.lower()
     data = strip_bom(path.read_bytes() if data is None else data)
     if suffix in TEXT_SUFFIXES:
-        # UTF-8, or UTF-16 or UTF-32 after their byte order mark (Notepad's "Unicode"): a
-        # file declares no charset, and only a mark tells another encoding for sure.
-        codec = reading_codec(data, "utf-8")
+        # UTF-8, or UTF-16 or UTF-32 after their byte order mark (Notepad's "Unicode") or in
+        # the byte order their NULs show: a file declares no charset.
         try:
-            text = data.decode(codec or "utf-8")
-        except UnicodeDecodeError:
+            text = decode_unlabelled(data)
+        except Rejected:
             yield data  # undecodable: the service dead-letters it with the reason
             return
-        # The name, and a digest of the text: a drop folder reuses names (`breaking.txt`
-        # again, with the next story), and the worker would take a repeated id for a
-        # redelivery of the first; the same text under the same name keeps its id.
-        yield {"id": copy_id(path.stem, None, text), "text": text, "format": "text"}
-    elif suffix in JSON_SUFFIXES:
-        yield from _json_values(data)
-    elif suffix in JSONL_SUFFIXES:
-        for line in data.splitlines():
-            if line.strip():
-                yield from _json_values(line)
+        yield text_record(path, text)
+    elif suffix in JSON_SUFFIXES | JSONL_SUFFIXES:
+        # UTF-8, or UTF-16 or UTF-32 after their mark or in the order their NULs show.
+        try:
+            data = unlabelled_utf8(data)
+        except Rejected:
+            yield data  # undecodable: the service dead-letters it with the reason
+            return
+        if suffix in JSON_SUFFIXES:
+            yield from _json_values(data)
+        else:
+            for line in data.splitlines():
+                if line.strip():
+                    yield from _json_values(line)
     elif suffix in XML_SUFFIXES:
         try:
             yield from parse_xml(data)
         except Rejected:
             yield data
+
+
+def text_record(path: Path, text: str) -> dict[str, Any]:
+    """The record of a text file's article. Its id is the name and a digest of the text: a
+    drop folder reuses names (`breaking.txt` again, with the next story), and the worker
+    would take a repeated id for a redelivery of the first; the same text under the same
+    name keeps its id."""
+    return {"id": copy_id(path.stem, None, text), "text": text, "format": "text"}
 
 
 def _json_values(data: bytes) -> Iterator[dict[str, Any] | bytes]:

@@ -13,6 +13,7 @@ import copy
 import hashlib
 import html
 import re
+import unicodedata
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from html.entities import html5
@@ -181,19 +182,35 @@ def looks_like_ninjs(value: Mapping[str, Any]) -> bool:
     return "uri" in value and any(key in value for key in _NINJS_KEYS)
 
 
+def _given(value: Any) -> str | None:
+    """A string field with something in it; None for a missing, blank or non-string one (an
+    empty `headline` left in a ninjs 2.0 document must not hide its `headlines`)."""
+    return value if isinstance(value, str) and value.strip() else None
+
+
 def _ninjs_main(items: Any, key: str = "value") -> tuple[str | None, str | None]:
-    """(value, contenttype) of the `role: main` entry of a ninjs 2.x list, else the first."""
+    """(value, contenttype) of a ninjs 2.x list's main entry: the first non-empty one whose
+    role is main, else the first without a role, else the first non-empty one. Not the first
+    with a role of main or none: one without a role listed first outranked the main one."""
     if not isinstance(items, list):
         return None, None
-    entries = [item for item in items if isinstance(item, dict) and item.get(key)]
-    if not entries:
+    entries = [item for item in items if isinstance(item, dict) and _given(item.get(key))]
+    main = next((e for e in entries if "main" in _role_codes(e.get("role"))), None)
+    unroled = next((e for e in entries if not _role_codes(e.get("role"))), None)
+    chosen = main or unroled or next(iter(entries), None)
+    if chosen is None:
         return None, None
-    chosen = next((e for e in entries if e.get("role") in {"main", None}), entries[0])
-    value, contenttype = chosen.get(key), chosen.get("contenttype")
-    return (
-        value if isinstance(value, str) else None,
-        contenttype if isinstance(contenttype, str) else None,
-    )
+    contenttype = chosen.get("contenttype")
+    return chosen[key], contenttype if isinstance(contenttype, str) else None
+
+
+def _role_codes(roles: Any) -> set[str]:
+    """The codes of a space-separated list of roles, lower-cased: a plain code (ninjs's
+    `main`), a QCode's (`hld:main`) or a URI's last segment (`.../headlinerole/main`)."""
+    if not isinstance(roles, str):
+        return set()
+    codes = (role.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1] for role in roles.split())
+    return {code.lower() for code in codes if code}
 
 
 def _ninjs_source(doc: Mapping[str, Any]) -> str | None:
@@ -245,14 +262,12 @@ def ninjs_record(doc: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(uri, str) or not uri.strip():
         raise Rejected(RejectReason.BAD_FORMAT, "ninjs document without a uri")
     version = _version(doc.get("version"))
-    headline = doc.get("headline")
-    if not isinstance(headline, str):
-        headline, _ = _ninjs_main(doc.get("headlines"))
-    text = doc.get("body_text")
-    html = doc.get("body_html")
-    if not isinstance(text, str) and not isinstance(html, str):
+    # The first non-empty of 1.x `headline` and 2.x `headlines`, and likewise of the bodies.
+    headline = _given(doc.get("headline")) or _ninjs_main(doc.get("headlines"))[0]
+    text, html = _given(doc.get("body_text")), _given(doc.get("body_html"))
+    if text is None and html is None:
         html, text = _ninjs_1_body(doc)
-    if not isinstance(text, str) and not isinstance(html, str):
+    if text is None and html is None:
         body, contenttype = _ninjs_main(doc.get("bodies"))
         if body is not None and contenttype is not None and "html" in contenttype:
             html = body
@@ -261,18 +276,12 @@ def ninjs_record(doc: Mapping[str, Any]) -> dict[str, Any]:
     located = doc.get("located")
     return _compact(
         {
-            "id": copy_id(
-                uri,
-                version,
-                headline if isinstance(headline, str) else None,
-                text if isinstance(text, str) else None,
-                html if isinstance(html, str) else None,
-            ),
+            "id": copy_id(uri, version, headline, text, html),
             "uri": uri,
             "version": version,
-            "title": headline if isinstance(headline, str) else None,
-            "text": text if isinstance(text, str) else None,
-            "body_html": html if isinstance(html, str) else None,
+            "title": headline,
+            "text": text,
+            "body_html": html,
             "published": doc.get("versioncreated"),
             "firstcreated": doc.get("firstcreated"),
             "pubstatus": doc.get("pubstatus"),
@@ -302,17 +311,20 @@ def records_from_json(value: Any) -> list[dict[str, Any]]:
 
 
 def parse_json(data: bytes) -> list[dict[str, Any]]:
+    """A JSON document in UTF-8, or in UTF-16 or UTF-32 after a byte order mark or by its
+    NULs (`unlabelled_utf8`), to raw records."""
     try:
-        value = orjson.loads(strip_bom(data))
+        value = orjson.loads(unlabelled_utf8(data))
     except orjson.JSONDecodeError as exc:
         raise Rejected(RejectReason.NOT_JSON, str(exc)) from None
     return records_from_json(value)
 
 
 def parse_ndjson(data: bytes) -> list[dict[str, Any]]:
-    """JSON Lines: one object per non-blank line."""
+    """JSON Lines (in UTF-8, or UTF-16 or UTF-32 as `parse_json` reads them): one object per
+    non-blank line."""
     records = []
-    for number, line in enumerate(strip_bom(data).splitlines(), 1):
+    for number, line in enumerate(unlabelled_utf8(data).splitlines(), 1):
         if not line.strip():
             continue
         try:
@@ -491,6 +503,25 @@ def _qcode_tail(element: etree._Element | None) -> str | None:
     return uri.rsplit("/", 1)[-1] or None
 
 
+def _roles(element: etree._Element) -> set[str]:
+    """The codes of a G2 element's roles: its `role` QCodes and `roleuri` URIs."""
+    return _role_codes(f"{element.get('role') or ''} {element.get('roleuri') or ''}")
+
+
+def _newsml_headline(content_meta: etree._Element) -> str | None:
+    """The main headline: the first non-empty one whose role is main (`hld:main`), else the
+    first without a role, else the first. A G2 item may have several (a sub-headline,
+    AP's `aprol:extendedHeadline`), in any order: the first was taken, a sub-headline too."""
+    headlines = [
+        (_roles(element), text)
+        for element in content_meta
+        if _local(element) == "headline" and (text := _text(element))
+    ]
+    main = next((text for roles, text in headlines if "main" in roles), None)
+    unroled = next((text for roles, text in headlines if not roles), None)
+    return main or unroled or next((text for _, text in headlines), None)
+
+
 def _newsml_body(item: etree._Element) -> tuple[str | None, str | None]:
     """(html, text) of the first usable content in contentSet."""
     content_set = _child(item, "contentSet")
@@ -549,7 +580,7 @@ def newsml_record(item: etree._Element) -> dict[str, Any]:
     located = _text(_child(content_meta, "located", "name"))
     language = _child(content_meta, "language")
     urgency = _child(content_meta, "urgency")
-    headline = _text(_child(content_meta, "headline"))
+    headline = _newsml_headline(content_meta)
     return _compact(
         {
             "id": copy_id(guid, version, headline, html, text),
@@ -581,10 +612,12 @@ NDJSON_TYPES = ("ndjson", "jsonl", "json-seq", "jsonlines")
 def parse_document(data: bytes, content_type: str | None = None) -> list[dict[str, Any]]:
     """Raw records from one payload: JSON (object or array), NDJSON or XML, chosen by the
     content type when it says, else by the first character. A payload in UTF-16 or UTF-32
-    (with a byte order mark), or in the charset the content type declares, is read as such:
-    XML as it is (the mark or the charset tells the parser), JSON as UTF-8 text."""
+    (with a byte order mark, or without one and no charset, in the order its NULs plainly
+    show: `sniff_codec`), or in the charset the content type declares, is read as such: XML
+    as it is (the mark or the charset tells the parser), JSON as UTF-8 text."""
     kind = (content_type or "").split(";", 1)[0].strip().lower()
-    codec = reading_codec(data, _declared_codec(content_charset(content_type)))
+    declared = _declared_codec(content_charset(content_type))
+    codec = reading_codec(data, declared) if declared is not None else sniff_codec(data)
     data = strip_bom(data)
     if codec not in (None, "utf-8"):
         try:
@@ -659,15 +692,112 @@ def _unmarked_byte_order(data: bytes, codec: str) -> str:
     every character). The side with more NULs gives the order; text showing none, or as
     many on each side (a CJK text without a space or digit), is big-endian, as RFC 2781
     says."""
-    width = 2 if codec == "utf-16" else 4
-    first = data[0::width].count(0)
-    last = data[width - 1 :: width].count(0)
+    first, last = _nul_sides(data, 2 if codec == "utf-16" else 4)
     return f"{codec}-le" if last > first else f"{codec}-be"
 
 
+def _nul_sides(data: bytes, width: int) -> tuple[int, int]:
+    """How many code units of `width` bytes have a NUL as their first and as their last
+    byte."""
+    return data[0::width].count(0), data[width - 1 :: width].count(0)
+
+
+def sniff_codec(data: bytes) -> str | None:
+    """The codec of bytes no charset is declared for (a file, an HTTP body without one): its
+    byte order mark's, else UTF-32 or UTF-16 in the byte order their NUL bytes plainly show
+    (`_unmarked_unicode`; a NUL is never in UTF-8 text), else None (UTF-8)."""
+    marked = reading_codec(data, None)
+    if marked is not None or b"\0" not in data:
+        return marked
+    return _unmarked_unicode(data)
+
+
+# Bytes without a byte order mark are read as UTF-16 or UTF-32 only when this many of their
+# code units, and at least this share, have a NUL on one side (ASCII's high byte: spaces and
+# digits make more than this even in Cyrillic or Greek news copy) and the other side at most
+# this share of that many (a CJK character such as U+4E00 has a NUL low byte). A stray NUL
+# or two in UTF-8 (`Talks\0ended.` is three CJK characters and an `s` as UTF-16) and NUL
+# padding (on both sides) show no encoding.
+_NUL_MIN = 4
+_NUL_SHARE = 1 / 16
+_NUL_OTHER_SIDE = 1 / 8
+_WHITESPACE_CONTROLS = frozenset("\t\n\v\f\r")
+
+
+def _unmarked_unicode(data: bytes) -> str | None:
+    """utf-32-le/-be or utf-16-le/-be for bytes without a byte order mark that plainly are
+    in it, else None. The rule an HTTP body declared utf-16 is read by (`_unmarked_byte_order`:
+    the NULs of ASCII's high bytes fall on one side of each code unit), made strict, as
+    nothing declares the encoding: the NULs are many and on one side only, and the bytes
+    read in that order are valid and plain text (`_plain_text`). UTF-32 is tried first:
+    UTF-16 read as UTF-32 is not valid (code points past U+10FFFF)."""
+    for codec, width in (("utf-32", 4), ("utf-16", 2)):
+        if len(data) % width:
+            continue
+        first, last = _nul_sides(data, width)
+        shown, other = max(first, last), min(first, last)
+        few = shown < max(_NUL_MIN, len(data) // width * _NUL_SHARE)
+        if few or other > shown * _NUL_OTHER_SIDE:
+            continue
+        candidate = f"{codec}-le" if last > first else f"{codec}-be"
+        try:
+            text = data.decode(candidate)
+        except UnicodeDecodeError:
+            continue
+        if _plain_text(text):
+            return candidate
+    return None
+
+
+def _plain_text(text: str) -> bool:
+    """No control character (but whitespace), unassigned code point or private-use one: text
+    read in its own encoding has none; bytes read in another are full of them."""
+    return not any(
+        unicodedata.category(char) in {"Cc", "Cn", "Co"} and char not in _WHITESPACE_CONTROLS
+        for char in set(text)
+    )
+
+
+def decode_unlabelled(data: bytes) -> str:
+    """Text no charset is declared for, in `sniff_codec`'s encoding; Rejected (not_utf8) when
+    it is not UTF-8, nor UTF-16 or UTF-32 after a byte order mark or in an order its NULs
+    plainly show. Bytes with NULs are never read as UTF-8: UTF-16 read so loses every
+    character that is not ASCII (`It\u2019s` became `It s`)."""
+    codec = sniff_codec(data)
+    if codec is None and b"\0" in data:
+        raise Rejected(
+            RejectReason.NOT_UTF8,
+            "NUL bytes, which UTF-8 text never has, in no UTF-16 or UTF-32 byte order",
+        )
+    try:
+        # A byte order mark is not text (utf-8 keeps it; utf-16 and utf-32 consume theirs).
+        return data.decode(codec or "utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        if codec in (None, "utf-8"):
+            raise Rejected(RejectReason.NOT_UTF8, str(exc)) from None
+        raise Rejected(RejectReason.BAD_FORMAT, f"not valid {codec}: {exc}") from None
+
+
+def unlabelled_utf8(data: bytes) -> bytes:
+    """Bytes no charset is declared for (JSON's own rule, RFC 4627 3: its encoding is seen in
+    the NULs of its ASCII), as UTF-8: decoded from the UTF-16 or UTF-32 `sniff_codec` finds,
+    else as they are, without a UTF-8 byte order mark. orjson reads UTF-8 only: a file drop
+    saved as "Unicode" failed as not_json, where the endpoint decodes a body after its mark."""
+    codec = sniff_codec(data)
+    if codec in (None, "utf-8"):
+        return strip_bom(data)
+    try:
+        return data.decode(codec).removeprefix("\ufeff").encode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Rejected(RejectReason.BAD_FORMAT, f"not valid {codec}: {exc}") from None
+
+
 def decode_text(data: bytes, charset: str | None) -> str:
-    """Plain text in its byte order mark's encoding, else its declared charset, else UTF-8;
-    Rejected when the charset is unknown or the bytes are not valid in the encoding."""
+    """Plain text in its byte order mark's encoding, else its declared charset, else UTF-8
+    or the UTF-16 or UTF-32 its NULs show (`decode_unlabelled`); Rejected when the charset is
+    unknown or the bytes are not valid in the encoding."""
+    if charset is None:
+        return decode_unlabelled(data)
     codec = reading_codec(data, _declared_codec(charset)) or "utf-8"
     try:
         # A byte order mark is not text (utf-8 keeps it; utf-16 and utf-32 consume theirs).

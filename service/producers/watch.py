@@ -33,9 +33,10 @@ from service.producers.files import (
     TEXT_SUFFIXES,
     XML_SUFFIXES,
     failure_reason,
-    read_file,
+    text_record,
 )
 from service.producers.formats import (
+    decode_unlabelled,
     parse_document,
     parse_json,
     parse_ndjson,
@@ -90,19 +91,28 @@ def read_dropped(path: Path, data: bytes | None = None) -> list[dict[str, Any] |
 
 
 def _read_text(path: Path, data: bytes) -> list[dict[str, Any] | bytes]:
-    head = data.lstrip()[:5]
-    if head[:1] in {b"<", b"{", b"["}:
+    try:
+        # UTF-8, or UTF-16/UTF-32 by their byte order mark or their NULs.
+        text: str | None = decode_unlabelled(data)
+    except Rejected as exc:
+        text, unreadable = None, exc
+    # The head of the text, else of the bytes: XML in a legacy charset its declaration names
+    # is no text, but a document.
+    head = text.lstrip()[:5] if text is not None else data.lstrip()[:5].decode("latin-1")
+    if head[:1] in {"<", "{", "["}:
         # A wire document saved as .txt is still a wire document, not article text.
         try:
             return [*parse_document(data)]
         except Rejected:
-            if head == b"<?xml":  # an XML document, broken: not article text either
+            if head == "<?xml":  # an XML document, broken: not article text either
                 raise
             # else plain text that happens to start with a bracket
-    records = list(read_file(path, data))
-    if any(isinstance(record, bytes) for record in records):
-        raise Rejected(RejectReason.NOT_UTF8, "a text file must be UTF-8 (save it as UTF-8)")
-    return records
+    if text is None:
+        if unreadable.reason is not RejectReason.NOT_UTF8:
+            raise unreadable
+        hint = "a text file must be UTF-8 (save it as UTF-8)"
+        raise Rejected(unreadable.reason, f"{unreadable.detail}: {hint}")
+    return [text_record(path, text)]
 
 
 def _ready(entry: os.DirEntry[str], now: float, min_age: float) -> bool:

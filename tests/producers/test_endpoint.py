@@ -184,6 +184,30 @@ async def test_utf16_text_that_shows_no_byte_order_is_big_endian(
     assert sender.records == [{"text": tokyo, "format": "text"}]
 
 
+@pytest.mark.parametrize("order", ["utf-16-le", "utf-16-be", "utf-32-le"])
+async def test_text_without_a_charset_or_mark_is_read_in_the_encoding_its_nuls_show(
+    client: TestClient[Any, Any], sender: FakeSender, order: str
+) -> None:
+    # text/plain without a charset was read as UTF-8, NULs and all: the worker dropped
+    # them and every character that is not ASCII with them (`Z rich`).
+    body = _GENEVA.encode(order)
+    response = await client.post("/articles", data=body, headers={"Content-Type": "text/plain"})
+    assert response.status == 202, await response.text()
+    assert sender.records == [{"text": _GENEVA, "format": "text"}]
+
+
+async def test_text_whose_nul_bytes_show_no_encoding_is_400(
+    client: TestClient[Any, Any], sender: FakeSender
+) -> None:
+    body = b"GENEVA - Talks resume.\0\0\0\0"  # NUL padding: no byte order, not UTF-8 text
+    response = await client.post("/articles", data=body, headers={"Content-Type": "text/plain"})
+    assert response.status == 400
+    answer = await response.json()
+    assert answer["error"] == "not_utf8"
+    assert "NUL bytes" in answer["detail"]
+    assert sender.records == [body]
+
+
 async def test_an_article_larger_than_the_raw_topic_takes_is_413(sender: FakeSender) -> None:
     app = make_app(sender, "wire.raw", max_record_bytes=2000)
     async with TestClient(TestServer(app, host="127.0.0.1")) as client:

@@ -8,6 +8,7 @@ import pytest
 
 from service.models import Rejected, RejectReason
 from service.pipeline.decide import PipelineConfig, Shards, label_records
+from service.pipeline.dedup import DedupIndex
 from service.pipeline.normalise import normalise_article
 from service.producers.feeds import FeedState, feed_records, poll_feed
 from service.producers.formats import copy_id
@@ -50,7 +51,9 @@ def test_atom_entry() -> None:
     assert entry["id"].startswith("urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a#")
     assert entry["uri"] == "urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a"
     assert entry["link"] == "https://science.example/galaxy"
-    assert entry["published"] == "2024-04-12T09:00:00+00:00"
+    # `updated` is this version's time, `published` the item's first publication.
+    assert entry["published"] == "2024-04-12T10:00:00+00:00"
+    assert entry["firstcreated"] == "2024-04-12T09:00:00+00:00"
     assert entry["byline"] == "Lena Ortiz"
     assert entry["source"] == "Example Science Desk"
     assert "13 billion years ago" in entry["body_html"]
@@ -306,6 +309,49 @@ def test_a_poll_sends_its_new_entries_oldest_first(tmp_path: Path, sender: FakeS
     ]
     labels = {line["id"]: line for line in _labels([sent[0], sent[2]])}
     assert labels[sent[2]["id"]]["duplicate_of"] == sent[0]["id"]
+
+
+def _atom_entry(updated: str, rate: str) -> bytes:
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Wire</title><id>urn:f</id>
+<updated>{updated}</updated>
+<entry><id>urn:rates</id><title>Central bank raises rates</title>
+<published>2024-04-12T09:00:00Z</published><updated>{updated}</updated>
+<content type="text">The central bank raised its main rate to {rate} percent on Friday.</content>
+</entry></feed>""".encode()
+
+
+def test_a_late_atom_original_is_superseded_by_its_correction() -> None:
+    """An Atom entry's `updated` is its last significant change (RFC 4287 4.2.15), the
+    version's time; `published` is when the item first appeared, the same in every version.
+    Read the other way, a correction and its original had the same time, and the original
+    arriving late was taken for the newer version."""
+    [original] = feed_records(_atom_entry("2024-04-12T09:00:00Z", "4.5"))
+    [correction] = feed_records(_atom_entry("2024-04-12T10:30:00Z", "4.75"))
+    first, second = normalise_article(original), normalise_article(correction)
+    # Both know when the item was first published; each knows its own version's time.
+    assert first.firstcreated == second.firstcreated == 1_712_912_400.0
+    assert (first.versioncreated, second.versioncreated) == (1_712_912_400.0, 1_712_917_800.0)
+    index = DedupIndex({})
+    now = 1_712_920_000.0
+    index.remember(second, index.find_duplicate(second, now), now)
+    assert index.find_duplicate(first, now + 5).kind == "superseded"
+
+
+def test_an_entry_without_updated_or_published_has_the_other_as_its_times() -> None:
+    # RSS has only pubDate (feedparser's `published`); an Atom 0.3 entry or RSS with
+    # dc:date only `updated`: that time is the version's, and the worker takes it as the
+    # first publication's too. An `updated` before `published` (a feed's error) does not
+    # date the version before the item appeared.
+    rss = feed_records(RSS)[0]
+    assert (rss["published"], rss.get("firstcreated")) == ("2024-04-12T08:00:00+00:00", None)
+    only_updated = _atom_entry("2024-04-12T10:30:00Z", "4.75").replace(
+        b"<published>2024-04-12T09:00:00Z</published>", b""
+    )
+    [entry] = feed_records(only_updated)
+    assert (entry["published"], entry.get("firstcreated")) == ("2024-04-12T10:30:00+00:00", None)
+    [backwards] = feed_records(_atom_entry("2024-04-12T08:00:00Z", "4.75"))
+    assert backwards["published"] == backwards["firstcreated"] == "2024-04-12T09:00:00+00:00"
 
 
 def test_an_atom_entry_has_its_own_language() -> None:

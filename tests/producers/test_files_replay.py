@@ -73,6 +73,33 @@ def test_text_files_in_utf16_or_utf32_with_a_byte_order_mark_are_read(tmp_path: 
     ]
 
 
+def test_unicode_text_files_without_a_byte_order_mark_are_read(tmp_path: Path) -> None:
+    # The order the NULs of the text's ASCII show: no longer UTF-8 with NULs, its other
+    # characters lost. NULs that show no order leave the file to the dead-letter topic.
+    text = "It\u2019s over \u2014 the talks ended."
+    orders = ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"]
+    for name, order in zip("abcd", orders, strict=True):
+        (tmp_path / f"{name}.txt").write_bytes(text.encode(order))
+    (tmp_path / "e.txt").write_bytes(b"Talks ended.\0\0\0\0")
+    records = read_path(tmp_path)
+    assert records == [
+        *({"id": copy_id(name, None, text), "text": text, "format": "text"} for name in "abcd"),
+        b"Talks ended.\0\0\0\0",
+    ]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32", "utf-16-be"])
+def test_json_files_in_utf16_or_utf32_are_read(tmp_path: Path, encoding: str) -> None:
+    # utf-16 and utf-32 with their mark; utf-16-be without one, in the order its NULs show.
+    # They went to the dead-letter topic as bytes the worker could not read.
+    first = {"id": "a", "text": "Z\u00fcrich \u2014 the caf\u00e9\u2019s reopening."}
+    second = {"id": "b", "text": "Gen\u00e8ve \u2014 talks resume on 12 May."}
+    (tmp_path / "a.json").write_bytes(orjson.dumps(first).decode().encode(encoding))
+    lines = f"{orjson.dumps(second).decode()}\n{orjson.dumps(first).decode()}\n"
+    (tmp_path / "b.jsonl").write_bytes(lines.encode(encoding))
+    assert read_path(tmp_path) == [first, second, first]
+
+
 def test_publication_order_puts_an_items_own_date_before_a_credit_line_date() -> None:
     order = [r["id"][:3] for r in publication_order(read_path(SEEDS)) if isinstance(r, dict)]
     # 004 states its date on a metadata line, 003 only in a credit line of the same day;

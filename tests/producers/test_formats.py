@@ -216,6 +216,53 @@ def test_newsml_pub_status_by_qcode_or_uri(status: str) -> None:
     assert record["pubstatus"] == "canceled"
 
 
+_MAIN = "Bahnstreik legt Fernverkehr lahm"
+_SUB = "Gewerkschaft will bis Sonntag streiken"
+
+
+@pytest.mark.parametrize(
+    "headlines",
+    [
+        # The sub-headline first: its role says it is not the main one.
+        f'<headline role="hld:sub">{_SUB}</headline><headline role="hld:main">{_MAIN}</headline>',
+        f'<headline role="hld:subhead">{_SUB}</headline><headline>{_MAIN}</headline>',
+        f'<headline role="hld:sub">{_SUB}</headline><headline>{_MAIN}</headline>'
+        f'<headline role="hld:main">{_MAIN}</headline>',
+        # The role by its URI (roleuri), or among several roles.
+        f'<headline roleuri="http://cv.iptc.org/newscodes/headlinerole/sub">{_SUB}</headline>'
+        f'<headline roleuri="http://cv.iptc.org/newscodes/headlinerole/main">{_MAIN}</headline>',
+        f'<headline role="hld:sub">{_SUB}</headline>'
+        f'<headline role="x:web hld:main">{_MAIN}</headline>',
+        # An explicit main one outranks one without a role (AP's extended headline has one).
+        f'<headline>{_SUB}</headline><headline role="hld:main">{_MAIN}</headline>',
+        f'<headline>{_MAIN}</headline><headline role="aprol:extendedHeadline">{_SUB}</headline>',
+        # An empty main one hides nothing.
+        f'<headline role="hld:main"> </headline><headline>{_MAIN}</headline>',
+    ],
+    ids=[
+        "sub-then-main",
+        "subhead-then-unroled",
+        "main-outranks-unroled-later",
+        "roleuri",
+        "role-list",
+        "main-outranks-unroled-first",
+        "ap-extended",
+        "empty-main",
+    ],
+)
+def test_newsml_headline_is_the_main_one(headlines: str) -> None:
+    item = NEWSML_ITEM.replace(f"<headline>{_MAIN}</headline>".encode(), headlines.encode())
+    [record] = parse_xml(item)
+    assert record["title"] == _MAIN
+
+
+def test_newsml_headline_without_a_main_one_is_the_first() -> None:
+    headlines = f'<headline role="hld:sub">{_SUB}</headline><headline role="x:web">X</headline>'
+    item = NEWSML_ITEM.replace(f"<headline>{_MAIN}</headline>".encode(), headlines.encode())
+    [record] = parse_xml(item)
+    assert record["title"] == _SUB
+
+
 def test_newsml_message_gives_every_item() -> None:
     records = parse_xml(NEWSML_MESSAGE)
     assert [r["uri"] for r in records] == [
@@ -319,6 +366,23 @@ def test_xml_and_json_in_utf16_without_a_mark_are_read(order: str) -> None:
     raw = {"id": "z", "text": _GENEVA}
     json = orjson.dumps(raw).decode().encode(order)
     assert parse_document(json, f"application/json; charset={charset}") == [raw]
+
+
+@pytest.mark.parametrize("order", ["utf-16-be", "utf-16-le", "utf-32-be", "utf-32-le"])
+def test_documents_in_unicode_without_a_mark_or_charset_are_read_in_the_order_they_show(
+    order: str,
+) -> None:
+    # Nothing declares the encoding: the NULs of the ASCII show it (JSON's own rule,
+    # RFC 4627 3), where a big-endian document's first byte, a NUL, made it no XML and no
+    # NDJSON.
+    xml = _nitf(_ZURICH).decode().split("?>", 1)[1].encode(order)
+    (record,) = parse_document(xml)
+    assert "Zürich – the café’s “reopening”" in record["body_html"]
+    first, second = {"id": "z", "text": _GENEVA}, {"id": "y", "text": "Talks end."}
+    lines = "\n".join(orjson.dumps(raw).decode() for raw in (first, second))
+    assert parse_document(lines.encode(order), "application/json") == [first, second]
+    assert parse_json(orjson.dumps(first).decode().encode(order)) == [first]
+    assert parse_ndjson(lines.encode(order)) == [first, second]
 
 
 @pytest.mark.parametrize(
@@ -636,6 +700,54 @@ def test_ninjs_1_bodies_by_format() -> None:
     other = {k: v for k, v in doc.items() if k != "body_xhtml"}
     [record] = parse_document(orjson.dumps(dict(other, body_richtext="Rich text.")))
     assert record["text"] == "Rich text."
+
+
+_QUAKE = "Strong quake shakes northern Japan"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        # ninjs 2.0 with an empty 1.x `headline` left in (or blank): the list is read.
+        {"headline": "", "headlines": [{"role": "main", "value": _QUAKE}]},
+        {"headline": "  ", "headlines": [{"value": _QUAKE}]},
+        {"headline": None, "headlines": [{"role": "main", "value": _QUAKE}]},
+        # Of the list, the main one, even after one without a role; an empty one hides none.
+        {"headlines": [{"role": "sub", "value": "No tsunami"}, {"role": "main", "value": _QUAKE}]},
+        {"headlines": [{"value": "No tsunami"}, {"role": "main", "value": _QUAKE}]},
+        {"headlines": [{"role": "main", "value": ""}, {"value": _QUAKE}]},
+        {"headlines": [{"role": "sub", "value": "No tsunami"}, {"value": _QUAKE}]},
+        # A headline given is the headline.
+        {"headline": _QUAKE, "headlines": [{"role": "main", "value": "Other"}]},
+    ],
+    ids=[
+        "empty-headline",
+        "blank-headline",
+        "null-headline",
+        "main-after-sub",
+        "main-after-unroled",
+        "empty-main",
+        "unroled-after-sub",
+        "headline-first",
+    ],
+)
+def test_ninjs_headline_is_the_first_non_empty_main_one(fields: dict[str, Any]) -> None:
+    doc = {"uri": "urn:example:quake", "body_text": "A strong earthquake shook Aomori."}
+    [record] = records_from_json(doc | fields)
+    assert record["title"] == _QUAKE
+    assert normalise_article(record).headline == _QUAKE
+
+
+def test_an_empty_ninjs_body_hides_no_other() -> None:
+    # `body_text: ""` hid `bodies` (and the 1.x bodies) as `headline: ""` hid `headlines`:
+    # the item had no text and the worker rejected it (missing_text).
+    bodies = [{"role": "main", "contenttype": "text/html", "value": "<p>A quake.</p>"}]
+    doc = {"uri": "urn:example:quake", "headline": _QUAKE, "body_text": "", "bodies": bodies}
+    [record] = records_from_json(doc)
+    assert record["body_html"] == "<p>A quake.</p>"
+    [record] = records_from_json(doc | {"body_html": " ", "body_xhtml": "<p>Shook.</p>"})
+    assert record["body_html"] == "<p>Shook.</p>"
+    assert normalise_article(record).body == "Shook."
 
 
 def test_a_raw_record_with_id_or_text_is_not_ninjs() -> None:

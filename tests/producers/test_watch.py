@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import codecs
 import contextlib
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
@@ -200,6 +202,116 @@ def test_a_text_file_saved_as_unicode_by_notepad_is_taken(
     [record] = sender.records
     assert isinstance(record, dict)
     assert record["text"] == text
+
+
+_OVER = "It\u2019s over \u2014 the talks ended.\n\nBoth sides left Geneva on 12 May."
+# "Moscow - talks ended on 12 May.": Cyrillic has no NUL bytes, its spaces and digits do.
+_MOSCOW = (
+    "\u041c\u043e\u0441\u043a\u0432\u0430 \u2014 "
+    "\u043f\u0435\u0440\u0435\u0433\u043e\u0432\u043e\u0440\u044b "
+    "\u0437\u0430\u043a\u043e\u043d\u0447\u0438\u043b\u0438\u0441\u044c 12 \u043c\u0430\u044f."
+)
+
+
+@pytest.mark.parametrize("text", [_OVER, _MOSCOW], ids=["english", "russian"])
+@pytest.mark.parametrize("order", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+def test_a_unicode_text_file_without_a_byte_order_mark_is_read_in_the_order_it_shows(
+    tmp_path: Path, sender: FakeSender, order: str, text: str
+) -> None:
+    # Without a mark UTF-16 was taken for UTF-8 with NULs (UTF-8 text never has one), and
+    # what was not ASCII was lost: "It\u2019s over \u2014" became "It s over". The NUL high
+    # bytes of its ASCII (spaces, digits, punctuation) show the encoding and byte order, as
+    # for an HTTP body declared utf-16 without a mark.
+    (tmp_path / "over.txt").write_bytes(text.encode(order))
+    result = watch_once(tmp_path, sender, min_age=0)
+    assert (result.done, result.failed) == (["over.txt"], [])
+    [record] = sender.records
+    assert isinstance(record, dict)
+    assert record["text"] == text
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32-be"])
+def test_a_wire_document_saved_as_unicode_text_is_still_a_wire_document(
+    tmp_path: Path, sender: FakeSender, encoding: str
+) -> None:
+    # A .txt holding ninjs is read as ninjs, not as article text: in UTF-16 or UTF-32 too,
+    # whose first byte (a mark's, or a NUL) is no bracket.
+    (tmp_path / "item.txt").write_bytes(orjson.dumps(NINJS_2).decode().encode(encoding))
+    result = watch_once(tmp_path, sender, min_age=0)
+    assert (result.done, result.failed) == (["item.txt"], [])
+    [record] = sender.records
+    assert isinstance(record, dict)
+    assert record["format"] == "ninjs"
+
+
+def test_xml_in_the_legacy_charset_it_declares_saved_as_text_is_still_a_document(
+    tmp_path: Path, sender: FakeSender
+) -> None:
+    # Not UTF-8, and no text: the document's declaration says what its bytes are.
+    document = NITF.decode().replace('encoding="UTF-8"', 'encoding="windows-1252"')
+    (tmp_path / "story.txt").write_bytes(document.replace("Lindqvist", "Zürcher").encode("cp1252"))
+    result = watch_once(tmp_path, sender, min_age=0)
+    assert (result.done, result.failed) == (["story.txt"], [])
+    [record] = sender.records
+    assert isinstance(record, dict)
+    assert record["format"] == "nitf"
+    assert "Zürcher" in orjson.dumps(record).decode()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"Talks ended.\0\0\0\0",  # NULs on both sides of every code unit: no order shows
+        b"Talks\0ended!.",  # an odd length: not UTF-16 or UTF-32 at all
+        b"Talks\0ended.",  # one stray NUL: as UTF-16 it would be CJK-looking nonsense
+    ],
+    ids=["no-order", "odd-length", "stray-nul"],
+)
+def test_a_text_file_whose_nul_bytes_show_no_encoding_fails_with_its_reason(
+    tmp_path: Path, sender: FakeSender, data: bytes
+) -> None:
+    # Not read as UTF-8 with its NULs dropped: a NUL is never in UTF-8 text, and what the
+    # file holds cannot be told for sure.
+    (tmp_path / "nul.txt").write_bytes(data)
+    result = watch_once(tmp_path, sender, min_age=0)
+    assert (result.done, result.failed) == ([], ["nul.txt"])
+    reason = (tmp_path / "failed" / "nul.txt.reason").read_text()
+    assert reason.startswith("not_utf8: NUL bytes")
+    assert sender.records == [data]  # for the worker to dead-letter
+
+
+_ZURICH = {"id": "z1", "text": "Z\u00fcrich \u2014 the caf\u00e9\u2019s reopening, 12 May."}
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda text: text.encode("utf-16"),  # Notepad's "Unicode": little-endian, marked
+        lambda text: codecs.BOM_UTF16_BE + text.encode("utf-16-be"),
+        lambda text: text.encode("utf-32"),
+        lambda text: text.encode("utf-16-le"),  # no mark: the order its NULs show
+    ],
+    ids=["utf-16", "utf-16-be", "utf-32", "utf-16-le-unmarked"],
+)
+def test_json_files_in_utf16_or_utf32_are_read(
+    tmp_path: Path, sender: FakeSender, encode: Callable[[str], bytes]
+) -> None:
+    # They failed as not_json: the watcher gave orjson the UTF-16 bytes, where the endpoint
+    # decodes a body after its mark.
+    lines = [{"id": "l1", "text": "Gen\u00e8ve \u2014 one."}, {"id": "l2", "text": "Two."}]
+    (tmp_path / "a.json").write_bytes(encode(orjson.dumps(_ZURICH).decode()))
+    (tmp_path / "b.json").write_bytes(encode(orjson.dumps(NINJS_2).decode()))
+    (tmp_path / "c.jsonl").write_bytes(encode("\n".join(orjson.dumps(x).decode() for x in lines)))
+    (tmp_path / "d.xml").write_bytes(encode(NITF.decode().replace("Lindqvist", "Z\u00fcrcher")))
+    result = watch_once(tmp_path, sender, min_age=0)
+    assert (result.done, result.failed) == (["a.json", "b.json", "c.jsonl", "d.xml"], [])
+    zurich, ninjs, *jsonl, nitf = sender.records
+    assert zurich == _ZURICH
+    assert isinstance(ninjs, dict)
+    assert ninjs["format"] == "ninjs"
+    assert jsonl == lines
+    assert isinstance(nitf, dict)
+    assert nitf["byline"] == "Maria Z\u00fcrcher"
 
 
 def test_a_file_gone_since_the_folder_was_listed_is_skipped(
