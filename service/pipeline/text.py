@@ -10,14 +10,31 @@ import ftfy
 import ftfy.bad_codecs  # registers the sloppy-windows-1252 codec that decode_bytes uses
 from selectolax.lexbor import LexborHTMLParser
 
-# UTF-8 read as cp1252 or Latin-1 leaves a lead byte (C2-F4 as a Latin-1 letter) followed by
-# a continuation byte (80-BF: C1 controls, cp1252 punctuation or Latin-1 symbols). Testing for
-# that pair costs microseconds; ftfy costs milliseconds even on clean text, so it only runs
-# on a hit.
+# UTF-8 read as a single-byte code page leaves a lead byte followed by a continuation byte
+# (80-BF) decoded in that code page: for Latin-1 and cp1252 any lead (C2-F4) as a Latin-1
+# letter before a C1 control, cp1252 punctuation or Latin-1 symbol; for cp1251 and cp1253
+# the leads of Cyrillic (D0, D1) and Greek (CE, CF), which decode to letters of those scripts.
+# Testing for such a pair costs microseconds; ftfy costs milliseconds even on clean text, so
+# it only runs on a hit.
+_CONTINUATION_BYTES = bytes(range(0x80, 0xC0))
+
+
+def _lead_then_continuation(leads: bytes, *codecs: str) -> str:
+    lead = "".join(sorted({char for codec in codecs for char in leads.decode(codec)}))
+    follow = "".join(
+        sorted({char for codec in codecs for char in _CONTINUATION_BYTES.decode(codec)})
+    )
+    return f"[{re.escape(lead)}][{re.escape(follow)}]"
+
+
 _MOJIBAKE = re.compile(
-    "[\u00c2-\u00df\u00e0-\u00ef\u00f0-\u00f4]"
-    "[\u0080-\u00bf\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152"
-    "\u017d\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u017e\u0178]"
+    "|".join(
+        (
+            _lead_then_continuation(bytes(range(0xC2, 0xF5)), "latin-1", "sloppy-windows-1252"),
+            _lead_then_continuation(b"\xd0\xd1", "sloppy-windows-1251"),
+            _lead_then_continuation(b"\xce\xcf", "sloppy-windows-1253"),
+        )
+    )
 )
 _FTFY_CONFIG = ftfy.TextFixerConfig(
     # Entities are decoded by unescape_entities to a fixpoint; ftfy's one-shot unescape would
