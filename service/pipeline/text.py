@@ -8,6 +8,7 @@ import unicodedata
 
 import ftfy
 import ftfy.bad_codecs  # registers the sloppy-windows-1252 codec that decode_bytes uses
+import ftfy.fixes
 from selectolax.lexbor import LexborHTMLParser
 
 # UTF-8 read as a single-byte code page leaves a lead byte followed by a continuation byte
@@ -150,6 +151,10 @@ def _repair_once(text: str) -> str:
         text = ftfy.fix_text(text, _FTFY_CONFIG)
     if "&" in text:
         text = unescape_entities(text)
+    if not text.isascii():
+        # cp1252 punctuation read as Latin-1 arrives as C1 controls (`It\x92s`); ftfy maps
+        # them only when it runs, so on its own the quote was deleted as invisible.
+        text = ftfy.fixes.fix_c1_controls(text)
     text = _INVISIBLE.sub("", text)
     if not text.isascii():
         text = unicodedata.normalize("NFC", text)
