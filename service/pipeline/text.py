@@ -41,14 +41,23 @@ _FTFY_CONFIG = ftfy.TextFixerConfig(
     # Entities are decoded by unescape_entities to a fixpoint; ftfy's one-shot unescape would
     # make normalising twice differ from normalising once.
     unescape_html=False,
-    # Fullwidth forms are normal in CJK text; ftfy would only touch them on mojibake hits.
+    # Fullwidth punctuation is normal in CJK text; ftfy would only touch it on mojibake hits
+    # (fullwidth letters and digits are narrowed on every text, below).
     fix_character_width=False,
     explain=False,
 )
 _SURROGATE = re.compile("[\ud800-\udfff]")
-# Controls, zero-width space, word joiner, BOM and soft hyphen carry no text. ZWJ and ZWNJ
-# stay: they shape Persian, Indic scripts and emoji.
-_INVISIBLE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\u00ad\u200b\u2060\ufeff]")
+# Controls, zero-width space, word joiner, BOM, soft hyphen and the bidirectional marks and
+# embeddings carry no text: one outlet's copy with RLM around its figures was another text
+# than its source's. ZWJ and ZWNJ stay: they shape Persian, Indic scripts and emoji.
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0e-\x1f\x7f-\x9f\u00ad\u061c\u200b\u200e\u200f\u202a-\u202e"
+    "\u2060\u2066-\u2069\ufeff]"
+)
+# Fullwidth digits and Latin letters (`２０２５年`, `ＮＨＫ`) are a house style of some CJK
+# outlets, ASCII of others: the same report must be the same text. Fullwidth punctuation
+# stays; it is the norm in CJK text.
+_FULLWIDTH_ALPHANUMERIC = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]+")
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 # A chain of escaped ampersands (`&amp;amp;amp;`, in any spelling) is one ampersand: collapsed
 # in one pass, else each decoding round peels one level off and a long chain costs n rounds.
@@ -158,6 +167,9 @@ def _repair_once(text: str) -> str:
     text = _INVISIBLE.sub("", text)
     if not text.isascii():
         text = unicodedata.normalize("NFC", text)
+        text = _FULLWIDTH_ALPHANUMERIC.sub(
+            lambda match: unicodedata.normalize("NFKC", match.group()), text
+        )
     if _TYPOGRAPHY.search(text):
         for old, new in _REPLACEMENTS:
             if old in text:

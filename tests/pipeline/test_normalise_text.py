@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
+from service.pipeline.decide import Shards, label_records
 from service.pipeline.normalise import normalise_article
 from service.pipeline.text import repair_text
 
@@ -54,3 +57,41 @@ def test_c1_punctuation_repairs_alike_with_or_without_other_mojibake() -> None:
     mixed = normalise_article({"id": "a", "text": "Police said it\x92s over in 2010\x962012 Ã©."})
     assert alone.body == "Police said it's over in 2010\u20132012."
     assert mixed.body == alone.body[:-1] + " é."
+
+
+# --- marks and widths that differ between two outlets' copies of one text
+
+ARABIC = "أعلنت وزارة الصحة تسجيل 300 إصابة جديدة في العاصمة يوم الثلاثاء."
+HEBREW = "משרד הבריאות הודיע על 300 נדבקים חדשים בבירה ביום שלישי."
+JAPANESE = "東京都は2025年8月19日、新たに300人の感染を確認したと発表した。"
+
+
+def _marked(text: str) -> str:
+    return text.replace("300", "\u200f300\u200e")
+
+
+def _fullwidth(text: str) -> str:
+    return text.translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789"})
+
+
+@pytest.mark.parametrize(
+    ("clean", "variant"),
+    [(ARABIC, _marked), (HEBREW, _marked), (JAPANESE, _fullwidth)],
+    ids=["ar-rlm", "he-lrm", "ja-fullwidth-digits"],
+)
+def test_copies_differing_in_direction_marks_or_digit_width_are_exact_copies(
+    clean: str, variant: Callable[[str], str]
+) -> None:
+    copy = variant(clean)
+    assert copy != clean
+    records = [
+        {"id": "a", "title": "T", "text": clean, "published": "2025-08-19T10:00:00Z"},
+        {"id": "b", "title": "T", "text": copy, "published": "2025-08-19T11:00:00Z"},
+    ]
+    out = list(label_records(records, Shards.in_memory()))
+    assert (out[1]["duplicate_of"], out[1]["kind"]) == ("a", "exact")
+    assert normalise_article(records[1]).body == clean
+
+
+def test_fullwidth_punctuation_stays() -> None:
+    assert repair_text("東京（共同）＝発表した！") == "東京（共同）＝発表した！"
