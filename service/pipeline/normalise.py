@@ -15,10 +15,10 @@ from service.models import Article, Rejected, RejectReason
 from service.pipeline.structure import Structure, find_structure, merge
 from service.pipeline.text import (
     UNSPACED,
+    as_markup,
     collapse_spaces,
     decode_bytes,
     html_to_text,
-    looks_like_html,
     repair_text,
 )
 
@@ -119,9 +119,12 @@ def parse_time(value: str | None) -> float | None:
 
 
 def clean_line(text: str) -> str:
-    """A one-line field (headline, byline...) repaired, on one line, single-spaced."""
+    """A one-line field (headline, byline...) repaired, without markup, on one line,
+    single-spaced."""
     for _ in range(_MAX_ROUNDS):
-        fixed = collapse_spaces(repair_text(text))
+        fixed = repair_text(text)
+        markup = as_markup(fixed)
+        fixed = collapse_spaces(html_to_text(markup)[0] if markup is not None else fixed)
         if fixed == text:
             break
         text = fixed
@@ -199,11 +202,22 @@ def clean_text(text: str, headline: str | None = None) -> Structure:
 def _body_source(record: Mapping[str, Any]) -> tuple[str, list[str]]:
     text = _text_field(record, "text", "body_text", "body")
     markup = _text_field(record, "body_html")
+    captions: list[str] = []
     if text is not None and text.strip():
-        return html_to_text(text) if looks_like_html(text) else (text, [])
-    if markup is not None and markup.strip():
-        return html_to_text(markup)
-    raise Rejected(RejectReason.MISSING_TEXT, "no text or body_html")
+        source = text
+    elif markup is not None and markup.strip():
+        source, captions = html_to_text(markup)
+    else:
+        raise Rejected(RejectReason.MISSING_TEXT, "no text or body_html")
+    # Text that is markup, or markup escaped inside markup, is read as markup until none is
+    # left: a body that still looked like markup would read otherwise when normalised again.
+    for _ in range(_MAX_ROUNDS):
+        inner = as_markup(source)
+        if inner is None:
+            break
+        source, found = html_to_text(inner)
+        captions += found
+    return source, captions
 
 
 def _times(

@@ -9,6 +9,7 @@ import unicodedata
 import ftfy
 import ftfy.bad_codecs  # registers the sloppy-windows-1252 codec that decode_bytes uses
 import ftfy.fixes
+from lxml.html import defs as html_defs
 from selectolax.lexbor import LexborHTMLParser
 
 # UTF-8 read as a single-byte code page leaves a lead byte followed by a continuation byte
@@ -62,11 +63,14 @@ _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]
 # A chain of escaped ampersands (`&amp;amp;amp;`, in any spelling) is one ampersand: collapsed
 # in one pass, else each decoding round peels one level off and a long chain costs n rounds.
 _AMPERSANDS = re.compile(r"&(?:(?:amp|AMP|#0*38|#[xX]0*26);)+")
+# Every element name HTML has had (lxml's table) and the HTML5 ones that table lacks.
+_HTML_ELEMENTS = frozenset(html_defs.tags) | {"main", "picture", "template", "dialog", "data"}
 _HTML_TAG = re.compile(
-    r"<(?:/?(?:p|div|br|span|a|b|i|em|strong|h[1-6]|li|ul|ol|figure|figcaption|img|table|tr|td"
-    r"|blockquote|section|article|header|footer|aside|script|style)\b[^<>]*|!--)>",
+    rf"<(?:/?(?:{'|'.join(sorted(_HTML_ELEMENTS, key=len, reverse=True))})(?=[\s/>])[^<>]*|!--)>",
     re.IGNORECASE,
 )
+# What an HTML parser reads as a start or end tag.
+_TAG_START = re.compile(r"</?([A-Za-z][^\s/>]*)")
 _TYPOGRAPHY = re.compile("[\u02bc\u2010\u2011\u2015\u2018-\u201f\ufb00-\ufb06]| [-\u2013] |--")
 # ftfy's own uncurl_quotes mapping, applied to every text so that texts ftfy fixed and texts
 # it never saw end up with the same quotes; spaced hyphens and en dashes become em dashes.
@@ -96,9 +100,17 @@ _REPLACEMENTS = (
     ("\ufb06", "st"),
 )
 _BLOCK_TAGS = (
-    "p,div,br,li,h1,h2,h3,h4,h5,h6,blockquote,tr,section,article,header,footer,pre,dd,dt,table"
+    "address,article,aside,blockquote,br,caption,center,dd,details,dialog,div,dl,dt,fieldset,"
+    "figure,footer,h1,h2,h3,h4,h5,h6,header,hgroup,hr,legend,li,main,ol,p,pre,section,summary,"
+    "table,tbody,tfoot,thead,tr,ul"
 )
-_DROPPED_TAGS = "script,style,noscript,template,iframe,object,svg,nav,button,form,head"
+# A table row is a paragraph; its cells are words of it.
+_CELL_TAGS = "td,th"
+# Scripts, navigation and media: no article text (a video's text is its fallback notice).
+_DROPPED_TAGS = (
+    "script,style,noscript,template,iframe,object,embed,svg,canvas,video,audio,picture,map,"
+    "nav,button,form,head"
+)
 _CAPTION_TAGS = "figcaption"
 # A line ending like this ends a sentence (or a quotation, list item or CJK sentence).
 SENTENCE_END = (
@@ -254,19 +266,44 @@ def looks_like_html(text: str) -> bool:
     return "<" in text and _HTML_TAG.search(text) is not None
 
 
+def as_markup(text: str) -> str | None:
+    """The markup that plain text really is, or None: markup as such, or sent with its
+    entities escaped (`&lt;p&gt;`, common in RSS descriptions). A `<` that opens no HTML
+    element (`Apple <AAPL.O>`, a Reuters instrument code) is escaped so it stays text."""
+    if not looks_like_html(text):
+        if "&" not in text:
+            return None
+        text = unescape_entities(text)
+        if not looks_like_html(text):
+            return None
+
+    def escape(match: re.Match[str]) -> str:
+        name = match.group(1).casefold()
+        # Custom (`amp-img`) and namespaced (`o:p`) elements are markup too.
+        if name in _HTML_ELEMENTS or "-" in name or ":" in name:
+            return match.group()
+        return f"&lt;{match.group()[1:]}"
+
+    return _TAG_START.sub(escape, text)
+
+
 def html_to_text(markup: str) -> tuple[str, list[str]]:
-    """Markup to plain text with a blank line between blocks, and the figure captions apart."""
+    """Markup to plain text with a blank line between blocks, and the figure captions apart.
+    A figure's other content (a quotation, a table) is text of the body."""
     tree = LexborHTMLParser(markup)
     captions = [
         " ".join(node.text(deep=True).split()) for node in tree.css(_CAPTION_TAGS) if node.text()
     ]
-    for node in tree.css(f"{_DROPPED_TAGS},figure,{_CAPTION_TAGS}"):
+    for node in tree.css(f"{_DROPPED_TAGS},{_CAPTION_TAGS}"):
         node.decompose()
     # A break on both sides: text before a block's opening tag (a body's loose first line)
     # is a paragraph of its own too.
     for node in tree.css(_BLOCK_TAGS):
         node.insert_before("\n\n")
         node.insert_after("\n\n")
+    for node in tree.css(_CELL_TAGS):
+        node.insert_before(" ")
+        node.insert_after(" ")
     root = tree.body or tree.root
     text = root.text(deep=True) if root is not None else ""
     return text, [caption for caption in captions if caption]

@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pytest
 
 from service.pipeline.decide import Shards, label_records
-from service.pipeline.normalise import normalise_article
-from service.pipeline.text import join_lines, repair_text
+from service.pipeline.normalise import article_to_record, normalise_article
+from service.pipeline.text import html_to_text, join_lines, repair_text
 
 RUSSIAN = "Президент России заявил в Москве, что переговоры продолжатся на следующей неделе."
 GREEK = "Ο πρωθυπουργός συναντήθηκε την Τρίτη με τους Ευρωπαίους ηγέτες στο Ελσίνκι."
@@ -183,3 +183,115 @@ def test_hard_wrapped_cjk_copy_is_linked_as_exact() -> None:
 )
 def test_wrapped_lines_rejoin(lines: list[str], paragraphs: list[str]) -> None:
     assert join_lines(lines) == paragraphs
+
+
+# --- HTML: escaped, in the text field, blocks, figures, markup in one-line fields
+
+
+def _body(**record: object) -> str:
+    return normalise_article({"id": "a", "title": "T", **record}).body
+
+
+@pytest.mark.parametrize(
+    "escaped",
+    [
+        "&lt;p&gt;The minister resigned.&lt;/p&gt;&lt;p&gt;More details.&lt;/p&gt;",
+        "&amp;lt;p&amp;gt;The minister resigned.&amp;lt;/p&amp;gt;&amp;lt;p&amp;gt;More details.",
+    ],
+    ids=["escaped", "escaped-twice"],
+)
+def test_escaped_html_is_read_as_html(escaped: str) -> None:
+    # RSS descriptions often carry their markup escaped.
+    article = normalise_article({"id": "a", "title": "T", "text": escaped})
+    assert article.body == "The minister resigned.\n\nMore details."
+    assert normalise_article(article_to_record(article)) == article
+
+
+def test_escaped_html_in_body_html_is_read_as_html() -> None:
+    body = _body(body_html="<p>&lt;p&gt;The minister resigned.&lt;/p&gt;</p>")
+    assert body == "The minister resigned."
+
+
+@pytest.mark.parametrize(
+    ("markup", "paragraphs"),
+    [
+        (
+            "<table><caption>Results</caption><tr><th>Name</th><th>Votes</th></tr>"
+            "<tr><td>Smith</td><td>1,204</td></tr></table>",
+            ["Results", "Name Votes", "Smith 1,204"],
+        ),
+        ("First part.<hr>Second part.", ["First part.", "Second part."]),
+        (
+            "<dl><dt>Turnout</dt><dd>64 per cent</dd></dl><address>Ottawa bureau</address>",
+            ["Turnout", "64 per cent", "Ottawa bureau"],
+        ),
+        (
+            "<p>He posted.</p><figure><blockquote>We will not back down.</blockquote>"
+            "<figcaption>Post on X</figcaption></figure><p>More.</p>",
+            ["He posted.", "We will not back down.", "More."],
+        ),
+        (
+            "<figure><table><tr><td>Q1</td><td>4.2%</td></tr></table></figure>"
+            "<figure><picture><source srcset='a.webp'><img src='a.jpg'></picture>"
+            "<video>Your browser does not support video.</video></figure><p>Growth slowed.</p>",
+            ["Q1 4.2%", "Growth slowed."],
+        ),
+    ],
+    ids=["table", "hr", "dl-address", "figure-quote", "figure-table-media"],
+)
+def test_html_blocks_are_paragraphs_and_figures_keep_their_text(
+    markup: str, paragraphs: list[str]
+) -> None:
+    text, _ = html_to_text(markup)
+    assert [" ".join(p.split()) for p in text.split("\n\n") if p.strip()] == paragraphs
+
+
+def test_figure_caption_goes_to_captions() -> None:
+    article = normalise_article(
+        {
+            "id": "a",
+            "title": "T",
+            "body_html": "<p>He posted.</p><figure><blockquote>We will not back down."
+            "</blockquote><figcaption>Post on X</figcaption></figure>",
+        }
+    )
+    assert (article.body, article.captions) == (
+        "He posted.\n\nWe will not back down.",
+        ("Post on X",),
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "body"),
+    [
+        ("<main>Para one.</main><main>Para two.</main>", "Para one.\n\nPara two."),
+        ("Para one.<hr/>Para two.", "Para one.\n\nPara two."),
+        # Reuters instrument codes are not tags: only markup is read as markup.
+        (
+            "Shares of Apple <AAPL.O> rose.<br>Brent <LCOc1> fell.",
+            "Shares of Apple <AAPL.O> rose.\n\nBrent <LCOc1> fell.",
+        ),
+        ("Apple <AAPL.O> and Brent <LCOc1> fell.", "Apple <AAPL.O> and Brent <LCOc1> fell."),
+    ],
+    ids=["main", "hr", "ric-with-markup", "ric-alone"],
+)
+def test_markup_in_the_text_field(text: str, body: str) -> None:
+    article = normalise_article({"id": "a", "title": "T", "text": text})
+    assert article.body == body
+    assert normalise_article(article_to_record(article)) == article
+
+
+def test_headline_and_byline_lose_their_markup() -> None:
+    article = normalise_article(
+        {
+            "id": "a",
+            "title": "Fire at &lt;i&gt;Notre-Dame&lt;/i&gt; cathedral",
+            "byline": '<a href="/js">Jane Smith</a>',
+            "text": "Fire broke out.",
+        }
+    )
+    assert (article.headline, article.byline) == ("Fire at Notre-Dame cathedral", "Jane Smith")
+    plain = normalise_article(
+        {"id": "b", "title": "Fire at Notre-Dame cathedral", "text": "Fire broke out."}
+    )
+    assert (article.headline, article.fingerprint) == (plain.headline, plain.fingerprint)
