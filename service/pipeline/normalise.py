@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 import xxhash
@@ -105,17 +105,27 @@ def _epoch_seconds(value: float) -> float:
     return value
 
 
-def parse_time(value: str | None) -> float | None:
-    """ISO-8601 to epoch seconds (UTC when no offset is given); None when absent or unreadable."""
+def _parse_datetime(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.timestamp()
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def parse_time(value: str | None) -> float | None:
+    """ISO-8601 to epoch seconds (UTC when no offset is given); None when absent or unreadable."""
+    parsed = _parse_datetime(value)
+    return None if parsed is None else parsed.timestamp()
+
+
+def _zone(record: Mapping[str, Any], *names: str) -> tzinfo:
+    """The UTC offset a time field was written in (UTC for numbers and for no offset)."""
+    value = _field(record, *names)
+    parsed = _parse_datetime(value) if isinstance(value, str) else None
+    return UTC if parsed is None or parsed.tzinfo is None else parsed.tzinfo
 
 
 def clean_line(text: str) -> str:
@@ -225,7 +235,9 @@ def _times(
 ) -> tuple[float | None, float | None, str | None]:
     """(firstcreated, versioncreated, what firstcreated rests on). A date the text states
     (a metadata line, else `first published Aug. 19`) stands for the first version unless
-    the record's own time is on or before that day."""
+    the record's own time is on or before that day. The day is the record's own calendar
+    day, in the offset its time was written in: an evening item in Toronto is on the UTC
+    day after the day its credit line states."""
     published = _time_field(record, "published", "versioncreated")
     firstcreated = _time_field(record, "firstcreated")
     if firstcreated is not None:
@@ -237,7 +249,9 @@ def _times(
         stated, stated_basis = found.first_published, "credit"
     if stated is None and found.dates:
         stated, stated_basis = found.dates[0], "text"
-    stated_time = parse_time(stated)
+    stated_day = _parse_datetime(stated)
+    zone = _zone(record, "published", "versioncreated")
+    stated_time = None if stated_day is None else stated_day.replace(tzinfo=zone).timestamp()
     firstcreated = published
     if stated_time is not None and (published is None or published >= stated_time + _DAY_SECONDS):
         firstcreated, basis = stated_time, stated_basis

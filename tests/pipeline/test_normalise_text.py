@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 import pytest
 
@@ -295,3 +296,30 @@ def test_headline_and_byline_lose_their_markup() -> None:
         {"id": "b", "title": "Fire at Notre-Dame cathedral", "text": "Fire broke out."}
     )
     assert (article.headline, article.fingerprint) == (plain.headline, plain.fingerprint)
+
+
+# --- times
+
+
+CREDIT = "Officials met.\n\nThis report by The Canadian Press was first published Aug. 17, 2025."
+
+
+def _at(text: str) -> float:
+    return datetime.fromisoformat(text).timestamp()
+
+
+def test_a_stated_day_is_the_records_own_calendar_day() -> None:
+    # 21:30 in Toronto on the 17th is the 18th in UTC, but the day the credit states.
+    evening = normalise_article(
+        {"id": "a", "title": "T", "text": CREDIT, "published": "2025-08-17T21:30:00-04:00"}
+    )
+    assert evening.firstcreated == evening.versioncreated == _at("2025-08-17T21:30:00-04:00")
+    assert evening.time_basis == "record"
+
+
+def test_an_earlier_stated_day_starts_in_the_records_own_zone() -> None:
+    update = normalise_article(
+        {"id": "a", "title": "T", "text": CREDIT, "published": "2025-08-19T09:00:00-04:00"}
+    )
+    assert (update.firstcreated, update.time_basis) == (_at("2025-08-17T00:00:00-04:00"), "credit")
+    assert update.versioncreated == _at("2025-08-19T09:00:00-04:00")
