@@ -40,23 +40,24 @@ _UNSPACED_BREAK = re.compile(f"(?<=[{UNSPACED}]) (?=[{UNSPACED}])")
 _detector = LangDetector(LangDetectConfig(max_input_length=None, model="lite"))
 
 
-def _field(record: Mapping[str, Any], *names: str) -> Any:
+def _field(record: Mapping[str, Any], *names: str) -> tuple[str, Any]:
+    """The first of the aliases `names` that has a value, and the value. An empty or blank
+    string is no value: `"text": ""` must not hide a `body`."""
     for name in names:
         value = record.get(name)
-        if value is not None:
-            return value
-    return None
+        if value is None or (isinstance(value, str | bytes | bytearray) and not value.strip()):
+            continue
+        return name, value
+    return names[0], None
 
 
 def _text_field(record: Mapping[str, Any], *names: str) -> str | None:
-    value = _field(record, *names)
+    name, value = _field(record, *names)
     if value is None or isinstance(value, str):
         return value
     if isinstance(value, bytes | bytearray):
         return decode_bytes(bytes(value))
-    raise Rejected(
-        RejectReason.WRONG_TYPE, f"{names[0]} must be a string, got {type(value).__name__}"
-    )
+    raise Rejected(RejectReason.WRONG_TYPE, f"{name} must be a string, got {type(value).__name__}")
 
 
 def _int_field(record: Mapping[str, Any], name: str) -> int | None:
@@ -82,27 +83,36 @@ def _strings_field(record: Mapping[str, Any], name: str) -> list[str]:
 
 
 def _time_field(record: Mapping[str, Any], *names: str) -> float | None:
-    value = _field(record, *names)
+    name, value = _field(record, *names)
     if value is None or isinstance(value, str):
         return parse_time(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return _epoch_seconds(float(value)) if math.isfinite(value) else None
-    raise Rejected(RejectReason.WRONG_TYPE, f"{names[0]} must be an ISO-8601 string or a number")
+        return _believable(_epoch_seconds(float(value))) if math.isfinite(value) else None
+    raise Rejected(RejectReason.WRONG_TYPE, f"{name} must be an ISO-8601 string or a number")
 
 
-# Epoch numbers past these are milliseconds (after the year 5138 in seconds) or microseconds
-# (JavaScript and Java producers send those): read as seconds they would be tens of
-# millennia ahead and move an offline clock past every horizon.
+# Epoch numbers past these are milliseconds (after the year 5138 in seconds), microseconds or
+# nanoseconds (JavaScript, Java and Go producers send those): read as seconds they would be
+# tens of millennia ahead and move an offline clock past every horizon.
 _MILLISECONDS_FROM = 1e11
 _MICROSECONDS_FROM = 1e14
+_NANOSECONDS_FROM = 1e17
+# A time outside these years is a default or garbage (0001-01-01 is Go's and .NET's zero
+# time), not a publication: it is read as no time, as an unreadable one is, so it cannot
+# reorder a replay or make a wire latency of centuries.
+_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC).timestamp()
+_LATEST = datetime(2200, 1, 1, tzinfo=UTC).timestamp()
 
 
 def _epoch_seconds(value: float) -> float:
-    if abs(value) >= _MICROSECONDS_FROM:
-        return value / 1e6
-    if abs(value) >= _MILLISECONDS_FROM:
-        return value / 1e3
-    return value
+    for start, scale in ((_NANOSECONDS_FROM, 1e9), (_MICROSECONDS_FROM, 1e6)):
+        if abs(value) >= start:
+            return value / scale
+    return value / 1e3 if abs(value) >= _MILLISECONDS_FROM else value
+
+
+def _believable(seconds: float) -> float | None:
+    return seconds if _EARLIEST <= seconds < _LATEST else None
 
 
 def _parse_datetime(value: str | None) -> datetime | None:
@@ -112,7 +122,9 @@ def _parse_datetime(value: str | None) -> datetime | None:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed if _believable(parsed.timestamp()) is not None else None
 
 
 def parse_time(value: str | None) -> float | None:
@@ -123,7 +135,7 @@ def parse_time(value: str | None) -> float | None:
 
 def _zone(record: Mapping[str, Any], *names: str) -> tzinfo:
     """The UTC offset a time field was written in (UTC for numbers and for no offset)."""
-    value = _field(record, *names)
+    _, value = _field(record, *names)
     parsed = _parse_datetime(value) if isinstance(value, str) else None
     return UTC if parsed is None or parsed.tzinfo is None else parsed.tzinfo
 

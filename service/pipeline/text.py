@@ -71,6 +71,7 @@ _HTML_TAG = re.compile(
 )
 # What an HTML parser reads as a start or end tag.
 _TAG_START = re.compile(r"</?([A-Za-z][^\s/>]*)")
+_WORD_RUN = re.compile(r"\S+")
 _TYPOGRAPHY = re.compile("[\u02bc\u2010\u2011\u2015\u2018-\u201f\ufb00-\ufb06]| [-\u2013] |--")
 # ftfy's own uncurl_quotes mapping, applied to every text so that texts ftfy fixed and texts
 # it never saw end up with the same quotes; spaced hyphens and en dashes become em dashes.
@@ -87,8 +88,6 @@ _REPLACEMENTS = (
     ("\u2010", "-"),
     ("\u2011", "-"),
     ("\u2015", "\u2014"),
-    (" -- ", " \u2014 "),
-    ("--", "\u2014"),
     (" - ", " \u2014 "),
     (" \u2013 ", " \u2014 "),
     ("\ufb00", "ff"),
@@ -243,7 +242,22 @@ def _repair_once(text: str) -> str:
         for old, new in _REPLACEMENTS:
             if old in text:
                 text = text.replace(old, new)
+        if "--" in text:
+            text = _WORD_RUN.sub(_typewriter_dashes, text)
     return text
+
+
+def _typewriter_dashes(match: re.Match[str]) -> str:
+    """`--` is a typewriter em dash, except in an address (an IDN domain's `xn--`, a URL or
+    path, an e-mail address) or an option (`--help`), where it is two hyphens."""
+    token = match.group()
+    if "--" not in token or "/" in token or "@" in token:
+        return token
+    folded = token.casefold()
+    option = token.startswith("--") and token[2:3].isalpha()
+    if option or "xn--" in folded or folded.startswith("www."):
+        return token
+    return token.replace("--", "\u2014")
 
 
 def repair_text(text: str) -> str:

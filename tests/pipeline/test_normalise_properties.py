@@ -59,6 +59,8 @@ _PIECES = st.sampled_from(
         "<hr>",
         "<td>",
         "<AAPL.O>",
+        "--",
+        "https://xn--e1a.org/a--b",
         "\u200f",
         "２",
         "\u00ad",

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import pytest
 
+from service.models import Rejected, RejectReason
 from service.pipeline.decide import Shards, label_records
 from service.pipeline.normalise import article_to_record, normalise_article
 from service.pipeline.text import html_to_text, join_lines, repair_text
@@ -323,3 +324,63 @@ def test_an_earlier_stated_day_starts_in_the_records_own_zone() -> None:
     )
     assert (update.firstcreated, update.time_basis) == (_at("2025-08-17T00:00:00-04:00"), "credit")
     assert update.versioncreated == _at("2025-08-19T09:00:00-04:00")
+
+
+@pytest.mark.parametrize("scale", [1, 1_000, 1_000_000, 1_000_000_000])
+def test_epoch_numbers_up_to_nanoseconds(scale: int) -> None:
+    published = 1_755_599_400  # 2025-08-19 10:30 UTC
+    record = {"id": "a", "title": "T", "text": "Body.", "published": published * scale}
+    assert normalise_article(record).versioncreated == published
+
+
+@pytest.mark.parametrize(
+    "published",
+    ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "1899-12-31", 1e300, -1e300, 7.3e18],
+)
+def test_times_outside_any_believable_range_are_unreadable(published: object) -> None:
+    article = normalise_article({"id": "a", "title": "T", "text": "Body.", "published": published})
+    assert (article.versioncreated, article.firstcreated) == (None, None)
+
+
+# --- "--" and fields
+
+
+@pytest.mark.parametrize(
+    ("text", "repaired"),
+    [
+        ("Prices -- and rents -- rose.", "Prices \u2014 and rents \u2014 rose."),
+        ("I was--", "I was\u2014"),
+        ("a deal--finally", "a deal\u2014finally"),
+        (
+            "See https://xn--80ak6aa92e.com/live--blog, example.org/a--b or www.x--y.org.",
+            None,
+        ),
+        ("Mail news--desk@example.org at xn--bcher-kva.example", None),
+        ("Run wirefeed --help first.", None),
+    ],
+    ids=["spaced", "trailing", "between-words", "urls", "email-idn", "option"],
+)
+def test_double_hyphen_is_a_dash_except_in_addresses(text: str, repaired: str | None) -> None:
+    assert repair_text(text) == (repaired or text)
+
+
+def test_an_empty_field_does_not_hide_its_alias() -> None:
+    article = normalise_article(
+        {"id": "a", "text": "", "body": "Real body text.", "title": " ", "headline": "Real"}
+    )
+    assert (article.body, article.headline) == ("Real body text.", "Real")
+
+
+@pytest.mark.parametrize(
+    ("record", "named"),
+    [
+        ({"text": None, "body": 5}, "body"),
+        ({"text": "Body.", "title": "", "headline": ["x"]}, "headline"),
+        ({"text": "Body.", "published": "", "versioncreated": [1]}, "versioncreated"),
+    ],
+)
+def test_a_wrong_type_names_the_field_that_has_it(record: dict[str, object], named: str) -> None:
+    with pytest.raises(Rejected) as refused:
+        normalise_article({"id": "a", **record})
+    assert refused.value.reason == RejectReason.WRONG_TYPE
+    assert refused.value.detail.startswith(f"{named} must be")
