@@ -149,7 +149,7 @@ SENTENCE_END = (
 _CONTINUATION_START = (",", ".", ";", ":", "!", "?", ")", "]", "\u00bb", "\u3001", "\u3002")
 # Bounds the repair loop; real text settles in two rounds.
 _MAX_REPAIR_ROUNDS = 4
-# A line this short that ends without punctuation before a capitalised line is a subheading.
+# A subheading line is no longer than this (and see _is_heading).
 _HEADING_MAX_CHARS = 48
 # Scripts written without spaces between words (Chinese, Japanese kana, their punctuation and
 # fullwidth forms): a line break or paragraph break between two of their characters is not a
@@ -159,8 +159,9 @@ UNSPACED = (
     "\uff00-\uffef\U00020000-\U0003134f"
 )
 _UNSPACED_CHAR = re.compile(f"[{UNSPACED}]")
-# Words whose full stop is not a sentence end (the same test as structure.first_sentence).
-ABBREVIATIONS = frozenset(
+# Words whose full stop is not a sentence end (structure._ABBREVIATIONS, for first_sentence,
+# is the same list).
+_ABBREVIATIONS = frozenset(
     [
         "mr",
         "mrs",
@@ -354,7 +355,7 @@ def ends_with_abbreviation(text: str) -> bool:
     # A lone full stop (tokenised text: `People .`), an ellipsis or `..` ends a sentence.
     if not word or word.endswith("."):
         return False
-    return "." in word or (len(word) == 1 and word.isalpha()) or word in ABBREVIATIONS
+    return "." in word or (len(word) == 1 and word.isalpha()) or word in _ABBREVIATIONS
 
 
 def _caseless(text: str, *, last: bool = False) -> bool:
