@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -28,10 +29,13 @@ app.add_typer(eval_app, name="eval")
 
 def _lines(path: Path) -> list[bytes]:
     """The non-blank lines of a JSONL file (- for stdin), as bytes: each is read as the
-    worker reads a raw record, so a bad line is rejected with its reason, not a crash."""
+    worker reads a raw record, so a bad line is rejected with its reason, not a crash. A
+    UTF-8 byte order mark is the file's, not the record's (Windows editors write one; files
+    concatenated from theirs carry it inside): it goes, as the producers drop it."""
     stream = sys.stdin.buffer if str(path) == "-" else path.open("rb")
     with stream:
-        return [line.rstrip(b"\r\n") for line in stream if line.strip()]
+        lines = (line.removeprefix(codecs.BOM_UTF8).rstrip(b"\r\n") for line in stream)
+        return [line for line in lines if line.strip()]
 
 
 @app.command()

@@ -105,3 +105,12 @@ def test_label_keeps_each_language_apart_as_the_worker_does(tmp_path: Path) -> N
 
     assert [o["language"] for o in out] == ["en", "fr"]
     assert [o["story_event"] for o in out] == ["created", "created"]
+
+
+def test_label_reads_a_file_that_starts_with_a_byte_order_mark(tmp_path: Path) -> None:
+    # Editors on Windows save UTF-8 with a BOM; so do files concatenated from such files.
+    first = orjson.dumps({"id": "a", "title": "Quake", "text": "A strong quake shook the city."})
+    second = orjson.dumps({"id": "b", "title": "Fire", "text": "A fire broke out downtown."})
+    out = _label(tmp_path, [b"\xef\xbb\xbf" + first, b"\xef\xbb\xbf" + second])
+
+    assert [(o["id"], o.get("rejected")) for o in out] == [("a", None), ("b", None)]

