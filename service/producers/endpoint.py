@@ -11,13 +11,13 @@ byte order its text shows (`formats.reading_codec`). An unknown charset, or byte
 in it, is malformed input.
 
 All or nothing per request: 202 `{"accepted": n, "topic"}` once the broker has acknowledged
-every record; 400 `{"error": reason, "detail"}` when any part is malformed (or a parser
-fails on it: `internal_error`), and then nothing of it is sent as articles but the body is
-forwarded as bytes, so the worker dead-letters it on wire.dlq (the dead letter's reason is
-the worker's view, e.g. `not_json` for bad XML; the client's 400 carries the precise one).
-413 `too_large` when an article is larger than the raw topic takes (nothing of the request
-is sent as articles; the body is dead-lettered, by the producer when it is too large for
-the raw topic itself), or when the body is over `max_body_bytes` (aiohttp's answer: not
+every record; 400 `{"error": reason, "detail", "dead_lettered"}` when any part is malformed
+(or a parser fails on it: `internal_error`), and then nothing of it goes to the raw topic:
+the body is a dead letter on wire.dlq with the endpoint's own reason, acknowledged before
+the answer (`dead_lettered: true`). The worker never reads it: it would read the bytes on its
+own terms, without the Content-Type, and publish a JSON article sent as XML that the client
+was told was refused. 413 `too_large` when an article is larger than the raw topic takes
+(likewise dead-lettered), or when the body is over `max_body_bytes` (aiohttp's answer: not
 read, nothing sent). 408 when the body is not in within `BODY_SECONDS`.
 503 when the broker does not take (or refuses) any of the records.
 202 means "on wire.raw": the worker may still reject a record (e.g. `missing_text`).
@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from aiohttp import web
@@ -41,7 +41,17 @@ from service.producers.replay import FlushingSender
 
 log = logging.getLogger(__name__)
 
-SENDER: web.AppKey[FlushingSender] = web.AppKey("sender", FlushingSender)
+
+class PushSender(FlushingSender, Protocol):
+    """Sends records to the raw topic, and inputs the endpoint rejected to the dead-letter
+    topic (RawProducer; a fake in tests)."""
+
+    def dead_letter(
+        self, payload: bytes, reason: str, detail: str, origin: dict[str, Any] | None = None
+    ) -> None: ...
+
+
+SENDER: web.AppKey[PushSender] = web.AppKey("sender", PushSender)
 TOPIC: web.AppKey[str] = web.AppKey("topic", str)
 FORWARD_REJECTS: web.AppKey[bool] = web.AppKey("forward_rejects", bool)
 TOKEN: web.AppKey[str] = web.AppKey("token", str)
@@ -85,9 +95,16 @@ def read_body(
     return records
 
 
-def _send_all(sender: FlushingSender, records: list[dict[str, Any]] | list[bytes]) -> None:
+def _send_all(sender: FlushingSender, records: list[dict[str, Any]]) -> None:
     for record in records:
         sender.send(record)
+    sender.flush()
+
+
+def _dead_letter(
+    sender: PushSender, data: bytes, reason: str, detail: str, origin: dict[str, Any]
+) -> None:
+    sender.dead_letter(data, reason, detail, origin)
     sender.flush()
 
 
@@ -126,15 +143,18 @@ async def post_articles(request: web.Request) -> web.Response:
             read_body, data, content_type, request.app[MAX_RECORD_BYTES] or None
         )
     except Rejected as exc:
-        forwarded = False
+        lettered = False
         if data.strip() and request.app[FORWARD_REJECTS]:
+            origin = {"producer": "push", "content_type": content_type}
             try:
-                await asyncio.to_thread(_send_all, sender, [data])
-                forwarded = True
+                await asyncio.to_thread(
+                    _dead_letter, sender, data, exc.reason.value, exc.detail, origin
+                )
+                lettered = True
             except Exception:  # the client's answer matters more than the dead letter
-                log.exception("could not forward a rejected request body")
+                log.exception("could not dead-letter a rejected request body")
         return web.json_response(
-            {"error": exc.reason.value, "detail": exc.detail, "dead_lettered": forwarded},
+            {"error": exc.reason.value, "detail": exc.detail, "dead_lettered": lettered},
             status=413 if exc.reason is RejectReason.TOO_LARGE else 400,
         )
     try:
@@ -154,7 +174,7 @@ async def health(request: web.Request) -> web.Response:
 
 
 def make_app(
-    sender: FlushingSender,
+    sender: PushSender,
     topic: str,
     *,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,

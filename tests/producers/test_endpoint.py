@@ -78,8 +78,40 @@ async def test_malformed_bodies_get_400_and_a_dead_letter(
     assert answer["error"] == reason
     assert answer["detail"]
     assert answer["dead_lettered"] is True
-    # Nothing of it goes out as an article: only the body, as bytes, for the dead-letter topic.
-    assert sender.records == [body]
+    # Nothing of it goes to the raw topic, where the worker would read it on its own terms:
+    # the body is a dead letter with the endpoint's reason, acknowledged before the answer.
+    assert sender.records == []
+    assert [(payload, why) for payload, why, _ in sender.letters] == [(body, reason)]
+    assert sender.letters[0][2] == {"producer": "push", "content_type": content_type}
+    assert sender.flushed == 1
+
+
+# A JSON article under a Content-Type that does not fit it (review: each was answered 400
+# "dead_lettered", then published by the worker, which read the forwarded bytes as JSON).
+MISLABELLED = orjson.dumps(
+    {"id": "mislabel-7", "title": "Minister resigns", "text": "The minister resigned."}
+)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "reason"),
+    [
+        ("application/xml", "bad_format"),
+        ("application/json; charset=utf-16", "not_json"),
+        ("application/json; charset=bogus", "bad_format"),
+    ],
+)
+async def test_a_rejected_body_is_dead_lettered_not_sent_to_the_raw_topic(
+    client: TestClient[Any, Any], sender: FakeSender, content_type: str, reason: str
+) -> None:
+    headers = {"Content-Type": content_type}
+    response = await client.post("/articles", data=MISLABELLED, headers=headers)
+    assert response.status == 400
+    answer = await response.json()
+    assert (answer["error"], answer["dead_lettered"]) == (reason, True)
+    assert sender.records == []
+    [(payload, why, where)] = sender.letters
+    assert (payload, why, where["content_type"]) == (MISLABELLED, reason, content_type)
 
 
 async def test_empty_body_is_400_without_a_dead_letter(
@@ -89,6 +121,7 @@ async def test_empty_body_is_400_without_a_dead_letter(
     assert response.status == 400
     assert (await response.json())["error"] == "missing_text"
     assert sender.records == []
+    assert sender.letters == []
 
 
 async def test_an_unexpected_parser_error_is_400_with_a_dead_letter(
@@ -105,7 +138,8 @@ async def test_an_unexpected_parser_error_is_400_with_a_dead_letter(
     assert answer["error"] == "internal_error"
     assert "ValueError: invalid literal" in answer["detail"]
     assert answer["dead_lettered"] is True
-    assert sender.records == [body]
+    assert sender.records == []
+    assert [(payload, why) for payload, why, _ in sender.letters] == [(body, "internal_error")]
 
 
 async def test_plain_text_is_decoded_with_its_declared_charset(
@@ -193,8 +227,9 @@ async def test_an_article_larger_than_the_raw_topic_takes_is_413(sender: FakeSen
         answer = await response.json()
         assert (answer["error"], answer["dead_lettered"]) == ("too_large", True)
         assert "article 1 is" in answer["detail"]
-        # All or nothing: no article goes out, the body goes on for its dead letter.
-        assert sender.records == [body]
+        # All or nothing: no article goes out, the body is a dead letter.
+        assert sender.records == []
+        assert [(payload, why) for payload, why, _ in sender.letters] == [(body, "too_large")]
         response = await client.post("/articles", json={"id": "small", "text": "x" * 1500})
         assert response.status == 202
 
@@ -242,7 +277,8 @@ async def test_text_that_its_charset_cannot_decode_is_400(
     assert answer["error"] == reason
     assert detail in answer["detail"]
     assert answer["dead_lettered"] is True
-    assert sender.records == [body]
+    assert sender.records == []
+    assert [(payload, why) for payload, why, _ in sender.letters] == [(body, reason)]
 
 
 @pytest.mark.kafka
@@ -266,6 +302,37 @@ async def test_records_the_broker_refuses_are_503_and_not_acknowledged(
     # it; the worker takes the resent copy as a redelivery), "big" never is.
     assert {record["id"] for _, record in found} <= {"ok", "small"}
     assert "small" in {record["id"] for _, record in found}
+
+
+@pytest.mark.kafka
+async def test_a_mislabelled_body_is_a_dead_letter_on_the_broker_and_not_raw(
+    service_settings: Settings,
+) -> None:
+    settings = service_settings
+    with RawProducer(settings) as producer:
+        app = make_app(producer, settings.topics.raw)
+        async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+            headers = {"Content-Type": "application/xml"}
+            response = await client.post("/articles", data=MISLABELLED, headers=headers)
+            assert response.status == 400
+            assert (await response.json())["dead_lettered"] is True
+            # The next request, a good one, marks where the raw topic stands.
+            response = await client.post("/articles", json={"id": "after", "text": "Fits."})
+            assert response.status == 202
+    topics = [settings.topics.raw, settings.topics.dlq]
+    found = read_topics(settings, topics, 2, timeout=30, settle=1.0)
+    raw = [record["id"] for topic, record in found if topic == settings.topics.raw]
+    letters = [record for topic, record in found if topic == settings.topics.dlq]
+    assert raw == ["after"]  # the worker never sees the rejected body
+    [letter] = letters
+    assert letter["reason"] == "bad_format"
+    assert letter["origin"] == {
+        "topic": settings.topics.raw,
+        "producer": "push",
+        "content_type": "application/xml",
+    }
+    assert letter["payload"] == MISLABELLED.decode()
+    assert not letter["truncated"]
 
 
 @pytest.mark.kafka
