@@ -316,7 +316,11 @@ def serve(
                 f"warning: serving on {host} without WIRE_PUSH_TOKEN: anyone can post", err=True
             )
         endpoint = make_app(
-            producer, settings.topics.raw, token=token, max_record_bytes=settings.max_record_bytes
+            producer,
+            settings.topics.raw,
+            token=token,
+            max_record_bytes=settings.max_record_bytes,
+            max_in_flight=settings.push_max_in_flight,
         )
         web.run_app(endpoint, host=host, port=port)
 

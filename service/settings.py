@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     # retries): with kafka-python's defaults a request waited 120 s, and with the broker down
     # a handful of them held every worker thread of the endpoint.
     push_send_seconds: float = 15.0
+    # Requests the push endpoint handles at once, each with its body in memory (up to 16 MiB)
+    # and a thread of its own; more get an immediate 503 with Retry-After. Unbounded, 200
+    # concurrent 1.9 MB POSTs with a slow broker took 519 MiB and up to 511 s for an answer.
+    push_max_in_flight: int = Field(default=8, ge=1)
     # How much of a rejected input its dead letter keeps; 0: all of it (any record the raw
     # topic takes), so that every letter can be replayed once its cause is fixed.
     dlq_payload_bytes: int = 0

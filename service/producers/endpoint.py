@@ -19,9 +19,16 @@ own terms, without the Content-Type, and publish a JSON article sent as XML that
 was told was refused. 413 `too_large` when an article is larger than the raw topic takes
 (likewise dead-lettered), or when the body is over `max_body_bytes` (aiohttp's answer: not
 read, nothing sent). 408 when the body is not in within `BODY_SECONDS`.
-503 when the broker does not take (or refuses) any of the records.
+503 `unavailable` when the broker does not take (or refuses) any of the records.
 202 means "on wire.raw": the worker may still reject a record (e.g. `missing_text`).
-Parsing runs in a worker thread, as sending does: a large body does not hold up the others.
+
+Refused before the body is read (nothing read, sent or dead-lettered; JSON answers all):
+401 without the token; 415 for a body declared as a picture, sound, video, font, model or
+multipart upload; 413 `too_large` for a Content-Length over `max_body_bytes` (a body without
+one is cut off there, with the same answer); 503 `busy` with Retry-After when
+`max_in_flight` requests are already in progress: memory is bounded by the slots, and no
+request queues behind others for a thread. Parsing and sending run on the endpoint's own
+pool of `max_in_flight` threads: a large body or a slow broker does not hold up the loop.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 import orjson
@@ -51,12 +59,42 @@ class PushSender(FlushingSender, Protocol):
     ) -> None: ...
 
 
+class Slots:
+    """Requests in progress, up to a limit; counted on the event loop alone (no lock)."""
+
+    def __init__(self, limit: int) -> None:
+        if limit < 1:
+            raise ValueError("the in-flight limit must be at least 1")
+        self.limit = limit
+        self.used = 0
+
+    def take(self) -> bool:
+        if self.used >= self.limit:
+            return False
+        self.used += 1
+        return True
+
+    def free(self) -> None:
+        self.used -= 1
+
+
 SENDER: web.AppKey[PushSender] = web.AppKey("sender", PushSender)
+SLOTS: web.AppKey[Slots] = web.AppKey("slots", Slots)
+POOL: web.AppKey[ThreadPoolExecutor] = web.AppKey("pool", ThreadPoolExecutor)
+MAX_BODY_BYTES: web.AppKey[int] = web.AppKey("max_body_bytes", int)
 TOPIC: web.AppKey[str] = web.AppKey("topic", str)
 FORWARD_REJECTS: web.AppKey[bool] = web.AppKey("forward_rejects", bool)
 TOKEN: web.AppKey[str] = web.AppKey("token", str)
 MAX_RECORD_BYTES: web.AppKey[int] = web.AppKey("max_record_bytes", int)
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
+# Requests handled at once (WIRE_PUSH_MAX_IN_FLIGHT): each holds its body (up to
+# max_body_bytes) and one of the endpoint's threads; further ones get a fast 503.
+DEFAULT_MAX_IN_FLIGHT = 8
+# What a 503 `busy` asks the client to wait: slots free as requests finish (in under a
+# second normally, within WIRE_PUSH_SEND_SECONDS when the broker is slow).
+BUSY_RETRY_SECONDS = 1
+# Top-level media types that are never an article (415, the body unread).
+NOT_ARTICLE_TYPES = frozenset({"image", "audio", "video", "font", "model", "multipart"})
 # A client gets this long to send its body (a slow one would hold a connection and its
 # buffer for ever).
 BODY_SECONDS = 60.0
@@ -119,14 +157,59 @@ def _authorised(request: web.Request) -> bool:
     )
 
 
-async def post_articles(request: web.Request) -> web.Response:
+def _refusal(request: web.Request) -> web.Response | None:
+    """The answer to a request refused before its body is read (nothing of it is read, sent
+    or dead-lettered: it is not input from a feed yet), or None."""
     if not _authorised(request):
-        # Not input from a feed: nothing is read, sent or dead-lettered.
         return web.json_response(
             {"error": "unauthorised", "detail": "Authorization: Bearer <token> required"},
             status=401,
             headers={"WWW-Authenticate": 'Bearer realm="wirefeed"'},
         )
+    kind = request.content_type.lower()
+    if kind.split("/", 1)[0] in NOT_ARTICLE_TYPES:
+        # Declared as a picture, a sound, a form upload...: sniffing could still find JSON
+        # in it, but the client says it is something else.
+        return web.json_response(
+            {"error": "unsupported_media_type", "detail": f"{kind} is not an article format"},
+            status=415,
+        )
+    length = request.content_length
+    if length is not None and length > request.app[MAX_BODY_BYTES]:
+        return _too_large(request)
+    return None
+
+
+def _too_large(request: web.Request) -> web.Response:
+    limit = request.app[MAX_BODY_BYTES]
+    return web.json_response(
+        {"error": "too_large", "detail": f"the body is over the {limit} bytes a request takes"},
+        status=413,
+    )
+
+
+async def post_articles(request: web.Request) -> web.Response:
+    refusal = _refusal(request)
+    if refusal is not None:
+        return refusal
+    slots = request.app[SLOTS]
+    if not slots.take():
+        # Every slot busy (a slow broker, a burst): a fast answer beats queueing the body in
+        # memory behind requests that may each wait WIRE_PUSH_SEND_SECONDS.
+        return web.json_response(
+            {"error": "busy", "detail": f"{slots.limit} requests in progress; retry later"},
+            status=503,
+            headers={"Retry-After": str(BUSY_RETRY_SECONDS)},
+        )
+    try:
+        return await _take(request)
+    finally:
+        slots.free()
+
+
+async def _take(request: web.Request) -> web.Response:
+    """Read, parse and send one admitted request, on the endpoint's own threads (one per
+    slot, so no request waits for a thread another holds)."""
     try:
         async with asyncio.timeout(BODY_SECONDS):
             data = await request.read()
@@ -136,19 +219,23 @@ async def post_articles(request: web.Request) -> web.Response:
             {"error": "timeout", "detail": f"the body was not in within {BODY_SECONDS:.0f} s"},
             status=408,
         )
+    except web.HTTPRequestEntityTooLarge:  # a body without a length, found over the limit
+        return _too_large(request)
     sender = request.app[SENDER]
+    loop = asyncio.get_running_loop()
+    pool = request.app[POOL]
     content_type = request.headers.get("Content-Type")
+    limit = request.app[MAX_RECORD_BYTES] or None
     try:
-        records = await asyncio.to_thread(
-            read_body, data, content_type, request.app[MAX_RECORD_BYTES] or None
-        )
+        records = await loop.run_in_executor(pool, read_body, data, content_type, limit)
     except Rejected as exc:
         lettered = False
         if data.strip() and request.app[FORWARD_REJECTS]:
             origin = {"producer": "push", "content_type": content_type}
+            reason = exc.reason.value
             try:
-                await asyncio.to_thread(
-                    _dead_letter, sender, data, exc.reason.value, exc.detail, origin
+                await loop.run_in_executor(
+                    pool, _dead_letter, sender, data, reason, exc.detail, origin
                 )
                 lettered = True
             except Exception:  # the client's answer matters more than the dead letter
@@ -159,7 +246,7 @@ async def post_articles(request: web.Request) -> web.Response:
         )
     try:
         # kafka-python blocks (metadata, acks): keep it off the event loop.
-        await asyncio.to_thread(_send_all, sender, records)
+        await loop.run_in_executor(pool, _send_all, sender, records)
     except Exception as exc:
         log.exception("sending %d records failed", len(records))
         return web.json_response(
@@ -181,12 +268,24 @@ def make_app(
     forward_rejects: bool = True,
     token: str | None = None,
     max_record_bytes: int = 0,
+    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
 ) -> web.Application:
     """The endpoint's application; `sender` is a RawProducer, or a fake in tests. With a
     `token`, POST /articles needs `Authorization: Bearer <token>` (401 otherwise). With
     `max_record_bytes` (the raw topic's limit), a request holding a larger article is
-    refused whole (413)."""
+    refused whole (413). At most `max_in_flight` requests are handled at once, each on a
+    thread of the endpoint's own pool; more get 503 `busy` with Retry-After at once."""
     app = web.Application(client_max_size=max_body_bytes)
+    app[SLOTS] = Slots(max_in_flight)
+    pool = ThreadPoolExecutor(max_in_flight, thread_name_prefix="push")
+    app[POOL] = pool
+
+    async def stop_pool(app: web.Application) -> None:
+        # Requests were finished (or given up) by the server's own shutdown by now.
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    app.on_cleanup.append(stop_pool)
+    app[MAX_BODY_BYTES] = max_body_bytes
     app[MAX_RECORD_BYTES] = max_record_bytes
     app[SENDER] = sender
     app[TOPIC] = topic

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import threading
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -366,3 +368,86 @@ async def test_with_a_token_only_authorised_posts_are_taken(sender: FakeSender) 
         assert response.status == 202
         assert len(sender.records) == 1
         assert (await client.get("/health")).status == 200  # probes need no token
+
+
+class BlockingSender(FakeSender):
+    """A sender whose flush waits until released, as kafka-python's does for a broker that
+    does not answer (up to WIRE_PUSH_SEND_SECONDS)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+        self.flushing = threading.Semaphore(0)
+
+    def flush(self) -> None:
+        self.flushing.release()
+        self.release.wait(timeout=30)
+        super().flush()
+
+
+async def test_requests_beyond_the_in_flight_limit_get_a_fast_503() -> None:
+    sender = BlockingSender()
+    app = make_app(sender, "wire.raw", max_in_flight=2)
+    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+        body = orjson.dumps({"id": "a", "text": "Body."})
+        waiting = [asyncio.create_task(client.post("/articles", data=body)) for _ in range(2)]
+        for _ in range(2):  # both are in their flush, each on a thread of the endpoint's own
+            assert await asyncio.to_thread(sender.flushing.acquire, True, 10)
+        started = time.monotonic()
+        response = await asyncio.wait_for(client.post("/articles", data=body), timeout=5)
+        assert time.monotonic() - started < 2
+        assert response.status == 503
+        assert (await response.json())["error"] == "busy"
+        assert int(response.headers["Retry-After"]) >= 1
+        sender.release.set()
+        assert [r.status for r in await asyncio.gather(*waiting)] == [202, 202]
+        # The slots are free again.
+        assert (await client.post("/articles", data=body)).status == 202
+        assert len(sender.records) == 3
+
+
+async def test_a_body_over_the_limit_is_a_json_413_whether_announced_or_not(
+    sender: FakeSender,
+) -> None:
+    app = make_app(sender, "wire.raw", max_body_bytes=1000)
+    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+        body = orjson.dumps({"id": "big", "text": "x" * 2000})
+
+        async def chunks() -> AsyncIterator[bytes]:
+            for start in range(0, len(body), 500):
+                yield body[start : start + 500]
+
+        for data in (body, chunks()):  # a Content-Length, or chunked (no length announced)
+            response = await client.post(
+                "/articles", data=data, headers={"Content-Type": "application/json"}
+            )
+            assert response.status == 413
+            answer = await response.json()
+            assert answer["error"] == "too_large"
+            assert "1000" in answer["detail"]
+    assert sender.records == []
+    assert sender.letters == []
+
+
+@pytest.mark.parametrize(
+    "content_type", ["image/png", "multipart/form-data; boundary=x", "video/mp4", "audio/mpeg"]
+)
+async def test_a_body_declared_as_media_or_a_form_upload_is_415_unread(
+    client: TestClient[Any, Any], sender: FakeSender, content_type: str
+) -> None:
+    body = orjson.dumps({"id": "a", "text": "Body."})  # sniffing would take it
+    response = await client.post("/articles", data=body, headers={"Content-Type": content_type})
+    assert response.status == 415
+    assert (await response.json())["error"] == "unsupported_media_type"
+    assert sender.records == []
+    assert sender.letters == []
+
+
+async def test_a_form_encoded_json_body_is_taken_as_curl_d_sends_it(
+    client: TestClient[Any, Any], sender: FakeSender
+) -> None:
+    # `curl -d @article.json` labels the body application/x-www-form-urlencoded.
+    body = orjson.dumps({"id": "a", "text": "Body."})
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    response = await client.post("/articles", data=body, headers=headers)
+    assert response.status == 202
