@@ -8,10 +8,15 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from service.metrics import (
     OTHER,
+    PUSH_OUTCOMES,
     REJECT_REASONS,
     UNKNOWN,
+    WATCH_OUTCOMES,
     FeedMetrics,
     Metrics,
+    ProducerMetrics,
+    PushMetrics,
+    WatchMetrics,
     summary,
     summary_from_exposition,
 )
@@ -261,3 +266,48 @@ def test_text_exposition_parses_and_agrees_with_the_registry(registry: Collector
     assert families["wirefeed_live_stories"].type == "gauge"
     assert all(name.startswith("wirefeed_") for name in families)
     assert summary_from_exposition(text) == summary(registry)
+
+
+def test_producer_dead_letters_by_reason_start_at_zero(registry: CollectorRegistry) -> None:
+    metrics = ProducerMetrics(registry)
+    name = "wirefeed_producer_dead_letters_total"
+    assert all(value(registry, name, reason=reason) == 0 for reason in REJECT_REASONS)
+    assert registry.get_sample_value(name, {"reason": "too_large"}) == 0
+    metrics.dead_lettered(RejectReason.TOO_LARGE)
+    metrics.dead_lettered("not_json")
+    metrics.dead_lettered("something new")
+    assert value(registry, name, reason="too_large") == 1
+    assert value(registry, name, reason="not_json") == 1
+    assert value(registry, name, reason=OTHER) == 1
+
+
+def test_push_requests_by_outcome_in_flight_and_duration(registry: CollectorRegistry) -> None:
+    metrics = PushMetrics(registry)
+    name = "wirefeed_push_requests_total"
+    assert all(registry.get_sample_value(name, {"outcome": o}) == 0 for o in PUSH_OUTCOMES)
+    metrics.answered("accepted", 0.02)
+    metrics.answered("busy", 0.001)
+    metrics.in_flight.inc()
+    assert value(registry, name, outcome="accepted") == 1
+    assert value(registry, name, outcome="busy") == 1
+    assert value(registry, "wirefeed_push_requests_in_flight") == 1
+    assert value(registry, "wirefeed_push_request_duration_seconds_count") == 2
+    with pytest.raises(ValueError, match="unknown push outcome"):
+        metrics.answered("teapot", 0.0)
+
+
+def test_watch_files_by_outcome_and_last_success_only_when_nothing_is_kept(
+    registry: CollectorRegistry,
+) -> None:
+    metrics = WatchMetrics(registry)
+    name = "wirefeed_watch_files_total"
+    assert all(registry.get_sample_value(name, {"outcome": o}) == 0 for o in WATCH_OUTCOMES)
+    last = "wirefeed_watch_last_success_timestamp_seconds"
+    assert registry.get_sample_value(last) == 0  # exported before the first poll
+    metrics.polled({"done": 2, "failed": 1, "kept": 0, "vanished": 0}, 100.0)
+    metrics.polled({"done": 1, "kept": 3}, 200.0)  # the broker did not take some
+    assert value(registry, name, outcome="done") == 3
+    assert value(registry, name, outcome="kept") == 3
+    assert value(registry, last) == 100.0
+    metrics.polled({}, 300.0)  # an empty folder is drained too
+    assert value(registry, last) == 300.0

@@ -36,12 +36,16 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 import orjson
 from aiohttp import web
+from aiohttp.typedefs import Handler
+from prometheus_client import CollectorRegistry, generate_latest
 
+from service.metrics import PushMetrics
 from service.models import Rejected, RejectReason
 from service.producers.formats import content_charset, decode_text, parse_document
 from service.producers.kafka import fits, record_key
@@ -82,6 +86,8 @@ SENDER: web.AppKey[PushSender] = web.AppKey("sender", PushSender)
 SLOTS: web.AppKey[Slots] = web.AppKey("slots", Slots)
 POOL: web.AppKey[ThreadPoolExecutor] = web.AppKey("pool", ThreadPoolExecutor)
 MAX_BODY_BYTES: web.AppKey[int] = web.AppKey("max_body_bytes", int)
+METRICS: web.AppKey[PushMetrics] = web.AppKey("metrics", PushMetrics)
+OUTCOME: web.ResponseKey[str] = web.ResponseKey("outcome", str)
 TOPIC: web.AppKey[str] = web.AppKey("topic", str)
 FORWARD_REJECTS: web.AppKey[bool] = web.AppKey("forward_rejects", bool)
 TOKEN: web.AppKey[str] = web.AppKey("token", str)
@@ -161,18 +167,20 @@ def _refusal(request: web.Request) -> web.Response | None:
     """The answer to a request refused before its body is read (nothing of it is read, sent
     or dead-lettered: it is not input from a feed yet), or None."""
     if not _authorised(request):
-        return web.json_response(
+        return _answer(
+            "unauthorised",
             {"error": "unauthorised", "detail": "Authorization: Bearer <token> required"},
-            status=401,
+            401,
             headers={"WWW-Authenticate": 'Bearer realm="wirefeed"'},
         )
     kind = request.content_type.lower()
     if kind.split("/", 1)[0] in NOT_ARTICLE_TYPES:
         # Declared as a picture, a sound, a form upload...: sniffing could still find JSON
         # in it, but the client says it is something else.
-        return web.json_response(
+        return _answer(
+            "unsupported",
             {"error": "unsupported_media_type", "detail": f"{kind} is not an article format"},
-            status=415,
+            415,
         )
     length = request.content_length
     if length is not None and length > request.app[MAX_BODY_BYTES]:
@@ -182,13 +190,32 @@ def _refusal(request: web.Request) -> web.Response | None:
 
 def _too_large(request: web.Request) -> web.Response:
     limit = request.app[MAX_BODY_BYTES]
-    return web.json_response(
+    return _answer(
+        "too_large",
         {"error": "too_large", "detail": f"the body is over the {limit} bytes a request takes"},
-        status=413,
+        413,
     )
 
 
+def _answer(
+    outcome: str, body: dict[str, Any], status: int, headers: dict[str, str] | None = None
+) -> web.Response:
+    """A JSON answer, marked with its outcome for the metrics (PUSH_OUTCOMES)."""
+    response = web.json_response(body, status=status, headers=headers)
+    response[OUTCOME] = outcome
+    return response
+
+
 async def post_articles(request: web.Request) -> web.Response:
+    started = time.monotonic()
+    metrics = request.app.get(METRICS)
+    response = await _answer_post(request, metrics)
+    if metrics is not None:
+        metrics.answered(response[OUTCOME], time.monotonic() - started)
+    return response
+
+
+async def _answer_post(request: web.Request, metrics: PushMetrics | None) -> web.Response:
     refusal = _refusal(request)
     if refusal is not None:
         return refusal
@@ -196,15 +223,20 @@ async def post_articles(request: web.Request) -> web.Response:
     if not slots.take():
         # Every slot busy (a slow broker, a burst): a fast answer beats queueing the body in
         # memory behind requests that may each wait WIRE_PUSH_SEND_SECONDS.
-        return web.json_response(
+        return _answer(
+            "busy",
             {"error": "busy", "detail": f"{slots.limit} requests in progress; retry later"},
-            status=503,
+            503,
             headers={"Retry-After": str(BUSY_RETRY_SECONDS)},
         )
+    if metrics is not None:
+        metrics.in_flight.inc()
     try:
         return await _take(request)
     finally:
         slots.free()
+        if metrics is not None:
+            metrics.in_flight.dec()
 
 
 async def _take(request: web.Request) -> web.Response:
@@ -215,9 +247,10 @@ async def _take(request: web.Request) -> web.Response:
             data = await request.read()
     except TimeoutError:
         # Not input from a feed yet: nothing was read whole, so nothing is dead-lettered.
-        return web.json_response(
+        return _answer(
+            "timeout",
             {"error": "timeout", "detail": f"the body was not in within {BODY_SECONDS:.0f} s"},
-            status=408,
+            408,
         )
     except web.HTTPRequestEntityTooLarge:  # a body without a length, found over the limit
         return _too_large(request)
@@ -240,24 +273,34 @@ async def _take(request: web.Request) -> web.Response:
                 lettered = True
             except Exception:  # the client's answer matters more than the dead letter
                 log.exception("could not dead-letter a rejected request body")
-        return web.json_response(
+        too_large = exc.reason is RejectReason.TOO_LARGE
+        return _answer(
+            "too_large" if too_large else "rejected",
             {"error": exc.reason.value, "detail": exc.detail, "dead_lettered": lettered},
-            status=413 if exc.reason is RejectReason.TOO_LARGE else 400,
+            413 if too_large else 400,
         )
     try:
         # kafka-python blocks (metadata, acks): keep it off the event loop.
         await loop.run_in_executor(pool, _send_all, sender, records)
     except Exception as exc:
         log.exception("sending %d records failed", len(records))
-        return web.json_response(
+        return _answer(
+            "unavailable",
             {"error": "unavailable", "detail": f"broker did not take the records: {exc!r}"},
-            status=503,
+            503,
         )
-    return web.json_response({"accepted": len(records), "topic": request.app[TOPIC]}, status=202)
+    return _answer("accepted", {"accepted": len(records), "topic": request.app[TOPIC]}, 202)
 
 
 async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
+
+
+def _metrics_page(registry: CollectorRegistry) -> Handler:
+    async def metrics(request: web.Request) -> web.Response:
+        return web.Response(body=generate_latest(registry), content_type="text/plain")
+
+    return metrics
 
 
 def make_app(
@@ -269,12 +312,16 @@ def make_app(
     token: str | None = None,
     max_record_bytes: int = 0,
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+    metrics: PushMetrics | None = None,
+    registry: CollectorRegistry | None = None,
 ) -> web.Application:
     """The endpoint's application; `sender` is a RawProducer, or a fake in tests. With a
     `token`, POST /articles needs `Authorization: Bearer <token>` (401 otherwise). With
     `max_record_bytes` (the raw topic's limit), a request holding a larger article is
     refused whole (413). At most `max_in_flight` requests are handled at once, each on a
-    thread of the endpoint's own pool; more get 503 `busy` with Retry-After at once."""
+    thread of the endpoint's own pool; more get 503 `busy` with Retry-After at once. With
+    `metrics`, each POST's outcome and time are counted; with a `registry`, GET /metrics
+    serves it (no token needed, as for /health)."""
     app = web.Application(client_max_size=max_body_bytes)
     app[SLOTS] = Slots(max_in_flight)
     pool = ThreadPoolExecutor(max_in_flight, thread_name_prefix="push")
@@ -293,4 +340,8 @@ def make_app(
     app[TOKEN] = token or ""
     app.router.add_post("/articles", post_articles)
     app.router.add_get("/health", health)
+    if metrics is not None:
+        app[METRICS] = metrics
+    if registry is not None:
+        app.router.add_get("/metrics", _metrics_page(registry))
     return app

@@ -130,9 +130,18 @@ class RawProducer:
     flush is judged on its own records.
     """
 
-    def __init__(self, settings: Settings, *, topic: str | None = None, **options: Any) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        topic: str | None = None,
+        on_dead_letter: Callable[[str], None] | None = None,
+        **options: Any,
+    ) -> None:
         # Another input topic may be named (editors' commands go the same way).
         self.topic = topic or settings.topics.raw
+        # Told each dead letter's reason (the process's metrics count them: no worker does).
+        self._on_dead_letter = on_dead_letter
         self.dlq_topic = settings.topics.dlq
         self.max_record_bytes = settings.max_record_bytes
         self._letter_bytes = settings.dlq_payload_limit
@@ -191,6 +200,8 @@ class RawProducer:
         letter = dead_letter(value, reason, detail, where, self._letter_bytes)
         self._track(lambda: self._producer.send(self.dlq_topic, key=key, value=letter))
         self.dead_lettered += 1
+        if self._on_dead_letter is not None:
+            self._on_dead_letter(reason)
 
     def _track(self, send: Callable[[], FutureRecordMetadata]) -> None:
         """Send one record and add its outcome to this thread's batch."""

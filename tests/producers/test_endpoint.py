@@ -10,7 +10,10 @@ from typing import Any
 import orjson
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from prometheus_client import CollectorRegistry
+from prometheus_client.parser import text_string_to_metric_families
 
+from service.metrics import PushMetrics
 from service.producers import endpoint
 from service.producers.endpoint import make_app
 from service.producers.kafka import RawProducer
@@ -451,3 +454,46 @@ async def test_a_form_encoded_json_body_is_taken_as_curl_d_sends_it(
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
     response = await client.post("/articles", data=body, headers=headers)
     assert response.status == 202
+
+
+async def test_each_answer_is_counted_by_outcome_and_served_at_metrics(
+    sender: FakeSender,
+) -> None:
+    registry = CollectorRegistry()
+    app = make_app(
+        sender,
+        "wire.raw",
+        token="s3cret",  # noqa: S106 (a test token)
+        max_body_bytes=1000,
+        metrics=PushMetrics(registry),
+        registry=registry,
+    )
+    auth = {"Authorization": "Bearer s3cret"}
+    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+        good = orjson.dumps({"id": "a", "text": "Body."})
+        assert (await client.post("/articles", data=good, headers=auth)).status == 202
+        assert (await client.post("/articles", data=good)).status == 401
+        assert (await client.post("/articles", data=b"{", headers=auth)).status == 400
+        assert (await client.post("/articles", data=b"x" * 2000, headers=auth)).status == 413
+        headers = {**auth, "Content-Type": "image/png"}
+        assert (await client.post("/articles", data=good, headers=headers)).status == 415
+        response = await client.get("/metrics")  # no token needed, as for /health
+        assert response.status == 200
+        text = await response.text()
+    counts = {
+        sample.labels["outcome"]: sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "wirefeed_push_requests_total"
+    }
+    assert counts == {
+        "accepted": 1,
+        "unauthorised": 1,
+        "rejected": 1,
+        "too_large": 1,
+        "unsupported": 1,
+        "timeout": 0,
+        "busy": 0,
+        "unavailable": 0,
+    }
+    assert registry.get_sample_value("wirefeed_push_requests_in_flight") == 0
