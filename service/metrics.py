@@ -140,6 +140,10 @@ class Metrics:
         # Known label values start at zero, so rates and ratios exist before the first event.
         for reason in REJECT_REASONS:
             self.articles_rejected.labels(reason=reason)
+        # A listed source is expected: exported from the start as never seen (0), so that
+        # one silent since before this worker started is seen to be.
+        for source in sorted(self._allowed_sources):
+            self.source_last_seen.labels(source=source).set(0)
         for kind in DUPLICATE_KINDS:
             self.duplicates.labels(kind=kind)
         for event in STORY_EVENTS:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # The worker's Faust tables; each has a compacted changelog topic named after the app id.
@@ -80,8 +80,21 @@ class Settings(BaseSettings):
     # topic takes), so that every letter can be replayed once its cause is fixed.
     dlq_payload_bytes: int = 0
 
+    # Sources (an article's `source`, any case) that get a label of their own in the
+    # worker's metrics, each exported from the start so that the silent-source alert sees
+    # one that never sends; any other is "other". Comma-separated. Unset: the first 20
+    # sources each worker happens to see (which ones depends on partition order).
+    metric_sources: Annotated[tuple[str, ...], NoDecode] = ()
+
     dedup_horizon_seconds: float = 5 * 24 * 3600.0
     story_horizon_seconds: float = 3 * 24 * 3600.0
+
+    @field_validator("metric_sources", mode="before")
+    @classmethod
+    def _split_sources(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
 
     @property
     def max_record_bytes(self) -> int:

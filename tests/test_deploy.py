@@ -472,6 +472,8 @@ def test_compose_environment_is_read_by_settings(
                 read = getattr(settings, field)
                 if isinstance(read, SecretStr):
                     read = read.get_secret_value()
+                if isinstance(read, tuple):  # a comma-separated list
+                    read = ",".join(read)
                 assert str(read) == value, f"{name}: {key}"
 
 

@@ -21,6 +21,7 @@ from service.metrics import (
     summary_from_exposition,
 )
 from service.models import DUPLICATE_KINDS, RejectReason
+from service.settings import Settings
 
 
 @pytest.fixture
@@ -53,6 +54,29 @@ def test_sources_outside_the_allow_list_fold_into_other(registry: CollectorRegis
     metrics.received(None, "json", 1)
     assert value(registry, "wirefeed_articles_received_total", source=OTHER, format="json") == 3
     assert value(registry, "wirefeed_articles_received_total", source=UNKNOWN, format="json") == 1
+
+
+def test_listed_sources_are_exported_as_never_seen_until_they_are(
+    registry: CollectorRegistry,
+) -> None:
+    metrics = Metrics(registry, sources=["AP", "afp"])
+    name = "wirefeed_source_last_seen_timestamp_seconds"
+    assert registry.get_sample_value(name, {"source": "ap"}) == 0
+    assert registry.get_sample_value(name, {"source": "afp"}) == 0
+    metrics.source_seen("AP", 1_700_000_000.0)
+    assert registry.get_sample_value(name, {"source": "ap"}) == 1_700_000_000.0
+    assert registry.get_sample_value(name, {"source": OTHER}) is None
+
+
+def test_metric_sources_are_read_from_a_comma_separated_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("WIRE_METRIC_SOURCES", "AP, afp ,,Reuters")
+    assert Settings().metric_sources == ("AP", "afp", "Reuters")
+    monkeypatch.setenv("WIRE_METRIC_SOURCES", "")
+    assert Settings().metric_sources == ()
+    monkeypatch.delenv("WIRE_METRIC_SOURCES")
+    assert Settings().metric_sources == ()
 
 
 def test_without_an_allow_list_the_source_label_set_is_capped(registry: CollectorRegistry) -> None:
