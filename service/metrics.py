@@ -29,8 +29,11 @@ DEFAULT_MAX_SOURCES: Final = 20
 STAGE_BUCKETS: Final = (
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
 )  # fmt: skip
+# Up to a day: sub-second when the worker keeps up, hours when it works off a backlog
+# (a worker down overnight); a top bucket of 300 s read every such p95 as 300.
 END_TO_END_BUCKETS: Final = (
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0,
+    600.0, 1800.0, 3600.0, 7200.0, 21600.0, 86400.0,
 )  # fmt: skip
 # Wire latency is the article's own timestamp to ingest: minutes for live copy, days for
 # a late correction or an archive replay.
