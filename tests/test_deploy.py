@@ -641,3 +641,39 @@ def test_every_scrape_job_has_a_down_alert(promtool: str, tmp_path: Path) -> Non
     )
     output = run_promtool(promtool, "test", "rules", str(path), cwd=tmp_path)
     assert "SUCCESS" in output
+
+
+def test_compose_publishes_ports_on_the_hosts_loopback_only(compose: dict[str, Any]) -> None:
+    """The review: Kafka (PLAINTEXT, no auth: anyone could write to wire.raw or
+    wire.commands), the worker, Prometheus and Grafana were published on every interface."""
+    for name, service in compose["services"].items():
+        for entry in service.get("ports", []):
+            assert str(entry).startswith("127.0.0.1:"), f"{name}: {entry}"
+
+
+def test_prometheus_can_not_be_stopped_or_wiped_over_http(compose: dict[str, Any]) -> None:
+    # --web.enable-lifecycle lets anyone who reaches the port POST /-/quit and /-/reload.
+    command = compose["services"]["prometheus"]["command"]
+    assert not {"--web.enable-lifecycle", "--web.enable-admin-api"} & set(command)
+
+
+def test_compose_lets_each_process_stop_cleanly(compose: dict[str, Any]) -> None:
+    """Python as a container's PID 1 ignores SIGTERM unless it installs a handler (the
+    feed poller and the watcher do not): `docker compose stop` then waited 10 s and killed
+    them. An init process forwards the signal. The worker finishes the events in hand for up
+    to FINISH_GRACE_SECONDS, the push endpoint its requests for up to push_send_seconds:
+    compose's default 10 s before SIGKILL cut both short."""
+    from service.streams.app import FINISH_GRACE_SECONDS
+
+    services = compose["services"]
+    for name, service in wirefeed_services(compose).items():
+        if service.get("restart") != "no":
+            assert service.get("init") is True, name
+
+    def grace(name: str) -> float:
+        value = str(services[name].get("stop_grace_period", "10s"))
+        assert value.endswith("s") and value[:-1].isdigit(), value
+        return float(value[:-1])
+
+    assert grace("worker") >= FINISH_GRACE_SECONDS + 15
+    assert grace("push") >= default("push_send_seconds") + 10
