@@ -1,4 +1,5 @@
-"""HTTP push endpoint (aiohttp): POST /articles puts articles onto the raw topic; GET /health.
+"""HTTP push endpoint (aiohttp): POST /articles puts articles onto the raw topic; GET /health,
+GET /metrics.
 
 A request body is one of: a JSON object, a JSON array of objects, NDJSON, XML (NITF,
 NewsML-G2 newsItem or newsMessage) or plain text (one article), chosen by Content-Type or,
@@ -17,8 +18,8 @@ the body is a dead letter on wire.dlq with the endpoint's own reason, acknowledg
 the answer (`dead_lettered: true`). The worker never reads it: it would read the bytes on its
 own terms, without the Content-Type, and publish a JSON article sent as XML that the client
 was told was refused. 413 `too_large` when an article is larger than the raw topic takes
-(likewise dead-lettered), or when the body is over `max_body_bytes` (aiohttp's answer: not
-read, nothing sent). 408 when the body is not in within `BODY_SECONDS`.
+(likewise dead-lettered), or when the body is over `max_body_bytes` (below: not read,
+nothing sent). 408 when the body is not in within `BODY_SECONDS`.
 503 `unavailable` when the broker does not take (or refuses) any of the records.
 202 means "on wire.raw": the worker may still reject a record (e.g. `missing_text`).
 
