@@ -672,8 +672,9 @@ def test_compose_lets_each_process_stop_cleanly(compose: dict[str, Any]) -> None
 
     def grace(name: str) -> float:
         value = str(services[name].get("stop_grace_period", "10s"))
-        assert value.endswith("s") and value[:-1].isdigit(), value
-        return float(value[:-1])
+        seconds = value.removesuffix("s")
+        assert seconds.isdigit(), value
+        return float(seconds)
 
     assert grace("worker") >= FINISH_GRACE_SECONDS + 15
     assert grace("push") >= default("push_send_seconds") + 10
