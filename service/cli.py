@@ -197,7 +197,7 @@ def feed(
 
     from prometheus_client import CollectorRegistry, start_http_server
 
-    from service.metrics import FeedMetrics
+    from service.metrics import FeedMetrics, ProducerMetrics
     from service.producers.feeds import (
         FeedState,
         Poller,
@@ -217,12 +217,16 @@ def feed(
     schedule = PollSchedule(wanted, every, max_backoff)
     registry = CollectorRegistry()
     metrics = FeedMetrics(registry)
+    letters = ProducerMetrics(registry)
     for location in wanted:
         metrics.watch(location)
     if metrics_port:
         start_http_server(metrics_port, metrics_host, registry=registry)
     failed = False
-    with RawProducer(get_settings()) as producer, ThreadPoolExecutor(parallel) as pool:
+    with (
+        RawProducer(get_settings(), on_dead_letter=letters.dead_lettered) as producer,
+        ThreadPoolExecutor(parallel) as pool,
+    ):
         # The schedule runs on the monotonic clock: a wall clock stepped back stalls nothing.
         poller = Poller(states, schedule, producer, pool)
         while True:
@@ -258,6 +262,12 @@ def watch(
         float, typer.Option(help="take a file only when unmodified this long (seconds)")
     ] = 2.0,
     once: Annotated[bool, typer.Option("--once", help="poll once and exit")] = False,
+    metrics_port: Annotated[
+        int, typer.Option(help="serve the watcher's Prometheus metrics on this port (0: off)")
+    ] = 0,
+    metrics_host: Annotated[str, typer.Option(help="address the metrics listen on")] = (
+        "127.0.0.1"
+    ),
 ) -> None:
     """Push files dropped into a folder, then move them to done/ (or failed/ with a reason).
 
@@ -265,11 +275,19 @@ def watch(
     """
     import time
 
+    from prometheus_client import CollectorRegistry, start_http_server
+
+    from service.metrics import ProducerMetrics, WatchMetrics
     from service.producers.kafka import RawProducer
     from service.producers.watch import watch_once
 
     folder.mkdir(parents=True, exist_ok=True)
-    with RawProducer(get_settings()) as producer:
+    registry = CollectorRegistry()
+    metrics = WatchMetrics(registry)
+    letters = ProducerMetrics(registry)
+    if metrics_port:
+        start_http_server(metrics_port, metrics_host, registry=registry)
+    with RawProducer(get_settings(), on_dead_letter=letters.dead_lettered) as producer:
         while True:
             try:
                 result = watch_once(folder, producer, min_age=min_age)
@@ -279,6 +297,13 @@ def watch(
                     raise typer.Exit(1) from exc
                 time.sleep(every)
                 continue
+            handled = {
+                "done": len(result.done),
+                "failed": len(result.failed),
+                "kept": len(result.kept),
+                "vanished": len(result.vanished),
+            }
+            metrics.polled(handled, time.time())
             for name in result.done:
                 typer.echo(f"done: {name}")
             for name in result.failed:
@@ -299,10 +324,13 @@ def serve(
 ) -> None:
     """HTTP push endpoint: POST /articles onto the raw topic (202 / 400 with the reason).
 
-    Bodies: a JSON object or array, NDJSON, NITF or NewsML-G2 XML, plain text. GET /health.
+    Bodies: a JSON object or array, NDJSON, NITF or NewsML-G2 XML, plain text. GET /health;
+    GET /metrics (Prometheus).
     """
     from aiohttp import web
+    from prometheus_client import CollectorRegistry
 
+    from service.metrics import ProducerMetrics, PushMetrics
     from service.producers.endpoint import make_app
     from service.producers.kafka import RawProducer
 
@@ -314,7 +342,9 @@ def serve(
         # kafka-python: delivery must exceed linger + request timeouts.
         "request_timeout_ms": min(waited // 2, 30_000),
     }
-    with RawProducer(settings, **timeouts) as producer:
+    registry = CollectorRegistry()
+    letters = ProducerMetrics(registry)
+    with RawProducer(settings, on_dead_letter=letters.dead_lettered, **timeouts) as producer:
         # An empty token (compose's `${WIRE_PUSH_TOKEN:-}` unset) is no token.
         token = (settings.push_token.get_secret_value() if settings.push_token else None) or None
         if token is None and host not in ("127.0.0.1", "localhost", "::1"):
@@ -322,7 +352,13 @@ def serve(
                 f"warning: serving on {host} without WIRE_PUSH_TOKEN: anyone can post", err=True
             )
         endpoint = make_app(
-            producer, settings.topics.raw, token=token, max_record_bytes=settings.max_record_bytes
+            producer,
+            settings.topics.raw,
+            token=token,
+            max_record_bytes=settings.max_record_bytes,
+            max_in_flight=settings.push_max_in_flight,
+            metrics=PushMetrics(registry),
+            registry=registry,
         )
         web.run_app(endpoint, host=host, port=port)
 

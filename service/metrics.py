@@ -29,8 +29,11 @@ DEFAULT_MAX_SOURCES: Final = 20
 STAGE_BUCKETS: Final = (
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
 )  # fmt: skip
+# Up to a day: sub-second when the worker keeps up, hours when it works off a backlog
+# (a worker down overnight); a top bucket of 300 s read every such p95 as 300.
 END_TO_END_BUCKETS: Final = (
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0,
+    600.0, 1800.0, 3600.0, 7200.0, 21600.0, 86400.0,
 )  # fmt: skip
 # Wire latency is the article's own timestamp to ingest: minutes for live copy, days for
 # a late correction or an archive replay.
@@ -140,6 +143,10 @@ class Metrics:
         # Known label values start at zero, so rates and ratios exist before the first event.
         for reason in REJECT_REASONS:
             self.articles_rejected.labels(reason=reason)
+        # A listed source is expected: exported from the start as never seen (0), so that
+        # one silent since before this worker started is seen to be.
+        for source in sorted(self._allowed_sources):
+            self.source_last_seen.labels(source=source).set(0)
         for kind in DUPLICATE_KINDS:
             self.duplicates.labels(kind=kind)
         for event in STORY_EVENTS:
@@ -297,6 +304,110 @@ class FeedMetrics:
         self.failures.labels(feed=feed).set(failures)
         if status in ("downloaded", "not_modified"):
             self.last_success.labels(feed=feed).set(now)
+
+
+class ProducerMetrics:
+    """Dead letters an ingest process (`serve`, `watch`, `feed`) writes to the dead-letter
+    topic itself: inputs the push endpoint refused, records too large for the raw topic. The
+    worker never sees them, so its own reject counter does not either. Served by the
+    process that writes them, on its own registry."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.dead_letters = Counter(
+            _name("producer_dead_letters"),
+            "Inputs this ingest process put on the dead-letter topic itself, by reason.",
+            ["reason"],
+            registry=registry,
+        )
+        for reason in REJECT_REASONS:
+            self.dead_letters.labels(reason=reason)
+
+    def dead_lettered(self, reason: str) -> None:
+        """One dead letter written; `reason` is a RejectReason value."""
+        value = str(reason)
+        self.dead_letters.labels(reason=value if value in REJECT_REASONS else OTHER).inc()
+
+
+# How the push endpoint answered a POST (service/producers/endpoint.py): 202, 400, 413, 415,
+# 401, 408, 503 for want of a slot, 503 for want of a broker.
+PUSH_OUTCOMES: Final = (
+    "accepted", "rejected", "too_large", "unsupported", "unauthorised", "timeout", "busy",
+    "unavailable",
+)  # fmt: skip
+PUSH_BUCKETS: Final = (
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 60.0,
+)  # fmt: skip
+
+
+class PushMetrics:
+    """The HTTP push endpoint's metrics (`wirefeed serve`, GET /metrics on its port)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.requests = Counter(
+            _name("push_requests"),
+            "POST /articles requests answered, by outcome (accepted, rejected: malformed,"
+            " too_large, unsupported: media type, unauthorised, timeout: body not in,"
+            " busy: every slot taken, unavailable: the broker did not take the records).",
+            ["outcome"],
+            registry=registry,
+        )
+        self.in_flight = Gauge(
+            _name("push_requests_in_flight"),
+            "POST /articles requests being handled (WIRE_PUSH_MAX_IN_FLIGHT at most).",
+            registry=registry,
+        )
+        self.duration = Histogram(
+            _name("push_request_duration_seconds"),
+            "Time from a POST /articles request's headers to its answer.",
+            buckets=PUSH_BUCKETS,
+            registry=registry,
+        )
+        for outcome in PUSH_OUTCOMES:
+            self.requests.labels(outcome=outcome)
+
+    def answered(self, outcome: str, seconds: float) -> None:
+        if outcome not in PUSH_OUTCOMES:
+            raise ValueError(f"unknown push outcome {outcome!r}; expected one of {PUSH_OUTCOMES}")
+        self.requests.labels(outcome=outcome).inc()
+        self.duration.observe(max(seconds, 0.0))
+
+
+# What one poll of the drop folder did with a file (service/producers/watch.py, WatchResult).
+WATCH_OUTCOMES: Final = ("done", "failed", "kept", "vanished")
+
+
+class WatchMetrics:
+    """The drop-folder watcher's metrics (`wirefeed watch --metrics-port`)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.files = Counter(
+            _name("watch_files"),
+            "Files a poll of the drop folder handled, by outcome (done: sent, failed: moved"
+            " to failed/, kept: the broker did not take them, tried again and counted again"
+            " next poll, vanished: deleted or renamed away meanwhile).",
+            ["outcome"],
+            registry=registry,
+        )
+        self.last_success = Gauge(
+            _name("watch_last_success_timestamp_seconds"),
+            "Unix time of the end of the latest poll that read the folder and kept no file"
+            " back (0: none yet).",
+            registry=registry,
+        )
+        for outcome in WATCH_OUTCOMES:
+            self.files.labels(outcome=outcome)
+        self.last_success.set(0)
+
+    def polled(self, outcomes: Mapping[str, int], now: float) -> None:
+        """One poll that read the folder: how many files came to each outcome."""
+        for outcome, count in outcomes.items():
+            if outcome not in WATCH_OUTCOMES:
+                raise ValueError(
+                    f"unknown watch outcome {outcome!r}; expected one of {WATCH_OUTCOMES}"
+                )
+            self.files.labels(outcome=outcome).inc(count)
+        if not outcomes.get("kept"):
+            self.last_success.set(now)
 
 
 def _clean(value: str | None) -> str:

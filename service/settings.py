@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # The worker's Faust tables; each has a compacted changelog topic named after the app id.
@@ -81,12 +81,29 @@ class Settings(BaseSettings):
     # retries): with kafka-python's defaults a request waited 120 s, and with the broker down
     # a handful of them held every worker thread of the endpoint.
     push_send_seconds: float = 15.0
+    # Requests the push endpoint handles at once, each with its body in memory (up to 16 MiB)
+    # and a thread of its own; more get an immediate 503 with Retry-After. Unbounded, 200
+    # concurrent 1.9 MB POSTs with a slow broker took 519 MiB and up to 511 s for an answer.
+    push_max_in_flight: int = Field(default=8, ge=1)
     # How much of a rejected input its dead letter keeps; 0: all of it (any record the raw
     # topic takes), so that every letter can be replayed once its cause is fixed.
     dlq_payload_bytes: int = 0
 
+    # Sources (an article's `source`, any case) that get a label of their own in the
+    # worker's metrics, each exported from the start so that the silent-source alert sees
+    # one that never sends; any other is "other". Comma-separated. Unset: the first 20
+    # sources each worker happens to see (which ones depends on partition order).
+    metric_sources: Annotated[tuple[str, ...], NoDecode] = ()
+
     dedup_horizon_seconds: float = 5 * 24 * 3600.0
     story_horizon_seconds: float = 3 * 24 * 3600.0
+
+    @field_validator("metric_sources", mode="before")
+    @classmethod
+    def _split_sources(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
 
     @property
     def max_record_bytes(self) -> int:

@@ -16,7 +16,14 @@ import yaml
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
-from service.metrics import FAUST_PREFIX, FeedMetrics, Metrics
+from service.metrics import (
+    FAUST_PREFIX,
+    FeedMetrics,
+    Metrics,
+    ProducerMetrics,
+    PushMetrics,
+    WatchMetrics,
+)
 from service.producers.feeds import read_feed_list
 from service.settings import Settings
 
@@ -157,8 +164,9 @@ def exported_names() -> set[str]:
     registry = CollectorRegistry()
     Metrics(registry)
     FaustMetrics.create(registry, FAUST_PREFIX)
-    # The feed poller's metrics, served by its own process (job wirefeed-feeds).
-    FeedMetrics(registry)
+    # The ingest processes' metrics, each served by its own process (jobs wirefeed-feeds,
+    # wirefeed-push, wirefeed-drop).
+    ingest_metrics(registry)
     suffixes = {
         "counter": ("_total", "_created"),
         "histogram": ("_bucket", "_count", "_sum", "_created"),
@@ -170,6 +178,13 @@ def exported_names() -> set[str]:
         for family in registry.collect()
         for suffix in suffixes.get(family.type, ("",))
     }
+
+
+def ingest_metrics(registry: CollectorRegistry) -> None:
+    FeedMetrics(registry)
+    ProducerMetrics(registry)
+    PushMetrics(registry)
+    WatchMetrics(registry)
 
 
 def recorded_names() -> set[str]:
@@ -215,7 +230,7 @@ def test_every_wirefeed_metric_is_watched() -> None:
     used |= set().union(*(metric_names(grafana_to_promql(e)) for e in dashboard_exprs()))
     registry = CollectorRegistry()
     Metrics(registry)
-    FeedMetrics(registry)
+    ingest_metrics(registry)
     unused = {
         family.name
         for family in registry.collect()
@@ -232,14 +247,16 @@ def test_recording_rule_names_follow_the_convention() -> None:
 
 def test_alerts_cover_silence_lag_and_dead_letters() -> None:
     alerts = {rule["alert"]: rule for rule in rules() if "alert" in rule}
-    assert {"WirefeedSourceSilent", "WirefeedConsumerLagGrowing", "WirefeedDeadLetterSpike"} <= set(
-        alerts
-    )
-    # The latest over every worker: one that lost the source's partition keeps its old value.
-    assert (
-        "time() - max by (source) (wirefeed_source_last_seen_timestamp_seconds"
-        in (alerts["WirefeedSourceSilent"]["expr"])
-    )
+    assert {
+        "WirefeedSourceSilent",
+        "WirefeedConsumerLagGrowing",
+        "WirefeedConsumerStalled",
+        "WirefeedDeadLetterSpike",
+    } <= set(alerts)
+    # The latest over every worker (one that lost the source's partition keeps its old
+    # value) and over the last day (a restarted worker exports nothing until it sees one).
+    silent = " ".join(alerts["WirefeedSourceSilent"]["expr"].split())
+    assert "time() - max by (source) (max_over_time( wirefeed_source_last_seen" in silent
     for rule in alerts.values():
         assert rule["labels"]["severity"] in {"warning", "critical"}
         assert rule["annotations"]["summary"]
@@ -333,6 +350,21 @@ def conditions(service: dict[str, Any]) -> dict[str, str]:
     return {name: spec.get("condition", "service_started") for name, spec in depends.items()}
 
 
+def scrape_job(name: str) -> dict[str, Any]:
+    config = load_yaml(PROMETHEUS / "prometheus.yml")
+    job: dict[str, Any] = next(j for j in config["scrape_configs"] if j["job_name"] == name)
+    return job
+
+
+def scrape_targets(job: dict[str, Any]) -> set[str]:
+    """host:port of a scrape job's targets, static or found by DNS (A records of names)."""
+    found = {t for group in job.get("static_configs", []) for t in group["targets"]}
+    for dns in job.get("dns_sd_configs", []):
+        assert dns.get("type", "SRV") == "A", "compose names are A records"
+        found |= {f"{name}:{dns['port']}" for name in dns["names"]}
+    return found
+
+
 def default(field: str) -> Any:
     return Settings.model_fields[field].default
 
@@ -412,9 +444,7 @@ def test_compose_ingest_services_are_opt_in_and_ready(compose: dict[str, Any]) -
     # Prometheus scrapes the poller where it serves its metrics.
     port = command[command.index("--metrics-port") + 1]
     assert command[command.index("--metrics-host") + 1] == "0.0.0.0"
-    config = load_yaml(PROMETHEUS / "prometheus.yml")
-    job = next(job for job in config["scrape_configs"] if job["job_name"] == "wirefeed-feeds")
-    assert {t for group in job["static_configs"] for t in group["targets"]} == {f"feeds:{port}"}
+    assert scrape_targets(scrape_job("wirefeed-feeds")) == {f"feeds:{port}"}
     # Without a token the endpoint is published on the host's loopback only.
     push = services["push"]
     assert service_env(push)["WIRE_PUSH_TOKEN"] == "${WIRE_PUSH_TOKEN:-}"  # noqa: S105 (a reference)
@@ -444,6 +474,8 @@ def test_compose_environment_is_read_by_settings(
                 read = getattr(settings, field)
                 if isinstance(read, SecretStr):
                     read = read.get_secret_value()
+                if isinstance(read, tuple):  # a comma-separated list
+                    read = ",".join(read)
                 assert str(read) == value, f"{name}: {key}"
 
 
@@ -512,3 +544,137 @@ def test_prometheus_and_grafana_mount_the_deploy_files(compose: dict[str, Any]) 
     assert url == f"http://prometheus:{next(iter(port_map(prometheus)))}"
     for path in (*mounts(prometheus).values(), *grafana_mounts.values()):
         assert (ROOT / path).exists(), path
+
+
+def metrics_port(service: dict[str, Any]) -> int:
+    """Where a wirefeed service serves /metrics: the worker's web port, `serve --port`, or
+    `--metrics-port`; and (checked) on an address beyond the container's loopback."""
+    command = service["command"]
+    if command[1] == "worker":
+        env = service_env(service)
+        assert env["WIRE_WEB_HOST"] == "0.0.0.0"
+        return int(env["WIRE_WEB_PORT"])
+    serve = command[1] == "serve"
+    flag, host_flag = ("--port", "--host") if serve else ("--metrics-port", "--metrics-host")
+    assert command[command.index(host_flag) + 1] == "0.0.0.0", service["command"]
+    return int(command[command.index(flag) + 1])
+
+
+def test_every_long_running_wirefeed_service_is_scraped(compose: dict[str, Any]) -> None:
+    """The worker and each ingest process (the review: push and drop were not scraped, and
+    exposed nothing) serve /metrics, and Prometheus has a job for each."""
+    config = load_yaml(PROMETHEUS / "prometheus.yml")
+    targets = {
+        target: job["job_name"]
+        for job in config["scrape_configs"]
+        for target in scrape_targets(job)
+    }
+    long_running = {
+        name: service
+        for name, service in wirefeed_services(compose).items()
+        if service.get("restart") != "no"
+    }
+    assert set(long_running) == {"worker", "feeds", "push", "drop"}
+    for name, service in long_running.items():
+        assert f"{name}:{metrics_port(service)}" in targets, name
+
+
+def test_services_of_a_profile_are_found_by_dns_so_no_target_is_down_for_ever(
+    compose: dict[str, Any],
+) -> None:
+    """A static target for a service that only runs with a profile is down on every stack
+    started without it (the review: feeds:9101), and the down alerts would fire for ever."""
+    services = compose["services"]
+    config = load_yaml(PROMETHEUS / "prometheus.yml")
+    for job in config["scrape_configs"]:
+        for group in job.get("static_configs", []):
+            for target in group["targets"]:
+                host = target.rsplit(":", 1)[0]
+                assert host == "localhost" or not services[host].get("profiles"), job["job_name"]
+
+
+def test_every_scrape_job_has_a_down_alert(promtool: str, tmp_path: Path) -> None:
+    """A target of any job that stops answering fires an alert (the review: only the
+    worker's job did): the worker's is critical, the others' a warning."""
+    config = load_yaml(PROMETHEUS / "prometheus.yml")
+    tests = []
+    for job in config["scrape_configs"]:
+        name = job["job_name"]
+        alert = "WirefeedWorkerDown" if name == "wirefeed" else "WirefeedTargetDown"
+        severity = "critical" if name == "wirefeed" else "warning"
+        who = "wirefeed worker" if name == "wirefeed" else f"{name} target"
+        series = f'up{{job="{name}", instance="t:1"}}'
+        tests.append(
+            {
+                "interval": "1m",
+                "input_series": [{"series": series, "values": "1x5 0x30"}],
+                "alert_rule_test": [
+                    {"alertname": alert, "eval_time": "4m", "exp_alerts": []},
+                    {
+                        "alertname": alert,
+                        "eval_time": "20m",
+                        "exp_alerts": [
+                            {
+                                "exp_labels": {
+                                    "severity": severity,
+                                    "job": name,
+                                    "instance": "t:1",
+                                },
+                                "exp_annotations": {
+                                    "summary": f"{who} t:1 is not answering on /metrics"
+                                },
+                            }
+                        ],
+                    },
+                ],
+            }
+        )
+    path = tmp_path / "down_test.yml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "rule_files": [str(p) for p in RULE_FILES],
+                "evaluation_interval": "1m",
+                "tests": tests,
+            }
+        )
+    )
+    output = run_promtool(promtool, "test", "rules", str(path), cwd=tmp_path)
+    assert "SUCCESS" in output
+
+
+def test_compose_publishes_ports_on_the_hosts_loopback_only(compose: dict[str, Any]) -> None:
+    """The review: Kafka (PLAINTEXT, no auth: anyone could write to wire.raw or
+    wire.commands), the worker, Prometheus and Grafana were published on every interface."""
+    for name, service in compose["services"].items():
+        for entry in service.get("ports", []):
+            assert str(entry).startswith("127.0.0.1:"), f"{name}: {entry}"
+
+
+def test_prometheus_can_not_be_stopped_or_wiped_over_http(compose: dict[str, Any]) -> None:
+    # --web.enable-lifecycle lets anyone who reaches the port POST /-/quit and /-/reload.
+    command = compose["services"]["prometheus"]["command"]
+    assert not {"--web.enable-lifecycle", "--web.enable-admin-api"} & set(command)
+
+
+def test_compose_lets_each_process_stop_cleanly(compose: dict[str, Any]) -> None:
+    """Python as a container's PID 1 ignores SIGTERM unless it installs a handler (the
+    feed poller and the watcher do not): `docker compose stop` then waited 10 s and killed
+    them. An init process forwards the signal. The worker finishes the events in hand for up
+    to FINISH_GRACE_SECONDS, the push endpoint its requests for up to push_send_seconds:
+    compose's default 10 s before SIGKILL cut both short."""
+    from service.streams.app import FINISH_GRACE_SECONDS
+
+    services = compose["services"]
+    for name, service in wirefeed_services(compose).items():
+        if service.get("restart") != "no":
+            assert service.get("init") is True, name
+
+    def grace(name: str) -> float:
+        value = str(services[name].get("stop_grace_period", "10s"))
+        seconds = value.removesuffix("s")
+        assert seconds.isdigit(), value
+        return float(seconds)
+
+    assert grace("worker") >= FINISH_GRACE_SECONDS + 15
+    assert grace("push") >= default("push_send_seconds") + 10

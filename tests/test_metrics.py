@@ -8,14 +8,20 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from service.metrics import (
     OTHER,
+    PUSH_OUTCOMES,
     REJECT_REASONS,
     UNKNOWN,
+    WATCH_OUTCOMES,
     FeedMetrics,
     Metrics,
+    ProducerMetrics,
+    PushMetrics,
+    WatchMetrics,
     summary,
     summary_from_exposition,
 )
 from service.models import DUPLICATE_KINDS, RejectReason
+from service.settings import Settings
 
 
 @pytest.fixture
@@ -48,6 +54,29 @@ def test_sources_outside_the_allow_list_fold_into_other(registry: CollectorRegis
     metrics.received(None, "json", 1)
     assert value(registry, "wirefeed_articles_received_total", source=OTHER, format="json") == 3
     assert value(registry, "wirefeed_articles_received_total", source=UNKNOWN, format="json") == 1
+
+
+def test_listed_sources_are_exported_as_never_seen_until_they_are(
+    registry: CollectorRegistry,
+) -> None:
+    metrics = Metrics(registry, sources=["AP", "afp"])
+    name = "wirefeed_source_last_seen_timestamp_seconds"
+    assert registry.get_sample_value(name, {"source": "ap"}) == 0
+    assert registry.get_sample_value(name, {"source": "afp"}) == 0
+    metrics.source_seen("AP", 1_700_000_000.0)
+    assert registry.get_sample_value(name, {"source": "ap"}) == 1_700_000_000.0
+    assert registry.get_sample_value(name, {"source": OTHER}) is None
+
+
+def test_metric_sources_are_read_from_a_comma_separated_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("WIRE_METRIC_SOURCES", "AP, afp ,,Reuters")
+    assert Settings().metric_sources == ("AP", "afp", "Reuters")
+    monkeypatch.setenv("WIRE_METRIC_SOURCES", "")
+    assert Settings().metric_sources == ()
+    monkeypatch.delenv("WIRE_METRIC_SOURCES")
+    assert Settings().metric_sources == ()
 
 
 def test_without_an_allow_list_the_source_label_set_is_capped(registry: CollectorRegistry) -> None:
@@ -95,6 +124,24 @@ def test_decided_counts_unique_and_duplicates_by_kind(registry: CollectorRegistr
         assert value(registry, "wirefeed_duplicates_total", kind=kind) == 1
     with pytest.raises(ValueError, match="duplicate kind"):
         metrics.decided("article-123")
+
+
+def test_end_to_end_latency_is_measured_up_to_a_day(registry: CollectorRegistry) -> None:
+    # The review: the top bucket was 300 s, so with every article an hour late the p95 read
+    # 300. A backlog (a worker down for hours, a replay) must show as what it is.
+    metrics = Metrics(registry)
+    for _ in range(10):
+        metrics.observe_end_to_end(3000.0)
+    name = "wirefeed_end_to_end_latency_seconds_bucket"
+    assert value(registry, name, le="1800.0") == 0
+    assert value(registry, name, le="3600.0") == 10
+    bounds = [
+        float(sample.labels["le"])
+        for family in registry.collect()
+        for sample in family.samples
+        if sample.name == name
+    ]
+    assert max(b for b in bounds if b != float("inf")) >= 86400.0
 
 
 def test_story_events_and_live_stories(registry: CollectorRegistry) -> None:
@@ -261,3 +308,48 @@ def test_text_exposition_parses_and_agrees_with_the_registry(registry: Collector
     assert families["wirefeed_live_stories"].type == "gauge"
     assert all(name.startswith("wirefeed_") for name in families)
     assert summary_from_exposition(text) == summary(registry)
+
+
+def test_producer_dead_letters_by_reason_start_at_zero(registry: CollectorRegistry) -> None:
+    metrics = ProducerMetrics(registry)
+    name = "wirefeed_producer_dead_letters_total"
+    assert all(value(registry, name, reason=reason) == 0 for reason in REJECT_REASONS)
+    assert registry.get_sample_value(name, {"reason": "too_large"}) == 0
+    metrics.dead_lettered(RejectReason.TOO_LARGE)
+    metrics.dead_lettered("not_json")
+    metrics.dead_lettered("something new")
+    assert value(registry, name, reason="too_large") == 1
+    assert value(registry, name, reason="not_json") == 1
+    assert value(registry, name, reason=OTHER) == 1
+
+
+def test_push_requests_by_outcome_in_flight_and_duration(registry: CollectorRegistry) -> None:
+    metrics = PushMetrics(registry)
+    name = "wirefeed_push_requests_total"
+    assert all(registry.get_sample_value(name, {"outcome": o}) == 0 for o in PUSH_OUTCOMES)
+    metrics.answered("accepted", 0.02)
+    metrics.answered("busy", 0.001)
+    metrics.in_flight.inc()
+    assert value(registry, name, outcome="accepted") == 1
+    assert value(registry, name, outcome="busy") == 1
+    assert value(registry, "wirefeed_push_requests_in_flight") == 1
+    assert value(registry, "wirefeed_push_request_duration_seconds_count") == 2
+    with pytest.raises(ValueError, match="unknown push outcome"):
+        metrics.answered("teapot", 0.0)
+
+
+def test_watch_files_by_outcome_and_last_success_only_when_nothing_is_kept(
+    registry: CollectorRegistry,
+) -> None:
+    metrics = WatchMetrics(registry)
+    name = "wirefeed_watch_files_total"
+    assert all(registry.get_sample_value(name, {"outcome": o}) == 0 for o in WATCH_OUTCOMES)
+    last = "wirefeed_watch_last_success_timestamp_seconds"
+    assert registry.get_sample_value(last) == 0  # exported before the first poll
+    metrics.polled({"done": 2, "failed": 1, "kept": 0, "vanished": 0}, 100.0)
+    metrics.polled({"done": 1, "kept": 3}, 200.0)  # the broker did not take some
+    assert value(registry, name, outcome="done") == 3
+    assert value(registry, name, outcome="kept") == 3
+    assert value(registry, last) == 100.0
+    metrics.polled({}, 300.0)  # an empty folder is drained too
+    assert value(registry, last) == 300.0

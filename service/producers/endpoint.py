@@ -1,4 +1,5 @@
-"""HTTP push endpoint (aiohttp): POST /articles puts articles onto the raw topic; GET /health.
+"""HTTP push endpoint (aiohttp): POST /articles puts articles onto the raw topic; GET /health,
+GET /metrics.
 
 A request body is one of: a JSON object, a JSON array of objects, NDJSON, XML (NITF,
 NewsML-G2 newsItem or newsMessage) or plain text (one article), chosen by Content-Type or,
@@ -12,17 +13,24 @@ byte order its text shows (`formats.reading_codec`). An unknown charset, or byte
 in it, is malformed input.
 
 All or nothing per request: 202 `{"accepted": n, "topic"}` once the broker has acknowledged
-every record; 400 `{"error": reason, "detail"}` when any part is malformed (or a parser
-fails on it: `internal_error`), and then nothing of it is sent as articles but the body is
-forwarded as bytes, so the worker dead-letters it on wire.dlq (the dead letter's reason is
-the worker's view, e.g. `not_json` for bad XML; the client's 400 carries the precise one).
-413 `too_large` when an article is larger than the raw topic takes (nothing of the request
-is sent as articles; the body is dead-lettered, by the producer when it is too large for
-the raw topic itself), or when the body is over `max_body_bytes` (aiohttp's answer: not
-read, nothing sent). 408 when the body is not in within `BODY_SECONDS`.
-503 when the broker does not take (or refuses) any of the records.
+every record; 400 `{"error": reason, "detail", "dead_lettered"}` when any part is malformed
+(or a parser fails on it: `internal_error`), and then nothing of it goes to the raw topic:
+the body is a dead letter on wire.dlq with the endpoint's own reason, acknowledged before
+the answer (`dead_lettered: true`). The worker never reads it: it would read the bytes on its
+own terms, without the Content-Type, and publish a JSON article sent as XML that the client
+was told was refused. 413 `too_large` when an article is larger than the raw topic takes
+(likewise dead-lettered), or when the body is over `max_body_bytes` (below: not read,
+nothing sent). 408 when the body is not in within `BODY_SECONDS`.
+503 `unavailable` when the broker does not take (or refuses) any of the records.
 202 means "on wire.raw": the worker may still reject a record (e.g. `missing_text`).
-Parsing runs in a worker thread, as sending does: a large body does not hold up the others.
+
+Refused before the body is read (nothing read, sent or dead-lettered; JSON answers all):
+401 without the token; 415 for a body declared as a picture, sound, video, font, model or
+multipart upload; 413 `too_large` for a Content-Length over `max_body_bytes` (a body without
+one is cut off there, with the same answer); 503 `busy` with Retry-After when
+`max_in_flight` requests are already in progress: memory is bounded by the slots, and no
+request queues behind others for a thread. Parsing and sending run on the endpoint's own
+pool of `max_in_flight` threads: a large body or a slow broker does not hold up the loop.
 """
 
 from __future__ import annotations
@@ -30,11 +38,16 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-from typing import Any
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol
 
 import orjson
 from aiohttp import web
+from aiohttp.typedefs import Handler
+from prometheus_client import CollectorRegistry, generate_latest
 
+from service.metrics import PushMetrics
 from service.models import Rejected, RejectReason
 from service.producers.formats import content_charset, decode_text, parse_document
 from service.producers.kafka import fits, record_key
@@ -42,12 +55,54 @@ from service.producers.replay import FlushingSender
 
 log = logging.getLogger(__name__)
 
-SENDER: web.AppKey[FlushingSender] = web.AppKey("sender", FlushingSender)
+
+class PushSender(FlushingSender, Protocol):
+    """Sends records to the raw topic, and inputs the endpoint rejected to the dead-letter
+    topic (RawProducer; a fake in tests)."""
+
+    def dead_letter(
+        self, payload: bytes, reason: str, detail: str, origin: dict[str, Any] | None = None
+    ) -> None: ...
+
+
+class Slots:
+    """Requests in progress, up to a limit; counted on the event loop alone (no lock)."""
+
+    def __init__(self, limit: int) -> None:
+        if limit < 1:
+            raise ValueError("the in-flight limit must be at least 1")
+        self.limit = limit
+        self.used = 0
+
+    def take(self) -> bool:
+        if self.used >= self.limit:
+            return False
+        self.used += 1
+        return True
+
+    def free(self) -> None:
+        self.used -= 1
+
+
+SENDER: web.AppKey[PushSender] = web.AppKey("sender", PushSender)
+SLOTS: web.AppKey[Slots] = web.AppKey("slots", Slots)
+POOL: web.AppKey[ThreadPoolExecutor] = web.AppKey("pool", ThreadPoolExecutor)
+MAX_BODY_BYTES: web.AppKey[int] = web.AppKey("max_body_bytes", int)
+METRICS: web.AppKey[PushMetrics] = web.AppKey("metrics", PushMetrics)
+OUTCOME: web.ResponseKey[str] = web.ResponseKey("outcome", str)
 TOPIC: web.AppKey[str] = web.AppKey("topic", str)
 FORWARD_REJECTS: web.AppKey[bool] = web.AppKey("forward_rejects", bool)
 TOKEN: web.AppKey[str] = web.AppKey("token", str)
 MAX_RECORD_BYTES: web.AppKey[int] = web.AppKey("max_record_bytes", int)
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
+# Requests handled at once (WIRE_PUSH_MAX_IN_FLIGHT): each holds its body (up to
+# max_body_bytes) and one of the endpoint's threads; further ones get a fast 503.
+DEFAULT_MAX_IN_FLIGHT = 8
+# What a 503 `busy` asks the client to wait: slots free as requests finish (in under a
+# second normally, within WIRE_PUSH_SEND_SECONDS when the broker is slow).
+BUSY_RETRY_SECONDS = 1
+# Top-level media types that are never an article (415, the body unread).
+NOT_ARTICLE_TYPES = frozenset({"image", "audio", "video", "font", "model", "multipart"})
 # A client gets this long to send its body (a slow one would hold a connection and its
 # buffer for ever).
 BODY_SECONDS = 60.0
@@ -86,9 +141,16 @@ def read_body(
     return records
 
 
-def _send_all(sender: FlushingSender, records: list[dict[str, Any]] | list[bytes]) -> None:
+def _send_all(sender: FlushingSender, records: list[dict[str, Any]]) -> None:
     for record in records:
         sender.send(record)
+    sender.flush()
+
+
+def _dead_letter(
+    sender: PushSender, data: bytes, reason: str, detail: str, origin: dict[str, Any]
+) -> None:
+    sender.dead_letter(data, reason, detail, origin)
     sender.flush()
 
 
@@ -103,71 +165,176 @@ def _authorised(request: web.Request) -> bool:
     )
 
 
-async def post_articles(request: web.Request) -> web.Response:
+def _refusal(request: web.Request) -> web.Response | None:
+    """The answer to a request refused before its body is read (nothing of it is read, sent
+    or dead-lettered: it is not input from a feed yet), or None."""
     if not _authorised(request):
-        # Not input from a feed: nothing is read, sent or dead-lettered.
-        return web.json_response(
+        return _answer(
+            "unauthorised",
             {"error": "unauthorised", "detail": "Authorization: Bearer <token> required"},
-            status=401,
+            401,
             headers={"WWW-Authenticate": 'Bearer realm="wirefeed"'},
         )
+    kind = request.content_type.lower()
+    if kind.split("/", 1)[0] in NOT_ARTICLE_TYPES:
+        # Declared as a picture, a sound, a form upload...: sniffing could still find JSON
+        # in it, but the client says it is something else.
+        return _answer(
+            "unsupported",
+            {"error": "unsupported_media_type", "detail": f"{kind} is not an article format"},
+            415,
+        )
+    length = request.content_length
+    if length is not None and length > request.app[MAX_BODY_BYTES]:
+        return _too_large(request)
+    return None
+
+
+def _too_large(request: web.Request) -> web.Response:
+    limit = request.app[MAX_BODY_BYTES]
+    return _answer(
+        "too_large",
+        {"error": "too_large", "detail": f"the body is over the {limit} bytes a request takes"},
+        413,
+    )
+
+
+def _answer(
+    outcome: str, body: dict[str, Any], status: int, headers: dict[str, str] | None = None
+) -> web.Response:
+    """A JSON answer, marked with its outcome for the metrics (PUSH_OUTCOMES)."""
+    response = web.json_response(body, status=status, headers=headers)
+    response[OUTCOME] = outcome
+    return response
+
+
+async def post_articles(request: web.Request) -> web.Response:
+    started = time.monotonic()
+    metrics = request.app.get(METRICS)
+    response = await _answer_post(request, metrics)
+    if metrics is not None:
+        metrics.answered(response[OUTCOME], time.monotonic() - started)
+    return response
+
+
+async def _answer_post(request: web.Request, metrics: PushMetrics | None) -> web.Response:
+    refusal = _refusal(request)
+    if refusal is not None:
+        return refusal
+    slots = request.app[SLOTS]
+    if not slots.take():
+        # Every slot busy (a slow broker, a burst): a fast answer beats queueing the body in
+        # memory behind requests that may each wait WIRE_PUSH_SEND_SECONDS.
+        return _answer(
+            "busy",
+            {"error": "busy", "detail": f"{slots.limit} requests in progress; retry later"},
+            503,
+            headers={"Retry-After": str(BUSY_RETRY_SECONDS)},
+        )
+    if metrics is not None:
+        metrics.in_flight.inc()
+    try:
+        return await _take(request)
+    finally:
+        slots.free()
+        if metrics is not None:
+            metrics.in_flight.dec()
+
+
+async def _take(request: web.Request) -> web.Response:
+    """Read, parse and send one admitted request, on the endpoint's own threads (one per
+    slot, so no request waits for a thread another holds)."""
     try:
         async with asyncio.timeout(BODY_SECONDS):
             data = await request.read()
     except TimeoutError:
         # Not input from a feed yet: nothing was read whole, so nothing is dead-lettered.
-        return web.json_response(
+        return _answer(
+            "timeout",
             {"error": "timeout", "detail": f"the body was not in within {BODY_SECONDS:.0f} s"},
-            status=408,
+            408,
         )
+    except web.HTTPRequestEntityTooLarge:  # a body without a length, found over the limit
+        return _too_large(request)
     sender = request.app[SENDER]
+    loop = asyncio.get_running_loop()
+    pool = request.app[POOL]
     content_type = request.headers.get("Content-Type")
+    limit = request.app[MAX_RECORD_BYTES] or None
     try:
-        records = await asyncio.to_thread(
-            read_body, data, content_type, request.app[MAX_RECORD_BYTES] or None
-        )
+        records = await loop.run_in_executor(pool, read_body, data, content_type, limit)
     except Rejected as exc:
-        forwarded = False
+        lettered = False
         if data.strip() and request.app[FORWARD_REJECTS]:
+            origin = {"producer": "push", "content_type": content_type}
+            reason = exc.reason.value
             try:
-                await asyncio.to_thread(_send_all, sender, [data])
-                forwarded = True
+                await loop.run_in_executor(
+                    pool, _dead_letter, sender, data, reason, exc.detail, origin
+                )
+                lettered = True
             except Exception:  # the client's answer matters more than the dead letter
-                log.exception("could not forward a rejected request body")
-        return web.json_response(
-            {"error": exc.reason.value, "detail": exc.detail, "dead_lettered": forwarded},
-            status=413 if exc.reason is RejectReason.TOO_LARGE else 400,
+                log.exception("could not dead-letter a rejected request body")
+        too_large = exc.reason is RejectReason.TOO_LARGE
+        return _answer(
+            "too_large" if too_large else "rejected",
+            {"error": exc.reason.value, "detail": exc.detail, "dead_lettered": lettered},
+            413 if too_large else 400,
         )
     try:
         # kafka-python blocks (metadata, acks): keep it off the event loop.
-        await asyncio.to_thread(_send_all, sender, records)
+        await loop.run_in_executor(pool, _send_all, sender, records)
     except Exception as exc:
         log.exception("sending %d records failed", len(records))
-        return web.json_response(
+        return _answer(
+            "unavailable",
             {"error": "unavailable", "detail": f"broker did not take the records: {exc!r}"},
-            status=503,
+            503,
         )
-    return web.json_response({"accepted": len(records), "topic": request.app[TOPIC]}, status=202)
+    return _answer("accepted", {"accepted": len(records), "topic": request.app[TOPIC]}, 202)
 
 
 async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+def _metrics_page(registry: CollectorRegistry) -> Handler:
+    async def metrics(request: web.Request) -> web.Response:
+        return web.Response(body=generate_latest(registry), content_type="text/plain")
+
+    return metrics
+
+
 def make_app(
-    sender: FlushingSender,
+    sender: PushSender,
     topic: str,
     *,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     forward_rejects: bool = True,
     token: str | None = None,
     max_record_bytes: int = 0,
+    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+    metrics: PushMetrics | None = None,
+    registry: CollectorRegistry | None = None,
 ) -> web.Application:
     """The endpoint's application; `sender` is a RawProducer, or a fake in tests. With a
     `token`, POST /articles needs `Authorization: Bearer <token>` (401 otherwise). With
     `max_record_bytes` (the raw topic's limit), a request holding a larger article is
-    refused whole (413)."""
+    refused whole (413). At most `max_in_flight` requests are handled at once, each on a
+    thread of the endpoint's own pool; more get 503 `busy` with Retry-After at once. With
+    `metrics`, each POST's outcome and time are counted; with a `registry`, GET /metrics
+    serves it (no token needed, as for /health)."""
     app = web.Application(client_max_size=max_body_bytes)
+    app[SLOTS] = Slots(max_in_flight)
+    pool = ThreadPoolExecutor(max_in_flight, thread_name_prefix="push")
+    app[POOL] = pool
+
+    async def stop_pool(app: web.Application) -> None:
+        # Requests were finished (or given up) by the server's own shutdown by now.
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    app.on_cleanup.append(stop_pool)
+    app[MAX_BODY_BYTES] = max_body_bytes
     app[MAX_RECORD_BYTES] = max_record_bytes
     app[SENDER] = sender
     app[TOPIC] = topic
@@ -175,4 +342,8 @@ def make_app(
     app[TOKEN] = token or ""
     app.router.add_post("/articles", post_articles)
     app.router.add_get("/health", health)
+    if metrics is not None:
+        app[METRICS] = metrics
+    if registry is not None:
+        app.router.add_get("/metrics", _metrics_page(registry))
     return app

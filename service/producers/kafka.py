@@ -7,6 +7,7 @@ import dataclasses
 import logging
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -142,19 +143,30 @@ class RawProducer:
     A record too large for the raw topic cannot go there, and no worker would see it: it
     goes to the dead-letter topic instead, as a letter with reason `too_large` keeping its
     first `dlq_payload_limit` bytes (`truncated`), and counts as delivered once the broker
-    has the letter. A send that raises (no broker metadata in time) drops what the thread
-    sent since its last flush from its batch: the caller learns of it from the exception,
-    and the next flush is judged on its own records.
+    has the letter. `dead_letter()` puts any other input the caller rejected there too.
+    A send that raises (no broker metadata in time) drops what the thread sent since its
+    last flush from its batch: the caller learns of it from the exception, and the next
+    flush is judged on its own records.
     """
 
-    def __init__(self, settings: Settings, *, topic: str | None = None, **options: Any) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        topic: str | None = None,
+        on_dead_letter: Callable[[str], None] | None = None,
+        **options: Any,
+    ) -> None:
         # Another input topic may be named (editors' commands go the same way).
         self.topic = topic or settings.topics.raw
+        # Told each dead letter's reason (the process's metrics count them: no worker does).
+        self._on_dead_letter = on_dead_letter
         self.dlq_topic = settings.topics.dlq
         self.max_record_bytes = settings.max_record_bytes
         self._letter_bytes = settings.dlq_payload_limit
         self._local = threading.local()
-        # How many records went to the dead-letter topic instead (too large for the raw one).
+        # How many inputs went to the dead-letter topic (too large for the raw one, or
+        # rejected by the caller).
         self.dead_lettered = 0
         config: dict[str, Any] = {
             "bootstrap_servers": settings.bootstrap_servers,
@@ -177,11 +189,43 @@ class RawProducer:
     def send(self, record: dict[str, Any] | bytes, feed: str | None = None) -> None:
         value = record if isinstance(record, bytes) else orjson.dumps(record)
         key = record_key(record, feed)
+        if fits(value, key, self.max_record_bytes):
+            self._track(lambda: self._producer.send(self.topic, key=key, value=value))
+            return
+        detail = (
+            f"a record of {len(value)} bytes, over the {self.max_record_bytes} the raw topic "
+            "takes (WIRE_MAX_ARTICLE_BYTES x 4); not sent to it"
+        )
+        where = {"topic": self.topic, "producer": feed}
+        self._send_letter(value, key, RejectReason.TOO_LARGE.value, detail, where)
+
+    def dead_letter(
+        self, payload: bytes, reason: str, detail: str, origin: dict[str, Any] | None = None
+    ) -> None:
+        """Put an input this producer rejected itself on the dead-letter topic, with its
+        reason (a RejectReason value), not on the raw topic: a worker would read the bytes
+        again on its own terms and might take what was refused. `origin` says where it came
+        from (its `topic` is where `wirefeed dlq replay` sends it back, the raw topic by
+        default). Delivered, like a record, once `flush()` returns."""
+        where = {"topic": self.topic, **(origin or {})}
+        self._send_letter(payload, record_key(payload), reason, detail, where)
+
+    def _send_letter(
+        self, value: bytes, key: bytes | None, reason: str, detail: str, where: dict[str, Any]
+    ) -> None:
+        log.warning(
+            "dead letter %s from %s: %s", reason, where.get("producer") or "a producer", detail
+        )
+        letter = dead_letter(value, reason, detail, where, self._letter_bytes)
+        self._track(lambda: self._producer.send(self.dlq_topic, key=key, value=letter))
+        self.dead_lettered += 1
+        if self._on_dead_letter is not None:
+            self._on_dead_letter(reason)
+
+    def _track(self, send: Callable[[], FutureRecordMetadata]) -> None:
+        """Send one record and add its outcome to this thread's batch."""
         try:
-            if fits(value, key, self.max_record_bytes):
-                future = self._producer.send(self.topic, key=key, value=value)
-            else:
-                future = self._send_letter(value, key, feed)
+            future = send()
         except Exception:
             self._local.batch = _Batch()
             raise
@@ -190,19 +234,6 @@ class RawProducer:
         batch.futures.append(future)
         if batch.sent % _PRUNE_AT == 0:  # a long replay flushes only at the end
             batch.futures = [f for f in batch.futures if not f.succeeded()]
-
-    def _send_letter(
-        self, value: bytes, key: bytes | None, feed: str | None
-    ) -> FutureRecordMetadata:
-        detail = (
-            f"a record of {len(value)} bytes, over the {self.max_record_bytes} the raw topic "
-            "takes (WIRE_MAX_ARTICLE_BYTES x 4); not sent to it"
-        )
-        log.warning("dead letter too_large from %s: %s", feed or "a producer", detail)
-        self.dead_lettered += 1
-        where = {"topic": self.topic, "producer": feed}
-        letter = dead_letter(value, RejectReason.TOO_LARGE.value, detail, where, self._letter_bytes)
-        return self._producer.send(self.dlq_topic, key=key, value=letter)
 
     def _batch(self) -> _Batch:
         batch: _Batch | None = getattr(self._local, "batch", None)

@@ -126,7 +126,7 @@ class Worker:
     def __init__(self, settings: Settings, registry: CollectorRegistry | None = None) -> None:
         self.settings = settings
         self.registry = registry or CollectorRegistry()
-        self.metrics = Metrics(self.registry)
+        self.metrics = Metrics(self.registry, settings.metric_sources)
         topics = settings.topics
         self.app = faust.App(
             settings.app_id,

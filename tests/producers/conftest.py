@@ -20,10 +20,17 @@ STRICT_MAX_MESSAGE_BYTES = 2000
 class FakeSender:
     def __init__(self) -> None:
         self.sent: list[tuple[dict[str, Any] | bytes, str | None]] = []
+        # Dead letters written straight to the dead-letter topic: (payload, reason, origin).
+        self.letters: list[tuple[bytes, str, dict[str, Any]]] = []
         self.flushed = 0
 
     def send(self, record: dict[str, Any] | bytes, feed: str | None = None) -> None:
         self.sent.append((record, feed))
+
+    def dead_letter(
+        self, payload: bytes, reason: str, detail: str, origin: dict[str, Any] | None = None
+    ) -> None:
+        self.letters.append((payload, reason, dict(origin or {})))
 
     def flush(self) -> None:
         self.flushed += 1

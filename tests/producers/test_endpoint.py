@@ -2,13 +2,18 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import threading
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from prometheus_client import CollectorRegistry
+from prometheus_client.parser import text_string_to_metric_families
 
+from service.metrics import PushMetrics
 from service.producers import endpoint
 from service.producers.endpoint import make_app
 from service.producers.kafka import RawProducer
@@ -78,8 +83,40 @@ async def test_malformed_bodies_get_400_and_a_dead_letter(
     assert answer["error"] == reason
     assert answer["detail"]
     assert answer["dead_lettered"] is True
-    # Nothing of it goes out as an article: only the body, as bytes, for the dead-letter topic.
-    assert sender.records == [body]
+    # Nothing of it goes to the raw topic, where the worker would read it on its own terms:
+    # the body is a dead letter with the endpoint's reason, acknowledged before the answer.
+    assert sender.records == []
+    assert [(payload, why) for payload, why, _ in sender.letters] == [(body, reason)]
+    assert sender.letters[0][2] == {"producer": "push", "content_type": content_type}
+    assert sender.flushed == 1
+
+
+# A JSON article under a Content-Type that does not fit it (review: each was answered 400
+# "dead_lettered", then published by the worker, which read the forwarded bytes as JSON).
+MISLABELLED = orjson.dumps(
+    {"id": "mislabel-7", "title": "Minister resigns", "text": "The minister resigned."}
+)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "reason"),
+    [
+        ("application/xml", "bad_format"),
+        ("application/json; charset=utf-16", "not_json"),
+        ("application/json; charset=bogus", "bad_format"),
+    ],
+)
+async def test_a_rejected_body_is_dead_lettered_not_sent_to_the_raw_topic(
+    client: TestClient[Any, Any], sender: FakeSender, content_type: str, reason: str
+) -> None:
+    headers = {"Content-Type": content_type}
+    response = await client.post("/articles", data=MISLABELLED, headers=headers)
+    assert response.status == 400
+    answer = await response.json()
+    assert (answer["error"], answer["dead_lettered"]) == (reason, True)
+    assert sender.records == []
+    [(payload, why, where)] = sender.letters
+    assert (payload, why, where["content_type"]) == (MISLABELLED, reason, content_type)
 
 
 async def test_empty_body_is_400_without_a_dead_letter(
@@ -89,6 +126,7 @@ async def test_empty_body_is_400_without_a_dead_letter(
     assert response.status == 400
     assert (await response.json())["error"] == "missing_text"
     assert sender.records == []
+    assert sender.letters == []
 
 
 async def test_an_unexpected_parser_error_is_400_with_a_dead_letter(
@@ -105,7 +143,8 @@ async def test_an_unexpected_parser_error_is_400_with_a_dead_letter(
     assert answer["error"] == "internal_error"
     assert "ValueError: invalid literal" in answer["detail"]
     assert answer["dead_lettered"] is True
-    assert sender.records == [body]
+    assert sender.records == []
+    assert [(payload, why) for payload, why, _ in sender.letters] == [(body, "internal_error")]
 
 
 async def test_plain_text_is_decoded_with_its_declared_charset(
@@ -217,8 +256,9 @@ async def test_an_article_larger_than_the_raw_topic_takes_is_413(sender: FakeSen
         answer = await response.json()
         assert (answer["error"], answer["dead_lettered"]) == ("too_large", True)
         assert "article 1 is" in answer["detail"]
-        # All or nothing: no article goes out, the body goes on for its dead letter.
-        assert sender.records == [body]
+        # All or nothing: no article goes out, the body is a dead letter.
+        assert sender.records == []
+        assert [(payload, why) for payload, why, _ in sender.letters] == [(body, "too_large")]
         response = await client.post("/articles", json={"id": "small", "text": "x" * 1500})
         assert response.status == 202
 
@@ -266,7 +306,8 @@ async def test_text_that_its_charset_cannot_decode_is_400(
     assert answer["error"] == reason
     assert detail in answer["detail"]
     assert answer["dead_lettered"] is True
-    assert sender.records == [body]
+    assert sender.records == []
+    assert [(payload, why) for payload, why, _ in sender.letters] == [(body, reason)]
 
 
 @pytest.mark.kafka
@@ -290,6 +331,37 @@ async def test_records_the_broker_refuses_are_503_and_not_acknowledged(
     # it; the worker takes the resent copy as a redelivery), "big" never is.
     assert {record["id"] for _, record in found} <= {"ok", "small"}
     assert "small" in {record["id"] for _, record in found}
+
+
+@pytest.mark.kafka
+async def test_a_mislabelled_body_is_a_dead_letter_on_the_broker_and_not_raw(
+    service_settings: Settings,
+) -> None:
+    settings = service_settings
+    with RawProducer(settings) as producer:
+        app = make_app(producer, settings.topics.raw)
+        async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+            headers = {"Content-Type": "application/xml"}
+            response = await client.post("/articles", data=MISLABELLED, headers=headers)
+            assert response.status == 400
+            assert (await response.json())["dead_lettered"] is True
+            # The next request, a good one, marks where the raw topic stands.
+            response = await client.post("/articles", json={"id": "after", "text": "Fits."})
+            assert response.status == 202
+    topics = [settings.topics.raw, settings.topics.dlq]
+    found = read_topics(settings, topics, 2, timeout=30, settle=1.0)
+    raw = [record["id"] for topic, record in found if topic == settings.topics.raw]
+    letters = [record for topic, record in found if topic == settings.topics.dlq]
+    assert raw == ["after"]  # the worker never sees the rejected body
+    [letter] = letters
+    assert letter["reason"] == "bad_format"
+    assert letter["origin"] == {
+        "topic": settings.topics.raw,
+        "producer": "push",
+        "content_type": "application/xml",
+    }
+    assert letter["payload"] == MISLABELLED.decode()
+    assert not letter["truncated"]
 
 
 @pytest.mark.kafka
@@ -323,3 +395,129 @@ async def test_with_a_token_only_authorised_posts_are_taken(sender: FakeSender) 
         assert response.status == 202
         assert len(sender.records) == 1
         assert (await client.get("/health")).status == 200  # probes need no token
+
+
+class BlockingSender(FakeSender):
+    """A sender whose flush waits until released, as kafka-python's does for a broker that
+    does not answer (up to WIRE_PUSH_SEND_SECONDS)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+        self.flushing = threading.Semaphore(0)
+
+    def flush(self) -> None:
+        self.flushing.release()
+        self.release.wait(timeout=30)
+        super().flush()
+
+
+async def test_requests_beyond_the_in_flight_limit_get_a_fast_503() -> None:
+    sender = BlockingSender()
+    app = make_app(sender, "wire.raw", max_in_flight=2)
+    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+        body = orjson.dumps({"id": "a", "text": "Body."})
+        waiting = [asyncio.create_task(client.post("/articles", data=body)) for _ in range(2)]
+        for _ in range(2):  # both are in their flush, each on a thread of the endpoint's own
+            assert await asyncio.to_thread(sender.flushing.acquire, True, 10)
+        started = time.monotonic()
+        response = await asyncio.wait_for(client.post("/articles", data=body), timeout=5)
+        assert time.monotonic() - started < 2
+        assert response.status == 503
+        assert (await response.json())["error"] == "busy"
+        assert int(response.headers["Retry-After"]) >= 1
+        sender.release.set()
+        assert [r.status for r in await asyncio.gather(*waiting)] == [202, 202]
+        # The slots are free again.
+        assert (await client.post("/articles", data=body)).status == 202
+        assert len(sender.records) == 3
+
+
+async def test_a_body_over_the_limit_is_a_json_413_whether_announced_or_not(
+    sender: FakeSender,
+) -> None:
+    app = make_app(sender, "wire.raw", max_body_bytes=1000)
+    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+        body = orjson.dumps({"id": "big", "text": "x" * 2000})
+
+        async def chunks() -> AsyncIterator[bytes]:
+            for start in range(0, len(body), 500):
+                yield body[start : start + 500]
+
+        for data in (body, chunks()):  # a Content-Length, or chunked (no length announced)
+            response = await client.post(
+                "/articles", data=data, headers={"Content-Type": "application/json"}
+            )
+            assert response.status == 413
+            answer = await response.json()
+            assert answer["error"] == "too_large"
+            assert "1000" in answer["detail"]
+    assert sender.records == []
+    assert sender.letters == []
+
+
+@pytest.mark.parametrize(
+    "content_type", ["image/png", "multipart/form-data; boundary=x", "video/mp4", "audio/mpeg"]
+)
+async def test_a_body_declared_as_media_or_a_form_upload_is_415_unread(
+    client: TestClient[Any, Any], sender: FakeSender, content_type: str
+) -> None:
+    body = orjson.dumps({"id": "a", "text": "Body."})  # sniffing would take it
+    response = await client.post("/articles", data=body, headers={"Content-Type": content_type})
+    assert response.status == 415
+    assert (await response.json())["error"] == "unsupported_media_type"
+    assert sender.records == []
+    assert sender.letters == []
+
+
+async def test_a_form_encoded_json_body_is_taken_as_curl_d_sends_it(
+    client: TestClient[Any, Any], sender: FakeSender
+) -> None:
+    # `curl -d @article.json` labels the body application/x-www-form-urlencoded.
+    body = orjson.dumps({"id": "a", "text": "Body."})
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    response = await client.post("/articles", data=body, headers=headers)
+    assert response.status == 202
+
+
+async def test_each_answer_is_counted_by_outcome_and_served_at_metrics(
+    sender: FakeSender,
+) -> None:
+    registry = CollectorRegistry()
+    app = make_app(
+        sender,
+        "wire.raw",
+        token="s3cret",  # noqa: S106 (a test token)
+        max_body_bytes=1000,
+        metrics=PushMetrics(registry),
+        registry=registry,
+    )
+    auth = {"Authorization": "Bearer s3cret"}
+    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+        good = orjson.dumps({"id": "a", "text": "Body."})
+        assert (await client.post("/articles", data=good, headers=auth)).status == 202
+        assert (await client.post("/articles", data=good)).status == 401
+        assert (await client.post("/articles", data=b"{", headers=auth)).status == 400
+        assert (await client.post("/articles", data=b"x" * 2000, headers=auth)).status == 413
+        headers = {**auth, "Content-Type": "image/png"}
+        assert (await client.post("/articles", data=good, headers=headers)).status == 415
+        response = await client.get("/metrics")  # no token needed, as for /health
+        assert response.status == 200
+        text = await response.text()
+    counts = {
+        sample.labels["outcome"]: sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "wirefeed_push_requests_total"
+    }
+    assert counts == {
+        "accepted": 1,
+        "unauthorised": 1,
+        "rejected": 1,
+        "too_large": 1,
+        "unsupported": 1,
+        "timeout": 0,
+        "busy": 0,
+        "unavailable": 0,
+    }
+    assert registry.get_sample_value("wirefeed_push_requests_in_flight") == 0

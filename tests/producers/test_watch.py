@@ -399,7 +399,7 @@ def test_the_watch_command_says_a_file_vanished_and_does_not_fail_for_it(
     (tmp_path / "b_gone.txt").write_text("Deleted by its writer while the first file was sent.")
 
     class Producer(_WriterDeletes):
-        def __init__(self, settings: Settings) -> None:
+        def __init__(self, settings: Settings, **options: object) -> None:
             super().__init__(tmp_path / "b_gone.txt")
 
         def __enter__(self) -> Producer:
