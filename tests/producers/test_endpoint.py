@@ -244,7 +244,8 @@ async def test_text_whose_nul_bytes_show_no_encoding_is_400(
     answer = await response.json()
     assert answer["error"] == "not_utf8"
     assert "NUL bytes" in answer["detail"]
-    assert sender.records == [body]
+    assert sender.records == []
+    assert [(payload, why) for payload, why, _ in sender.letters] == [(body, "not_utf8")]
 
 
 async def test_an_article_larger_than_the_raw_topic_takes_is_413(sender: FakeSender) -> None:
