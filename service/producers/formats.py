@@ -620,10 +620,7 @@ def parse_document(data: bytes, content_type: str | None = None) -> list[dict[st
     codec = reading_codec(data, declared) if declared is not None else sniff_codec(data)
     data = strip_bom(data)
     if codec not in (None, "utf-8"):
-        try:
-            text = data.decode(codec).removeprefix("\ufeff")
-        except UnicodeDecodeError as exc:
-            raise Rejected(RejectReason.BAD_FORMAT, f"not valid {codec}: {exc}") from None
+        text = _decode(data, codec)
         if kind.endswith("xml") or (not kind.endswith("json") and text.lstrip()[:1] == "<"):
             # Given to the parser as the UTF-8 it is now: the charset of the transport (or
             # the byte order mark) overrides the document's declaration (RFC 7303).
@@ -769,13 +766,7 @@ def decode_unlabelled(data: bytes) -> str:
             RejectReason.NOT_UTF8,
             "NUL bytes, which UTF-8 text never has, in no UTF-16 or UTF-32 byte order",
         )
-    try:
-        # A byte order mark is not text (utf-8 keeps it; utf-16 and utf-32 consume theirs).
-        return data.decode(codec or "utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as exc:
-        if codec in (None, "utf-8"):
-            raise Rejected(RejectReason.NOT_UTF8, str(exc)) from None
-        raise Rejected(RejectReason.BAD_FORMAT, f"not valid {codec}: {exc}") from None
+    return _decode(data, codec or "utf-8")
 
 
 def unlabelled_utf8(data: bytes) -> bytes:
@@ -786,10 +777,7 @@ def unlabelled_utf8(data: bytes) -> bytes:
     codec = sniff_codec(data)
     if codec in (None, "utf-8"):
         return strip_bom(data)
-    try:
-        return data.decode(codec).removeprefix("\ufeff").encode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise Rejected(RejectReason.BAD_FORMAT, f"not valid {codec}: {exc}") from None
+    return _decode(data, codec).encode("utf-8")
 
 
 def decode_text(data: bytes, charset: str | None) -> str:
@@ -798,14 +786,19 @@ def decode_text(data: bytes, charset: str | None) -> str:
     unknown or the bytes are not valid in the encoding."""
     if charset is None:
         return decode_unlabelled(data)
-    codec = reading_codec(data, _declared_codec(charset)) or "utf-8"
+    return _decode(data, reading_codec(data, _declared_codec(charset)) or "utf-8", charset)
+
+
+def _decode(data: bytes, codec: str, name: str | None = None) -> str:
+    """`data` as text in `codec` (`name`: the charset as declared), without a byte order
+    mark; Rejected when the bytes are not valid in it."""
     try:
         # A byte order mark is not text (utf-8 keeps it; utf-16 and utf-32 consume theirs).
         return data.decode(codec).removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         if codec == "utf-8":
             raise Rejected(RejectReason.NOT_UTF8, str(exc)) from None
-        raise Rejected(RejectReason.BAD_FORMAT, f"not valid {charset or codec}: {exc}") from None
+        raise Rejected(RejectReason.BAD_FORMAT, f"not valid {name or codec}: {exc}") from None
 
 
 def content_charset(content_type: str | None) -> str | None:
