@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from service.pipeline.text import (
-    _CONTINUATION_START,
+    ABBREVIATIONS,
+    CONTINUATION_START,
     SENTENCE_END,
     collapse_spaces,
     join_lines,
@@ -213,54 +214,6 @@ _DATELINE = re.compile(
     r"\s*(?:\((?P<agency>[^()\n]{1,30})\))?"
     r"\s*[\u2014\u2013-]+(?:\s+|$)"
 )
-_ABBREVIATIONS = frozenset(
-    {
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-        "st",
-        "mt",
-        "ft",
-        "gen",
-        "adm",
-        "sen",
-        "rep",
-        "gov",
-        "col",
-        "lt",
-        "sgt",
-        "capt",
-        "prof",
-        "jr",
-        "sr",
-        "inc",
-        "corp",
-        "ltd",
-        "co",
-        "no",
-        "vs",
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-        "mme",
-        "mlle",
-        "mm",
-        "ste",
-        "hr",
-        "fr",
-        "nr",
-    }
-)
 # CJK writes no space after a sentence: its full-width stops end one wherever they stand.
 _SENTENCE_BREAK = re.compile(
     r"[.!?\u2026\u0964\u061f\u06d4][\"')\u00bb]*(?=\s|$)"
@@ -448,7 +401,7 @@ def _remove_lines(
         if wrapped:
             following = lines[index + 1] if index + 1 < len(lines) else ""
             alone = (not kept or kept[-1].endswith(SENTENCE_END)) and not (
-                following[:1].islower() or following.startswith(_CONTINUATION_START)
+                following[:1].islower() or following.startswith(CONTINUATION_START)
             )
         before = len(found.captions)
         if not _take_line(line, found, alone=alone, at_end=index >= trailing_from):
@@ -624,7 +577,7 @@ def first_sentence(paragraph: str) -> str:
     for match in _SENTENCE_BREAK.finditer(paragraph):
         if paragraph[match.start()] == ".":
             word = paragraph[: match.start()].rsplit(" ", 1)[-1]
-            if "." in word or len(word) <= 1 or word.casefold().strip("\"'(") in _ABBREVIATIONS:
+            if "." in word or len(word) <= 1 or word.casefold().strip("\"'(") in ABBREVIATIONS:
                 continue
         return paragraph[: match.end()]
     return paragraph

@@ -146,7 +146,7 @@ SENTENCE_END = (
     "\uff1f",
     "\u300d",
 )
-_CONTINUATION_START = (",", ".", ";", ":", "!", "?", ")", "]", "\u00bb", "\u3001", "\u3002")
+CONTINUATION_START = (",", ".", ";", ":", "!", "?", ")", "]", "\u00bb", "\u3001", "\u3002")
 # Bounds the repair loop; real text settles in two rounds.
 _MAX_REPAIR_ROUNDS = 4
 # A subheading line is no longer than this (and see _is_heading).
@@ -159,9 +159,8 @@ UNSPACED = (
     "\uff00-\uffef\U00020000-\U0003134f"
 )
 _UNSPACED_CHAR = re.compile(f"[{UNSPACED}]")
-# Words whose full stop is not a sentence end (structure._ABBREVIATIONS, for first_sentence,
-# is the same list).
-_ABBREVIATIONS = frozenset(
+# Words whose full stop is not a sentence end (here, and in structure.first_sentence).
+ABBREVIATIONS = frozenset(
     [
         "mr",
         "mrs",
@@ -355,7 +354,7 @@ def ends_with_abbreviation(text: str) -> bool:
     # A lone full stop (tokenised text: `People .`), an ellipsis or `..` ends a sentence.
     if not word or word.endswith("."):
         return False
-    return "." in word or (len(word) == 1 and word.isalpha()) or word in _ABBREVIATIONS
+    return "." in word or (len(word) == 1 and word.isalpha()) or word in ABBREVIATIONS
 
 
 def _caseless(text: str, *, last: bool = False) -> bool:
@@ -382,7 +381,7 @@ def _is_heading(line: str, following: str, width: int) -> bool:
 
 def _glue(current: str, line: str) -> str:
     hyphenated = current.endswith("-") and current[-2:-1].isalpha()
-    if line.startswith(_CONTINUATION_START) or hyphenated:
+    if line.startswith(CONTINUATION_START) or hyphenated:
         return ""
     # Every character of the scripts in UNSPACED is past U+2FFF: most lines stop there.
     end, start = current[-1], line[0]
@@ -405,7 +404,7 @@ def join_lines(lines: list[str]) -> list[str]:
         if not current:
             current, current_is_one_line = line, True
             continue
-        if line[0].islower() or line.startswith(_CONTINUATION_START):
+        if line[0].islower() or line.startswith(CONTINUATION_START):
             breaks = False
         elif current.endswith(SENTENCE_END):
             breaks = not ends_with_abbreviation(current)
