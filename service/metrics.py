@@ -174,8 +174,7 @@ class Metrics:
 
     def rejected(self, reason: str) -> None:
         """A record was dead-lettered; `reason` is a RejectReason value."""
-        value = str(reason)  # a RejectReason is a StrEnum: str() is its value
-        self.articles_rejected.labels(reason=value if value in REJECT_REASONS else OTHER).inc()
+        self.articles_rejected.labels(reason=_reason_label(reason)).inc()
 
     def decided(self, kind: str | None) -> None:
         """Dedup's outcome for one article: None means unique, else the duplicate kind."""
@@ -306,6 +305,12 @@ class FeedMetrics:
             self.last_success.labels(feed=feed).set(now)
 
 
+def _reason_label(reason: str) -> str:
+    """A reject reason as a label: one of REJECT_REASONS, else `other` (a small fixed set)."""
+    value = str(reason)  # a RejectReason is a StrEnum: str() is its value
+    return value if value in REJECT_REASONS else OTHER
+
+
 class ProducerMetrics:
     """Dead letters an ingest process (`serve`, `watch`, `feed`) writes to the dead-letter
     topic itself: inputs the push endpoint refused, records too large for the raw topic. The
@@ -324,8 +329,7 @@ class ProducerMetrics:
 
     def dead_lettered(self, reason: str) -> None:
         """One dead letter written; `reason` is a RejectReason value."""
-        value = str(reason)
-        self.dead_letters.labels(reason=value if value in REJECT_REASONS else OTHER).inc()
+        self.dead_letters.labels(reason=_reason_label(reason)).inc()
 
 
 # How the push endpoint answered a POST (service/producers/endpoint.py): 202, 400, 413, 415,
