@@ -114,3 +114,29 @@ def test_label_reads_a_file_that_starts_with_a_byte_order_mark(tmp_path: Path) -
     out = _label(tmp_path, [b"\xef\xbb\xbf" + first, b"\xef\xbb\xbf" + second])
 
     assert [(o["id"], o.get("rejected")) for o in out] == [("a", None), ("b", None)]
+
+
+def test_label_places_a_resent_old_item_at_its_version_time_not_its_first_publication(
+    tmp_path: Path,
+) -> None:
+    # A copy sent today of an item first published last year arrives today: the clock must
+    # not start a year back (the next article would push every horizon past the first).
+    text = (
+        "The harbour authority of Port Alder said on Monday that the north quay will close for "
+        "six weeks of repairs after storm damage, and ferries will use the south quay instead."
+    )
+    lines = [
+        orjson.dumps(
+            {
+                "id": "old",
+                "text": text,
+                "published": "2026-11-20T09:00:00Z",
+                "firstcreated": "2025-08-19T09:00:00Z",
+            }
+        ),
+        orjson.dumps({"id": "copy", "text": text, "published": "2026-11-20T09:05:00Z"}),
+    ]
+    out = _label(tmp_path, lines)
+
+    assert out[1]["duplicate_of"] == "old"
+    assert out[1]["story"] == out[0]["story"]

@@ -24,11 +24,13 @@ from service.pipeline.stamps import Stamps
 
 
 def event_time(article: Article, received: float, latest: float | None = None) -> float:
-    """Offline stand-in for an arrival time: the article's own publication time, else the
-    latest arrival so far. (In the worker, arrival is the broker's timestamp.) A time after
-    `latest` is a clock error and counts as no time: taken as given, one such article would
-    move the clock past every horizon and the state would be forgotten."""
-    published = article.firstcreated
+    """Offline stand-in for an arrival time: the time of the article's version (the record's
+    own publication time, else a date its text states), else the latest arrival so far. (In
+    the worker, arrival is the broker's timestamp.) Not its first publication: a copy sent
+    today of an item first published last year arrives today. A time after `latest` is a
+    clock error and counts as no time: taken as given, one such article would move the clock
+    past every horizon and the state would be forgotten."""
+    published = article.versioncreated
     if published is None or (latest is not None and published > latest):
         return received
     return published
@@ -219,9 +221,9 @@ def label_records(
     fails on is rejected as `internal_error` (the worker dead-letters it) without stopping
     the rest.
 
-    Time comes from the articles: each is placed at its publication time, or at the latest
-    time seen so far when it has none or when its time is after `latest` (the caller's wall
-    clock with some slack: nothing is published in the future).
+    Time comes from the articles: each is placed at the time of its version (`event_time`),
+    or at the latest time seen so far when it has none or when its time is after `latest`
+    (the caller's wall clock with some slack: nothing is published in the future).
     """
     now = 0.0
     for record in records:

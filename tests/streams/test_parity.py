@@ -1,0 +1,131 @@
+"""One code path: the worker, through a real broker, decides a stream as `wirefeed label`
+decides the same bytes (same duplicate links and kinds, same story ids, same story events,
+same rejects). Only the clock differs: the broker stamps arrival, `wirefeed label` places each
+article at its publication time, so the stream's articles carry publication times a minute
+apart and close to now, where the two clocks agree on every gap that matters."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from service.producers.files import read_file
+from service.producers.kafka import RawProducer
+from tests.conftest import QUAKE_REPORTS, SEEDS, WorkerProcess, read_topics
+from tests.pipeline.test_cluster import LOOK_ALIKES
+from tests.pipeline.test_corrections import LATER
+
+pytestmark = pytest.mark.kafka
+
+GERMAN = (
+    "Der Bundestag hat am Donnerstag nach langer Debatte das neue Heizungsgesetz "
+    "beschlossen. Bauministerin Klara Geywitz sprach von einem Kompromiss, die Opposition "
+    "kündigte eine Klage in Karlsruhe an. Das Gesetz soll am 1. Januar 2024 in Kraft treten."
+)
+
+
+def parse_time(text: str) -> float:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def _iso(seconds: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+def _stream(now: float) -> list[bytes]:
+    """Seeds, an event opened twice (merged), look-alike events, a German article and its
+    copy, an exact copy, a new version of an item; two bad lines among them."""
+    records: list[dict[str, Any]] = []
+    for path in sorted(SEEDS.glob("*.txt")):
+        (record,) = read_file(path)
+        assert isinstance(record, dict)
+        records.append(record)
+    records += QUAKE_REPORTS
+    records += [{"id": key, "text": text} for key, text in {**LOOK_ALIKES, **LATER}.items()]
+    records += [
+        {"id": "de-1", "title": "Heizungsgesetz beschlossen", "text": GERMAN, "language": "de"},
+        {"id": "de-2", "title": "Bundestag beschließt Heizungsgesetz", "text": GERMAN},
+        {**records[2], "id": "seed-2-again"},
+        {"id": "v1", "uri": "urn:item:1", "version": 1, "text": LOOK_ALIKES["a1"]},
+        {
+            "id": "v2",
+            "uri": "urn:item:1",
+            "version": 2,
+            "text": LOOK_ALIKES["a1"] + " The team confirmed it on Sunday.",
+        },
+    ]
+    # A minute apart, ending before now; the reports of the event opened twice keep their
+    # publication gaps (days) before the first of them.
+    quake = parse_time(QUAKE_REPORTS[0]["published"])
+    start = now - 3600
+    lines = []
+    for n, record in enumerate(records):
+        published = start + 60 * n
+        if record in QUAKE_REPORTS:
+            published += parse_time(record["published"]) - quake
+        stamped = {**record, "source": "parity-desk", "published": _iso(published)}
+        lines.append(orjson.dumps(stamped))
+    lines[8:8] = [b"not json {", orjson.dumps({"id": "no-text", "title": "headline only"})]
+    return lines
+
+
+def test_the_worker_decides_a_stream_as_wirefeed_label_does(
+    worker: WorkerProcess, tmp_path: Path
+) -> None:
+    settings = worker.settings
+    lines = _stream(time.time())
+    stream = tmp_path / "stream.jsonl"
+    stream.write_bytes(b"\n".join(lines) + b"\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "service", "label", str(stream)],
+        env=worker.env(),
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    labels = [orjson.loads(line) for line in done.stdout.splitlines()]
+    assert len(labels) == len(lines)
+    rejected = sorted(line["rejected"] for line in labels if line.get("rejected"))
+    decided = {line["id"]: line for line in labels if not line.get("rejected")}
+    # The stream exercises what it claims to, offline first.
+    kinds = {line["kind"] for line in decided.values()}
+    assert {"exact", "rewrite", "version"} <= kinds, kinds
+    assert any(line["story_event"] == "merged" for line in decided.values())
+    assert {line["language"] for line in decided.values()} >= {"en", "de"}
+    assert rejected == ["missing_text", "not_json"]
+
+    with RawProducer(settings) as producer:
+        for line in lines:
+            producer.send(line, feed="parity-desk")
+    topics = settings.topics
+    found = read_topics(settings, [topics.articles, topics.duplicates], len(decided), settle=3)
+    out = {record["id"]: record for _, record in found}
+    assert len(found) == len(out) == len(decided)
+    for article_id, line in decided.items():
+        seen = out[article_id]
+        assert (seen["duplicate_of"], seen["kind"], seen["story"]) == (
+            line["duplicate_of"],
+            line["kind"],
+            line["story"],
+        ), article_id
+
+    events = read_topics(settings, [topics.stories], len(decided), settle=2)
+    by_article = {record["article_id"]: record for _, record in events}
+    assert len(by_article) == len(decided)
+    for article_id, line in decided.items():
+        event = by_article[article_id]
+        assert (event["event"], event["story"], sorted(event["merged_from"])) == (
+            line["story_event"],
+            line["story"],
+            sorted(line["merged_from"]),
+        ), article_id
+
+    letters = read_topics(settings, [topics.dlq], len(rejected), settle=2)
+    assert sorted(record["reason"] for _, record in letters) == rejected
