@@ -238,10 +238,13 @@ def _retry_after(value: str | None, now: float) -> float | None:
 
 def _read_all(stream: Any, limit: int, location: str, deadline: float) -> bytes:
     """The stream's bytes, refusing more than `limit` and a download still going at
-    `deadline` (a socket timeout is per read: a server trickling bytes would never end)."""
+    `deadline` (a socket timeout is per read: a server trickling bytes would never end).
+    Each read takes what has arrived (`read1`: one read of the socket, so the deadline is
+    looked at within one socket timeout): `read(n)` waited for n bytes, a whole 256 KiB
+    chunk, however slowly they came."""
     chunks: list[bytes] = []
     size = 0
-    while chunk := stream.read(_CHUNK_BYTES):
+    while chunk := stream.read1(_CHUNK_BYTES):
         chunks.append(bytes(chunk))
         size += len(chunk)
         if size > limit:

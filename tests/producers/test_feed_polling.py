@@ -22,6 +22,7 @@ from kafka.errors import KafkaTimeoutError, MessageSizeTooLargeError
 from prometheus_client.parser import text_string_to_metric_families
 
 from service.models import Rejected, RejectReason
+from service.producers import feeds as feeds_module
 from service.producers.feeds import (
     MAX_RETRY_AFTER_SECONDS,
     FeedState,
@@ -55,6 +56,8 @@ class Route:
     # Seconds to wait before answering; a Content-Length this much larger than the body sent.
     delay: float = 0.0
     missing_bytes: int = 0
+    # Seconds between the body's bytes, sent one at a time (a server trickling its answer).
+    trickle: float = 0.0
     # Bytes sent as they are under Content-Encoding: gzip (instead of `body`).
     encoded: bytes | None = None
     requests: list[dict[str, str]] = field(default_factory=list)
@@ -108,7 +111,16 @@ class FeedServer:
                     self.send_header("Last-Modified", route.modified)
                 self.send_header("Content-Length", str(len(body) + route.missing_bytes))
                 self.end_headers()
-                self.wfile.write(body)
+                if route.trickle:
+                    try:
+                        for byte in body:
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                            time.sleep(route.trickle)
+                    except OSError:  # the client gave up
+                        return
+                else:
+                    self.wfile.write(body)
                 if route.missing_bytes:
                     self.close_connection = True
 
@@ -416,6 +428,19 @@ def test_a_slow_server_holds_up_no_other_feed(server: FeedServer, tmp_path: Path
         rest = poller.step(timeout=10.0)
     assert [(o.location, o.sent) for o in rest] == [(feeds[0], 2)]
     assert not poller.busy
+
+
+def test_a_server_trickling_its_body_fails_at_the_download_deadline(
+    server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One byte every 20 ms, well within the socket timeout: each read waited for a whole
+    # 256 KiB chunk (the body here, 20 s) before the deadline was looked at.
+    server.routes["/rss"] = Route(trickle=0.02)
+    monkeypatch.setattr(feeds_module, "_DOWNLOAD_SECONDS", 0.5)
+    started = time.monotonic()
+    with pytest.raises(FetchFailed, match="download took over"):
+        fetch(server.url("/rss"))
+    assert time.monotonic() - started < 3
 
 
 def test_a_feed_with_an_impossible_date_is_read() -> None:
