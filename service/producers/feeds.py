@@ -362,7 +362,7 @@ def _stored_state(path: Path) -> dict[str, Any] | None:
 class FeedState:
     """What a poller remembers of one feed, optionally in a JSON file so a restarted poller
     neither resends the feed's backlog nor downloads an unchanged document: the ids sent, in
-    the order first seen (the newest `limit` kept); the validators (ETag, Last-Modified) of
+    the order last listed (the newest `limit` kept); the validators (ETag, Last-Modified) of
     the last document whose entries the broker took; and the digest of the last document
     that could not be read, so a broken feed is dead-lettered once, not at every poll."""
 
@@ -462,7 +462,10 @@ def send_new(location: str, fetched: Fetched, sender: FlushingSender, seen: Feed
         sender.send(record, feed)
     sender.flush()
     seen.discard(_entry_key(record) for record in legacy)
-    seen.add(record["id"] for record in [*legacy, *fresh])
+    # What the document lists is the newest the state holds: an entry the feed keeps listing
+    # (pinned, evergreen) is not dropped behind `limit` newer ones and sent again.
+    listed = [record for record in records if record["id"] in seen]
+    seen.add(record["id"] for record in [*listed, *legacy, *fresh])
     seen.etag, seen.modified, seen.unreadable = fetched.etag, fetched.modified, None
     seen.save()
     return len(fresh)
