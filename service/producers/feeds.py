@@ -364,7 +364,9 @@ class FeedState:
     neither resends the feed's backlog nor downloads an unchanged document: the ids sent, in
     the order last listed (the newest `limit` kept); the validators (ETag, Last-Modified) of
     the last document whose entries the broker took; and the digest of the last document
-    that could not be read, so a broken feed is dead-lettered once, not at every poll."""
+    that could not be read, so a broken feed is dead-lettered once, not at every poll; and
+    `retry_at`, the wall-clock time (epoch seconds) before which the server asked not to be
+    polled (Retry-After), so a restarted poller waits too."""
 
     def __init__(self, path: Path | None = None, limit: int = MAX_SEEN) -> None:
         self.path = path
@@ -373,6 +375,7 @@ class FeedState:
         self.etag: str | None = None
         self.modified: str | None = None
         self.unreadable: str | None = None
+        self.retry_at: float | None = None
         if path is not None and path.exists():
             stored = _stored_state(path)
             if stored is not None:
@@ -380,6 +383,9 @@ class FeedState:
                 self.etag = stored.get("etag")
                 self.modified = stored.get("modified")
                 self.unreadable = stored.get("unreadable")
+                retry_at = stored.get("retry_at")
+                if isinstance(retry_at, int | float) and math.isfinite(retry_at):
+                    self.retry_at = float(retry_at)
 
     def __contains__(self, identifier: object) -> bool:
         return identifier in self._ids
@@ -408,6 +414,7 @@ class FeedState:
             "etag": self.etag,
             "modified": self.modified,
             "unreadable": self.unreadable,
+            "retry_at": self.retry_at,
         }
         partial.write_bytes(orjson.dumps(stored))
         os.replace(partial, self.path)  # a crash mid-write leaves the old state whole
@@ -467,6 +474,7 @@ def send_new(location: str, fetched: Fetched, sender: FlushingSender, seen: Feed
     listed = [record for record in records if record["id"] in seen]
     seen.add(record["id"] for record in [*listed, *legacy, *fresh])
     seen.etag, seen.modified, seen.unreadable = fetched.etag, fetched.modified, None
+    seen.retry_at = None
     seen.save()
     return len(fresh)
 
@@ -510,6 +518,11 @@ class PollSchedule:
         due.failures = 0
         due.at = now + self.every
         return due.at
+
+    def hold(self, feed: str, until: float) -> None:
+        """Not due before `until` (a wait the server asked for before a restart)."""
+        due = self._due[feed]
+        due.at = max(due.at, until)
 
     def started(self, feed: str) -> None:
         """A poll of the feed began: not due again until it ends (succeeded, failed...)."""
@@ -563,7 +576,10 @@ class Poller:
     entries or schedule. A feed that fails (network, HTTP error, not a feed, too large, an
     entry the broker refuses for its size, or anything unforeseen) is reported and retried
     on the schedule's backoff; one the broker does not take for want of a broker is tried
-    again at its usual interval. Nothing of a failed poll is saved."""
+    again at its usual interval. Nothing of a failed poll is saved but the server's
+    Retry-After (`FeedState.retry_at`, on the `wall` clock): a feed that asked to be left
+    alone is not polled before then by this poller nor by a restarted one (the next
+    `--once` run too), where the wait was kept in memory alone."""
 
     def __init__(
         self,
@@ -572,13 +588,20 @@ class Poller:
         sender: FlushingSender,
         pool: ThreadPoolExecutor,
         clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self.states = states
         self.schedule = schedule
         self.sender = sender
         self.pool = pool
         self.clock = clock
+        self.wall = wall
         self._running: dict[Future[Fetched | Exception], str] = {}
+        for location, state in states.items():
+            if state.retry_at is not None:
+                wait = min(state.retry_at - wall(), MAX_RETRY_AFTER_SECONDS)
+                if wait > 0:
+                    schedule.hold(location, clock() + wait)
 
     @property
     def busy(self) -> bool:
@@ -637,8 +660,16 @@ class Poller:
         return PollOutcome(location, status, sent, None, at, 0)
 
     def _failed(self, location: str, error: str, retry_after: float | None = None) -> PollOutcome:
-        """The feed's own failure: backed off on the schedule."""
+        """The feed's own failure: backed off on the schedule; the server's Retry-After
+        saved, to hold at a restart too."""
         at = self.schedule.failed(location, self.clock(), retry_after)
+        if retry_after:
+            state = self.states[location]
+            state.retry_at = self.wall() + retry_after
+            try:
+                state.save()
+            except OSError as exc:  # the wait is still kept while this poller runs
+                log.warning("%s: could not save the server's Retry-After: %s", location, exc)
         return PollOutcome(location, "failed", None, error, at, self.schedule.failures(location))
 
 

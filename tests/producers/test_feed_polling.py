@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -400,6 +400,30 @@ def test_retry_after_is_read_and_bounded(server: FeedServer) -> None:
         assert caught.value.retry_after == expected, header
 
 
+def test_a_servers_retry_after_outlives_a_restart(server: FeedServer, tmp_path: Path) -> None:
+    # A 429 asking for an hour: a restarted poller (a deploy, a crash loop, the next run of
+    # `--once` from cron) polled the feed again at once, the wait kept in memory alone.
+    route = server.routes["/busy"] = Route(status=429, headers={"Retry-After": "3600"})
+    url = server.url("/busy")
+    path = tmp_path / "state.json"
+
+    def restarted(**clocks: Callable[[], float]) -> Poller:
+        return Poller(
+            {url: FeedState(path)}, PollSchedule([url], 300.0), FakeSender(), pool, **clocks
+        )
+
+    with ThreadPoolExecutor(1) as pool:
+        [first] = restarted().drain()
+        assert (first.status, len(route.requests)) == ("failed", 1)
+        assert restarted().drain() == []  # still within the hour: left alone
+        assert len(route.requests) == 1
+        route.status = 200
+        # An hour later (on the wall clock: the monotonic one restarts with the machine).
+        [later] = restarted(wall=lambda: time.time() + 3601).drain()
+        assert (later.status, later.sent, len(route.requests)) == ("downloaded", 2, 2)
+    assert orjson.loads(path.read_bytes())["retry_at"] is None
+
+
 def test_a_long_dead_feed_backs_off_without_overflow() -> None:
     schedule = PollSchedule(["a"], every=300.0, max_backoff=3600.0)
     at = 0.0
@@ -491,6 +515,15 @@ def test_the_feed_command_polls_several_feeds_through_the_broker(
     assert second.returncode == 0, second.stderr
     assert f"{server.url('/rss')}: not modified" in second.stdout
     assert len(read_topics(service_settings, [service_settings.topics.raw], 3, timeout=5)) == 2
+    # A server's Retry-After holds the next `--once` run too (as from cron): reported, unpolled.
+    busy = server.routes["/busy"] = Route(status=429, headers={"Retry-After": "3600"})
+    third = _feed_command(service_settings, server.url("/busy"), "--once", "--state-dir", state)
+    assert third.returncode == 1, third.stderr
+    assert "HTTP 429" in third.stderr
+    fourth = _feed_command(service_settings, server.url("/busy"), "--once", "--state-dir", state)
+    assert fourth.returncode == 0, fourth.stderr
+    assert f"{server.url('/busy')}: not polled before" in fourth.stdout
+    assert len(busy.requests) == 1
 
     # Running (not --once), the poller serves its metrics for Prometheus.
     port = free_port()
