@@ -17,6 +17,7 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import http.client
+import io
 import logging
 import math
 import os
@@ -163,7 +164,9 @@ def feed_records(data: bytes, content_type: str | None = None) -> list[dict[str,
     Content-Type, when the document came with one, goes to feedparser: its charset says
     what the bytes are (RFC 7303), where the XML declaration may name no encoding."""
     headers = {"content-type": content_type} if content_type else None
-    parsed = feedparser.parse(data, response_headers=headers)
+    # As a stream: feedparser opens bytes that name a file (a feed answering `/dev/zero` had
+    # the poller read until memory ran out; one naming a local feed had it published).
+    parsed = feedparser.parse(io.BytesIO(data), response_headers=headers)
     version = str(parsed.get("version") or "")
     if not version:
         reason = parsed.get("bozo_exception")

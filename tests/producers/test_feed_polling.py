@@ -467,6 +467,23 @@ def test_a_server_trickling_its_body_fails_at_the_download_deadline(
     assert time.monotonic() - started < 3
 
 
+def test_a_document_naming_a_local_file_is_not_read_from_disk(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    # feedparser.parse(bytes) opens bytes that name a file: a server answering with a path
+    # had the poller read it (`/dev/zero`: until memory ran out) and publish a feed found there.
+    local = tmp_path / "desk-only.xml"
+    local.write_bytes(RSS)
+    body = str(local).encode()
+    server.routes["/rss"] = Route(body=body, content_type="text/plain", etag=None)
+    url = server.url("/rss")
+    sender = FakeSender()
+    with pytest.raises(Rejected) as caught:
+        poll_feed(url, sender, FeedState())
+    assert caught.value.reason == RejectReason.BAD_FORMAT
+    assert sender.sent == [(body, f"feed:{url}")]  # the answer itself, to be dead-lettered
+
+
 def test_a_feed_with_an_impossible_date_is_read() -> None:
     broken = RSS.replace(b"<item>", b"<item><pubDate>Sat, 31 Feb 2024 09:30:00 CEST</pubDate>", 1)
     records = feed_records(broken)
