@@ -159,11 +159,19 @@ def entry_id(entry: Any) -> str:
     return "sha1:" + hashlib.sha1(seed, usedforsecurity=False).hexdigest()
 
 
-def feed_records(data: bytes, content_type: str | None = None) -> list[dict[str, Any]]:
+def feed_records(
+    data: bytes, content_type: str | None = None, base: str | None = None
+) -> list[dict[str, Any]]:
     """Every entry of an RSS or Atom document, as raw records, in feed order. The HTTP
     Content-Type, when the document came with one, goes to feedparser: its charset says
-    what the bytes are (RFC 7303), where the XML declaration may name no encoding."""
-    headers = {"content-type": content_type} if content_type else None
+    what the bytes are (RFC 7303), where the XML declaration may name no encoding. `base`,
+    the address the document came from, is what relative links (guids that are links, and
+    links in the body, as Atom's xml:base already had them) are read against (RFC 3986;
+    xml:base first): `/news/bridge` was sent as it was, a guid-less entry's identity any
+    site's story of that path could share."""
+    headers = {"content-type": content_type} if content_type else {}
+    if base:
+        headers["content-location"] = base
     # As a stream: feedparser opens bytes that name a file (a feed answering `/dev/zero` had
     # the poller read until memory ran out; one naming a local feed had it published).
     parsed = feedparser.parse(io.BytesIO(data), response_headers=headers)
@@ -206,12 +214,14 @@ def feed_records(data: bytes, content_type: str | None = None) -> list[dict[str,
 @dataclass(frozen=True, slots=True)
 class Fetched:
     """A feed's document (None: not modified since the validators sent), the validators
-    (ETag, Last-Modified) the server gave for it and its Content-Type (for the charset)."""
+    (ETag, Last-Modified) the server gave for it, its Content-Type (for the charset) and the
+    address it came from after redirects (for relative links)."""
 
     data: bytes | None
     etag: str | None = None
     modified: str | None = None
     content_type: str | None = None
+    url: str | None = None
 
 
 class FetchFailed(OSError):
@@ -312,6 +322,7 @@ def fetch(
                 response.headers.get("ETag"),
                 response.headers.get("Last-Modified"),
                 response.headers.get("Content-Type"),
+                response.geturl(),
             )
     except urllib.error.HTTPError as exc:
         if exc.code == 304:
@@ -455,7 +466,7 @@ def send_new(location: str, fetched: Fetched, sender: FlushingSender, seen: Feed
         return 0
     feed = f"feed:{location}"
     try:
-        records = feed_records(fetched.data, fetched.content_type)
+        records = feed_records(fetched.data, fetched.content_type, fetched.url)
     except Rejected:
         digest = hashlib.sha256(fetched.data).hexdigest()
         if digest != seen.unreadable:

@@ -484,6 +484,35 @@ def test_a_document_naming_a_local_file_is_not_read_from_disk(
     assert sender.sent == [(body, f"feed:{url}")]  # the answer itself, to be dead-lettered
 
 
+RELATIVE = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Gazette</title>
+<item><title>Bridge reopens</title><link>/news/bridge</link>
+<description>&lt;p&gt;See the &lt;a href="/maps/bridge"&gt;map&lt;/a&gt;.&lt;/p&gt;
+</description></item>
+<item><title>Library</title><link>/news/library</link><guid isPermaLink="false">lib-7</guid>
+<description>Opens.</description></item></channel></rss>"""
+
+
+def test_relative_links_are_read_against_the_feeds_address(server: FeedServer) -> None:
+    # A link with no host was sent as it was: the guid-less entry's identity (`uri`) was
+    # `/news/bridge`, any site's story of that path, and its link led nowhere.
+    server.routes["/feeds/all.xml"] = Route(body=RELATIVE)
+    url = server.url("/feeds/all.xml")
+    sender = FakeSender()
+    assert poll_feed(url, sender, FeedState()) == 2
+    bridge, library = sorted(
+        (record for record in sender.records if isinstance(record, dict)),
+        key=lambda record: record["title"],
+    )
+    assert bridge["link"] == bridge["uri"] == server.url("/news/bridge")
+    assert bridge["id"].startswith(server.url("/news/bridge#"))
+    assert library["link"] == server.url("/news/library")
+    # A guid that is no link stays as it is (and so the id of an entry with no relative
+    # link in its body); the body's links are read as Atom's xml:base had them read.
+    assert library["uri"] == "lib-7"
+    assert library["id"] == feed_records(RELATIVE)[1]["id"]
+    assert f'href="{server.url("/maps/bridge")}"' in bridge["body_html"]
+
+
 def test_a_feed_with_an_impossible_date_is_read() -> None:
     broken = RSS.replace(b"<item>", b"<item><pubDate>Sat, 31 Feb 2024 09:30:00 CEST</pubDate>", 1)
     records = feed_records(broken)
