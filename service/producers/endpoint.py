@@ -32,7 +32,7 @@ one is cut off there, with the same answer); 503 `busy` with Retry-After when
 request queues behind others for a thread. Parsing and sending run on the endpoint's own
 pool of `max_in_flight` threads: a large body or a slow broker does not hold up the loop.
 
-A request sent with `Expect: 100-continue` (curl's way with bodies over 1 MiB) hears those
+A request sent with `Expect: 100-continue` (as curl sends large bodies) hears those
 refusals before it sends its body, with `Connection: close` (the client keeps its body, so
 the connection cannot carry another request); `100 Continue` only once it is admitted, its
 slot taken from then on (a client that goes away without its body gives it back).
