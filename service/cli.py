@@ -229,6 +229,10 @@ def feed(
     ):
         # The schedule runs on the monotonic clock: a wall clock stepped back stalls nothing.
         poller = Poller(states, schedule, producer, pool)
+        due = schedule.due(time.monotonic())
+        for location in [location for location in wanted if location not in due]:
+            until = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(states[location].retry_at))
+            typer.echo(f"{location}: not polled before {until} UTC: the server's Retry-After")
         while True:
             if once:
                 outcomes = poller.drain()

@@ -31,6 +31,14 @@ one is cut off there, with the same answer); 503 `busy` with Retry-After when
 `max_in_flight` requests are already in progress: memory is bounded by the slots, and no
 request queues behind others for a thread. Parsing and sending run on the endpoint's own
 pool of `max_in_flight` threads: a large body or a slow broker does not hold up the loop.
+
+A request sent with `Expect: 100-continue` (as curl sends large bodies) hears those
+refusals before it sends its body, with `Connection: close` (the client keeps its body, so
+the connection cannot carry another request); `100 Continue` only once it is admitted, its
+slot taken from then on (a client that goes away without its body gives it back).
+aiohttp's own expect handler said `100 Continue` to every request, so a client over the
+limit uploaded its whole body to hear `503 busy` (the route's `expect_handler`, aiohttp's
+counterpart of http.server's `handle_expect_100`).
 """
 
 from __future__ import annotations
@@ -43,7 +51,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 import orjson
-from aiohttp import web
+from aiohttp import HttpVersion11, hdrs, web
 from aiohttp.typedefs import Handler
 from prometheus_client import CollectorRegistry, generate_latest
 
@@ -93,6 +101,8 @@ OUTCOME: web.ResponseKey[str] = web.ResponseKey("outcome", str)
 TOPIC: web.AppKey[str] = web.AppKey("topic", str)
 FORWARD_REJECTS: web.AppKey[bool] = web.AppKey("forward_rejects", bool)
 TOKEN: web.AppKey[str] = web.AppKey("token", str)
+# Set on a request told `100 Continue` (its slot taken) until its handler takes the slot over.
+ADMITTED: web.RequestKey[bool] = web.RequestKey("admitted", bool)
 MAX_RECORD_BYTES: web.AppKey[int] = web.AppKey("max_record_bytes", int)
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 # Requests handled at once (WIRE_PUSH_MAX_IN_FLIGHT): each holds its body (up to
@@ -217,10 +227,8 @@ async def post_articles(request: web.Request) -> web.Response:
     return response
 
 
-async def _answer_post(request: web.Request, metrics: PushMetrics | None) -> web.Response:
-    refusal = _refusal(request)
-    if refusal is not None:
-        return refusal
+def _admit(request: web.Request) -> web.Response | None:
+    """Take a slot for the request; the `503 busy` answer when none is free."""
     slots = request.app[SLOTS]
     if not slots.take():
         # Every slot busy (a slow broker, a burst): a fast answer beats queueing the body in
@@ -231,14 +239,66 @@ async def _answer_post(request: web.Request, metrics: PushMetrics | None) -> web
             503,
             headers={"Retry-After": str(BUSY_RETRY_SECONDS)},
         )
+    metrics = request.app.get(METRICS)
     if metrics is not None:
         metrics.in_flight.inc()
+    return None
+
+
+def _release(request: web.Request) -> None:
+    request.app[SLOTS].free()
+    metrics = request.app.get(METRICS)
+    if metrics is not None:
+        metrics.in_flight.dec()
+
+
+async def _answer_post(request: web.Request, metrics: PushMetrics | None) -> web.Response:
+    if request.get(ADMITTED):  # told `100 Continue`: checked, and its slot taken
+        request[ADMITTED] = False  # the slot is this handler's to free now
+    else:
+        refusal = _refusal(request) or _admit(request)
+        if refusal is not None:
+            return refusal
     try:
         return await _take(request)
     finally:
-        slots.free()
+        _release(request)
+
+
+async def expect_continue(request: web.Request) -> web.Response | None:
+    """The answer to `Expect: 100-continue` (aiohttp calls it before the handler, the body
+    unread): the refusal the request would get (401, 415, 413, 503 busy), with `Connection:
+    close`, as its final answer; else `100 Continue`, the request's slot taken until its
+    handler ends (or, if it never runs, until the request does: a client gone before its
+    body). aiohttp's default said `100 Continue` to any request. An HTTP/1.0 request's
+    Expect is ignored (RFC 9110 10.1.1); another expectation is 417, as aiohttp answers."""
+    if request.version != HttpVersion11:
+        return None
+    expect = request.headers.get(hdrs.EXPECT, "")
+    if expect.lower() != "100-continue":
+        raise web.HTTPExpectationFailed(text=f"Unknown Expect: {expect}")
+    started = time.monotonic()
+    refusal = _refusal(request) or _admit(request)
+    if refusal is not None:
+        # The client keeps its body: the connection cannot carry its next request.
+        refusal.force_close()
+        metrics = request.app.get(METRICS)
         if metrics is not None:
-            metrics.in_flight.dec()
+            metrics.answered(refusal[OUTCOME], time.monotonic() - started)
+        return refusal
+    request[ADMITTED] = True
+    task = asyncio.current_task()
+    if task is not None:
+
+        def give_back(_: object) -> None:
+            if request.get(ADMITTED):  # the handler never ran (the client went away)
+                request[ADMITTED] = False
+                _release(request)
+
+        task.add_done_callback(give_back)
+    await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+    request.writer.output_size = 0  # the answer proper is still to come (as aiohttp does)
+    return None
 
 
 async def _take(request: web.Request) -> web.Response:
@@ -340,7 +400,7 @@ def make_app(
     app[TOPIC] = topic
     app[FORWARD_REJECTS] = forward_rejects
     app[TOKEN] = token or ""
-    app.router.add_post("/articles", post_articles)
+    app.router.add_post("/articles", post_articles, expect_handler=expect_continue)
     app.router.add_get("/health", health)
     if metrics is not None:
         app[METRICS] = metrics

@@ -17,6 +17,7 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import http.client
+import io
 import logging
 import math
 import os
@@ -158,12 +159,22 @@ def entry_id(entry: Any) -> str:
     return "sha1:" + hashlib.sha1(seed, usedforsecurity=False).hexdigest()
 
 
-def feed_records(data: bytes, content_type: str | None = None) -> list[dict[str, Any]]:
+def feed_records(
+    data: bytes, content_type: str | None = None, base: str | None = None
+) -> list[dict[str, Any]]:
     """Every entry of an RSS or Atom document, as raw records, in feed order. The HTTP
     Content-Type, when the document came with one, goes to feedparser: its charset says
-    what the bytes are (RFC 7303), where the XML declaration may name no encoding."""
-    headers = {"content-type": content_type} if content_type else None
-    parsed = feedparser.parse(data, response_headers=headers)
+    what the bytes are (RFC 7303), where the XML declaration may name no encoding. `base`,
+    the address the document came from, is what relative links (guids that are links, and
+    links in the body, as Atom's xml:base already had them) are read against (RFC 3986;
+    xml:base first): `/news/bridge` was sent as it was, a guid-less entry's identity any
+    site's story of that path could share."""
+    headers = {"content-type": content_type} if content_type else {}
+    if base:
+        headers["content-location"] = base
+    # As a stream: feedparser opens bytes that name a file (a feed answering `/dev/zero` had
+    # the poller read until memory ran out; one naming a local feed had it published).
+    parsed = feedparser.parse(io.BytesIO(data), response_headers=headers)
     version = str(parsed.get("version") or "")
     if not version:
         reason = parsed.get("bozo_exception")
@@ -203,12 +214,14 @@ def feed_records(data: bytes, content_type: str | None = None) -> list[dict[str,
 @dataclass(frozen=True, slots=True)
 class Fetched:
     """A feed's document (None: not modified since the validators sent), the validators
-    (ETag, Last-Modified) the server gave for it and its Content-Type (for the charset)."""
+    (ETag, Last-Modified) the server gave for it, its Content-Type (for the charset) and the
+    address it came from after redirects (for relative links)."""
 
     data: bytes | None
     etag: str | None = None
     modified: str | None = None
     content_type: str | None = None
+    url: str | None = None
 
 
 class FetchFailed(OSError):
@@ -238,10 +251,13 @@ def _retry_after(value: str | None, now: float) -> float | None:
 
 def _read_all(stream: Any, limit: int, location: str, deadline: float) -> bytes:
     """The stream's bytes, refusing more than `limit` and a download still going at
-    `deadline` (a socket timeout is per read: a server trickling bytes would never end)."""
+    `deadline` (a socket timeout is per read: a server trickling bytes would never end).
+    Each read takes what has arrived (`read1`: one read of the socket, so the deadline is
+    looked at within one socket timeout): `read(n)` waited for n bytes, a whole 256 KiB
+    chunk, however slowly they came."""
     chunks: list[bytes] = []
     size = 0
-    while chunk := stream.read(_CHUNK_BYTES):
+    while chunk := stream.read1(_CHUNK_BYTES):
         chunks.append(bytes(chunk))
         size += len(chunk)
         if size > limit:
@@ -306,6 +322,7 @@ def fetch(
                 response.headers.get("ETag"),
                 response.headers.get("Last-Modified"),
                 response.headers.get("Content-Type"),
+                response.geturl(),
             )
     except urllib.error.HTTPError as exc:
         if exc.code == 304:
@@ -359,9 +376,11 @@ def _stored_state(path: Path) -> dict[str, Any] | None:
 class FeedState:
     """What a poller remembers of one feed, optionally in a JSON file so a restarted poller
     neither resends the feed's backlog nor downloads an unchanged document: the ids sent, in
-    the order first seen (the newest `limit` kept); the validators (ETag, Last-Modified) of
+    the order last listed (the newest `limit` kept); the validators (ETag, Last-Modified) of
     the last document whose entries the broker took; and the digest of the last document
-    that could not be read, so a broken feed is dead-lettered once, not at every poll."""
+    that could not be read, so a broken feed is dead-lettered once, not at every poll; and
+    `retry_at`, the wall-clock time (epoch seconds) before which the server asked not to be
+    polled (Retry-After), so a restarted poller waits too."""
 
     def __init__(self, path: Path | None = None, limit: int = MAX_SEEN) -> None:
         self.path = path
@@ -370,6 +389,7 @@ class FeedState:
         self.etag: str | None = None
         self.modified: str | None = None
         self.unreadable: str | None = None
+        self.retry_at: float | None = None
         if path is not None and path.exists():
             stored = _stored_state(path)
             if stored is not None:
@@ -377,6 +397,9 @@ class FeedState:
                 self.etag = stored.get("etag")
                 self.modified = stored.get("modified")
                 self.unreadable = stored.get("unreadable")
+                retry_at = stored.get("retry_at")
+                if isinstance(retry_at, int | float) and math.isfinite(retry_at):
+                    self.retry_at = float(retry_at)
 
     def __contains__(self, identifier: object) -> bool:
         return identifier in self._ids
@@ -405,6 +428,7 @@ class FeedState:
             "etag": self.etag,
             "modified": self.modified,
             "unreadable": self.unreadable,
+            "retry_at": self.retry_at,
         }
         partial.write_bytes(orjson.dumps(stored))
         os.replace(partial, self.path)  # a crash mid-write leaves the old state whole
@@ -442,7 +466,7 @@ def send_new(location: str, fetched: Fetched, sender: FlushingSender, seen: Feed
         return 0
     feed = f"feed:{location}"
     try:
-        records = feed_records(fetched.data, fetched.content_type)
+        records = feed_records(fetched.data, fetched.content_type, fetched.url)
     except Rejected:
         digest = hashlib.sha256(fetched.data).hexdigest()
         if digest != seen.unreadable:
@@ -459,8 +483,12 @@ def send_new(location: str, fetched: Fetched, sender: FlushingSender, seen: Feed
         sender.send(record, feed)
     sender.flush()
     seen.discard(_entry_key(record) for record in legacy)
-    seen.add(record["id"] for record in [*legacy, *fresh])
+    # What the document lists is the newest the state holds: an entry the feed keeps listing
+    # (pinned, evergreen) is not dropped behind `limit` newer ones and sent again.
+    listed = [record for record in records if record["id"] in seen]
+    seen.add(record["id"] for record in [*listed, *legacy, *fresh])
     seen.etag, seen.modified, seen.unreadable = fetched.etag, fetched.modified, None
+    seen.retry_at = None
     seen.save()
     return len(fresh)
 
@@ -504,6 +532,11 @@ class PollSchedule:
         due.failures = 0
         due.at = now + self.every
         return due.at
+
+    def hold(self, feed: str, until: float) -> None:
+        """Not due before `until` (a wait the server asked for before a restart)."""
+        due = self._due[feed]
+        due.at = max(due.at, until)
 
     def started(self, feed: str) -> None:
         """A poll of the feed began: not due again until it ends (succeeded, failed...)."""
@@ -557,7 +590,10 @@ class Poller:
     entries or schedule. A feed that fails (network, HTTP error, not a feed, too large, an
     entry the broker refuses for its size, or anything unforeseen) is reported and retried
     on the schedule's backoff; one the broker does not take for want of a broker is tried
-    again at its usual interval. Nothing of a failed poll is saved."""
+    again at its usual interval. Nothing of a failed poll is saved but the server's
+    Retry-After (`FeedState.retry_at`, on the `wall` clock): a feed that asked to be left
+    alone is not polled before then by this poller nor by a restarted one (the next
+    `--once` run too), where the wait was kept in memory alone."""
 
     def __init__(
         self,
@@ -566,13 +602,20 @@ class Poller:
         sender: FlushingSender,
         pool: ThreadPoolExecutor,
         clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self.states = states
         self.schedule = schedule
         self.sender = sender
         self.pool = pool
         self.clock = clock
+        self.wall = wall
         self._running: dict[Future[Fetched | Exception], str] = {}
+        for location, state in states.items():
+            if state.retry_at is not None:
+                wait = min(state.retry_at - wall(), MAX_RETRY_AFTER_SECONDS)
+                if wait > 0:
+                    schedule.hold(location, clock() + wait)
 
     @property
     def busy(self) -> bool:
@@ -631,8 +674,16 @@ class Poller:
         return PollOutcome(location, status, sent, None, at, 0)
 
     def _failed(self, location: str, error: str, retry_after: float | None = None) -> PollOutcome:
-        """The feed's own failure: backed off on the schedule."""
+        """The feed's own failure: backed off on the schedule; the server's Retry-After
+        saved, to hold at a restart too."""
         at = self.schedule.failed(location, self.clock(), retry_after)
+        if retry_after:
+            state = self.states[location]
+            state.retry_at = self.wall() + retry_after
+            try:
+                state.save()
+            except OSError as exc:  # the wait is still kept while this poller runs
+                log.warning("%s: could not save the server's Retry-After: %s", location, exc)
         return PollOutcome(location, "failed", None, error, at, self.schedule.failures(location))
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import contextlib
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -522,3 +523,153 @@ async def test_each_answer_is_counted_by_outcome_and_served_at_metrics(
         "unavailable": 0,
     }
     assert registry.get_sample_value("wirefeed_push_requests_in_flight") == 0
+
+
+# Expect: 100-continue, over a raw socket: the client sends its headers alone and must hear
+# the refusal (or `100 Continue`) before it sends a byte of its body.
+
+
+async def _send_head(
+    port: int, length: int, headers: dict[str, str] | None = None
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    fields = {
+        "Host": f"127.0.0.1:{port}",
+        "Content-Type": "application/json",
+        "Content-Length": str(length),
+        "Expect": "100-continue",
+        **(headers or {}),
+    }
+    lines = ["POST /articles HTTP/1.1", *(f"{name}: {value}" for name, value in fields.items())]
+    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+    await writer.drain()
+    return reader, writer
+
+
+async def _read_head(reader: asyncio.StreamReader) -> tuple[int, dict[str, str]]:
+    """The status and headers of the next response (an interim one too), read within 5 s."""
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=5)
+    status_line, *lines = head.decode("latin-1").strip().split("\r\n")
+    headers = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return int(status_line.split()[1]), headers
+
+
+async def _read_final(reader: asyncio.StreamReader) -> tuple[int, dict[str, str], Any]:
+    status, headers = await _read_head(reader)
+    assert status != 100, "told `100 Continue`: the client would send its body"
+    body = await asyncio.wait_for(reader.readexactly(int(headers["content-length"])), 5)
+    return status, headers, orjson.loads(body)
+
+
+async def _close(writer: asyncio.StreamWriter) -> None:
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+
+
+async def test_expect_continue_over_the_in_flight_limit_gets_503_before_the_body() -> None:
+    sender = BlockingSender()
+    app = make_app(sender, "wire.raw", max_in_flight=1)
+    body = orjson.dumps({"id": "a", "text": "Body."})
+    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+        port = client.port
+        assert port is not None
+        holding = asyncio.create_task(client.post("/articles", data=body))
+        assert await asyncio.to_thread(sender.flushing.acquire, True, 10)
+        reader, writer = await _send_head(port, 10_000)  # the body is never sent
+        try:
+            status, headers, answer = await _read_final(reader)
+        finally:
+            await _close(writer)
+        assert status == 503  # not `100 Continue`: the client keeps its body
+        assert answer["error"] == "busy"
+        assert int(headers["retry-after"]) >= 1
+        assert headers["connection"].lower() == "close"
+        sender.release.set()
+        assert (await holding).status == 202
+    assert len(sender.records) == 1
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "error"),
+    [
+        ({}, 413, "too_large"),  # Content-Length over max_body_bytes
+        ({"Authorization": "Bearer wrong"}, 401, "unauthorised"),
+        ({"Content-Type": "image/png"}, 415, "unsupported_media_type"),
+    ],
+)
+async def test_expect_continue_that_would_be_refused_gets_the_refusal_before_the_body(
+    sender: FakeSender, headers: dict[str, str], status: int, error: str
+) -> None:
+    app = make_app(sender, "wire.raw", max_body_bytes=1000, token="s3cret")  # noqa: S106
+    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+        assert client.port is not None
+        if status != 401:
+            headers = {"Authorization": "Bearer s3cret", **headers}
+        length = 5000 if status == 413 else 500
+        reader, writer = await _send_head(client.port, length, headers)
+        try:
+            answered, answer_headers, answer = await _read_final(reader)
+        finally:
+            await _close(writer)
+    assert answered == status
+    assert answer["error"] == error
+    assert answer_headers["connection"].lower() == "close"
+    assert sender.records == []
+    assert sender.letters == []
+
+
+async def test_expect_continue_that_is_admitted_gets_100_then_202(sender: FakeSender) -> None:
+    registry = CollectorRegistry()
+    app = make_app(sender, "wire.raw", metrics=PushMetrics(registry), registry=registry)
+    body = orjson.dumps({"id": "a", "text": "Body."})
+    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+        assert client.port is not None
+        reader, writer = await _send_head(client.port, len(body))
+        try:
+            assert (await _read_head(reader))[0] == 100
+            writer.write(body)
+            await writer.drain()
+            status, _, answer = await _read_final(reader)
+        finally:
+            await _close(writer)
+    assert status == 202
+    assert answer == {"accepted": 1, "topic": "wire.raw"}
+    assert sender.records == [{"id": "a", "text": "Body."}]
+    assert registry.get_sample_value("wirefeed_push_requests_total", {"outcome": "accepted"}) == 1
+    assert registry.get_sample_value("wirefeed_push_requests_in_flight") == 0
+
+
+async def test_a_request_told_to_continue_holds_its_slot_until_it_ends(sender: FakeSender) -> None:
+    """`100 Continue` promises to read the body: the slot is the request's from then on, so
+    a second request does not get a `100 Continue` it cannot have; a client that goes away
+    without its body gives the slot back."""
+    registry = CollectorRegistry()
+    metrics = PushMetrics(registry)
+    app = make_app(sender, "wire.raw", max_in_flight=1, metrics=metrics, registry=registry)
+    body = orjson.dumps({"id": "a", "text": "Body."})
+    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+        port = client.port
+        assert port is not None
+        first, first_writer = await _send_head(port, len(body))
+        assert (await _read_head(first))[0] == 100
+        second, second_writer = await _send_head(port, len(body))
+        try:
+            assert (await _read_final(second))[0] == 503  # the slot is the first's
+        finally:
+            await _close(second_writer)
+        await _close(first_writer)  # gone without its body
+        for _ in range(50):
+            if app[endpoint.SLOTS].used == 0:
+                break
+            await asyncio.sleep(0.1)
+        assert app[endpoint.SLOTS].used == 0
+        assert registry.get_sample_value("wirefeed_push_requests_in_flight") == 0
+        assert (await client.post("/articles", data=body)).status == 202
+    counted = {"busy": 1.0, "accepted": 1.0}
+    for outcome, value in counted.items():
+        labels = {"outcome": outcome}
+        assert registry.get_sample_value("wirefeed_push_requests_total", labels) == value

@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +22,7 @@ from kafka.errors import KafkaTimeoutError, MessageSizeTooLargeError
 from prometheus_client.parser import text_string_to_metric_families
 
 from service.models import Rejected, RejectReason
+from service.producers import feeds as feeds_module
 from service.producers.feeds import (
     MAX_RETRY_AFTER_SECONDS,
     FeedState,
@@ -55,6 +56,8 @@ class Route:
     # Seconds to wait before answering; a Content-Length this much larger than the body sent.
     delay: float = 0.0
     missing_bytes: int = 0
+    # Seconds between the body's bytes, sent one at a time (a server trickling its answer).
+    trickle: float = 0.0
     # Bytes sent as they are under Content-Encoding: gzip (instead of `body`).
     encoded: bytes | None = None
     requests: list[dict[str, str]] = field(default_factory=list)
@@ -108,7 +111,16 @@ class FeedServer:
                     self.send_header("Last-Modified", route.modified)
                 self.send_header("Content-Length", str(len(body) + route.missing_bytes))
                 self.end_headers()
-                self.wfile.write(body)
+                if route.trickle:
+                    try:
+                        for byte in body:
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                            time.sleep(route.trickle)
+                    except OSError:  # the client gave up
+                        return
+                else:
+                    self.wfile.write(body)
                 if route.missing_bytes:
                     self.close_connection = True
 
@@ -388,6 +400,30 @@ def test_retry_after_is_read_and_bounded(server: FeedServer) -> None:
         assert caught.value.retry_after == expected, header
 
 
+def test_a_servers_retry_after_outlives_a_restart(server: FeedServer, tmp_path: Path) -> None:
+    # A 429 asking for an hour: a restarted poller (a deploy, a crash loop, the next run of
+    # `--once` from cron) polled the feed again at once, the wait kept in memory alone.
+    route = server.routes["/busy"] = Route(status=429, headers={"Retry-After": "3600"})
+    url = server.url("/busy")
+    path = tmp_path / "state.json"
+
+    def restarted(**clocks: Callable[[], float]) -> Poller:
+        return Poller(
+            {url: FeedState(path)}, PollSchedule([url], 300.0), FakeSender(), pool, **clocks
+        )
+
+    with ThreadPoolExecutor(1) as pool:
+        [first] = restarted().drain()
+        assert (first.status, len(route.requests)) == ("failed", 1)
+        assert restarted().drain() == []  # still within the hour: left alone
+        assert len(route.requests) == 1
+        route.status = 200
+        # An hour later (on the wall clock: the monotonic one restarts with the machine).
+        [later] = restarted(wall=lambda: time.time() + 3601).drain()
+        assert (later.status, later.sent, len(route.requests)) == ("downloaded", 2, 2)
+    assert orjson.loads(path.read_bytes())["retry_at"] is None
+
+
 def test_a_long_dead_feed_backs_off_without_overflow() -> None:
     schedule = PollSchedule(["a"], every=300.0, max_backoff=3600.0)
     at = 0.0
@@ -416,6 +452,65 @@ def test_a_slow_server_holds_up_no_other_feed(server: FeedServer, tmp_path: Path
         rest = poller.step(timeout=10.0)
     assert [(o.location, o.sent) for o in rest] == [(feeds[0], 2)]
     assert not poller.busy
+
+
+def test_a_server_trickling_its_body_fails_at_the_download_deadline(
+    server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One byte every 20 ms, well within the socket timeout: each read waited for a whole
+    # 256 KiB chunk (the body here, 20 s) before the deadline was looked at.
+    server.routes["/rss"] = Route(trickle=0.02)
+    monkeypatch.setattr(feeds_module, "_DOWNLOAD_SECONDS", 0.5)
+    started = time.monotonic()
+    with pytest.raises(FetchFailed, match="download took over"):
+        fetch(server.url("/rss"))
+    assert time.monotonic() - started < 3
+
+
+def test_a_document_naming_a_local_file_is_not_read_from_disk(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    # feedparser.parse(bytes) opens bytes that name a file: a server answering with a path
+    # had the poller read it (`/dev/zero`: until memory ran out) and publish a feed found there.
+    local = tmp_path / "desk-only.xml"
+    local.write_bytes(RSS)
+    body = str(local).encode()
+    server.routes["/rss"] = Route(body=body, content_type="text/plain", etag=None)
+    url = server.url("/rss")
+    sender = FakeSender()
+    with pytest.raises(Rejected) as caught:
+        poll_feed(url, sender, FeedState())
+    assert caught.value.reason == RejectReason.BAD_FORMAT
+    assert sender.sent == [(body, f"feed:{url}")]  # the answer itself, to be dead-lettered
+
+
+RELATIVE = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Gazette</title>
+<item><title>Bridge reopens</title><link>/news/bridge</link>
+<description>&lt;p&gt;See the &lt;a href="/maps/bridge"&gt;map&lt;/a&gt;.&lt;/p&gt;
+</description></item>
+<item><title>Library</title><link>/news/library</link><guid isPermaLink="false">lib-7</guid>
+<description>Opens.</description></item></channel></rss>"""
+
+
+def test_relative_links_are_read_against_the_feeds_address(server: FeedServer) -> None:
+    # A link with no host was sent as it was: the guid-less entry's identity (`uri`) was
+    # `/news/bridge`, any site's story of that path, and its link led nowhere.
+    server.routes["/feeds/all.xml"] = Route(body=RELATIVE)
+    url = server.url("/feeds/all.xml")
+    sender = FakeSender()
+    assert poll_feed(url, sender, FeedState()) == 2
+    bridge, library = sorted(
+        (record for record in sender.records if isinstance(record, dict)),
+        key=lambda record: record["title"],
+    )
+    assert bridge["link"] == bridge["uri"] == server.url("/news/bridge")
+    assert bridge["id"].startswith(server.url("/news/bridge#"))
+    assert library["link"] == server.url("/news/library")
+    # A guid that is no link stays as it is (and so the id of an entry with no relative
+    # link in its body); the body's links are read as Atom's xml:base had them read.
+    assert library["uri"] == "lib-7"
+    assert library["id"] == feed_records(RELATIVE)[1]["id"]
+    assert f'href="{server.url("/maps/bridge")}"' in bridge["body_html"]
 
 
 def test_a_feed_with_an_impossible_date_is_read() -> None:
@@ -466,6 +561,15 @@ def test_the_feed_command_polls_several_feeds_through_the_broker(
     assert second.returncode == 0, second.stderr
     assert f"{server.url('/rss')}: not modified" in second.stdout
     assert len(read_topics(service_settings, [service_settings.topics.raw], 3, timeout=5)) == 2
+    # A server's Retry-After holds the next `--once` run too (as from cron): reported, unpolled.
+    busy = server.routes["/busy"] = Route(status=429, headers={"Retry-After": "3600"})
+    third = _feed_command(service_settings, server.url("/busy"), "--once", "--state-dir", state)
+    assert third.returncode == 1, third.stderr
+    assert "HTTP 429" in third.stderr
+    fourth = _feed_command(service_settings, server.url("/busy"), "--once", "--state-dir", state)
+    assert fourth.returncode == 0, fourth.stderr
+    assert f"{server.url('/busy')}: not polled before" in fourth.stdout
+    assert len(busy.requests) == 1
 
     # Running (not --once), the poller serves its metrics for Prometheus.
     port = free_port()

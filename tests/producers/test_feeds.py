@@ -406,3 +406,19 @@ def test_a_corrupt_state_file_is_moved_aside_and_started_afresh(
     # worker, not new articles), and a sound state is written.
     assert poll_feed(str(feed), sender, seen) == 2
     assert len(FeedState(state)) == 2
+
+
+def test_an_entry_the_feed_keeps_listing_is_not_forgotten_and_resent(
+    tmp_path: Path, sender: FakeSender
+) -> None:
+    # A pinned (evergreen) entry stays on a busy feed while newer ones come and go: the ids
+    # were kept by when first seen, so it was dropped behind `limit` newer ones and resent.
+    feed = tmp_path / "gazette.xml"
+    state = tmp_path / "seen.json"
+    pinned = _item("pinned", "https://gazette.example/guide", "Election guide", "How to vote.")
+    for n in range(6):
+        news = _item(f"n{n}", f"https://gazette.example/n{n}", f"Story {n}", f"Body {n}.")
+        feed.write_bytes(_rss(news, pinned))
+        assert poll_feed(str(feed), sender, FeedState(state, limit=3)) == (2 if n == 0 else 1)
+    uris = [record["uri"] for record in sender.records if isinstance(record, dict)]
+    assert uris.count("pinned") == 1
