@@ -37,6 +37,68 @@ def test_clean_cyrillic_with_guillemets_is_left_alone() -> None:
     assert repair_text(text) == text
 
 
+# --- mojibake from the Central European code page (cp1250)
+
+# Correct text in each language written with cp1250 (Romanian in both its cedilla and its
+# comma-below spelling), some in capitals.
+CENTRAL_EUROPEAN = [
+    pytest.param(
+        "Złoty umocnił się w piątek wobec euro, a Łódź i Gdańsk przyjęły rekord turystów.",
+        id="pl",
+    ),
+    pytest.param(
+        "Źródła w ministerstwie potwierdziły, że szczepionki dotarły do szpitali.", id="pl-2"
+    ),
+    pytest.param("Příliš žluťoučký kůň úpěl ďábelské ódy.", id="cs"),
+    pytest.param(
+        "Vláda v úterý schválila návrh rozpočtu. Inspekce ČŠI zveřejnila výroční zprávu.",
+        id="cs-2",
+    ),
+    pytest.param("Poľsko a Slovensko podpísali dohodu. Ľudia v Žiline protestovali.", id="sk"),
+    pytest.param("Győr és Pécs is új buszokat vásárol. ŐSZI ÜLÉSSZAK", id="hu"),
+    pytest.param(
+        "Bucureşti şi Braşov au primit fonduri. Ăştia sunt oamenii care au câştigat.",
+        id="ro-cedilla",
+    ),
+    pytest.param("București și Brașov au primit fonduri europene marți.", id="ro-comma"),
+    pytest.param("RĂŞINĂ ŞI PĂŞUNE. ROMÂNIA ÎN UNIUNEA EUROPEANĂ", id="ro-capitals"),
+    pytest.param("Hrvatska vlada u četvrtak je usvojila proračun. Šibenik bilježi rast.", id="hr"),
+    pytest.param("Đakovo i Čakovec dobili su nove vrtiće.", id="hr-2"),
+]
+# Short texts (a headline, a name) where the damage is all there is to go by.
+CENTRAL_EUROPEAN_SHORT = [
+    pytest.param(text, id=f"short-{name}")
+    for text, name in (
+        ("Złoty", "pl"),
+        ("Kraków i Gdańsk", "pl-2"),
+        ("Śląsk", "pl-3"),
+        ("Ústí nad Labem", "cs"),
+        ("Győr", "hu"),
+        ("UNIUNEA EUROPEANĂ", "ro"),
+    )
+]
+# Correct text that pairs letters as the damage does: Czech `ČŠI`, Romanian `Ăştia`, `PĂŞUNE`.
+LOOKS_DAMAGED = [
+    pytest.param(text, id=f"alike-{name}")
+    for text, name in (("Ăştia sunt oamenii.", "ro"), ("PĂŞUNE", "ro-2"), ("ČŠI", "cs"))
+]
+
+
+@pytest.mark.parametrize("clean", CENTRAL_EUROPEAN + CENTRAL_EUROPEAN_SHORT)
+def test_utf8_read_as_cp1250_is_repaired(clean: str) -> None:
+    damaged = clean.encode().decode("sloppy-windows-1250")
+    assert damaged != clean
+    assert repair_text(damaged) == clean
+    article = normalise_article({"id": "a", "title": damaged, "text": damaged})
+    assert (article.headline, article.body) == (clean, clean)
+
+
+@pytest.mark.parametrize("clean", CENTRAL_EUROPEAN + CENTRAL_EUROPEAN_SHORT + LOOKS_DAMAGED)
+def test_correct_central_european_text_is_left_alone(clean: str) -> None:
+    assert repair_text(clean) == clean
+    assert normalise_article({"id": "a", "title": clean, "text": clean}).body == clean
+
+
 # --- cp1252 punctuation read as Latin-1 (C1 controls)
 
 
