@@ -404,6 +404,49 @@ def test_times_outside_any_believable_range_are_unreadable(published: object) ->
     assert (article.versioncreated, article.firstcreated) == (None, None)
 
 
+@pytest.mark.parametrize(
+    "zero",
+    [
+        0,
+        0.0,
+        -1,
+        "1970-01-01T00:00:00Z",
+        "1970-01-01T00:00:00.000+00:00",
+        "1970-01-01",
+        "1970-01-01T01:00:00+01:00",
+        "1969-12-31T19:00:00",
+        "1970-01-01T09:00:00",
+    ],
+)
+def test_the_epoch_zero_time_in_any_zone_is_no_time(zero: object) -> None:
+    # An unset time serialised (0 or -1, in whatever zone the producer wrote it) is a default,
+    # as 0001-01-01 is: no time, not a publication in 1970 that reorders a replay.
+    article = normalise_article({"id": "a", "title": "T", "text": "Body.", "published": zero})
+    assert (article.versioncreated, article.firstcreated, article.time_basis) == (None, None, None)
+    given = normalise_article(
+        {"id": "a", "text": "Body.", "firstcreated": zero, "published": "2025-08-19T10:30:00Z"}
+    )
+    assert given.firstcreated == given.versioncreated == _at("2025-08-19T10:30:00+00:00")
+
+
+def test_a_stated_epoch_zero_date_is_no_first_version() -> None:
+    article = normalise_article(
+        {"id": "a", "text": "Date: 1970-01-01\n\nBody.", "published": "2025-08-19T10:30:00Z"}
+    )
+    assert (article.firstcreated, article.time_basis) == (
+        _at("2025-08-19T10:30:00+00:00"),
+        "record",
+    )
+
+
+def test_times_just_past_the_epoch_zero_window_still_count() -> None:
+    # 1970-01-02 is past every zone's rendering of the zero time: a (strange) real time.
+    article = normalise_article(
+        {"id": "a", "title": "T", "text": "Body.", "published": "1970-01-02T00:00:00Z"}
+    )
+    assert article.versioncreated == _at("1970-01-02T00:00:00+00:00")
+
+
 # --- "--" and fields
 
 
