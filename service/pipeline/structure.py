@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -208,6 +209,102 @@ _KICKERS = frozenset(
         "эксклюзив",
     }
 )
+# Acronyms of organisations that open a sentence where a dateline stands (`NATO — The alliance
+# said...`), compared casefolded: not places. Two-letter words (`UN`, `EU`) and words without a
+# vowel (`CNN`, `МВФ`) need no entry: no city dateline is one.
+_ORGANISATIONS = frozenset(
+    {
+        "nato",
+        "otan",
+        "нато",
+        "onu",
+        "uno",
+        "оон",
+        "imf",
+        "fmi",
+        "iwf",
+        "wto",
+        "omc",
+        "вто",
+        "who",
+        "oms",
+        "воз",
+        "opec",
+        "opep",
+        "опек",
+        "osce",
+        "osze",
+        "ocse",
+        "обсе",
+        "oecd",
+        "ocde",
+        "iaea",
+        "aiea",
+        "магатэ",
+        "unesco",
+        "юнеско",
+        "unicef",
+        "unhcr",
+        "unrwa",
+        "acnur",
+        "asean",
+        "apec",
+        "brics",
+        "брикс",
+        "efta",
+        "nafta",
+        "usmca",
+        "mercosur",
+        "ecb",
+        "bce",
+        "ezb",
+        "ебрр",
+        "ebrd",
+        "berd",
+        "fifa",
+        "uefa",
+        "ioc",
+        "cio",
+        "wada",
+        "ama",
+        "fao",
+        "ilo",
+        "oit",
+        "icc",
+        "cpi",
+        "icj",
+        "cij",
+        "opcw",
+        "oiac",
+        "nasa",
+        "esa",
+        "fbi",
+        "cia",
+        "sec",
+        "fda",
+        "cdc",
+        "epa",
+        "faa",
+        "fema",
+        "idf",
+        "hamas",
+        "isis",
+        "isil",
+        "eiil",
+        "игил",
+        "interpol",
+        "europol",
+        "frontex",
+        "afp",
+        "upi",
+        "efe",
+        "ansa",
+        "tass",
+        "тасс",
+        "риа",
+    }
+)
+_VOWELS = frozenset("aeiouyаеёиоуыэюяіїєαεηιουω")
 _DATELINE = re.compile(
     r"(?P<place>[^\W\d_]+(?:[ '.-]{1,2}[^\W\d_]+)*\.?)"
     r"(?:,\s*(?P<region>[^,()\u2014\u2013\n]{1,30}?))?"
@@ -468,7 +565,8 @@ def _is_day_month(text: str) -> bool:
 
 def _is_place(place: str) -> bool:
     """Whether a dateline's capitals name a place: not initials alone (`U.S. — China trade
-    talks` is a compound, not a dateline)."""
+    talks` is a compound, not a dateline), nor an organisation's acronym (`NATO — The
+    alliance said...`)."""
     words = [word for word in re.split(r"[ .'-]+", place) if word]
     letters = "".join(words)
     return (
@@ -476,7 +574,17 @@ def _is_place(place: str) -> bool:
         and len(letters) >= 2
         and letters.isupper()
         and any(len(word) > 1 for word in words)
+        and not (len(words) == 1 and _is_acronym(letters))
     )
+
+
+def _is_acronym(word: str) -> bool:
+    folded = word.casefold()
+    if len(folded) <= 2 or folded in _ORGANISATIONS:
+        return True
+    # Accents off (`É` is a vowel), for the vowel test only.
+    bare = unicodedata.normalize("NFD", folded)
+    return not any(char in _VOWELS for char in bare)
 
 
 def _take_dateline(paragraph: str, found: Structure) -> str:

@@ -190,6 +190,70 @@ def test_initials_before_a_dash_are_not_a_dateline(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "NATO — The alliance said on Monday it would send more troops.",
+        "UN - The Security Council met on Tuesday.",
+        "EU — Ministers agreed on a new sanctions package.",
+        "IMF — The fund cut its growth forecast for the region.",
+        "OPEC — Oil producers agreed to extend output cuts.",
+        "FBI — Agents searched the house on Friday.",
+        "CNN — The network said it would appeal.",
+        "OTAN — L'Alliance a annoncé lundi l'envoi de troupes.",
+        "ONU — El Consejo de Seguridad se reunió el martes.",
+        "UNO — Der Sicherheitsrat tagte am Dienstag.",
+        "НАТО — Альянс заявил в понедельник о новых учениях.",
+        "МВФ — Фонд понизил прогноз роста.",
+    ],
+    ids=[
+        "NATO",
+        "UN",
+        "EU",
+        "IMF",
+        "OPEC",
+        "FBI",
+        "CNN",
+        "OTAN-fr",
+        "ONU-es",
+        "UNO-de",
+        "ru",
+        "ru-2",
+    ],
+)
+def test_an_organisations_acronym_before_a_dash_is_not_a_dateline(text: str) -> None:
+    article = _article(text)
+    assert article.located is None
+    # A spaced hyphen is a dash, as everywhere.
+    assert article.body == text.replace(" - ", " \u2014 ")
+
+
+@pytest.mark.parametrize(
+    ("text", "located", "credit"),
+    [
+        ("KYIV, Ukraine (Reuters) — Russia launched drones overnight.", "KYIV, Ukraine", "Reuters"),
+        ("PARIS — Le gouvernement a annoncé un plan.", "PARIS", None),
+        ("ROME (AP) — The pope spoke on Sunday.", "ROME", "AP"),
+        ("OSLO — Talks resumed on Monday.", "OSLO", None),
+        ("LIMA, Peru — Protesters marched on Congress.", "LIMA, Peru", None),
+        ("UFA, Russia — A drone hit a refinery.", "UFA, Russia", None),
+        ("GAZA CITY — Strikes hit the north overnight.", "GAZA CITY", None),
+        ("UNITED NATIONS (AP) — The Security Council voted.", "UNITED NATIONS", "AP"),
+        ("BRUXELLES (AFP) - La Commission a proposé un plan.", "BRUXELLES", "AFP"),
+        ("MÜNCHEN (dpa) - Die Polizei hat einen Mann festgenommen.", "MÜNCHEN", "dpa"),
+        ("МОСКВА — Президент подписал указ.", "МОСКВА", None),
+        ("ΑΘΗΝΑ — Η κυβέρνηση ανακοίνωσε νέα μέτρα.", "ΑΘΗΝΑ", None),
+    ],
+    ids=["en", "fr", "en-2", "en-3", "en-4", "en-5", "en-6", "en-7", "fr-2", "de", "ru", "el"],
+)
+def test_all_capital_city_datelines_are_still_places(
+    text: str, located: str, credit: str | None
+) -> None:
+    article = _article(text)
+    assert (article.located, article.credit) == (located, credit)
+    assert article.body == text.split("— ", 1)[-1].split("- ", 1)[-1]
+
+
+@pytest.mark.parametrize(
     ("text", "located", "credit", "body"),
     [
         (
