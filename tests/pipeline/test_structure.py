@@ -395,6 +395,67 @@ def test_a_staff_credit_inside_the_body_stays() -> None:
     assert _article(text).body == text
 
 
+@pytest.mark.parametrize(
+    "credit",
+    [
+        "Jane Doe contributed to this report.",
+        "Jane Doe and John Smith contributed to this report.",
+        "Associated Press writer Jane Doe in Ottawa contributed to this report.",
+        "AP writers Jane Doe in Ottawa and John Smith in London contributed to this report.",
+        "The Associated Press contributed to this report.",
+        "Reuters contributed to this article.",
+        "— Jane Doe contributed to this report.",
+        "Jane Doe contributed reporting.",
+        "Jane Doe contributed reporting from Kyiv.",
+        "Jane Doe contributed reporting from Washington, and John Smith from London.",
+        "Jane Doe also contributed reporting.",
+        "Additional reporting by Jane Doe.",
+        "Additional reporting by Jane Doe in London",
+        "Additional reporting by Jane Doe in London; Editing by John Smith",
+    ],
+)
+def test_contribution_credits_at_the_end_are_taken(credit: str) -> None:
+    for after in ("", "\n\nglobalnews"):
+        article = _article(f"Talks went well, officials said.\n\n{credit}{after}")
+        assert article.body == "Talks went well, officials said."
+        assert article.credit == credit.lstrip("— ")
+
+
+def test_a_copyright_line_after_a_contribution_credit_keeps_it_at_the_end() -> None:
+    copyright_line = "Copyright 2025 The Associated Press. All rights reserved."
+    text = f"Talks went well.\n\nJane Doe contributed to this report.\n\n{copyright_line}"
+    article = _article(text)
+    assert article.body == f"Talks went well.\n\n{copyright_line}"
+    assert article.credit == "Jane Doe contributed to this report."
+
+
+@pytest.mark.parametrize(
+    "last",
+    [
+        "He contributed to this report's findings.",
+        "He contributed to this report.",
+        "She also contributed reporting.",
+        "More than 200 scientists contributed to this report.",
+        "The scientists contributed to this report.",
+        "Several agencies contributed to this report.",
+        "Smith contributed to this report, which the commission published in May.",
+        "Additional reporting by the Guardian newspaper found more cases.",
+        "Additional reporting by local media suggested the toll was higher.",
+        "Reporting by the BBC showed that ministers knew.",
+    ],
+)
+def test_a_sentence_of_the_story_like_a_contribution_credit_stays(last: str) -> None:
+    text = f"Talks went well, officials said.\n\n{last}"
+    article = _article(text)
+    assert article.body == text
+    assert article.credit is None
+
+
+def test_a_contribution_credit_inside_the_body_stays() -> None:
+    text = "Talks went well.\n\nJane Doe contributed to this report.\n\nMore talks follow."
+    assert _article(text).body == text
+
+
 def test_a_caption_line_breaking_a_sentence_is_still_taken() -> None:
     text = "The minister said\nPhoto : Getty Images / Jane Doe\nthat talks went well."
     article = _article(text)
