@@ -104,6 +104,10 @@ _NANOSECONDS_FROM = 1e17
 # reorder a replay or make a wire latency of centuries.
 _EARLIEST = datetime(1900, 1, 1, tzinfo=UTC).timestamp()
 _LATEST = datetime(2200, 1, 1, tzinfo=UTC).timestamp()
+# The epoch itself is the commonest such default (an unset time serialised as 0, or -1),
+# written in whatever zone the producer was in (`1969-12-31T19:00:00` without an offset): a
+# time within 14 hours of it, as far as any zone is from UTC, is no time either.
+_EPOCH_ZERO_SECONDS = 14 * 3600.0
 
 
 def _epoch_seconds(value: float) -> float:
@@ -114,6 +118,8 @@ def _epoch_seconds(value: float) -> float:
 
 
 def _believable(seconds: float) -> float | None:
+    if abs(seconds) <= _EPOCH_ZERO_SECONDS:
+        return None
     return seconds if _EARLIEST <= seconds < _LATEST else None
 
 

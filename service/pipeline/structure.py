@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -88,6 +89,85 @@ _CREDIT_STAFF = re.compile(
     r"\((?:[^()]{0,40}\s)?(?:additional\s+)?(?:reporting|writing|editing|compiled|compiling)"
     r"\s+by\s[^()]{2,300}\)",
     re.IGNORECASE,
+)
+# The same credits without the parenthesis, and the desks' `Jane Doe contributed to this
+# report.` (`... contributed reporting from Kyiv.`, `Additional reporting by Jane Doe.`): at the
+# end of the body too, and only over names. A sentence of the story says the same with other
+# words (`More than 200 scientists contributed to this report.`, `Additional reporting by
+# local media suggested...`).
+_CREDIT_CONTRIBUTED = re.compile(
+    r"[\u2014\u2013-]?\s*(?P<names>[^()]{1,200}?)\s+(?:also\s+)?contributed\s+"
+    r"(?:to\s+this\s+(?:report|article|story)"
+    r"|(?:additional\s+)?(?:reporting|research)(?:\s+(?P<places>(?:from|in)\s+[^()]{1,200}?))?)"
+    r"\.?"
+)
+_CREDIT_STAFF_BARE = re.compile(
+    r"[\u2014\u2013-]?\s*(?:additional\s+)?(?:reporting|writing|editing|compiled|compiling)"
+    r"\s+by\s+(?P<names>[^()]{1,300}?)\.?",
+    re.IGNORECASE,
+)
+# Lower-case words a credit's names go with (`AP writers Jane Doe in Ottawa and ...`).
+_CREDIT_WORDS = frozenset(
+    {
+        "also",
+        "at",
+        "by",
+        "from",
+        "in",
+        "additional",
+        "reporting",
+        "writing",
+        "editing",
+        "research",
+        "compiled",
+        "compiling",
+        "writer",
+        "writers",
+        "reporter",
+        "reporters",
+        "correspondent",
+        "correspondents",
+        "journalist",
+        "journalists",
+        "photographer",
+        "photographers",
+        "researcher",
+        "researchers",
+        "producer",
+        "producers",
+        "editor",
+        "editors",
+        "staff",
+    }
+)
+# Capitalised words that open a sentence, not a name (`He contributed to this report.`).
+_NOT_NAMES = frozenset(
+    {
+        "he",
+        "she",
+        "they",
+        "we",
+        "i",
+        "it",
+        "you",
+        "his",
+        "her",
+        "their",
+        "our",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "who",
+        "both",
+        "all",
+        "many",
+        "several",
+        "some",
+        "others",
+        "everyone",
+    }
 )
 # `This report by The Canadian Press was first published Aug. 19, 2025.` is never the story's
 # own sentence: taken wherever it stands alone.
@@ -208,6 +288,102 @@ _KICKERS = frozenset(
         "эксклюзив",
     }
 )
+# Acronyms of organisations that open a sentence where a dateline stands (`NATO — The alliance
+# said...`), compared casefolded: not places. Two-letter words (`UN`, `EU`) and words without a
+# vowel (`CNN`, `МВФ`) need no entry: no city dateline is one.
+_ORGANISATIONS = frozenset(
+    {
+        "nato",
+        "otan",
+        "нато",
+        "onu",
+        "uno",
+        "оон",
+        "imf",
+        "fmi",
+        "iwf",
+        "wto",
+        "omc",
+        "вто",
+        "who",
+        "oms",
+        "воз",
+        "opec",
+        "opep",
+        "опек",
+        "osce",
+        "osze",
+        "ocse",
+        "обсе",
+        "oecd",
+        "ocde",
+        "iaea",
+        "aiea",
+        "магатэ",
+        "unesco",
+        "юнеско",
+        "unicef",
+        "unhcr",
+        "unrwa",
+        "acnur",
+        "asean",
+        "apec",
+        "brics",
+        "брикс",
+        "efta",
+        "nafta",
+        "usmca",
+        "mercosur",
+        "ecb",
+        "bce",
+        "ezb",
+        "ебрр",
+        "ebrd",
+        "berd",
+        "fifa",
+        "uefa",
+        "ioc",
+        "cio",
+        "wada",
+        "ama",
+        "fao",
+        "ilo",
+        "oit",
+        "icc",
+        "cpi",
+        "icj",
+        "cij",
+        "opcw",
+        "oiac",
+        "nasa",
+        "esa",
+        "fbi",
+        "cia",
+        "sec",
+        "fda",
+        "cdc",
+        "epa",
+        "faa",
+        "fema",
+        "idf",
+        "hamas",
+        "isis",
+        "isil",
+        "eiil",
+        "игил",
+        "interpol",
+        "europol",
+        "frontex",
+        "afp",
+        "upi",
+        "efe",
+        "ansa",
+        "tass",
+        "тасс",
+        "риа",
+    }
+)
+_VOWELS = frozenset("aeiouyаеёиоуыэюяіїєαεηιουω")
 _DATELINE = re.compile(
     r"(?P<place>[^\W\d_]+(?:[ '.-]{1,2}[^\W\d_]+)*\.?)"
     r"(?:,\s*(?P<region>[^,()\u2014\u2013\n]{1,30}?))?"
@@ -294,6 +470,28 @@ def _is_furniture_phrase(line: str) -> bool:
     )
 
 
+def _credit_names(text: str) -> bool:
+    """Whether `text` is names with the words credits put around them: every other word
+    capitalised (`al-Hashimi`, `d'Arcy` too), none of them a pronoun."""
+    words = re.split(r"[\s,;&]+", text.strip(" ,;"))
+    named = False
+    for word in words:
+        folded = word.casefold()
+        if folded in _CREDIT_WORDS or folded in _NAME_CONNECTORS:
+            continue
+        if folded in _NOT_NAMES or not any(part[:1].isupper() for part in re.split(r"[-']", word)):
+            return False
+        named = True
+    return named
+
+
+def _is_contribution(line: str) -> bool:
+    """Whether the line is a staff credit over names: `Jane Doe contributed to this report.`,
+    `Additional reporting by Jane Doe.`."""
+    match = _CREDIT_CONTRIBUTED.fullmatch(line) or _CREDIT_STAFF_BARE.fullmatch(line)
+    return match is not None and all(_credit_names(part) for part in match.groups() if part)
+
+
 def _caption_credit(line: str) -> bool:
     return len(line) <= _SHORT_LINE_CHARS and _CAPTION_PREFIX.match(line) is not None
 
@@ -322,6 +520,7 @@ def _is_trailer(line: str) -> bool:
             _is_furniture_phrase(line)
             or _CREDIT_FROM.fullmatch(line) is not None
             or _CREDIT_STAFF.fullmatch(line) is not None
+            or (len(line) <= _SHORT_LINE_CHARS and _is_contribution(line))
             or _CREDIT_PUBLISHED.fullmatch(line) is not None
             or _caption_credit(line)
             or _ends_with_photo_credit(line)
@@ -363,7 +562,11 @@ def _take_line(line: str, found: Structure, *, alone: bool, at_end: bool) -> boo
         return True
     published = _CREDIT_PUBLISHED.fullmatch(line) if short else None
     if published is not None or (
-        at_end and ((short and _CREDIT_FROM.fullmatch(line)) or _CREDIT_STAFF.fullmatch(line))
+        at_end
+        and (
+            (short and (_CREDIT_FROM.fullmatch(line) or _is_contribution(line)))
+            or _CREDIT_STAFF.fullmatch(line)
+        )
     ):
         found.credits.append(line.lstrip("\u2014\u2013- "))
         found.removed.append(line)
@@ -468,7 +671,8 @@ def _is_day_month(text: str) -> bool:
 
 def _is_place(place: str) -> bool:
     """Whether a dateline's capitals name a place: not initials alone (`U.S. — China trade
-    talks` is a compound, not a dateline)."""
+    talks` is a compound, not a dateline), nor an organisation's acronym (`NATO — The
+    alliance said...`)."""
     words = [word for word in re.split(r"[ .'-]+", place) if word]
     letters = "".join(words)
     return (
@@ -476,7 +680,17 @@ def _is_place(place: str) -> bool:
         and len(letters) >= 2
         and letters.isupper()
         and any(len(word) > 1 for word in words)
+        and not (len(words) == 1 and _is_acronym(letters))
     )
+
+
+def _is_acronym(word: str) -> bool:
+    folded = word.casefold()
+    if len(folded) <= 2 or folded in _ORGANISATIONS:
+        return True
+    # Accents off (`É` is a vowel), for the vowel test only.
+    bare = unicodedata.normalize("NFD", folded)
+    return not any(char in _VOWELS for char in bare)
 
 
 def _take_dateline(paragraph: str, found: Structure) -> str:

@@ -15,9 +15,10 @@ from selectolax.lexbor import LexborHTMLParser
 # UTF-8 read as a single-byte code page leaves a lead byte followed by a continuation byte
 # (80-BF) decoded in that code page: for Latin-1 and cp1252 any lead (C2-F4) as a Latin-1
 # letter before a C1 control, cp1252 punctuation or Latin-1 symbol; for cp1251 and cp1253
-# the leads of Cyrillic (D0, D1) and Greek (CE, CF), which decode to letters of those scripts.
-# Testing for such a pair costs microseconds; ftfy costs milliseconds even on clean text, so
-# it only runs on a hit.
+# the leads of Cyrillic (D0, D1) and Greek (CE, CF), which decode to letters of those scripts;
+# for cp1250 the leads of the Central European letters (C3, C4, C5; C8 for Romanian ș ț), which
+# decode to `Ă Ä Ĺ Č` (`ZĹ‚oty`, `KrakĂłw`). Testing for such a pair costs microseconds; ftfy
+# costs milliseconds even on clean text, so it only runs on a hit.
 _CONTINUATION_BYTES = bytes(range(0x80, 0xC0))
 
 
@@ -33,11 +34,20 @@ def _lead_then_continuation(leads: bytes, *codecs: str) -> re.Pattern[str]:
 _LATIN_MOJIBAKE = _lead_then_continuation(
     bytes(range(0xC2, 0xF5)), "latin-1", "sloppy-windows-1252"
 )
-# Two leads each: `in` finds one far faster than a regex scans for the pair, and most text
-# has neither.
-_SCRIPT_MOJIBAKE = tuple(
-    (_decoded(leads, codec), _lead_then_continuation(leads, codec))
-    for leads, codec in ((b"\xd0\xd1", "sloppy-windows-1251"), (b"\xce\xcf", "sloppy-windows-1253"))
+_CP1250 = "sloppy-windows-1250"
+_CP1250_LEADS = b"\xc3\xc4\xc5\xc8"
+_CP1250_PAIR = _lead_then_continuation(_CP1250_LEADS, _CP1250)
+# Few leads each: `in` finds one far faster than a regex scans for the pair, and most text
+# has none.
+_SCRIPT_MOJIBAKE = (
+    *(
+        (_decoded(leads, codec), _lead_then_continuation(leads, codec))
+        for leads, codec in (
+            (b"\xd0\xd1", "sloppy-windows-1251"),
+            (b"\xce\xcf", "sloppy-windows-1253"),
+        )
+    ),
+    (_decoded(_CP1250_LEADS, _CP1250), _CP1250_PAIR),
 )
 
 
@@ -48,6 +58,29 @@ def _has_mojibake(text: str) -> bool:
         any(lead in text for lead in leads) and pair.search(text) is not None
         for leads, pair in _SCRIPT_MOJIBAKE
     )
+
+
+def _undo_cp1250(text: str) -> str:
+    """UTF-8 read as cp1250, decoded again as UTF-8, where ftfy's heuristic sees no damage
+    (`KrakĂłw`, `proraÄŤun`, `ĹšlÄ…sk`: it only looks for pairs that read as unlikely
+    punctuation). `Ă Ä Ĺ Č` are letters of these languages, and a correct text can pair them
+    as the damage does (Czech `ČŠI`, Romanian `Ăştia`), so it takes the whole text encoding
+    to cp1250 and decoding as UTF-8 without error, and one pair no correct text writes."""
+    if not any(_damaged_pair(text, match.start()) for match in _CP1250_PAIR.finditer(text)):
+        return text
+    try:
+        return text.encode(_CP1250).decode("utf-8")
+    except UnicodeError:
+        return text
+
+
+def _damaged_pair(text: str, start: int) -> bool:
+    """Whether the cp1250 pair at `start` is one no correct text writes: its second character
+    a symbol or a control (`Ĺ‚`, `Ä…`), or the pair a capital inside a lower-case word
+    (`KrakĂłw`, `ĹĽe`: after a lower-case letter, or two capitals before one)."""
+    follow = text[start + 1]
+    before, after = text[start - 1 : start], text[start + 2 : start + 3]
+    return not follow.isalpha() or before.islower() or (follow.isupper() and after.islower())
 
 
 _FTFY_CONFIG = ftfy.TextFixerConfig(
@@ -242,7 +275,11 @@ def _repair_once(text: str) -> str:
     if _SURROGATE.search(text):
         text = _replace_surrogates(text)
     if _has_mojibake(text):
-        text = ftfy.fix_text(text, _FTFY_CONFIG)
+        # cp1250 first: ftfy declines much of that damage, and straightens the quotes of what
+        # it declines (`EUROPEANÄ‚` -> `EUROPEANÄ'`), which puts it beyond repair.
+        text = _undo_cp1250(text)
+        if _has_mojibake(text):
+            text = ftfy.fix_text(text, _FTFY_CONFIG)
     if "&" in text:
         text = unescape_entities(text)
     if _INVISIBLE_OR_FULLWIDTH.search(text):

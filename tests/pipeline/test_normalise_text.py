@@ -37,6 +37,68 @@ def test_clean_cyrillic_with_guillemets_is_left_alone() -> None:
     assert repair_text(text) == text
 
 
+# --- mojibake from the Central European code page (cp1250)
+
+# Correct text in each language written with cp1250 (Romanian in both its cedilla and its
+# comma-below spelling), some in capitals.
+CENTRAL_EUROPEAN = [
+    pytest.param(
+        "Złoty umocnił się w piątek wobec euro, a Łódź i Gdańsk przyjęły rekord turystów.",
+        id="pl",
+    ),
+    pytest.param(
+        "Źródła w ministerstwie potwierdziły, że szczepionki dotarły do szpitali.", id="pl-2"
+    ),
+    pytest.param("Příliš žluťoučký kůň úpěl ďábelské ódy.", id="cs"),
+    pytest.param(
+        "Vláda v úterý schválila návrh rozpočtu. Inspekce ČŠI zveřejnila výroční zprávu.",
+        id="cs-2",
+    ),
+    pytest.param("Poľsko a Slovensko podpísali dohodu. Ľudia v Žiline protestovali.", id="sk"),
+    pytest.param("Győr és Pécs is új buszokat vásárol. ŐSZI ÜLÉSSZAK", id="hu"),
+    pytest.param(
+        "Bucureşti şi Braşov au primit fonduri. Ăştia sunt oamenii care au câştigat.",
+        id="ro-cedilla",
+    ),
+    pytest.param("București și Brașov au primit fonduri europene marți.", id="ro-comma"),
+    pytest.param("RĂŞINĂ ŞI PĂŞUNE. ROMÂNIA ÎN UNIUNEA EUROPEANĂ", id="ro-capitals"),
+    pytest.param("Hrvatska vlada u četvrtak je usvojila proračun. Šibenik bilježi rast.", id="hr"),
+    pytest.param("Đakovo i Čakovec dobili su nove vrtiće.", id="hr-2"),
+]
+# Short texts (a headline, a name) where the damage is all there is to go by.
+CENTRAL_EUROPEAN_SHORT = [
+    pytest.param(text, id=f"short-{name}")
+    for text, name in (
+        ("Złoty", "pl"),
+        ("Kraków i Gdańsk", "pl-2"),
+        ("Śląsk", "pl-3"),
+        ("Ústí nad Labem", "cs"),
+        ("Győr", "hu"),
+        ("UNIUNEA EUROPEANĂ", "ro"),
+    )
+]
+# Correct text that pairs letters as the damage does: Czech `ČŠI`, Romanian `Ăştia`, `PĂŞUNE`.
+LOOKS_DAMAGED = [
+    pytest.param(text, id=f"alike-{name}")
+    for text, name in (("Ăştia sunt oamenii.", "ro"), ("PĂŞUNE", "ro-2"), ("ČŠI", "cs"))
+]
+
+
+@pytest.mark.parametrize("clean", CENTRAL_EUROPEAN + CENTRAL_EUROPEAN_SHORT)
+def test_utf8_read_as_cp1250_is_repaired(clean: str) -> None:
+    damaged = clean.encode().decode("sloppy-windows-1250")
+    assert damaged != clean
+    assert repair_text(damaged) == clean
+    article = normalise_article({"id": "a", "title": damaged, "text": damaged})
+    assert (article.headline, article.body) == (clean, clean)
+
+
+@pytest.mark.parametrize("clean", CENTRAL_EUROPEAN + CENTRAL_EUROPEAN_SHORT + LOOKS_DAMAGED)
+def test_correct_central_european_text_is_left_alone(clean: str) -> None:
+    assert repair_text(clean) == clean
+    assert normalise_article({"id": "a", "title": clean, "text": clean}).body == clean
+
+
 # --- cp1252 punctuation read as Latin-1 (C1 controls)
 
 
@@ -340,6 +402,49 @@ def test_epoch_numbers_up_to_nanoseconds(scale: int) -> None:
 def test_times_outside_any_believable_range_are_unreadable(published: object) -> None:
     article = normalise_article({"id": "a", "title": "T", "text": "Body.", "published": published})
     assert (article.versioncreated, article.firstcreated) == (None, None)
+
+
+@pytest.mark.parametrize(
+    "zero",
+    [
+        0,
+        0.0,
+        -1,
+        "1970-01-01T00:00:00Z",
+        "1970-01-01T00:00:00.000+00:00",
+        "1970-01-01",
+        "1970-01-01T01:00:00+01:00",
+        "1969-12-31T19:00:00",
+        "1970-01-01T09:00:00",
+    ],
+)
+def test_the_epoch_zero_time_in_any_zone_is_no_time(zero: object) -> None:
+    # An unset time serialised (0 or -1, in whatever zone the producer wrote it) is a default,
+    # as 0001-01-01 is: no time, not a publication in 1970 that reorders a replay.
+    article = normalise_article({"id": "a", "title": "T", "text": "Body.", "published": zero})
+    assert (article.versioncreated, article.firstcreated, article.time_basis) == (None, None, None)
+    given = normalise_article(
+        {"id": "a", "text": "Body.", "firstcreated": zero, "published": "2025-08-19T10:30:00Z"}
+    )
+    assert given.firstcreated == given.versioncreated == _at("2025-08-19T10:30:00+00:00")
+
+
+def test_a_stated_epoch_zero_date_is_no_first_version() -> None:
+    article = normalise_article(
+        {"id": "a", "text": "Date: 1970-01-01\n\nBody.", "published": "2025-08-19T10:30:00Z"}
+    )
+    assert (article.firstcreated, article.time_basis) == (
+        _at("2025-08-19T10:30:00+00:00"),
+        "record",
+    )
+
+
+def test_times_just_past_the_epoch_zero_window_still_count() -> None:
+    # 1970-01-02 is past every zone's rendering of the zero time: a (strange) real time.
+    article = normalise_article(
+        {"id": "a", "title": "T", "text": "Body.", "published": "1970-01-02T00:00:00Z"}
+    )
+    assert article.versioncreated == _at("1970-01-02T00:00:00+00:00")
 
 
 # --- "--" and fields

@@ -190,6 +190,70 @@ def test_initials_before_a_dash_are_not_a_dateline(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "NATO — The alliance said on Monday it would send more troops.",
+        "UN - The Security Council met on Tuesday.",
+        "EU — Ministers agreed on a new sanctions package.",
+        "IMF — The fund cut its growth forecast for the region.",
+        "OPEC — Oil producers agreed to extend output cuts.",
+        "FBI — Agents searched the house on Friday.",
+        "CNN — The network said it would appeal.",
+        "OTAN — L'Alliance a annoncé lundi l'envoi de troupes.",
+        "ONU — El Consejo de Seguridad se reunió el martes.",
+        "UNO — Der Sicherheitsrat tagte am Dienstag.",
+        "НАТО — Альянс заявил в понедельник о новых учениях.",
+        "МВФ — Фонд понизил прогноз роста.",
+    ],
+    ids=[
+        "NATO",
+        "UN",
+        "EU",
+        "IMF",
+        "OPEC",
+        "FBI",
+        "CNN",
+        "OTAN-fr",
+        "ONU-es",
+        "UNO-de",
+        "ru",
+        "ru-2",
+    ],
+)
+def test_an_organisations_acronym_before_a_dash_is_not_a_dateline(text: str) -> None:
+    article = _article(text)
+    assert article.located is None
+    # A spaced hyphen is a dash, as everywhere.
+    assert article.body == text.replace(" - ", " \u2014 ")
+
+
+@pytest.mark.parametrize(
+    ("text", "located", "credit"),
+    [
+        ("KYIV, Ukraine (Reuters) — Russia launched drones overnight.", "KYIV, Ukraine", "Reuters"),
+        ("PARIS — Le gouvernement a annoncé un plan.", "PARIS", None),
+        ("ROME (AP) — The pope spoke on Sunday.", "ROME", "AP"),
+        ("OSLO — Talks resumed on Monday.", "OSLO", None),
+        ("LIMA, Peru — Protesters marched on Congress.", "LIMA, Peru", None),
+        ("UFA, Russia — A drone hit a refinery.", "UFA, Russia", None),
+        ("GAZA CITY — Strikes hit the north overnight.", "GAZA CITY", None),
+        ("UNITED NATIONS (AP) — The Security Council voted.", "UNITED NATIONS", "AP"),
+        ("BRUXELLES (AFP) - La Commission a proposé un plan.", "BRUXELLES", "AFP"),
+        ("MÜNCHEN (dpa) - Die Polizei hat einen Mann festgenommen.", "MÜNCHEN", "dpa"),
+        ("МОСКВА — Президент подписал указ.", "МОСКВА", None),
+        ("ΑΘΗΝΑ — Η κυβέρνηση ανακοίνωσε νέα μέτρα.", "ΑΘΗΝΑ", None),
+    ],
+    ids=["en", "fr", "en-2", "en-3", "en-4", "en-5", "en-6", "en-7", "fr-2", "de", "ru", "el"],
+)
+def test_all_capital_city_datelines_are_still_places(
+    text: str, located: str, credit: str | None
+) -> None:
+    article = _article(text)
+    assert (article.located, article.credit) == (located, credit)
+    assert article.body == text.split("— ", 1)[-1].split("- ", 1)[-1]
+
+
+@pytest.mark.parametrize(
     ("text", "located", "credit", "body"),
     [
         (
@@ -328,6 +392,67 @@ def test_a_staff_credit_inside_the_body_stays() -> None:
     text = (
         "Talks went well.\n\n(Reporting by Jane Doe; Editing by John Smith)\n\nMore talks follow."
     )
+    assert _article(text).body == text
+
+
+@pytest.mark.parametrize(
+    "credit",
+    [
+        "Jane Doe contributed to this report.",
+        "Jane Doe and John Smith contributed to this report.",
+        "Associated Press writer Jane Doe in Ottawa contributed to this report.",
+        "AP writers Jane Doe in Ottawa and John Smith in London contributed to this report.",
+        "The Associated Press contributed to this report.",
+        "Reuters contributed to this article.",
+        "— Jane Doe contributed to this report.",
+        "Jane Doe contributed reporting.",
+        "Jane Doe contributed reporting from Kyiv.",
+        "Jane Doe contributed reporting from Washington, and John Smith from London.",
+        "Jane Doe also contributed reporting.",
+        "Additional reporting by Jane Doe.",
+        "Additional reporting by Jane Doe in London",
+        "Additional reporting by Jane Doe in London; Editing by John Smith",
+    ],
+)
+def test_contribution_credits_at_the_end_are_taken(credit: str) -> None:
+    for after in ("", "\n\nglobalnews"):
+        article = _article(f"Talks went well, officials said.\n\n{credit}{after}")
+        assert article.body == "Talks went well, officials said."
+        assert article.credit == credit.lstrip("— ")
+
+
+def test_a_copyright_line_after_a_contribution_credit_keeps_it_at_the_end() -> None:
+    copyright_line = "Copyright 2025 The Associated Press. All rights reserved."
+    text = f"Talks went well.\n\nJane Doe contributed to this report.\n\n{copyright_line}"
+    article = _article(text)
+    assert article.body == f"Talks went well.\n\n{copyright_line}"
+    assert article.credit == "Jane Doe contributed to this report."
+
+
+@pytest.mark.parametrize(
+    "last",
+    [
+        "He contributed to this report's findings.",
+        "He contributed to this report.",
+        "She also contributed reporting.",
+        "More than 200 scientists contributed to this report.",
+        "The scientists contributed to this report.",
+        "Several agencies contributed to this report.",
+        "Smith contributed to this report, which the commission published in May.",
+        "Additional reporting by the Guardian newspaper found more cases.",
+        "Additional reporting by local media suggested the toll was higher.",
+        "Reporting by the BBC showed that ministers knew.",
+    ],
+)
+def test_a_sentence_of_the_story_like_a_contribution_credit_stays(last: str) -> None:
+    text = f"Talks went well, officials said.\n\n{last}"
+    article = _article(text)
+    assert article.body == text
+    assert article.credit is None
+
+
+def test_a_contribution_credit_inside_the_body_stays() -> None:
+    text = "Talks went well.\n\nJane Doe contributed to this report.\n\nMore talks follow."
     assert _article(text).body == text
 
 
