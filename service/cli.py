@@ -38,13 +38,55 @@ def _lines(path: Path) -> list[bytes]:
         return [line for line in lines if line.strip()]
 
 
+class _Collected:
+    """A sender that keeps what `replay_records` sends, as the raw topic would get it."""
+
+    def __init__(self) -> None:
+        self.records: list[bytes] = []
+
+    def send(self, record: dict[str, Any] | bytes, feed: str | None = None) -> None:
+        self.records.append(record if isinstance(record, bytes) else orjson.dumps(record))
+
+
+def _label_input(path: Path) -> list[bytes]:
+    """The raw records `wirefeed label` decides. stdin, or a JSON Lines file (or a file of a
+    suffix replay does not read): its lines, in input order. A folder, or a file replay reads
+    (.txt, .json, NITF, NewsML-G2...): what `wirefeed replay` would send, read and ordered by
+    its code (in publication order), a file that cannot be read listed as replay lists it."""
+    from service.producers.files import JSONL_SUFFIXES, SUFFIXES, FileFailure
+    from service.producers.replay import replay_records
+
+    if str(path) == "-":
+        return _lines(path)
+    if not path.exists():
+        typer.echo(f"label: {path}: no such file or folder", err=True)
+        raise typer.Exit(2)
+    try:
+        if path.is_file() and path.suffix.lower() not in SUFFIXES - JSONL_SUFFIXES:
+            return _lines(path)
+        failures: list[FileFailure] = []
+        collected = _Collected()
+        replay_records(path, collected, failures=failures)
+    except OSError as exc:
+        typer.echo(f"label: {path}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(2) from None
+    for failure in failures:
+        what = "its bytes decided, as the worker would" if failure.bytes_kept else "left out"
+        typer.echo(f"failed: {failure.path}: {failure.reason} ({what})", err=True)
+    return collected.records
+
+
 @app.command()
 def label(
     input_path: Annotated[
-        Path, typer.Argument(help="JSONL of {id, title, text, published, source}; - for stdin")
+        Path,
+        typer.Argument(
+            help="JSONL of {id, title, text, published, source} (- for stdin), or a folder or "
+            "file of articles as `replay` reads them (decided in its order)"
+        ),
     ],
 ) -> None:
-    """Decide every article in input order, in-process (no Kafka); one JSON line out per line in."""
+    """Decide every article in input order, in-process (no Kafka); one JSON line out per record."""
     import time
 
     from service.pipeline.cluster import FUTURE_SLACK_SECONDS
@@ -55,7 +97,7 @@ def label(
         settings.dedup_horizon_seconds, settings.story_horizon_seconds
     )
     out = sys.stdout.buffer
-    lines = _lines(input_path)
+    lines = _label_input(input_path)
     latest = time.time() + FUTURE_SLACK_SECONDS
     for line in label_records(lines, Shards.in_memory(config), settings.max_article_bytes, latest):
         out.write(orjson.dumps(line) + b"\n")

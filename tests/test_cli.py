@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
 import pytest
 from typer.testing import CliRunner, Result
 
 from service.cli import app
 from service.settings import PROJECT_ROOT, get_settings
+from tests.conftest import SEEDS
 
 
 def _refused(result: Result, *words: str) -> None:
@@ -79,3 +81,52 @@ def test_the_default_data_folder_is_beside_the_project(monkeypatch: pytest.Monke
 
     monkeypatch.delenv("WIRE_EVAL_DATA_DIR", raising=False)
     assert Settings().eval_data_dir == PROJECT_ROOT.parent / "shared" / "data"
+
+
+# --- label: a path that is not there; a folder read as replay reads it ----------------------
+
+
+def test_label_refuses_a_missing_file(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.jsonl"
+    result = CliRunner().invoke(app, ["label", str(missing)])
+    _refused(result, f"label: {missing}: no such file or folder")
+
+
+def test_label_decides_the_seeds_folder_as_the_readme_table_says() -> None:
+    # The README's seeds table (what the demo concludes): 004 original (story S), 003 its
+    # rewrite; 000 original (story T), 001 its rewrite, 002 original in T. The folder is read
+    # by replay's readers and decided in replay's (publication) order.
+    result = CliRunner().invoke(app, ["label", str(SEEDS)])
+    assert result.exit_code == 0, result.output
+    out = [orjson.loads(line) for line in result.stdout.splitlines()]
+    seed = {str(o["id"])[:3]: o for o in out}
+    ids = {name: o["id"] for name, o in seed.items()}
+    assert [str(o["id"])[:3] for o in out] == ["004", "003", "000", "001", "002"]
+    assert seed["003"]["duplicate_of"] == ids["004"]
+    assert seed["001"]["duplicate_of"] == ids["000"]
+    assert seed["003"]["kind"] == seed["001"]["kind"] == "rewrite"
+    for original in ("004", "000", "002"):
+        assert seed[original]["duplicate_of"] is None
+        assert seed[original]["kind"] is None
+    assert seed["004"]["story"] == seed["003"]["story"]
+    assert seed["000"]["story"] == seed["001"]["story"] == seed["002"]["story"]
+    assert seed["000"]["story"] != seed["004"]["story"]
+    assert len(out) == 5
+    assert sum(o["duplicate_of"] is None for o in out) == 3
+
+
+def test_label_reads_a_single_text_file_as_replay_does() -> None:
+    first = sorted(SEEDS.glob("*.txt"))[0]
+    result = CliRunner().invoke(app, ["label", str(first)])
+    assert result.exit_code == 0, result.output
+    (line,) = result.stdout.splitlines()
+    assert orjson.loads(line)["id"].startswith(first.stem + "#")
+
+
+def test_label_rejects_a_file_it_cannot_parse_as_the_worker_would(tmp_path: Path) -> None:
+    (tmp_path / "broken.json").write_bytes(b'{"id": broken')
+    (tmp_path / "fine.json").write_bytes(b'{"id": "a", "text": "A quake shook the city."}')
+    result = CliRunner().invoke(app, ["label", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    lines = [orjson.loads(line) for line in result.stdout.splitlines()]
+    assert sorted(str(line.get("rejected")) for line in lines) == ["None", "not_json"]
