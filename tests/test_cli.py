@@ -130,3 +130,17 @@ def test_label_rejects_a_file_it_cannot_parse_as_the_worker_would(tmp_path: Path
     assert result.exit_code == 0, result.output
     lines = [orjson.loads(line) for line in result.stdout.splitlines()]
     assert sorted(str(line.get("rejected")) for line in lines) == ["None", "not_json"]
+
+
+def test_label_lists_a_file_a_reader_rejects_as_replay_does(tmp_path: Path) -> None:
+    # A ninjs document without a uri: replay lists it and sends its bytes; label lists it
+    # and decides its bytes, one line for it.
+    ninjs = b'{"$schema": "http://www.iptc.org/std/ninjs/ninjs-schema_2.0.json",'
+    ninjs += b' "headlines": [{"value": "Avalanche"}], "body_text": "Snow buried the road."}'
+    (tmp_path / "nouri.json").write_bytes(ninjs)
+    result = CliRunner().invoke(app, ["label", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert f"failed: {tmp_path / 'nouri.json'}: bad_format: ninjs document without a uri" in (
+        result.stderr
+    )
+    assert len(result.stdout.splitlines()) == 1
