@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -125,6 +126,13 @@ def topics() -> None:
     typer.echo(f"created: {', '.join(created) or 'none (all exist)'}")
 
 
+class ReplayOrder(StrEnum):
+    """The order `wirefeed replay` sends a folder's articles in."""
+
+    PUBLISHED = "published"
+    NAME = "name"
+
+
 @app.command()
 def replay(
     path: Annotated[
@@ -138,7 +146,10 @@ def replay(
         float, typer.Option(help="replay at N x the publication-time gaps (0 = ignore times)")
     ] = 0.0,
     loop: Annotated[int, typer.Option(help="times to go through the input; 0 = forever")] = 1,
-    order: Annotated[str, typer.Option(help="'published' (archive order) or 'name'")] = "published",
+    order: Annotated[
+        ReplayOrder,
+        typer.Option(help="by publication time (archive order) or by file name"),
+    ] = ReplayOrder.PUBLISHED,
 ) -> None:
     """Push articles from files onto the raw topic, in publication order by default.
 
@@ -166,7 +177,7 @@ def replay(
                 rate=rate,
                 speedup=speedup,
                 loop=loop,
-                order=order,
+                order=order.value,
                 failures=failures,
             )
     except (SendFailed, KafkaError) as exc:

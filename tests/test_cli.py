@@ -4,6 +4,7 @@ anything connects or starts. No broker: whatever would reach one is replaced."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, ClassVar
 
 import orjson
 import pytest
@@ -144,3 +145,48 @@ def test_label_lists_a_file_a_reader_rejects_as_replay_does(tmp_path: Path) -> N
         result.stderr
     )
     assert len(result.stdout.splitlines()) == 1
+
+
+# --- replay --order: a choice checked before anything connects -------------------------------
+
+
+class _Producer:
+    """Stands in for RawProducer: records what it was given, connects to nothing."""
+
+    made: ClassVar[list[_Producer]] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.sent: list[object] = []
+        _Producer.made.append(self)
+
+    def __enter__(self) -> _Producer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def send(self, record: object, feed: str | None = None) -> None:
+        self.sent.append(record)
+
+
+@pytest.fixture
+def producer(monkeypatch: pytest.MonkeyPatch) -> type[_Producer]:
+    _Producer.made = []
+    monkeypatch.setattr("service.producers.kafka.RawProducer", _Producer)
+    return _Producer
+
+
+def test_replay_refuses_an_unknown_order_before_connecting(producer: type[_Producer]) -> None:
+    # It connected first, then raised a ValueError (without a broker: a bootstrap timeout,
+    # and the bad value never named).
+    result = CliRunner().invoke(app, ["replay", str(SEEDS), "--order", "foo"])
+    _refused(result, "--order")
+    assert producer.made == []
+
+
+def test_replay_takes_order_name(producer: type[_Producer]) -> None:
+    result = CliRunner().invoke(app, ["replay", str(SEEDS), "--order", "name"])
+    assert result.exit_code == 0, result.output
+    (made,) = producer.made
+    ids = [str(record["id"])[:3] for record in made.sent if isinstance(record, dict)]
+    assert ids == ["000", "001", "002", "003", "004"]
