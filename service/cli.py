@@ -13,7 +13,7 @@ import typer
 
 from service.benchmarks import bench_app
 from service.evaluation import eval_app
-from service.settings import get_settings
+from service.settings import PROJECT_ROOT, get_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 broker_app = typer.Typer(no_args_is_help=True, help="The local Apache Kafka broker (KRaft).")
@@ -604,14 +604,24 @@ def broker_status() -> None:
 
 @app.command()
 def demo(
-    seeds: Annotated[Path, typer.Option(help="articles to replay")] = Path("seeds"),
+    seeds: Annotated[
+        Path, typer.Option(help="articles to replay (a folder or file, as `replay` reads)")
+    ] = PROJECT_ROOT / "seeds",
     keep_running: Annotated[
         bool, typer.Option(help="keep the worker up until Ctrl-C and leave the broker running")
     ] = False,
 ) -> None:
-    """The main job: broker up, worker up, seeds replayed, results and metrics shown."""
+    """The main job: broker up, worker up, seeds replayed, results and metrics shown.
+
+    It first stops a local broker running on WIRE_KAFKA_PORT and deletes its data and the
+    worker's (WIRE_KAFKA_DATA_DIR, WIRE_WORKER_DATA_DIR): it starts from a clean broker.
+    """
     from service.demo import run_demo
 
+    if not seeds.exists():
+        # Checked before any broker is stopped or started (that took ~17 s, then a traceback).
+        typer.echo(f"demo: {seeds}: no such file or folder", err=True)
+        raise typer.Exit(2)
     raise typer.Exit(run_demo(get_settings(), seeds, keep_running=keep_running))
 
 

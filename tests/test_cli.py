@@ -190,3 +190,39 @@ def test_replay_takes_order_name(producer: type[_Producer]) -> None:
     (made,) = producer.made
     ids = [str(record["id"])[:3] for record in made.sent if isinstance(record, dict)]
     assert ids == ["000", "001", "002", "003", "004"]
+
+
+# --- demo: the project's seeds by default, checked before a broker is touched ----------------
+
+
+@pytest.fixture
+def demo_runs(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The seeds each `run_demo` was called with (it starts nothing here)."""
+    calls: list[Path] = []
+
+    def run_demo(settings: object, seeds: Path, *, keep_running: bool = False) -> int:
+        calls.append(seeds)
+        return 0
+
+    monkeypatch.setattr("service.demo.run_demo", run_demo)
+    return calls
+
+
+def test_demo_refuses_missing_seeds_before_starting_a_broker(
+    demo_runs: list[Path], tmp_path: Path
+) -> None:
+    # It stopped any local broker, deleted var/kafka and var/worker, started a broker and a
+    # worker, and only then found the seeds missing (~17 s, a traceback).
+    missing = tmp_path / "seeds"
+    result = CliRunner().invoke(app, ["demo", "--seeds", str(missing)])
+    _refused(result, f"demo: {missing}: no such file or folder")
+    assert demo_runs == []
+
+
+def test_demo_defaults_to_the_projects_seeds_from_any_folder(
+    demo_runs: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["demo"])
+    assert result.exit_code == 0, result.output
+    assert demo_runs == [PROJECT_ROOT / "seeds"]
