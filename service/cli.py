@@ -138,7 +138,8 @@ def replay(
     path: Annotated[
         Path,
         typer.Argument(
-            help="a folder or file of articles: .txt, .json, .jsonl, NITF or NewsML-G2 .xml"
+            help="a folder (read recursively) or file of articles: .txt/.text, .json, "
+            ".jsonl/.ndjson, NITF or NewsML-G2 .xml/.nitf/.newsml (any case; other files skipped)"
         ),
     ],
     rate: Annotated[float, typer.Option(help="articles per second; 0 = as fast as possible")] = 0.0,
@@ -324,7 +325,9 @@ def watch(
 ) -> None:
     """Push files dropped into a folder, then move them to done/ (or failed/ with a reason).
 
-    Takes .txt/.json/.jsonl/.xml files; ninjs, NITF and NewsML-G2 are recognised by content.
+    Takes .txt/.text, .json, .jsonl/.ndjson, .xml/.nitf/.newsml files (any case);
+    ninjs, NITF and NewsML-G2 are recognised by content. Skips dot files, files
+    being written (.tmp, .part, .partial, .crdownload) and other suffixes.
     """
     import time
 

@@ -226,3 +226,26 @@ def test_demo_defaults_to_the_projects_seeds_from_any_folder(
     result = CliRunner().invoke(app, ["demo"])
     assert result.exit_code == 0, result.output
     assert demo_runs == [PROJECT_ROOT / "seeds"]
+
+
+# --- help texts: the suffixes the readers take -----------------------------------------------
+
+
+def _help(name: str) -> str:
+    import typer.main
+
+    command = typer.main.get_command(app).commands[name]  # type: ignore[attr-defined]
+    return " ".join([command.help or "", *(getattr(p, "help", "") or "" for p in command.params)])
+
+
+def test_replay_and_watch_help_name_every_suffix_they_take() -> None:
+    # `watch --help` said .txt/.json/.jsonl/.xml: .text, .ndjson, .nitf and .newsml are read
+    # too, and .partial and .crdownload are skipped as .tmp and .part are.
+    from service.producers.files import SUFFIXES
+    from service.producers.watch import _PARTIAL_SUFFIXES
+
+    for name in ("replay", "watch"):
+        text = _help(name)
+        assert [suffix for suffix in sorted(SUFFIXES) if suffix not in text] == [], name
+    watch = _help("watch")
+    assert [suffix for suffix in _PARTIAL_SUFFIXES if suffix not in watch] == []
