@@ -3,6 +3,8 @@ anything connects or starts. No broker: whatever would reach one is replaced."""
 
 from __future__ import annotations
 
+import itertools
+import re
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -249,3 +251,66 @@ def test_replay_and_watch_help_name_every_suffix_they_take() -> None:
         assert [suffix for suffix in sorted(SUFFIXES) if suffix not in text] == [], name
     watch = _help("watch")
     assert [suffix for suffix in _PARTIAL_SUFFIXES if suffix not in watch] == []
+
+
+# --- README's Commands block: every command and every option -------------------------------
+
+_COMMAND_WORD = re.compile(r"[a-z][a-z0-9-]*(?:\|[a-z][a-z0-9-]*)*")
+
+
+def _readme_commands() -> dict[str, str]:
+    """Each command path the README's Commands block lists, with the text of its entry."""
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    block = readme.split("\n## Commands\n", 1)[1].split("```\n", 2)[1]
+    entries: list[str] = []
+    for line in block.splitlines():
+        if line.startswith("wirefeed "):
+            entries.append(line)
+        elif entries:
+            entries[-1] += "\n" + line
+    listed: dict[str, str] = {}
+    for entry in entries:
+        words: list[list[str]] = []
+        head = re.split(r"\s{2,}", entry.split("\n", 1)[0])[0]  # before the description
+        for word in head.split()[1:]:
+            if not _COMMAND_WORD.fullmatch(word):
+                break
+            words.append(word.split("|"))
+        for path in itertools.product(*words):
+            listed[" ".join(path)] = entry
+    return listed
+
+
+def _commands() -> dict[str, list[list[str]]]:
+    """Each command path of `wirefeed`, with its options' names (each a flag's two)."""
+    import typer.main
+
+    found: dict[str, list[list[str]]] = {}
+
+    def walk(command: Any, path: list[str]) -> None:
+        for name, sub in (getattr(command, "commands", None) or {}).items():
+            walk(sub, [*path, name])
+        if not getattr(command, "commands", None):
+            found[" ".join(path)] = [
+                [*param.opts, *param.secondary_opts]
+                for param in command.params
+                if param.param_type_name == "option" and param.name != "help"
+            ]
+
+    walk(typer.main.get_command(app), [])
+    return found
+
+
+def test_readme_commands_block_lists_every_command_and_option() -> None:
+    # It left out worker --loglevel, feed --state/--metrics-host, demo --seeds, eval dedup
+    # --data/--seed/--baseline, eval stories --data/--only/--seed (and the bench options).
+    listed = _readme_commands()
+    missing = []
+    for path, options in _commands().items():
+        if path not in listed:
+            missing.append(path)
+            continue
+        for names in options:
+            if not any(re.search(re.escape(n) + r"(?![\w-])", listed[path]) for n in names):
+                missing.append(f"{path} {names[0]}")
+    assert missing == [], missing
