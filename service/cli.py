@@ -616,8 +616,10 @@ def demo(
 ) -> None:
     """The main job: broker up, worker up, seeds replayed, results and metrics shown.
 
-    It first stops a local broker running on WIRE_KAFKA_PORT and deletes its data and the
-    worker's (WIRE_KAFKA_DATA_DIR, WIRE_WORKER_DATA_DIR): it starts from a clean broker.
+    It first stops the local broker `wirefeed broker start` runs, if any, and deletes its
+    data and the worker's (WIRE_KAFKA_DATA_DIR, WIRE_WORKER_DATA_DIR: var/kafka and
+    var/worker): it starts from a clean broker. Other ports: WIRE_KAFKA_PORT,
+    WIRE_KAFKA_CONTROLLER_PORT, WIRE_WEB_PORT.
     """
     from service.demo import run_demo
 
