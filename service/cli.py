@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,7 +13,7 @@ import typer
 
 from service.benchmarks import bench_app
 from service.evaluation import eval_app
-from service.settings import get_settings
+from service.settings import PROJECT_ROOT, get_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 broker_app = typer.Typer(no_args_is_help=True, help="The local Apache Kafka broker (KRaft).")
@@ -38,13 +39,55 @@ def _lines(path: Path) -> list[bytes]:
         return [line for line in lines if line.strip()]
 
 
+class _Collected:
+    """A sender that keeps what `replay_records` sends, as the raw topic would get it."""
+
+    def __init__(self) -> None:
+        self.records: list[bytes] = []
+
+    def send(self, record: dict[str, Any] | bytes, feed: str | None = None) -> None:
+        self.records.append(record if isinstance(record, bytes) else orjson.dumps(record))
+
+
+def _label_input(path: Path) -> list[bytes]:
+    """The raw records `wirefeed label` decides. stdin, or a JSON Lines file (or a file of a
+    suffix replay does not read): its lines, in input order. A folder, or a file replay reads
+    (.txt, .json, NITF, NewsML-G2...): what `wirefeed replay` would send, read and ordered by
+    its code (in publication order), a file that cannot be read listed as replay lists it."""
+    from service.producers.files import JSONL_SUFFIXES, SUFFIXES, FileFailure
+    from service.producers.replay import replay_records
+
+    if str(path) == "-":
+        return _lines(path)
+    if not path.exists():
+        typer.echo(f"label: {path}: no such file or folder", err=True)
+        raise typer.Exit(2)
+    try:
+        if path.is_file() and path.suffix.lower() not in SUFFIXES - JSONL_SUFFIXES:
+            return _lines(path)
+        failures: list[FileFailure] = []
+        collected = _Collected()
+        replay_records(path, collected, failures=failures)
+    except OSError as exc:
+        typer.echo(f"label: {path}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(2) from None
+    for failure in failures:
+        what = "its bytes decided, as the worker would" if failure.bytes_kept else "left out"
+        typer.echo(f"failed: {failure.path}: {failure.reason} ({what})", err=True)
+    return collected.records
+
+
 @app.command()
 def label(
     input_path: Annotated[
-        Path, typer.Argument(help="JSONL of {id, title, text, published, source}; - for stdin")
+        Path,
+        typer.Argument(
+            help="JSONL of {id, title, text, published, source} (- for stdin), or a folder or "
+            "file of articles as `replay` reads them (decided in its order)"
+        ),
     ],
 ) -> None:
-    """Decide every article in input order, in-process (no Kafka); one JSON line out per line in."""
+    """Decide every article in input order, in-process (no Kafka); one JSON line out per record."""
     import time
 
     from service.pipeline.cluster import FUTURE_SLACK_SECONDS
@@ -55,7 +98,7 @@ def label(
         settings.dedup_horizon_seconds, settings.story_horizon_seconds
     )
     out = sys.stdout.buffer
-    lines = _lines(input_path)
+    lines = _label_input(input_path)
     latest = time.time() + FUTURE_SLACK_SECONDS
     for line in label_records(lines, Shards.in_memory(config), settings.max_article_bytes, latest):
         out.write(orjson.dumps(line) + b"\n")
@@ -83,12 +126,20 @@ def topics() -> None:
     typer.echo(f"created: {', '.join(created) or 'none (all exist)'}")
 
 
+class ReplayOrder(StrEnum):
+    """The order `wirefeed replay` sends a folder's articles in."""
+
+    PUBLISHED = "published"
+    NAME = "name"
+
+
 @app.command()
 def replay(
     path: Annotated[
         Path,
         typer.Argument(
-            help="a folder or file of articles: .txt, .json, .jsonl, NITF or NewsML-G2 .xml"
+            help="a folder (read recursively) or file of articles: .txt/.text, .json, "
+            ".jsonl/.ndjson, NITF or NewsML-G2 .xml/.nitf/.newsml (any case; other files skipped)"
         ),
     ],
     rate: Annotated[float, typer.Option(help="articles per second; 0 = as fast as possible")] = 0.0,
@@ -96,7 +147,10 @@ def replay(
         float, typer.Option(help="replay at N x the publication-time gaps (0 = ignore times)")
     ] = 0.0,
     loop: Annotated[int, typer.Option(help="times to go through the input; 0 = forever")] = 1,
-    order: Annotated[str, typer.Option(help="'published' (archive order) or 'name'")] = "published",
+    order: Annotated[
+        ReplayOrder,
+        typer.Option(help="by publication time (archive order) or by file name"),
+    ] = ReplayOrder.PUBLISHED,
 ) -> None:
     """Push articles from files onto the raw topic, in publication order by default.
 
@@ -124,7 +178,7 @@ def replay(
                 rate=rate,
                 speedup=speedup,
                 loop=loop,
-                order=order,
+                order=order.value,
                 failures=failures,
             )
     except (SendFailed, KafkaError) as exc:
@@ -275,7 +329,9 @@ def watch(
 ) -> None:
     """Push files dropped into a folder, then move them to done/ (or failed/ with a reason).
 
-    Takes .txt/.json/.jsonl/.xml files; ninjs, NITF and NewsML-G2 are recognised by content.
+    Takes .txt/.text, .json, .jsonl/.ndjson, .xml/.nitf/.newsml files (any case);
+    ninjs, NITF and NewsML-G2 are recognised by content. Skips dot files, files
+    being written (.tmp, .part, .partial, .crdownload) and other suffixes.
     """
     import time
 
@@ -555,14 +611,26 @@ def broker_status() -> None:
 
 @app.command()
 def demo(
-    seeds: Annotated[Path, typer.Option(help="articles to replay")] = Path("seeds"),
+    seeds: Annotated[
+        Path, typer.Option(help="articles to replay (a folder or file, as `replay` reads)")
+    ] = PROJECT_ROOT / "seeds",
     keep_running: Annotated[
         bool, typer.Option(help="keep the worker up until Ctrl-C and leave the broker running")
     ] = False,
 ) -> None:
-    """The main job: broker up, worker up, seeds replayed, results and metrics shown."""
+    """The main job: broker up, worker up, seeds replayed, results and metrics shown.
+
+    It first stops the local broker `wirefeed broker start` runs, if any, and deletes its
+    data and the worker's (WIRE_KAFKA_DATA_DIR, WIRE_WORKER_DATA_DIR: var/kafka and
+    var/worker): it starts from a clean broker. Other ports: WIRE_KAFKA_PORT,
+    WIRE_KAFKA_CONTROLLER_PORT, WIRE_WEB_PORT.
+    """
     from service.demo import run_demo
 
+    if not seeds.exists():
+        # Checked before any broker is stopped or started (that took ~17 s, then a traceback).
+        typer.echo(f"demo: {seeds}: no such file or folder", err=True)
+        raise typer.Exit(2)
     raise typer.Exit(run_demo(get_settings(), seeds, keep_running=keep_running))
 
 

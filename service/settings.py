@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     # topic takes), so that every letter can be replayed once its cause is fixed.
     dlq_payload_bytes: int = 0
 
+    # The shared evaluation data (ecbplus, googlenews-stories) that `wirefeed eval` reads,
+    # unless given `--data`: beside the project's folder, wherever the command is run from.
+    eval_data_dir: Path = PROJECT_ROOT.parent / "shared" / "data"
+
     # Sources (an article's `source`, any case) that get a label of their own in the
     # worker's metrics, each exported from the start so that the silent-source alert sees
     # one that never sends; any other is "other". Comma-separated. Unset: the first 20

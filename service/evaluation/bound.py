@@ -15,13 +15,21 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
 import typer
 
-from service.evaluation import eval_app
+from service.evaluation import (
+    ECBPLUS,
+    ECBPLUS_CORPUS,
+    GOOGLENEWS,
+    GOOGLENEWS_SETS,
+    DataOption,
+    data_folder,
+    eval_app,
+    refuse,
+)
 from service.evaluation.stories import (
     cluster_scores,
     ecbplus_documents,
@@ -123,7 +131,7 @@ def _cell(scores: dict[str, float], cut: float) -> str:
 
 @eval_app.command("stories-bound")
 def stories_bound(
-    data: Annotated[Path, typer.Option(help="the shared data folder")] = Path("../shared/data"),
+    data: DataOption = None,
     split: Annotated[str, typer.Option(help="ECB+ topics: dev (1-22), test or all")] = "all",
     ts: Annotated[
         bool, typer.Option(help="also apply Ward's ECB+ cut to GoogleNews TS (~3 GB, ~2 min)")
@@ -131,7 +139,11 @@ def stories_bound(
 ) -> None:
     """ECB+ pairwise F1 of batch clustering with hindsight over the story stage's features:
     a reference for what lexical similarity allows, beside the online figure."""
-    records, labels = ecbplus_split(*ecbplus_documents(data / "ecbplus"), split)
+    needed = [ECBPLUS_CORPUS, *([GOOGLENEWS_SETS["TS"]] if ts else [])]
+    data = data_folder("stories-bound", data, needed)
+    records, labels = ecbplus_split(*ecbplus_documents(data / ECBPLUS), split)
+    if len(records) < 2:
+        refuse("stories-bound", f"{data}: no ECB+ articles in {ECBPLUS_CORPUS} ({split})")
     typer.echo(f"ECB+ {split}: {len(records)} articles, {len(set(labels))} events")
     typer.echo("pairwise F1 (P/R) @cut, the cut chosen on the answers:")
     typer.echo(f"{'features':<26} " + " ".join(f"{method:<28}" for method in METHODS))
@@ -170,7 +182,9 @@ def stories_bound(
         ecb_cut = dev_cut
     if not ts:
         return
-    ts_records, ts_labels = googlenews_stream(data / "googlenews-stories", "TS")
+    ts_records, ts_labels = googlenews_stream(data / GOOGLENEWS, "TS")
+    if len(ts_records) < 2:
+        refuse("stories-bound", f"{data}: no articles in {GOOGLENEWS_SETS['TS']}")
     tree = _tree(tfidf_similarity(article_counts(ts_records, LEAD), lambda t: True), "ward")
     typer.echo(
         "Ward on GoogleNews TS, all terms, lead x3 (the online stage: `wirefeed eval stories`):"

@@ -17,14 +17,12 @@ import typer
 from lxml import etree
 from rensa import RMinHash, RMinHashLSH
 
-from service.evaluation import eval_app
+from service.evaluation import ECBPLUS_CORPUS, DataOption, data_folder, eval_app, refuse
 from service.evaluation.stories import label_stream
 from service.evaluation.variants import NEAR_COPY_EDITS, Record, Variant, VariantMaker
 from service.models import Rejected
 from service.pipeline.normalise import normalise_article
-from service.settings import PROJECT_ROOT
 
-DATA = PROJECT_ROOT.parent / "shared" / "data"
 _NAME = re.compile(r"(\d+)_(\d+)(ecb|ecbplus)\.xml")
 _WORD = re.compile(r"\w+")
 KINDS = ("exact", "version", "near_copy", "rewrite", "in_data")
@@ -69,7 +67,7 @@ def _detokenise(tokens: list[str]) -> str:
 def load_ecbplus(data: Path) -> list[dict[str, Any]]:
     """ECB+ documents as plain text: sentences joined, ecbplus's URL line dropped; the title
     is the first line of an ecbplus document when it has no full stop."""
-    root = data / "ecbplus" / "ECB+_LREC2014" / "ECB+"
+    root = data / ECBPLUS_CORPUS
     docs = []
     for path in sorted(root.rglob("*.xml")):
         match = _NAME.fullmatch(path.name)
@@ -379,14 +377,17 @@ def _print_partial(stream: Stream) -> None:
 
 @eval_app.command("dedup")
 def evaluate_dedup(
-    data: Annotated[Path, typer.Option(help="the shared data folder")] = DATA,
+    data: DataOption = None,
     split: Annotated[str, typer.Option(help="dev (topics 1-22), test (23-45) or all")] = "test",
     seed: Annotated[int, typer.Option(help="seed of times and variants")] = 7,
     baseline: Annotated[bool, typer.Option(help="also score off-the-shelf MinHash LSH")] = True,
     errors: Annotated[int, typer.Option(help="print up to N misses and false duplicates")] = 0,
 ) -> None:
     """Pairwise P/R/F1 and ARI per duplicate kind on a labelled stream built from ECB+."""
-    docs = load_ecbplus(data)
+    folder = data_folder("dedup", data, [ECBPLUS_CORPUS])
+    docs = load_ecbplus(folder)
+    if not docs:
+        refuse("dedup", f"{folder}: no ECB+ articles in {ECBPLUS_CORPUS}")
     if split == "dev":
         docs = [d for d in docs if d["topic"] <= 22]
     elif split == "test":

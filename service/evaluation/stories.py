@@ -14,7 +14,16 @@ from typing import Annotated, Any
 import orjson
 import typer
 
-from service.evaluation import eval_app
+from service.evaluation import (
+    ECBPLUS,
+    ECBPLUS_CORPUS,
+    GOOGLENEWS,
+    GOOGLENEWS_SETS,
+    DataOption,
+    data_folder,
+    eval_app,
+    refuse,
+)
 from service.producers.files import publication_order
 from service.records import after_events
 
@@ -29,6 +38,7 @@ ANCHORS: dict[str, dict[str, float]] = {
     "TS": {"nmi": 0.928, "ari": 0.789},
     "ECB+": {"pairwise_f1": 0.92},
 }
+SETS = ("News", "News-T", "TS", "ECB+", "ECB+shuffled")
 
 
 def _pairs(n: float) -> float:
@@ -179,7 +189,7 @@ def _row(name: str, scores: dict[str, float]) -> str:
 
 @eval_app.command("stories")
 def stories(
-    data: Annotated[Path, typer.Option(help="the shared data folder")] = Path("../shared/data"),
+    data: DataOption = None,
     only: Annotated[
         str, typer.Option(help="comma-separated subset of News,News-T,TS,ECB+,ECB+shuffled")
     ] = "News,News-T,TS,ECB+,ECB+shuffled",
@@ -197,6 +207,16 @@ def stories(
     in a seeded shuffle; its label is the event (<topic>_<ecb|ecbplus>).
     """
     wanted = [name.strip() for name in only.split(",") if name.strip()]
+    unknown = [name for name in wanted if name not in SETS]
+    if unknown or not wanted:
+        raise typer.BadParameter(
+            f"unknown set(s) {', '.join(unknown)}: {', '.join(SETS)}" if unknown else "no set",
+            param_hint="--only",
+        )
+    needed = {
+        ECBPLUS_CORPUS if name.startswith("ECB+") else GOOGLENEWS_SETS[name] for name in wanted
+    }
+    data = data_folder("stories", data, sorted(needed))
     typer.echo(
         f"{'set':<12} {'docs':>6} {'found/gold':>11} {'NMI':>5} {'ARI':>5} {'pP':>5} {'pR':>5}"
         f" {'pF1':>5} {'B3F1':>5} {'dups':>5} {'merges':>6} {'arrNMI':>5} {'arrF1':>5}"
@@ -204,7 +224,9 @@ def stories(
     )
     for name in wanted:
         if name.startswith("ECB+"):
-            records, labels = ecbplus_split(*ecbplus_documents(data / "ecbplus"), split)
+            records, labels = ecbplus_split(*ecbplus_documents(data / ECBPLUS), split)
+            if not records:
+                refuse("stories", f"{data}: no ECB+ articles in {ECBPLUS_CORPUS} ({split})")
             if name == "ECB+shuffled":
                 order = list(range(len(records)))
                 random.Random(seed).shuffle(order)
@@ -226,5 +248,7 @@ def stories(
                 verdict = ">=" if scores["pairwise_f1"] >= bar else "<"
                 typer.echo(f"{'':<8} (pairwise_f1 {scores['pairwise_f1']:.3f} {verdict} {bar})")
         else:
-            records, labels = googlenews_stream(data / "googlenews-stories", name)
+            records, labels = googlenews_stream(data / GOOGLENEWS, name)
+            if not records:
+                refuse("stories", f"{data}: no articles in {GOOGLENEWS_SETS[name]}")
             typer.echo(_row(name, evaluate(name, records, labels)))
