@@ -14,11 +14,6 @@ UNSPACED_RUN = re.compile(
 )
 
 
-def has_unspaced(text: str) -> bool:
-    """Whether the text holds a script written without spaces (an ASCII text is not looked at)."""
-    return not text.isascii() and UNSPACED_RUN.search(text) is not None
-
-
 def words(token: str) -> list[str]:
     r"""A `\w+` token as index units: itself, or for unspaced scripts its character pairs
     (a lone character stays whole), with any spaced-script part (Latin, digits) kept whole."""
