@@ -53,6 +53,7 @@ from service.models import (
     StoryEventKind,
 )
 from service.pipeline.stamps import Stamps
+from service.pipeline.tokens import UNSPACED_RUN, words
 
 _TOKEN = re.compile(r"\w+")
 # Where a new sentence starts, a capital letter says nothing about a name.
@@ -144,33 +145,6 @@ def story_id_for(article_id: str) -> str:
     return "st-" + xxhash.xxh64_hexdigest(article_id.encode())[:12]
 
 
-# Scripts written without spaces between words (Thai, Lao, Myanmar, Khmer, kana, Han): a `\w+`
-# run there is a whole clause, so such runs are read as overlapping character pairs, the
-# usual dictionary-free indexing unit for them.
-_UNSPACED = re.compile(
-    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
-    "\uf900-\ufaff\U00020000-\U0002fa1f]+"
-)
-
-
-def words(token: str) -> list[str]:
-    r"""A `\w+` token as index units: itself, or for unspaced scripts its character pairs
-    (a lone character stays whole), with any spaced-script part (Latin, digits) kept whole."""
-    if token.isascii() or not _UNSPACED.search(token):
-        return [token]
-    units: list[str] = []
-    start = 0
-    for run in _UNSPACED.finditer(token):
-        if run.start() > start:
-            units.append(token[start : run.start()])
-        text = run.group()
-        units.extend([text] if len(text) == 1 else [text[i : i + 2] for i in range(len(text) - 1)])
-        start = run.end()
-    if start < len(token):
-        units.append(token[start:])
-    return units
-
-
 def _units(sentence: str, special: bool) -> list[str]:
     """A sentence's index units; `special` when the text holds an unspaced script or a
     Turkish capital dotted I (the common case skips both checks per token)."""
@@ -184,7 +158,7 @@ def _units(sentence: str, special: bool) -> list[str]:
 def _add_tokens(
     counts: defaultdict[str, float], text: str, weight: float, entity_weight: float
 ) -> None:
-    special = not text.isascii() and ("\u0130" in text or _UNSPACED.search(text) is not None)
+    special = not text.isascii() and ("\u0130" in text or UNSPACED_RUN.search(text) is not None)
     for sentence in _SENTENCE_BREAK.split(text):
         for position, token in enumerate(_units(sentence, special)):
             lowered = token.lower()

@@ -20,10 +20,10 @@ from service.pipeline.cluster import (
     StoryIndex,
     join_threshold,
     term_counts,
-    words,
 )
 from service.pipeline.decide import Shards, label_records, shard_of
 from service.pipeline.normalise import normalise_article
+from service.pipeline.tokens import words
 from service.producers.files import publication_order, read_path
 from tests.conftest import QUAKE_REPORTS
 
