@@ -399,13 +399,22 @@ def dlq_show(
             (
                 f"{origin.get('topic')}:{origin.get('partition')}/{origin.get('offset')}"
                 if "partition" in origin
-                else f"{origin.get('producer') or 'a producer'}, for {origin.get('topic')}"
+                else f"{origin.get('producer') or 'a producer'}{_file_place(origin)}, "
+                f"for {origin.get('topic')}"
             ),
             f"{letter.size}{' (cut)' if letter.truncated else ''}",
             letter.detail[:80],
         )
     if every and limit:
         Console().print(table)
+
+
+def _file_place(origin: dict[str, Any]) -> str:
+    """` FILE line N` for a letter a file's reader refused, else nothing."""
+    if not origin.get("file"):
+        return ""
+    where = "".join(f" {name} {origin[name]}" for name in ("line", "item") if name in origin)
+    return f" {origin['file']}{where}"
 
 
 @dlq_app.command("replay")
@@ -421,7 +430,9 @@ def dlq_replay(
     ] = False,
 ) -> None:
     """Send dead letters back to the topic they came from (same bytes, same key), once their
-    cause is fixed; each run takes the selected letters no run has handled yet."""
+    cause is fixed; each run takes the selected letters no run has handled yet. Letters a
+    file's reader refused (`watch`, `replay`) are left alone: fix the file and drop it
+    again, or replay it."""
     from service.producers.dlq import replay_dead_letters
 
     report = replay_dead_letters(
@@ -438,6 +449,11 @@ def dlq_replay(
         typer.echo(f"skipped {report.not_selected} of other reasons")
     if report.unknown_origin:
         typer.echo(f"left {report.unknown_origin} from topics that are not inputs")
+    if report.from_files:
+        typer.echo(
+            f"left {report.from_files} a file reader refused (their bytes are a file's, not a "
+            "raw record): fix each file and drop it into the watched folder again, or replay it"
+        )
 
 
 ShardOption = Annotated[
