@@ -100,8 +100,9 @@ def replay(
 ) -> None:
     """Push articles from files onto the raw topic, in publication order by default.
 
-    A file that cannot be read is sent as its bytes (the worker dead-letters them), reported,
-    and the replay goes on; the summary counts such files.
+    A file (or a line or item of one) that its reader refuses is not sent there: it goes to
+    the dead-letter topic with the reader's reason, is reported, and the replay goes on; the
+    summary counts them.
     """
     from kafka.errors import KafkaError
 
@@ -114,10 +115,10 @@ def replay(
         # archive ("sent 0 records", exit 0).
         typer.echo(f"replay: {path}: no such file or folder", err=True)
         raise typer.Exit(2)
-    topic = get_settings().topics.raw
+    settings = get_settings()
     failures: list[FileFailure] = []
     try:
-        with RawProducer(get_settings()) as producer:
+        with RawProducer(settings) as producer:
             sent = replay_records(
                 path,
                 producer,
@@ -131,11 +132,14 @@ def replay(
         typer.echo(f"replay failed: {exc}", err=True)
         raise typer.Exit(1) from None
     for failure in failures:
-        what = "its bytes sent for the dead-letter topic" if failure.bytes_kept else "not sent"
-        typer.echo(f"failed: {failure.path}: {failure.reason} ({what})", err=True)
+        what = "dead-lettered" if failure.dead_lettered else "not sent"
+        typer.echo(f"rejected: {failure.path}: {failure.reason} ({what})", err=True)
+    lettered = sum(1 for failure in failures if failure.dead_lettered)
+    unread = len(failures) - lettered
     typer.echo(
-        f"sent {sent} records to {topic}"
-        + (f"; {len(failures)} file(s) could not be read" if failures else "")
+        f"sent {sent} records to {settings.topics.raw}"
+        + (f"; {lettered} rejected, dead-lettered on {settings.topics.dlq}" if lettered else "")
+        + (f"; {unread} file(s) could not be read" if unread else "")
     )
 
 
@@ -145,15 +149,30 @@ def push(
         Path, typer.Argument(help="a .txt/.json article file, or - for a JSON object on stdin")
     ],
 ) -> None:
-    """Push one article onto the raw topic."""
-    from service.producers.files import read_file
+    """Push one article onto the raw topic (a file its reader refuses goes to the dead-letter
+    topic with the reason instead; exit 1)."""
+    from service.producers.files import FileReject, read_file
     from service.producers.kafka import RawProducer
 
-    records = [sys.stdin.buffer.read()] if str(path) == "-" else list(read_file(path))
-    with RawProducer(get_settings()) as producer:
+    items = [sys.stdin.buffer.read()] if str(path) == "-" else list(read_file(path))
+    rejects = [item for item in items if isinstance(item, FileReject)]
+    records = [item for item in items if not isinstance(item, FileReject)]
+    settings = get_settings()
+    with RawProducer(settings) as producer:
         for record in records:
             producer.send(record)
-    typer.echo(f"sent {len(records)} record(s) to {get_settings().topics.raw}")
+        for reject in rejects:
+            if reject.payload is not None:
+                origin = reject.origin("push-command")
+                producer.dead_letter(reject.payload, reject.reason, reject.detail, origin)
+    for reject in rejects:
+        typer.echo(f"rejected: {path}: {reject.message} (dead-lettered)", err=True)
+    typer.echo(
+        f"sent {len(records)} record(s) to {settings.topics.raw}"
+        + (f"; {len(rejects)} rejected, dead-lettered on {settings.topics.dlq}" if rejects else "")
+    )
+    if rejects:
+        raise typer.Exit(1)
 
 
 @app.command()
