@@ -291,6 +291,8 @@ def watch(
     """Push files dropped into a folder, then move them to done/ (or failed/ with a reason).
 
     Takes .txt/.json/.jsonl/.xml files; ninjs, NITF and NewsML-G2 are recognised by content.
+    What a reader refuses (a file, or a line or item of one) goes to the dead-letter topic
+    with the reason, not to the raw topic, and its file to failed/.
     """
     import time
 
