@@ -48,6 +48,15 @@ class _Collected:
     def send(self, record: dict[str, Any] | bytes, feed: str | None = None) -> None:
         self.records.append(record if isinstance(record, bytes) else orjson.dumps(record))
 
+    def dead_letter(
+        self, payload: bytes, reason: str, detail: str, origin: dict[str, Any] | None = None
+    ) -> None:
+        """What a reader refused: replay would put it on the dead-letter topic, so the worker
+        never decides it; listed by `_label_input`, not decided."""
+
+    def flush(self) -> None:
+        pass
+
 
 def _label_input(path: Path) -> list[bytes]:
     """The raw records `wirefeed label` decides. stdin, or a JSON Lines file (or a file of a
@@ -72,8 +81,11 @@ def _label_input(path: Path) -> list[bytes]:
         typer.echo(f"label: {path}: {exc.strerror or exc}", err=True)
         raise typer.Exit(2) from None
     for failure in failures:
-        what = "its bytes decided, as the worker would" if failure.bytes_kept else "left out"
-        typer.echo(f"failed: {failure.path}: {failure.reason} ({what})", err=True)
+        typer.echo(
+            f"rejected: {failure.path}: {failure.reason} (not decided: replay puts it on the "
+            "dead-letter topic, so the worker never gets it)",
+            err=True,
+        )
     return collected.records
 
 
@@ -154,8 +166,9 @@ def replay(
 ) -> None:
     """Push articles from files onto the raw topic, in publication order by default.
 
-    A file that cannot be read is sent as its bytes (the worker dead-letters them), reported,
-    and the replay goes on; the summary counts such files.
+    A file (or a line or item of one) that its reader refuses is not sent there: it goes to
+    the dead-letter topic with the reader's reason, is reported, and the replay goes on; the
+    summary counts them.
     """
     from kafka.errors import KafkaError
 
@@ -168,10 +181,10 @@ def replay(
         # archive ("sent 0 records", exit 0).
         typer.echo(f"replay: {path}: no such file or folder", err=True)
         raise typer.Exit(2)
-    topic = get_settings().topics.raw
+    settings = get_settings()
     failures: list[FileFailure] = []
     try:
-        with RawProducer(get_settings()) as producer:
+        with RawProducer(settings) as producer:
             sent = replay_records(
                 path,
                 producer,
@@ -185,11 +198,14 @@ def replay(
         typer.echo(f"replay failed: {exc}", err=True)
         raise typer.Exit(1) from None
     for failure in failures:
-        what = "its bytes sent for the dead-letter topic" if failure.bytes_kept else "not sent"
-        typer.echo(f"failed: {failure.path}: {failure.reason} ({what})", err=True)
+        what = "dead-lettered" if failure.dead_lettered else "not sent"
+        typer.echo(f"rejected: {failure.path}: {failure.reason} ({what})", err=True)
+    lettered = sum(1 for failure in failures if failure.dead_lettered)
+    unread = len(failures) - lettered
     typer.echo(
-        f"sent {sent} records to {topic}"
-        + (f"; {len(failures)} file(s) could not be read" if failures else "")
+        f"sent {sent} records to {settings.topics.raw}"
+        + (f"; {lettered} rejected, dead-lettered on {settings.topics.dlq}" if lettered else "")
+        + (f"; {unread} file(s) could not be read" if unread else "")
     )
 
 
@@ -199,15 +215,30 @@ def push(
         Path, typer.Argument(help="a .txt/.json article file, or - for a JSON object on stdin")
     ],
 ) -> None:
-    """Push one article onto the raw topic."""
-    from service.producers.files import read_file
+    """Push one article onto the raw topic (a file its reader refuses goes to the dead-letter
+    topic with the reason instead; exit 1)."""
+    from service.producers.files import FileReject, read_file
     from service.producers.kafka import RawProducer
 
-    records = [sys.stdin.buffer.read()] if str(path) == "-" else list(read_file(path))
-    with RawProducer(get_settings()) as producer:
+    items = [sys.stdin.buffer.read()] if str(path) == "-" else list(read_file(path))
+    rejects = [item for item in items if isinstance(item, FileReject)]
+    records = [item for item in items if not isinstance(item, FileReject)]
+    settings = get_settings()
+    with RawProducer(settings) as producer:
         for record in records:
             producer.send(record)
-    typer.echo(f"sent {len(records)} record(s) to {get_settings().topics.raw}")
+        for reject in rejects:
+            if reject.payload is not None:
+                origin = reject.origin("push-command")
+                producer.dead_letter(reject.payload, reject.reason, reject.detail, origin)
+    for reject in rejects:
+        typer.echo(f"rejected: {path}: {reject.message} (dead-lettered)", err=True)
+    typer.echo(
+        f"sent {len(records)} record(s) to {settings.topics.raw}"
+        + (f"; {len(rejects)} rejected, dead-lettered on {settings.topics.dlq}" if rejects else "")
+    )
+    if rejects:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -331,7 +362,9 @@ def watch(
 
     Takes .txt/.text, .json, .jsonl/.ndjson, .xml/.nitf/.newsml files (any case);
     ninjs, NITF and NewsML-G2 are recognised by content. Skips dot files, files
-    being written (.tmp, .part, .partial, .crdownload) and other suffixes.
+    being written (.tmp, .part, .partial, .crdownload) and other suffixes. What a reader
+    refuses (a file, or a line or item of one) goes to the dead-letter topic with the
+    reason, not to the raw topic, and its file to failed/.
     """
     import time
 
@@ -459,13 +492,22 @@ def dlq_show(
             (
                 f"{origin.get('topic')}:{origin.get('partition')}/{origin.get('offset')}"
                 if "partition" in origin
-                else f"{origin.get('producer') or 'a producer'}, for {origin.get('topic')}"
+                else f"{origin.get('producer') or 'a producer'}{_file_place(origin)}, "
+                f"for {origin.get('topic')}"
             ),
             f"{letter.size}{' (cut)' if letter.truncated else ''}",
             letter.detail[:80],
         )
     if every and limit:
         Console().print(table)
+
+
+def _file_place(origin: dict[str, Any]) -> str:
+    """` FILE line N` for a letter a file's reader refused, else nothing."""
+    if not origin.get("file"):
+        return ""
+    where = "".join(f" {name} {origin[name]}" for name in ("line", "item") if name in origin)
+    return f" {origin['file']}{where}"
 
 
 @dlq_app.command("replay")
@@ -481,7 +523,9 @@ def dlq_replay(
     ] = False,
 ) -> None:
     """Send dead letters back to the topic they came from (same bytes, same key), once their
-    cause is fixed; each run takes the selected letters no run has handled yet."""
+    cause is fixed; each run takes the selected letters no run has handled yet. Letters a
+    file's reader refused (`watch`, `replay`) are left alone: fix the file and drop it
+    again, or replay it."""
     from service.producers.dlq import replay_dead_letters
 
     report = replay_dead_letters(
@@ -498,6 +542,11 @@ def dlq_replay(
         typer.echo(f"skipped {report.not_selected} of other reasons")
     if report.unknown_origin:
         typer.echo(f"left {report.unknown_origin} from topics that are not inputs")
+    if report.from_files:
+        typer.echo(
+            f"left {report.from_files} a file reader refused (their bytes are a file's, not a "
+            "raw record): fix each file and drop it into the watched folder again, or replay it"
+        )
 
 
 ShardOption = Annotated[

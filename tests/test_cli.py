@@ -126,27 +126,29 @@ def test_label_reads_a_single_text_file_as_replay_does() -> None:
     assert orjson.loads(line)["id"].startswith(first.stem + "#")
 
 
-def test_label_rejects_a_file_it_cannot_parse_as_the_worker_would(tmp_path: Path) -> None:
+def test_label_lists_a_file_it_cannot_parse_and_decides_the_rest(tmp_path: Path) -> None:
     (tmp_path / "broken.json").write_bytes(b'{"id": broken')
     (tmp_path / "fine.json").write_bytes(b'{"id": "a", "text": "A quake shook the city."}')
     result = CliRunner().invoke(app, ["label", str(tmp_path)])
     assert result.exit_code == 0, result.output
     lines = [orjson.loads(line) for line in result.stdout.splitlines()]
-    assert sorted(str(line.get("rejected")) for line in lines) == ["None", "not_json"]
+    # The broken file never reaches the worker (replay dead-letters it): listed, not decided.
+    assert [line["id"] for line in lines] == ["a"]
+    assert f"rejected: {tmp_path / 'broken.json'}: not_json" in result.stderr
 
 
 def test_label_lists_a_file_a_reader_rejects_as_replay_does(tmp_path: Path) -> None:
-    # A ninjs document without a uri: replay lists it and sends its bytes; label lists it
-    # and decides its bytes, one line for it.
+    # A ninjs document without a uri: replay lists it and dead-letters it, so the worker
+    # never decides it; label lists it and decides nothing for it.
     ninjs = b'{"$schema": "http://www.iptc.org/std/ninjs/ninjs-schema_2.0.json",'
     ninjs += b' "headlines": [{"value": "Avalanche"}], "body_text": "Snow buried the road."}'
     (tmp_path / "nouri.json").write_bytes(ninjs)
     result = CliRunner().invoke(app, ["label", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert f"failed: {tmp_path / 'nouri.json'}: bad_format: ninjs document without a uri" in (
+    assert f"rejected: {tmp_path / 'nouri.json'}: bad_format: ninjs document without a uri" in (
         result.stderr
     )
-    assert len(result.stdout.splitlines()) == 1
+    assert result.stdout.splitlines() == []
 
 
 # --- replay --order: a choice checked before anything connects -------------------------------

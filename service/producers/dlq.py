@@ -5,7 +5,11 @@ key, the reason and where it was read. After the cause is fixed (a limit raised,
 corrected), `replay` sends each selected letter's bytes, unchanged and with the same key,
 to its origin topic, so the worker decides it as if it had just arrived. A letter whose
 payload was truncated cannot be replayed faithfully: it is counted and left alone, never
-sent in part.
+sent in part. So is a letter a file's reader refused (`wirefeed watch` or `replay`; its
+origin names the `file`): its bytes are a file's (NITF, ninjs, a line of JSON Lines), for
+that reader, not a raw record, and the worker would read them on its own terms and might
+publish what the reader refused (a ninjs document without a uri). Fix the file and drop it
+again, or replay it: the reader decides it afresh.
 """
 
 from __future__ import annotations
@@ -120,6 +124,8 @@ class ReplayReport:
     truncated: int = 0
     not_selected: int = 0
     unknown_origin: int = 0
+    # Refused by a file's reader (the origin names the file): fixed by sending the file again.
+    from_files: int = 0
 
     @property
     def total_sent(self) -> int:
@@ -174,7 +180,8 @@ def replay_dead_letters(
     dry_run: bool = False,
 ) -> ReplayReport:
     """Send dead letters (of `reasons`, or all) back to their origin topics, bytes and key
-    unchanged. Each run handles the selected letters no run has handled yet (the consumer
+    unchanged; not those a file's reader refused (counted in `from_files`), nor those cut
+    short. Each run handles the selected letters no run has handled yet (the consumer
     group's commit, `ReplayProgress`): a letter of reason R is sent by the first run that
     selects R after it arrived, whatever runs for other reasons came before, and by no later
     run; `everything` sends every selected letter again. A dry run counts the same letters
@@ -209,6 +216,8 @@ def replay_dead_letters(
                     pending.setdefault(letter.partition, letter.offset)
             elif done.handled(letter.reason, letter.offset) and not everything:
                 continue  # sent (or left alone) by an earlier run of this reason
+            elif letter.origin.get("file"):
+                report.from_files += 1
             elif letter.truncated:
                 report.truncated += 1
             elif topic not in inputs:

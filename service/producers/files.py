@@ -1,16 +1,20 @@
 """Reading articles from files: plain text (one per file), JSON and JSON Lines (raw records
 or ninjs), and NITF / NewsML-G2 XML.
 
-A file that cannot be read as a whole (a ninjs document without a uri, a parser error) does
-not stop a folder being read: it becomes one record of its bytes, as they are, which the
-worker dead-letters, and it is logged and listed (`read_path`'s `failures`)."""
+What a reader refuses (a file as a whole: a ninjs document without a uri, an NITF without
+its doc-id, broken XML or JSON, bytes in no encoding it reads, a parser error; or one record
+of a file: a line of JSON Lines, an item of a JSON array) is a `FileReject`, with the reader's
+reason and detail and the bytes refused, for the producer to put on the dead-letter topic
+itself (`RawProducer.dead_letter`). It never goes to the raw topic: the worker would read the
+bytes on its own terms and might take what the reader refused (a ninjs document without a
+uri is a JSON object it publishes). One bad file or record does not stop the rest."""
 
 from __future__ import annotations
 
 import logging
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -38,57 +42,102 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
-class FileFailure:
-    """A file `read_path` could not read: why, and whether its bytes were sent on instead."""
+class FileReject:
+    """What a reader refused: a whole file, or one record of it (`where`: its `line` in
+    JSON Lines, its `item` in a JSON array). `reason` is a RejectReason value (`unreadable`
+    when the file's bytes could not be read: then `payload` is None, there is nothing to
+    dead-letter)."""
 
     path: Path
     reason: str
-    bytes_kept: bool
+    detail: str
+    payload: bytes | None
+    where: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        """One line: the reason and the detail."""
+        return f"{self.reason}: {self.detail}"
+
+    def origin(self, producer: str) -> dict[str, Any]:
+        """The dead letter's origin: the producer, the file, and where in it."""
+        return {"producer": producer, "file": str(self.path), **self.where}
+
+
+@dataclass(frozen=True, slots=True)
+class FileFailure:
+    """A file, or a record of one, that a replay could not send to the raw topic: why, and
+    whether it went to the dead-letter topic instead."""
+
+    path: Path
+    reason: str
+    dead_lettered: bool
+
+
+def rejection(exc: BaseException) -> tuple[str, str]:
+    """(reason, detail) of a file or body that could not be read: the rejection's, or the
+    unexpected error's (a parser bug is an internal error, not the input's)."""
+    if isinstance(exc, Rejected):
+        return exc.reason.value, exc.detail
+    if isinstance(exc, OSError):
+        return "unreadable", f"{type(exc).__name__}: {exc}"
+    return RejectReason.INTERNAL_ERROR.value, f"parser failed: {type(exc).__name__}: {exc}"
 
 
 def failure_reason(exc: BaseException) -> str:
-    """One line saying why a file or body could not be read: the rejection's reason and
-    detail, or the unexpected error (a parser bug is an internal error, not the input's)."""
-    if isinstance(exc, Rejected):
-        return f"{exc.reason.value}: {exc.detail}"
-    if isinstance(exc, OSError):
-        return f"unreadable: {type(exc).__name__}: {exc}"
-    return f"{RejectReason.INTERNAL_ERROR.value}: parser failed: {type(exc).__name__}: {exc}"
+    """One line saying why a file or body could not be read (`rejection`'s two parts)."""
+    return ": ".join(rejection(exc))
 
 
-def read_file(path: Path, data: bytes | None = None) -> Iterator[dict[str, Any] | bytes]:
-    """Records from one file (`data`: its bytes, when already read). A line or file that is
-    not a JSON object comes back as bytes, so the service can dead-letter it with its reason
-    rather than drop it."""
+def file_reject(path: Path, payload: bytes | None, exc: BaseException) -> FileReject:
+    """The whole file refused, for `exc`."""
+    reason, detail = rejection(exc)
+    return FileReject(path, reason, detail, payload)
+
+
+def read_file(path: Path, data: bytes | None = None) -> Iterator[dict[str, Any] | FileReject]:
+    """Records from one file (`data`: its bytes, when already read), and a FileReject for
+    the file, or for each of its records, that its reader refuses."""
     suffix = path.suffix.lower()
-    data = strip_bom(path.read_bytes() if data is None else data)
+    raw = path.read_bytes() if data is None else data
+    data = strip_bom(raw)
     if suffix in TEXT_SUFFIXES:
         # UTF-8, or UTF-16 or UTF-32 after their byte order mark (Notepad's "Unicode") or in
         # the byte order their NULs show: a file declares no charset.
         try:
             text = decode_unlabelled(data)
-        except Rejected:
-            yield data  # undecodable: the service dead-letters it with the reason
+        except Rejected as exc:
+            yield file_reject(path, raw, exc)
             return
         yield text_record(path, text)
     elif suffix in JSON_SUFFIXES | JSONL_SUFFIXES:
-        # UTF-8, or UTF-16 or UTF-32 after their mark or in the order their NULs show.
-        try:
-            data = unlabelled_utf8(data)
-        except Rejected:
-            yield data  # undecodable: the service dead-letters it with the reason
-            return
-        if suffix in JSON_SUFFIXES:
-            yield from _json_values(data)
-        else:
-            for line in data.splitlines():
-                if line.strip():
-                    yield from _json_values(line)
+        yield from read_json(path, raw, lines=suffix in JSONL_SUFFIXES)
     elif suffix in XML_SUFFIXES:
         try:
-            yield from parse_xml(data)
-        except Rejected:
-            yield data
+            records = parse_xml(data)
+        except Rejected as exc:
+            yield file_reject(path, raw, exc)
+            return
+        yield from records
+
+
+def read_json(path: Path, data: bytes, *, lines: bool) -> Iterator[dict[str, Any] | FileReject]:
+    """Records of a JSON document (`lines`: JSON Lines, one document a line) in UTF-8, or in
+    UTF-16 or UTF-32 after their mark or in the order their NULs show; a FileReject for the
+    file when it is in no such encoding, for a document (a line) that is not JSON, and for
+    each value that is not an object, or not a record its reader takes (ninjs without a
+    uri). The others go on."""
+    try:
+        text = unlabelled_utf8(data)
+    except Rejected as exc:
+        yield file_reject(path, data, exc)
+        return
+    if not lines:
+        yield from _json_values(path, text, {}, data)
+        return
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.strip():
+            yield from _json_values(path, line, {"line": number})
 
 
 def text_record(path: Path, text: str) -> dict[str, Any]:
@@ -99,58 +148,82 @@ def text_record(path: Path, text: str) -> dict[str, Any]:
     return {"id": copy_id(path.stem, None, text), "text": text, "format": "text"}
 
 
-def _json_values(data: bytes) -> Iterator[dict[str, Any] | bytes]:
+def _where(where: dict[str, int]) -> str:
+    """`line 3`, `item 1`, `line 3 item 1`; `document` for the whole file."""
+    return " ".join(f"{name} {number}" for name, number in where.items()) or "document"
+
+
+def _json_values(
+    path: Path, data: bytes, where: dict[str, int], original: bytes | None = None
+) -> Iterator[dict[str, Any] | FileReject]:
+    """The records of one JSON document (`data`, UTF-8; `original`: the file's own bytes,
+    which a letter for the whole document keeps)."""
+    payload = data if original is None else original
     try:
         value = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        yield data
+    except orjson.JSONDecodeError as exc:
+        detail = f"{_where(where)}: {exc}" if where else str(exc)
+        yield FileReject(path, RejectReason.NOT_JSON.value, detail, payload, where)
         return
     if isinstance(value, list):
-        for item in value:
-            if isinstance(item, dict):
-                yield ninjs_record(item) if looks_like_ninjs(item) else item
-            else:
-                yield orjson.dumps(item)
-    elif isinstance(value, dict):
-        yield ninjs_record(value) if looks_like_ninjs(value) else value
+        for index, item in enumerate(value):
+            yield _json_record(path, item, None, {**where, "item": index})
     else:
-        yield data
+        yield _json_record(path, value, payload, where)
 
 
-def read_path(
-    path: Path, failures: list[FileFailure] | None = None
-) -> list[dict[str, Any] | bytes]:
-    """Every record under a file or folder (recursively, by name). A file that cannot be read
-    as a whole gives one record, its bytes, for the dead-letter topic (none if the bytes
-    themselves cannot be read); it is logged, and added to `failures` when given. A path
-    that does not exist raises FileNotFoundError (rglob finds nothing under it: a mistyped
-    path read as an empty folder)."""
+def _json_record(
+    path: Path, value: Any, data: bytes | None, where: dict[str, int]
+) -> dict[str, Any] | FileReject:
+    """An object as a record (ninjs converted), else a FileReject with its bytes (`data`,
+    else the value as JSON)."""
+    payload = orjson.dumps(value) if data is None else data
+    if not isinstance(value, dict):
+        detail = f"{_where(where)} is {type(value).__name__}, not an object"
+        return FileReject(path, RejectReason.NOT_AN_OBJECT.value, detail, payload, where)
+    try:
+        return ninjs_record(value) if looks_like_ninjs(value) else value
+    except Exception as exc:  # one bad record must not stop the others
+        reason, detail = rejection(exc)
+        return FileReject(
+            path, reason, f"{_where(where)}: {detail}" if where else detail, payload, where
+        )
+
+
+def read_path(path: Path, rejects: list[FileReject] | None = None) -> list[dict[str, Any]]:
+    """Every record under a file or folder (recursively, by name). What a reader refuses
+    (a file, or a record of one) is logged, and added to `rejects` when given, for the
+    dead-letter topic. A path that does not exist raises FileNotFoundError (rglob finds
+    nothing under it: a mistyped path read as an empty folder)."""
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or folder")
     files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-    records: list[dict[str, Any] | bytes] = []
+    records: list[dict[str, Any]] = []
     for file in files:
-        if file.suffix.lower() in SUFFIXES:
-            records.extend(_read_or_fail(file, failures))
+        if file.suffix.lower() not in SUFFIXES:
+            continue
+        for item in _read_or_fail(file):
+            if isinstance(item, FileReject):
+                if item.payload is None:
+                    log.error("%s: %s; nothing of it can be sent", file, item.message)
+                else:
+                    log.warning("%s: %s; for the dead-letter topic", file, item.message)
+                if rejects is not None:
+                    rejects.append(item)
+            else:
+                records.append(item)
     return records
 
 
-def _read_or_fail(file: Path, failures: list[FileFailure] | None) -> list[dict[str, Any] | bytes]:
+def _read_or_fail(file: Path) -> list[dict[str, Any] | FileReject]:
     try:
-        return list(read_file(file))
+        data = file.read_bytes()
+    except OSError as exc:
+        return [file_reject(file, None, exc)]
+    try:
+        return list(read_file(file, data))
     except Exception as exc:  # one bad file must not stop the others
-        reason = failure_reason(exc)
-    try:
-        data: bytes | None = file.read_bytes()
-    except OSError:
-        data = None
-    if data is None:
-        log.error("%s: %s; nothing of it can be sent", file, reason)
-    else:
-        log.warning("%s: %s; its bytes go on as they are, for the dead-letter topic", file, reason)
-    if failures is not None:
-        failures.append(FileFailure(file, reason, bytes_kept=data is not None))
-    return [] if data is None else [data]
+        return [file_reject(file, data, exc)]
 
 
 def published_time(record: dict[str, Any] | bytes) -> float:

@@ -1,4 +1,5 @@
-"""Replay a folder or file of articles onto the raw topic, paced by rate or publication times."""
+"""Replay a folder or file of articles onto the raw topic, paced by rate or publication times;
+what a reader refuses goes to the dead-letter topic instead, with the reader's reason."""
 
 from __future__ import annotations
 
@@ -8,7 +9,13 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
-from service.producers.files import FileFailure, publication_order, published_time, read_path
+from service.producers.files import (
+    FileFailure,
+    FileReject,
+    publication_order,
+    published_time,
+    read_path,
+)
 
 
 class Sender(Protocol):
@@ -21,9 +28,18 @@ class FlushingSender(Sender, Protocol):
     def flush(self) -> None: ...
 
 
+class LetterSender(FlushingSender, Protocol):
+    """A sender that also puts inputs its producer refused on the dead-letter topic itself
+    (RawProducer; a fake in tests)."""
+
+    def dead_letter(
+        self, payload: bytes, reason: str, detail: str, origin: dict[str, Any] | None = None
+    ) -> None: ...
+
+
 def replay_records(
     path: Path,
-    producer: Sender,
+    producer: LetterSender,
     *,
     rate: float = 0.0,
     speedup: float = 0.0,
@@ -36,12 +52,22 @@ def replay_records(
     `rate` caps articles per second; `speedup` > 0 reproduces the gaps between publication
     times, `speedup` times faster. Looped passes get fresh ids so they are new arrivals
     (a resend of the same id would be a redelivery, not new traffic).
+
+    A file, or a record of one, that its reader refuses is never sent to the raw topic: it
+    goes to the dead-letter topic (once, however many passes) with the reader's reason and
+    an origin naming the replay and the file, and is added to `failures`.
     """
     if order not in {"published", "name"}:
         raise ValueError("order must be 'published' or 'name'")
-    records = read_path(path, failures)
+    rejects: list[FileReject] = []
+    records = read_path(path, rejects)
     # One feed per replay: its articles share a partition, so they arrive in replay order.
     feed = f"replay:{path.resolve().name}"
+    for reject in rejects:
+        if reject.payload is not None:
+            producer.dead_letter(reject.payload, reject.reason, reject.detail, reject.origin(feed))
+        if failures is not None:
+            failures.append(FileFailure(reject.path, reject.message, reject.payload is not None))
     if order == "published":
         records = publication_order(records)
     passes = itertools.count() if loop == 0 else range(loop)
@@ -65,8 +91,8 @@ def replay_records(
     return sent
 
 
-def _pass_copy(record: dict[str, Any] | bytes, number: int) -> dict[str, Any] | bytes:
-    if number == 0 or isinstance(record, bytes):
+def _pass_copy(record: dict[str, Any], number: int) -> dict[str, Any]:
+    if number == 0:
         return record
     copy = dict(record)
     for field in ("id", "uri", "guid"):

@@ -3,17 +3,22 @@
 A file is taken once its modification time is `min_age` seconds old (a writer still
 copying it is left alone; writers that rename into place can use min_age=0). Dot files and
 `.tmp`/`.part` names are never taken. After the broker has a file's records the file moves
-to `done/`; a file no parser can read (rejected, or a parser error of any kind) moves to
-`failed/` with a `<name>.reason` file, and its bytes are still sent so the worker dead-letters
-them on wire.dlq (as the worker sees them: `not_json`, `not_utf8`...; the precise parse error
-is in the .reason file). One bad file never stops the others.
+to `done/`. A file no reader takes (rejected, or a parser error of any kind) moves to
+`failed/` with a `<name>.reason` file, once its bytes are on the dead-letter topic with the
+reader's reason and an origin naming the watcher and the file (`RawProducer.dead_letter`):
+never on the raw topic, where the worker would read them on its own terms (and publish a
+ninjs document without a uri). A line of JSON Lines, or an item of a JSON array, that its
+reader refuses is dead-lettered alike, with its line or item number; the file's other
+records go to the raw topic, and the file moves to `failed/` too, its `.reason` listing the
+refused ones. One bad file never stops the others.
 
 Symbolic links are never followed: a link with a watched name moves (the link itself, its
 target untouched and unread) to `failed/` with a reason. When the broker does not take a
-file's records the file stays where it is, to be tried again next poll; if the broker is
-unavailable, the rest of the poll waits for the next one too. A file its writer deletes or
-renames away while the poll handles it has vanished: logged and listed as such, neither
-failed (nothing was wrong with it) nor kept (there is nothing left to try again).
+file's records (or its letters) the file stays where it is, to be tried again next poll; if
+the broker is unavailable, the rest of the poll waits for the next one too. A file its
+writer deletes or renames away while the poll handles it has vanished: logged and listed as
+such, neither failed (nothing was wrong with it) nor kept (there is nothing left to try
+again).
 """
 
 from __future__ import annotations
@@ -32,19 +37,19 @@ from service.producers.files import (
     JSONL_SUFFIXES,
     TEXT_SUFFIXES,
     XML_SUFFIXES,
-    failure_reason,
+    FileReject,
+    file_reject,
+    read_json,
     text_record,
 )
 from service.producers.formats import (
     decode_unlabelled,
     parse_document,
-    parse_json,
-    parse_ndjson,
     parse_xml,
     strip_bom,
 )
 from service.producers.kafka import broker_unavailable
-from service.producers.replay import FlushingSender
+from service.producers.replay import LetterSender
 
 log = logging.getLogger(__name__)
 
@@ -70,27 +75,29 @@ class _Vanished(Exception):
     """The file is gone (deleted or renamed away by its writer); says at which step."""
 
 
-def read_dropped(path: Path, data: bytes | None = None) -> list[dict[str, Any] | bytes]:
+def read_dropped(path: Path, data: bytes | None = None) -> list[dict[str, Any] | FileReject]:
     """Records from one dropped file (`data`: its bytes, when already read); ninjs, NITF and
-    NewsML-G2 are recognised by content. Raises Rejected when the file as a whole cannot be
-    read (and whatever a parser raises on input it did not expect)."""
+    NewsML-G2 are recognised by content. A JSON document or JSON Lines file gives a
+    FileReject for itself when it is in no encoding its reader reads, and for each line or
+    item its reader refuses, the others going on (`files.read_json`). Raises Rejected when
+    the file as a whole cannot be read, or gives no article (and whatever a parser raises on
+    input it did not expect)."""
     suffix = path.suffix.lower()
-    data = strip_bom(path.read_bytes() if data is None else data)
-    records: list[dict[str, Any] | bytes]
+    raw = path.read_bytes() if data is None else data
+    data = strip_bom(raw)
+    items: list[dict[str, Any] | FileReject]
     if suffix in XML_SUFFIXES:
-        records = [*parse_xml(data)]
-    elif suffix in JSON_SUFFIXES:
-        records = [*parse_json(data)]
-    elif suffix in JSONL_SUFFIXES:
-        records = [*parse_ndjson(data)]
+        items = [*parse_xml(data)]
+    elif suffix in JSON_SUFFIXES | JSONL_SUFFIXES:
+        items = [*read_json(path, raw, lines=suffix in JSONL_SUFFIXES)]
     else:
-        records = _read_text(path, data)
-    if not records:
+        items = [*_read_text(path, data)]
+    if not items:
         raise Rejected(RejectReason.MISSING_TEXT, "no articles in the file")
-    return records
+    return items
 
 
-def _read_text(path: Path, data: bytes) -> list[dict[str, Any] | bytes]:
+def _read_text(path: Path, data: bytes) -> list[dict[str, Any]]:
     try:
         # UTF-8, or UTF-16/UTF-32 by their byte order mark or their NULs.
         text: str | None = decode_unlabelled(data)
@@ -159,7 +166,7 @@ def _move(path: Path, folder: Path, when: str) -> Path:
 
 
 def watch_once(
-    folder: Path, sender: FlushingSender, *, min_age: float = 2.0, now: float | None = None
+    folder: Path, sender: LetterSender, *, min_age: float = 2.0, now: float | None = None
 ) -> WatchResult:
     """One poll: push every ready file in `folder` (by name), then move it."""
     result = WatchResult()
@@ -187,30 +194,35 @@ def watch_once(
 
 
 def _push_file(
-    path: Path, folder: Path, sender: FlushingSender, feed: str, result: WatchResult
+    path: Path, folder: Path, sender: LetterSender, feed: str, result: WatchResult
 ) -> None:
     data: bytes | None = None
     try:
         data = _read_regular(path)
-        records = read_dropped(path, data)
+        items = read_dropped(path, data)
     except Exception as exc:  # any error reading or parsing fails this file, and only it
-        if data is None and isinstance(exc, FileNotFoundError):
-            raise _Vanished(_UNREAD) from None
-        reason = failure_reason(exc)
-        log.warning("%s: failed: %s", path, reason)
-        if data is not None:  # the worker dead-letters the bytes as they are
-            sender.send(data, feed)
-            sender.flush()
-            when = "after its bytes were sent for the dead-letter topic, before failed/"
-        else:
-            when = _UNREAD
-        _fail(path, folder, reason, when)
-        result.failed.append(path.name)
-        return
+        if data is None:
+            if isinstance(exc, FileNotFoundError):
+                raise _Vanished(_UNREAD) from None
+            _fail(path, folder, [file_reject(path, None, exc)], 0, _UNREAD)
+            result.failed.append(path.name)
+            return
+        items = [file_reject(path, data, exc)]
+    records = [item for item in items if not isinstance(item, FileReject)]
+    rejects = [item for item in items if isinstance(item, FileReject)]
     for record in records:
         sender.send(record, feed)
-    sender.flush()  # moved only once the broker has it: a crash resends, never loses
+    for reject in rejects:
+        if reject.payload is not None:
+            sender.dead_letter(reject.payload, reject.reason, reject.detail, reject.origin(feed))
+    # Moved only once the broker has its records and letters: a crash resends, never loses.
+    sender.flush()
     result.sent += len(records)
+    if rejects:
+        when = "after it was dead-lettered" + (" and its other records sent" if records else "")
+        _fail(path, folder, rejects, len(records), f"{when}, before failed/")
+        result.failed.append(path.name)
+        return
     _move(path, folder / "done", "after its records were sent, before done/")
     result.done.append(path.name)
 
@@ -220,12 +232,23 @@ def _fail_link(path: Path, folder: Path, result: WatchResult) -> None:
         target = os.readlink(path)
     except FileNotFoundError:
         raise _Vanished(_UNREAD) from None
-    reason = f"not_a_regular_file: a symbolic link to {target!r}, not followed"
-    log.warning("%s: failed: %s", path, reason)
-    _fail(path, folder, reason, _UNREAD)
+    detail = f"a symbolic link to {target!r}, not followed"
+    reject = FileReject(path, "not_a_regular_file", detail, None)
+    _fail(path, folder, [reject], 0, _UNREAD)
     result.failed.append(path.name)
 
 
-def _fail(path: Path, folder: Path, reason: str, when: str) -> None:
+def _fail(path: Path, folder: Path, rejects: list[FileReject], sent: int, when: str) -> None:
+    """Move the file to failed/ with its `.reason`: a line per reject, then how many of the
+    file's records were sent all the same."""
+    lines = [reject.message for reject in rejects]
+    log.warning("%s: failed: %s", path, "; ".join(lines))
+    if sent:
+        lines.append(
+            f"{sent} other record of the file was sent"
+            if sent == 1
+            else f"{sent} other records of the file were sent"
+        )
     target = _move(path, folder / "failed", when)
-    target.with_name(target.name + ".reason").write_text(reason + "\n", encoding="utf-8")
+    text = "".join(line + "\n" for line in lines)
+    target.with_name(target.name + ".reason").write_text(text, encoding="utf-8")

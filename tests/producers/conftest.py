@@ -3,14 +3,19 @@ the real broker that refuses records over 2000 bytes (`strict_settings`)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
+from kafka import KafkaConsumer
 from kafka.admin import KafkaAdminClient, NewTopic
 
 from service.producers import formats
 from service.settings import Settings
+from tests.producers.documents import NITF
 
 # The broker refuses a record batch larger than this on the `strict_settings` raw topic,
 # while the producer (max_request_size >= 1 MiB) lets it go: the refusal is the broker's.
@@ -22,6 +27,7 @@ class FakeSender:
         self.sent: list[tuple[dict[str, Any] | bytes, str | None]] = []
         # Dead letters written straight to the dead-letter topic: (payload, reason, origin).
         self.letters: list[tuple[bytes, str, dict[str, Any]]] = []
+        self.details: list[str] = []  # each letter's detail, in the same order
         self.flushed = 0
 
     def send(self, record: dict[str, Any] | bytes, feed: str | None = None) -> None:
@@ -31,6 +37,7 @@ class FakeSender:
         self, payload: bytes, reason: str, detail: str, origin: dict[str, Any] | None = None
     ) -> None:
         self.letters.append((payload, reason, dict(origin or {})))
+        self.details.append(detail)
 
     def flush(self) -> None:
         self.flushed += 1
@@ -79,3 +86,96 @@ def poisoned_parse_xml() -> Callable[[bytes], list[dict[str, Any]]]:
         return real_parse_xml(data)
 
     return parse_xml
+
+
+# Files a reader rejects, as a drop folder or an archive gets them, with good ones among
+# them: name -> (bytes, the reader's reason, a piece of its detail). The JSON Lines file has
+# one bad line (line 2) between two good ones, which go on.
+_LINE_1 = {
+    "id": "lines-1",
+    "text": "Harbour ferries resume. " + " ".join(f"ferry{i}" for i in range(40)),
+}
+_LINE_3 = {
+    "id": "lines-3",
+    "text": "Mountain pass reopens. " + " ".join(f"pass{i}" for i in range(40)),
+}
+GOOD_TEXT = "Council approves the budget. " + " ".join(f"budget{i}" for i in range(40))
+NINJS_WITHOUT_URI = orjson.dumps(
+    {
+        "$schema": "http://www.iptc.org/std/ninjs/ninjs-schema_2.0.json",
+        "headlines": [{"value": "Avalanche closes the valley road"}],
+        "body_text": "Watched ninjs body: an avalanche near Chamonix closed the valley road. "
+        + " ".join(f"snow{i}" for i in range(40)),
+    }
+)
+NITF_WITHOUT_DOC_ID = NITF.replace(b'<doc-id id-string="EXN-2024-0412-0007"/>', b"")
+CUT_XML = NITF[:400]
+BROKEN_JSON = b'{"id": broken'
+BAD_LINE = b'{"id": "lines-2", "text": '
+JSONL_WITH_A_BAD_LINE = b"\n".join([orjson.dumps(_LINE_1), BAD_LINE, orjson.dumps(_LINE_3)])
+GOOD_LINES = [_LINE_1, _LINE_3]
+
+REJECTED_FILES: dict[str, tuple[bytes, str, str]] = {
+    "b_nouri.json": (NINJS_WITHOUT_URI, "bad_format", "ninjs document without a uri"),
+    "c_nodocid.xml": (
+        NITF_WITHOUT_DOC_ID,
+        "bad_format",
+        "NITF document without docdata/doc-id@id-string",
+    ),
+    "d_cut.xml": (CUT_XML, "bad_format", "not well-formed XML"),
+    "e_broken.json": (BROKEN_JSON, "not_json", ""),
+    "f_lines.jsonl": (BAD_LINE, "not_json", "line 2: "),
+}
+
+
+def drop_rejected_files(folder: Path) -> None:
+    """A good text file (a_good.txt), the files of REJECTED_FILES, the JSON Lines one with
+    its good lines around the bad one."""
+    folder.mkdir(exist_ok=True)
+    (folder / "a_good.txt").write_text(GOOD_TEXT)
+    for name, (data, _, _) in REJECTED_FILES.items():
+        (folder / name).write_bytes(JSONL_WITH_A_BAD_LINE if name.endswith(".jsonl") else data)
+
+
+def assert_rejects_dead_lettered(sender: FakeSender, folder: Path, producer: str) -> None:
+    """Each file (or line) of REJECTED_FILES went to the dead-letter topic, once, with the
+    reader's reason and detail, its bytes, and an origin naming the producer and the file."""
+    letters = {
+        Path(origin["file"]).name: (payload, reason, detail, origin)
+        for (payload, reason, origin), detail in zip(sender.letters, sender.details, strict=True)
+    }
+    assert sorted(letters) == sorted(REJECTED_FILES)
+    assert len(sender.letters) == len(REJECTED_FILES)
+    for name, (data, reason, piece) in REJECTED_FILES.items():
+        payload, why, detail, origin = letters[name]
+        assert (payload, why) == (data, reason), name
+        assert piece in detail, (name, detail)
+        assert detail.strip(), name
+        line = {"line": 2} if name.endswith(".jsonl") else {}
+        assert origin == {"producer": producer, "file": str(folder / name), **line}
+
+
+def read_values(
+    settings: Settings, topics: list[str], count: int, timeout: float = 60.0, settle: float = 0.0
+) -> list[tuple[str, bytes]]:
+    """(topic, value) pairs, values as they are (bytes that are not JSON too), read from the
+    start of `topics` until `count` arrived, then `settle` seconds more."""
+    consumer = KafkaConsumer(
+        *topics,
+        bootstrap_servers=settings.bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+        consumer_timeout_ms=1000,
+    )
+    found: list[tuple[str, bytes]] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(found) < count and time.monotonic() < deadline:
+            found.extend((message.topic, message.value) for message in consumer)
+        settle_until = time.monotonic() + settle
+        while time.monotonic() < settle_until:
+            found.extend((message.topic, message.value) for message in consumer)
+    finally:
+        consumer.close()
+    return found

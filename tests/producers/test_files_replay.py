@@ -12,24 +12,30 @@ from typing import Any
 
 import orjson
 import pytest
+from typer.testing import CliRunner
 
-from service.producers import files
-from service.producers.files import FileFailure, publication_order, read_path
+from service.cli import app
+from service.producers import files, kafka
+from service.producers.dlq import DeadLetter, replay_dead_letters
+from service.producers.files import FileFailure, FileReject, publication_order, read_path
 from service.producers.formats import copy_id
 from service.producers.kafka import record_key
 from service.producers.replay import replay_records
 from service.settings import PROJECT_ROOT, Settings
 from tests.conftest import SEEDS, WorkerProcess, free_port, read_topics
-from tests.producers.conftest import POISON_XML, poisoned_parse_xml
+from tests.producers.conftest import (
+    GOOD_LINES,
+    GOOD_TEXT,
+    NINJS_WITHOUT_URI,
+    POISON_XML,
+    REJECTED_FILES,
+    FakeSender,
+    assert_rejects_dead_lettered,
+    drop_rejected_files,
+    poisoned_parse_xml,
+    read_values,
+)
 from tests.producers.documents import NITF
-
-
-class FakeSender:
-    def __init__(self) -> None:
-        self.sent: list[tuple[dict[str, Any] | bytes, str | None]] = []
-
-    def send(self, record: dict[str, Any] | bytes, feed: str | None = None) -> None:
-        self.sent.append((record, feed))
 
 
 def test_text_json_and_jsonl_files_become_records(tmp_path: Path) -> None:
@@ -39,15 +45,18 @@ def test_text_json_and_jsonl_files_become_records(tmp_path: Path) -> None:
     (tmp_path / "d.bin").write_bytes(b"ignored")
     (tmp_path / "e.txt").write_bytes(b"caf\xe9")  # not UTF-8
 
-    records = read_path(tmp_path)
+    rejects: list[FileReject] = []
+    records = read_path(tmp_path, rejects)
 
-    dicts = [r for r in records if isinstance(r, dict)]
-    raw = [r for r in records if isinstance(r, bytes)]
     a = copy_id("a", None, "Body of a.\n")  # the file's name and a digest of its text
-    assert [r["id"] for r in dicts] == [a, "b1", "c1"]
-    assert dicts[0] == {"id": a, "text": "Body of a.\n", "format": "text"}
-    # What is not an article object is kept as bytes for the service to dead-letter.
-    assert raw == [b"3", b"not json", b"caf\xe9"]
+    assert [r["id"] for r in records] == [a, "b1", "c1"]
+    assert records[0] == {"id": a, "text": "Body of a.\n", "format": "text"}
+    # What is not an article object is refused, its bytes kept for the dead-letter topic.
+    assert [(r.path.name, r.payload, r.reason, r.where) for r in rejects] == [
+        ("b.json", b"3", "not_an_object", {"item": 1}),
+        ("c.jsonl", b"not json", "not_json", {"line": 2}),
+        ("e.txt", b"caf\xe9", "not_utf8", {}),
+    ]
 
 
 def test_files_saved_with_a_byte_order_mark_are_read(tmp_path: Path) -> None:
@@ -81,11 +90,12 @@ def test_unicode_text_files_without_a_byte_order_mark_are_read(tmp_path: Path) -
     for name, order in zip("abcd", orders, strict=True):
         (tmp_path / f"{name}.txt").write_bytes(text.encode(order))
     (tmp_path / "e.txt").write_bytes(b"Talks ended.\0\0\0\0")
-    records = read_path(tmp_path)
+    rejects: list[FileReject] = []
+    records = read_path(tmp_path, rejects)
     assert records == [
-        *({"id": copy_id(name, None, text), "text": text, "format": "text"} for name in "abcd"),
-        b"Talks ended.\0\0\0\0",
+        {"id": copy_id(name, None, text), "text": text, "format": "text"} for name in "abcd"
     ]
+    assert [(r.payload, r.reason) for r in rejects] == [(b"Talks ended.\0\0\0\0", "not_utf8")]
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-32", "utf-16-be"])
@@ -155,17 +165,14 @@ def test_replayed_folders_convert_wire_formats(tmp_path: Path) -> None:
     }
     (tmp_path / "item.json").write_bytes(orjson.dumps(ninjs))
 
-    records = read_path(tmp_path)
+    rejects: list[FileReject] = []
+    records = read_path(tmp_path, rejects)
 
-    formats = sorted(r["format"] for r in records if isinstance(r, dict))
-    assert formats == ["ninjs", "nitf"]
-    assert b"<nitf><body>" in records  # kept whole for the dead-letter topic
-
-
-# A ninjs document without its uri: the ninjs reader rejects it as a whole.
-NINJS_WITHOUT_URI = orjson.dumps(
-    {"$schema": "http://www.iptc.org/std/ninjs/ninjs-schema_2.1.json", "headlines": []}
-)
+    assert sorted(r["format"] for r in records) == ["ninjs", "nitf"]
+    # Kept whole for the dead-letter topic.
+    assert [(r.path.name, r.payload, r.reason) for r in rejects] == [
+        ("broken.xml", b"<nitf><body>", "bad_format")
+    ]
 
 
 def test_an_unreadable_file_does_not_stop_the_others(
@@ -178,49 +185,20 @@ def test_an_unreadable_file_does_not_stop_the_others(
     (tmp_path / "c_poison.xml").write_bytes(poison)
     (tmp_path / "d.jsonl").write_bytes(b'{"id": "d1", "text": "y"}\n')
 
-    failures: list[FileFailure] = []
-    records = read_path(tmp_path, failures)
+    rejects: list[FileReject] = []
+    records = read_path(tmp_path, rejects)
 
-    # The failed files' bytes, as they are, in their place: the worker dead-letters them.
     assert records == [
         {"id": copy_id("a", None, "Body of a.\n"), "text": "Body of a.\n", "format": "text"},
-        NINJS_WITHOUT_URI,
-        poison,
         {"id": "d1", "text": "y"},
     ]
-    assert [(f.path.name, f.bytes_kept) for f in failures] == [
-        ("b_ninjs.json", True),
-        ("c_poison.xml", True),
+    # The failed files' bytes, as they are, for the dead-letter topic, with the reason.
+    assert [(r.path.name, r.payload) for r in rejects] == [
+        ("b_ninjs.json", NINJS_WITHOUT_URI),
+        ("c_poison.xml", poison),
     ]
-    assert failures[0].reason == "bad_format: ninjs document without a uri"
-    assert failures[1].reason.startswith("internal_error: parser failed: ValueError")
-
-
-@pytest.mark.kafka
-def test_the_replay_command_reports_failed_files_and_goes_on(
-    service_settings: Settings, tmp_path: Path
-) -> None:
-    archive = tmp_path / "archive"
-    archive.mkdir()
-    (archive / "a.txt").write_text("Body of a.\n")
-    (archive / "b_ninjs.json").write_bytes(NINJS_WITHOUT_URI)
-    (archive / "c.txt").write_text("Body of c.\n")
-    done = subprocess.run(
-        [sys.executable, "-m", "service", "replay", str(archive), "--order", "name"],
-        env=WorkerProcess(service_settings, tmp_path / "unused.log").env(),
-        capture_output=True,
-        timeout=120,
-        cwd=PROJECT_ROOT,
-    )
-    assert done.returncode == 0, done.stderr.decode()
-    assert "sent 3 records" in done.stdout.decode()
-    assert "1 file(s) could not be read" in done.stdout.decode()
-    assert "b_ninjs.json: bad_format: ninjs document without a uri" in done.stderr.decode()
-    found = read_topics(service_settings, [service_settings.topics.raw], 3)
-    values = [record for _, record in found]
-    # The unreadable file went on as its bytes (here valid JSON), for the worker to reject.
-    ids = sorted(str(value.get("id", "<no id>")).partition("#")[0] for value in values)
-    assert ids == ["<no id>", "a", "c"]
+    assert rejects[0].message == "bad_format: ninjs document without a uri"
+    assert rejects[1].message.startswith("internal_error: parser failed: ValueError")
 
 
 def test_a_missing_path_is_an_error_not_an_empty_replay(tmp_path: Path) -> None:
@@ -243,3 +221,162 @@ def test_a_missing_path_is_an_error_not_an_empty_replay(tmp_path: Path) -> None:
     assert done.returncode == 2, done.stderr.decode()
     assert f"replay: {missing}: no such file or folder" in done.stderr.decode()
     assert "sent" not in done.stdout.decode()
+
+
+def test_what_a_reader_rejects_is_dead_lettered_with_its_reason_not_sent_raw(
+    tmp_path: Path, sender: FakeSender
+) -> None:
+    # A ninjs document without a uri went to wire.raw as its bytes and the worker published
+    # it as an article; an NITF without doc-id, cut XML and broken JSON went there too, and
+    # the worker dead-lettered them as not_json, the reader's reason lost.
+    archive = tmp_path / "archive"
+    drop_rejected_files(archive)
+    failures: list[FileFailure] = []
+    sent = replay_records(archive, sender, order="name", failures=failures)
+    # Only what the worker is to decide goes to the raw topic: the good file and lines.
+    assert sender.records == [files.text_record(archive / "a_good.txt", GOOD_TEXT), *GOOD_LINES]
+    assert sent == 3
+    assert_rejects_dead_lettered(sender, archive, "replay:archive")
+    # Each one listed with the reader's reason (the command prints them and counts them).
+    assert [(f.path.name, f.reason.partition(":")[0]) for f in failures] == [
+        (name, reason) for name, (_, reason, _) in REJECTED_FILES.items()
+    ]
+    assert failures[-1].reason.startswith("not_json: line 2: ")
+    assert all(f.dead_lettered for f in failures)
+
+
+def test_a_json_array_sends_its_good_items_and_dead_letters_the_others(
+    tmp_path: Path, sender: FakeSender
+) -> None:
+    nouri = orjson.loads(NINJS_WITHOUT_URI)
+    good = {"id": "good", "text": "Fits."}
+    (tmp_path / "list.json").write_bytes(orjson.dumps([good, 3, nouri]))
+    assert replay_records(tmp_path, sender) == 1
+    assert sender.records == [good]
+    assert [(payload, reason) for payload, reason, _ in sender.letters] == [
+        (b"3", "not_an_object"),
+        (orjson.dumps(nouri), "bad_format"),
+    ]
+    where = {"producer": f"replay:{tmp_path.name}", "file": str(tmp_path / "list.json")}
+    assert [origin for _, _, origin in sender.letters] == [
+        {**where, "item": 1},
+        {**where, "item": 2},
+    ]
+    assert sender.details == [
+        "item 1 is int, not an object",
+        "item 2: ninjs document without a uri",
+    ]
+
+
+def test_a_looped_replay_dead_letters_a_rejected_file_once(
+    tmp_path: Path, sender: FakeSender
+) -> None:
+    (tmp_path / "a.txt").write_text("Body of a.\n")
+    (tmp_path / "b.json").write_bytes(NINJS_WITHOUT_URI)
+    assert replay_records(tmp_path, sender, loop=3) == 3
+    assert len(sender.letters) == 1
+
+
+@pytest.mark.kafka
+def test_the_replay_command_dead_letters_rejected_files_and_the_rest_is_published(
+    worker: WorkerProcess, tmp_path: Path
+) -> None:
+    settings = worker.settings
+    topics = settings.topics
+    archive = tmp_path / "archive"
+    drop_rejected_files(archive)
+    done = subprocess.run(
+        [sys.executable, "-m", "service", "replay", str(archive), "--order", "name"],
+        env=worker.env(),
+        capture_output=True,
+        timeout=120,
+        cwd=PROJECT_ROOT,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    good = [files.text_record(archive / "a_good.txt", GOOD_TEXT)["id"], "lines-1", "lines-3"]
+    # Published: the good articles, and nothing else (the ninjs without a uri was).
+    published = read_topics(settings, [topics.articles, topics.duplicates], 3, settle=5.0)
+    assert sorted(record["id"] for _, record in published) == sorted(good)
+    # The raw topic had the good records only, no file's bytes.
+    raw = read_values(settings, [topics.raw], 3, settle=1.0)
+    assert sorted(orjson.loads(value)["id"] for _, value in raw) == sorted(good)
+    # The dead-letter topic: one letter per rejected file or line, written by the replay
+    # (no worker's letter: its origin would have the raw topic's offset), with the reader's
+    # reason and detail.
+    letters = [record for _, record in read_topics(settings, [topics.dlq], 5, settle=2.0)]
+    assert len(letters) == 5
+    by_file = {Path(letter["origin"]["file"]).name: letter for letter in letters}
+    for name, (data, reason, piece) in REJECTED_FILES.items():
+        letter = by_file[name]
+        assert letter["reason"] == reason
+        assert piece in letter["detail"]
+        line = {"line": 2} if name.endswith(".jsonl") else {}
+        assert letter["origin"] == {
+            "topic": topics.raw,
+            "producer": "replay:archive",
+            "file": str(archive / name),
+            **line,
+        }
+        assert DeadLetter.parse(0, 0, None, orjson.dumps(letter)).payload == data
+    # Listed and counted by the command.
+    out, err = done.stdout.decode(), done.stderr.decode()
+    assert f"sent 3 records to {topics.raw}" in out
+    assert f"5 rejected, dead-lettered on {topics.dlq}" in out
+    for name, (_, reason, piece) in REJECTED_FILES.items():
+        assert f"rejected: {archive / name}: {reason}: {piece}" in err
+    # `wirefeed dlq replay` leaves them alone: their bytes are a file's, for its reader,
+    # not a raw record (the ninjs one would be published).
+    report = replay_dead_letters(settings, dry_run=True)
+    assert (report.total_sent, report.from_files) == (0, 5)
+    shown = subprocess.run(
+        [sys.executable, "-m", "service", "dlq", "replay"],
+        env=worker.env(),
+        capture_output=True,
+        timeout=120,
+        cwd=PROJECT_ROOT,
+        check=True,
+    ).stdout.decode()
+    assert "sent 0 dead letters back" in shown
+    assert "left 5 a file reader refused" in shown
+    listed = subprocess.run(
+        [sys.executable, "-m", "service", "dlq", "show", "--limit", "1"],
+        env={**worker.env(), "COLUMNS": "400"},
+        capture_output=True,
+        timeout=120,
+        cwd=PROJECT_ROOT,
+        check=True,
+    ).stdout.decode()
+    assert f"replay:archive {archive / 'f_lines.jsonl'} line 2, for {topics.raw}" in listed
+
+
+def test_the_push_command_dead_letters_a_file_its_reader_refuses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # It raised the reader's Rejected (a traceback), or sent undecodable bytes to wire.raw.
+    (tmp_path / "nouri.json").write_bytes(NINJS_WITHOUT_URI)
+    senders: list[FakeSender] = []
+
+    class Producer(FakeSender):
+        def __init__(self, settings: Settings, **options: object) -> None:
+            super().__init__()
+            senders.append(self)
+
+        def __enter__(self) -> Producer:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            pass
+
+    monkeypatch.setattr(kafka, "RawProducer", Producer)
+    result = CliRunner().invoke(app, ["push", str(tmp_path / "nouri.json")])
+    assert result.exit_code == 1, result.output
+    [sender] = senders
+    assert sender.records == []
+    assert sender.letters == [
+        (
+            NINJS_WITHOUT_URI,
+            "bad_format",
+            {"producer": "push-command", "file": str(tmp_path / "nouri.json")},
+        )
+    ]
+    assert "bad_format: ninjs document without a uri (dead-lettered)" in result.stderr

@@ -14,11 +14,24 @@ from typer.testing import CliRunner
 
 from service.cli import app
 from service.producers import kafka, watch
+from service.producers.dlq import DeadLetter, replay_dead_letters
+from service.producers.files import text_record
 from service.producers.kafka import RawProducer
 from service.producers.watch import watch_once
 from service.settings import Settings
-from tests.conftest import read_topics
-from tests.producers.conftest import POISON_XML, FakeSender, poisoned_parse_xml
+from tests.conftest import WorkerProcess, read_topics
+from tests.producers.conftest import (
+    GOOD_LINES,
+    GOOD_TEXT,
+    NINJS_WITHOUT_URI,
+    POISON_XML,
+    REJECTED_FILES,
+    FakeSender,
+    assert_rejects_dead_lettered,
+    drop_rejected_files,
+    poisoned_parse_xml,
+    read_values,
+)
 from tests.producers.documents import NEWSML_MESSAGE, NINJS_2, NITF
 
 
@@ -44,7 +57,11 @@ def test_one_poll_pushes_and_moves_files(tmp_path: Path, sender: FakeSender) -> 
     assert result.failed == ["e_broken.xml"]
     assert result.sent == 6  # 1 + 1 + 2 + 1 + 1
     formats = [r.get("format") if isinstance(r, dict) else r for r in sender.records]
-    assert formats == ["nitf", "ninjs", "newsml", "newsml", "text", b"<nitf><head>", None]
+    assert formats == ["nitf", "ninjs", "newsml", "newsml", "text", None]
+    # The broken file goes to the dead-letter topic, with the reader's reason, not raw.
+    [(payload, why, origin)] = sender.letters
+    assert (payload, why) == (b"<nitf><head>", "bad_format")
+    assert origin == {"producer": f"watch:{tmp_path.name}", "file": str(tmp_path / "e_broken.xml")}
     assert {key for _, key in sender.sent} == {f"watch:{tmp_path.name}"}
     assert sorted(p.name for p in (tmp_path / "done").iterdir()) == result.done
     assert sorted(p.name for p in (tmp_path / "failed").iterdir()) == [
@@ -88,10 +105,12 @@ def test_any_parser_error_fails_only_that_file(
     assert result.done == ["b_story.nitf"]  # the poison file blocks nothing after it
     reason = (tmp_path / "failed" / "a_poison.xml.reason").read_text()
     assert reason.startswith("internal_error: parser failed: ValueError: invalid literal")
-    # Its bytes go on as they are, for the worker to dead-letter.
-    assert sender.records[0] == poison
-    assert isinstance(sender.records[1], dict)
-    assert sender.records[1]["format"] == "nitf"
+    # Its bytes go to the dead-letter topic as they are, with the reason.
+    assert [(payload, why) for payload, why, _ in sender.letters] == [(poison, "internal_error")]
+    assert sender.details[0].startswith("parser failed: ValueError")
+    [record] = sender.records
+    assert isinstance(record, dict)
+    assert record["format"] == "nitf"
 
 
 def test_a_symlink_is_never_followed(tmp_path: Path, sender: FakeSender) -> None:
@@ -187,8 +206,9 @@ def test_a_file_with_no_article_to_take_fails_with_its_reason(
     result = watch_once(tmp_path, sender, min_age=0)
     assert (result.done, result.failed) == ([], [name])
     assert (tmp_path / "failed" / f"{name}.reason").read_text().startswith(reason)
-    # Its bytes still go on, for the worker to dead-letter.
-    assert sender.records == [data]
+    # Its bytes go to the dead-letter topic, with the reason; nothing to the raw topic.
+    assert [(payload, why) for payload, why, _ in sender.letters] == [(data, reason)]
+    assert sender.records == []
 
 
 def test_a_text_file_saved_as_unicode_by_notepad_is_taken(
@@ -277,7 +297,8 @@ def test_a_text_file_whose_nul_bytes_show_no_encoding_fails_with_its_reason(
     assert (result.done, result.failed) == ([], ["nul.txt"])
     reason = (tmp_path / "failed" / "nul.txt.reason").read_text()
     assert reason.startswith("not_utf8: NUL bytes")
-    assert sender.records == [data]  # for the worker to dead-letter
+    assert sender.records == []
+    assert [(payload, why) for payload, why, _ in sender.letters] == [(data, "not_utf8")]
 
 
 _ZURICH = {"id": "z1", "text": "Z\u00fcrich \u2014 the caf\u00e9\u2019s reopening, 12 May."}
@@ -365,7 +386,8 @@ def test_a_file_gone_before_it_was_read_vanished_and_the_poll_goes_on(
         "First story.",
         "Last story.",
     ]
-    assert len(sender.records) == 2  # no bytes for the dead-letter topic either
+    assert len(sender.records) == 2
+    assert sender.letters == []  # nothing for the dead-letter topic either
     assert not (tmp_path / "failed").exists()
     said = [r for r in caplog.records if "b_gone.txt" in r.getMessage()]
     assert [r.levelno for r in said] == [logging.WARNING]
@@ -376,7 +398,7 @@ def test_a_file_gone_before_it_was_read_vanished_and_the_poll_goes_on(
     ("name", "data", "sent", "when"),
     [
         ("story.nitf", NITF, 1, "after its records were sent"),
-        ("broken.xml", b"<nitf><head>", 0, "after its bytes were sent for the dead-letter"),
+        ("broken.xml", b"<nitf><head>", 0, "after it was dead-lettered, before failed/"),
     ],
 )
 def test_a_file_gone_after_it_was_sent_vanished_with_its_records_counted(
@@ -389,7 +411,7 @@ def test_a_file_gone_after_it_was_sent_vanished_with_its_records_counted(
     assert list(result.vanished) == [name]
     assert when in result.vanished[name]
     assert result.sent == sent
-    assert len(sender.records) == 1
+    assert len(sender.records) + len(sender.letters) == 1
 
 
 def test_the_watch_command_says_a_file_vanished_and_does_not_fail_for_it(
@@ -414,3 +436,90 @@ def test_the_watch_command_says_a_file_vanished_and_does_not_fail_for_it(
     assert "done: a_first.txt" in result.stdout
     assert "vanished: b_gone.txt (deleted or renamed away before it was read" in result.stderr
     assert "kept" not in result.output
+
+
+def test_what_a_reader_rejects_is_dead_lettered_and_the_file_moved_to_failed(
+    tmp_path: Path, sender: FakeSender
+) -> None:
+    # Their bytes went to wire.raw, where the worker published the ninjs document without a
+    # uri and dead-lettered the rest as not_json; a JSON Lines file with one bad line failed
+    # whole, its good lines with it.
+    drop_rejected_files(tmp_path)
+    result = watch_once(tmp_path, sender, min_age=0)
+    assert result.done == ["a_good.txt"]
+    assert result.failed == sorted(REJECTED_FILES)
+    # Only what the worker is to decide goes to the raw topic: the good file and lines.
+    assert sender.records == [text_record(tmp_path / "a_good.txt", GOOD_TEXT), *GOOD_LINES]
+    assert result.sent == 3
+    assert_rejects_dead_lettered(sender, tmp_path, f"watch:{tmp_path.name}")
+    for name, (_, reason, piece) in REJECTED_FILES.items():
+        said = (tmp_path / "failed" / f"{name}.reason").read_text()
+        assert said.startswith(f"{reason}: {piece}"), said
+    assert (
+        "2 other records of the file were sent"
+        in (tmp_path / "failed" / "f_lines.jsonl.reason").read_text()
+    )
+
+
+def test_a_json_array_with_a_bad_item_sends_the_good_ones_and_fails(
+    tmp_path: Path, sender: FakeSender
+) -> None:
+    nouri = orjson.loads(NINJS_WITHOUT_URI)
+    good = {"id": "good", "text": "Fits."}
+    (tmp_path / "list.json").write_bytes(orjson.dumps([good, 3, nouri]))
+    result = watch_once(tmp_path, sender, min_age=0)
+    assert (result.done, result.failed, result.sent) == ([], ["list.json"], 1)
+    assert sender.records == [good]
+    assert [(payload, reason) for payload, reason, _ in sender.letters] == [
+        (b"3", "not_an_object"),
+        (orjson.dumps(nouri), "bad_format"),
+    ]
+    assert [origin.get("item") for _, _, origin in sender.letters] == [1, 2]
+    assert (tmp_path / "failed" / "list.json.reason").read_text().splitlines() == [
+        "not_an_object: item 1 is int, not an object",
+        "bad_format: item 2: ninjs document without a uri",
+        "1 other record of the file was sent",
+    ]
+
+
+@pytest.mark.kafka
+def test_rejected_files_are_dead_letters_on_the_broker_never_published(
+    worker: WorkerProcess, tmp_path: Path
+) -> None:
+    settings = worker.settings
+    topics = settings.topics
+    drop = tmp_path / "drop"
+    drop_rejected_files(drop)
+    with RawProducer(settings) as producer:
+        result = watch_once(drop, producer, min_age=0)
+    assert result.done == ["a_good.txt"]
+    assert result.failed == sorted(REJECTED_FILES)
+    good = [text_record(drop / "a_good.txt", GOOD_TEXT)["id"], "lines-1", "lines-3"]
+    # Published: the good articles, and nothing else (the ninjs without a uri was).
+    published = read_topics(settings, [topics.articles, topics.duplicates], 3, settle=5.0)
+    assert sorted(record["id"] for _, record in published) == sorted(good)
+    # The raw topic had the good records only, no file's bytes.
+    raw = read_values(settings, [topics.raw], 3, settle=1.0)
+    assert sorted(orjson.loads(value)["id"] for _, value in raw) == sorted(good)
+    # One letter per rejected file or line, by the watcher (none by the worker), with the
+    # reader's reason and detail.
+    letters = [record for _, record in read_topics(settings, [topics.dlq], 5, settle=2.0)]
+    assert len(letters) == 5
+    by_file = {letter["origin"]["file"]: letter for letter in letters}
+    for name, (data, reason, piece) in REJECTED_FILES.items():
+        letter = by_file[str(drop / name)]
+        assert letter["reason"] == reason
+        assert piece in letter["detail"]
+        line = {"line": 2} if name.endswith(".jsonl") else {}
+        assert letter["origin"] == {
+            "topic": topics.raw,
+            "producer": "watch:drop",
+            "file": str(drop / name),
+            **line,
+        }
+        assert DeadLetter.parse(0, 0, None, orjson.dumps(letter)).payload == data
+        said = (drop / "failed" / f"{name}.reason").read_text()
+        assert said.startswith(f"{reason}: {piece}")
+    # `wirefeed dlq replay` leaves them alone: fix the file and drop it again.
+    report = replay_dead_letters(settings, dry_run=True)
+    assert (report.total_sent, report.from_files) == (0, 5)
