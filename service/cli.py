@@ -542,10 +542,11 @@ def dlq_replay(
         typer.echo(f"skipped {report.not_selected} of other reasons")
     if report.unknown_origin:
         typer.echo(f"left {report.unknown_origin} from topics that are not inputs")
-    if report.from_files:
+    if report.from_readers:
         typer.echo(
-            f"left {report.from_files} a file reader refused (their bytes are a file's, not a "
-            "raw record): fix each file and drop it into the watched folder again, or replay it"
+            f"left {report.from_readers} a producer's reader refused (their bytes are a file's "
+            "or a pushed body, not a raw record): fix each file and drop it into the watched "
+            "folder again or replay it; push a fixed body again"
         )
 
 

@@ -5,11 +5,12 @@ key, the reason and where it was read. After the cause is fixed (a limit raised,
 corrected), `replay` sends each selected letter's bytes, unchanged and with the same key,
 to its origin topic, so the worker decides it as if it had just arrived. A letter whose
 payload was truncated cannot be replayed faithfully: it is counted and left alone, never
-sent in part. So is a letter a file's reader refused (`wirefeed watch` or `replay`; its
-origin names the `file`): its bytes are a file's (NITF, ninjs, a line of JSON Lines), for
-that reader, not a raw record, and the worker would read them on its own terms and might
-publish what the reader refused (a ninjs document without a uri). Fix the file and drop it
-again, or replay it: the reader decides it afresh.
+sent in part. So is a letter a producer's reader refused (`wirefeed watch` or `replay`: its
+origin names the `file`; the push endpoint: its origin names the request's `content_type`):
+its bytes are a document (NITF, ninjs, a line of JSON Lines, a request body) for that reader,
+not a raw record, and the worker would read them on its own terms and might publish what the
+reader refused (a ninjs document without a uri). Fix the file and drop it again, or replay
+it, or push the body again: the reader decides it afresh.
 """
 
 from __future__ import annotations
@@ -124,8 +125,9 @@ class ReplayReport:
     truncated: int = 0
     not_selected: int = 0
     unknown_origin: int = 0
-    # Refused by a file's reader (the origin names the file): fixed by sending the file again.
-    from_files: int = 0
+    # Refused by a producer's reader (the origin names the file, or the push request's
+    # content type): fixed by sending the document again.
+    from_readers: int = 0
 
     @property
     def total_sent(self) -> int:
@@ -172,6 +174,12 @@ class ReplayProgress:
         return OffsetAndMetadata(self.offset, orjson.dumps(reasons).decode(), -1)
 
 
+def refused_by_reader(origin: dict[str, Any]) -> bool:
+    """Whether a letter's bytes are a document a producer's reader refused (a dropped or
+    replayed file, a pushed request body), not a raw record the worker refused."""
+    return bool(origin.get("file")) or "content_type" in origin
+
+
 def replay_dead_letters(
     settings: Settings,
     reasons: Collection[str] = (),
@@ -180,7 +188,7 @@ def replay_dead_letters(
     dry_run: bool = False,
 ) -> ReplayReport:
     """Send dead letters (of `reasons`, or all) back to their origin topics, bytes and key
-    unchanged; not those a file's reader refused (counted in `from_files`), nor those cut
+    unchanged; not those a producer's reader refused (counted in `from_readers`), nor those cut
     short. Each run handles the selected letters no run has handled yet (the consumer
     group's commit, `ReplayProgress`): a letter of reason R is sent by the first run that
     selects R after it arrived, whatever runs for other reasons came before, and by no later
@@ -216,8 +224,8 @@ def replay_dead_letters(
                     pending.setdefault(letter.partition, letter.offset)
             elif done.handled(letter.reason, letter.offset) and not everything:
                 continue  # sent (or left alone) by an earlier run of this reason
-            elif letter.origin.get("file"):
-                report.from_files += 1
+            elif refused_by_reader(letter.origin):
+                report.from_readers += 1
             elif letter.truncated:
                 report.truncated += 1
             elif topic not in inputs:

@@ -327,7 +327,7 @@ def test_the_replay_command_dead_letters_rejected_files_and_the_rest_is_publishe
     # `wirefeed dlq replay` leaves them alone: their bytes are a file's, for its reader,
     # not a raw record (the ninjs one would be published).
     report = replay_dead_letters(settings, dry_run=True)
-    assert (report.total_sent, report.from_files) == (0, 5)
+    assert (report.total_sent, report.from_readers) == (0, 5)
     shown = subprocess.run(
         [sys.executable, "-m", "service", "dlq", "replay"],
         env=worker.env(),

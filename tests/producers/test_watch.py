@@ -522,4 +522,4 @@ def test_rejected_files_are_dead_letters_on_the_broker_never_published(
         assert said.startswith(f"{reason}: {piece}")
     # `wirefeed dlq replay` leaves them alone: fix the file and drop it again.
     report = replay_dead_letters(settings, dry_run=True)
-    assert (report.total_sent, report.from_files) == (0, 5)
+    assert (report.total_sent, report.from_readers) == (0, 5)
