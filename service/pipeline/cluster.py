@@ -53,9 +53,8 @@ from service.models import (
     StoryEventKind,
 )
 from service.pipeline.stamps import Stamps
-from service.pipeline.tokens import UNSPACED_RUN, words
+from service.pipeline.tokens import UNSPACED_RUN, find_words, words
 
-_TOKEN = re.compile(r"\w+")
 # Where a new sentence starts, a capital letter says nothing about a name.
 _SENTENCE_BREAK = re.compile(r"(?:[.!?;:\u3002\u061f\u0964]+[\"'\u201d\u2019)\]]*\s+|\n+)")
 
@@ -148,7 +147,7 @@ def story_id_for(article_id: str) -> str:
 def _units(sentence: str, special: bool) -> list[str]:
     """A sentence's index units; `special` when the text holds an unspaced script or a
     Turkish capital dotted I (the common case skips both checks per token)."""
-    tokens = _TOKEN.findall(sentence)
+    tokens = find_words(sentence)
     if not special:
         return tokens
     # Turkish capital dotted I lowercases to i + combining dot: the same word as "i...".

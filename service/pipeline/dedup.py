@@ -18,7 +18,7 @@ from rensa import RMinHash, RMinHashLSH
 
 from service.models import Article, DedupDecision, DuplicateKind
 from service.pipeline.stamps import Stamps
-from service.pipeline.tokens import words
+from service.pipeline.tokens import find_words, words
 
 # Store layout (a dict in tests, a Faust table in production). Values are JSON-able and
 # always re-assigned, never mutated in place, so every change reaches the changelog. The LSH
@@ -27,12 +27,14 @@ DOC = "doc:"
 FINGERPRINT = "fp:"
 GUID = "guid:"
 
-_WORD = re.compile(r"\w+")
 # Han and kana runs are read as the story stage's character pairs (a run is a clause, one
-# "word" otherwise). Thai, Lao, Myanmar and Khmer are not: `\w+` already splits their runs at
-# every combining vowel and tone mark, and their character pairs, few in an alphabet, are
-# shared by unrelated articles (pair Jaccard ~0.25), which made most of the index LSH
-# candidates of every query (measured: 849 of 1,000, 215 ms per article).
+# "word" otherwise). Thai, Lao, Myanmar and Khmer are not: their runs are split at every
+# combining vowel and tone mark (`\w+`, as before the eleventh session, when words began to
+# keep marks on their words for the abugidas written with spaces), and their character
+# pairs, few in an alphabet, are shared by unrelated articles (pair Jaccard ~0.25), which made
+# most of the index LSH candidates of every query (measured: 849 of 1,000, 215 ms per article).
+_SOUTHEAST_ASIAN = re.compile("[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]")
+_AT_MARKS = re.compile(r"\w+")
 _HAN_KANA_RANGES = (
     (0x3040, 0x30FF),
     (0x3400, 0x4DBF),
@@ -189,10 +191,19 @@ def plain_text(body: str) -> str:
 
 
 def _units(text: str) -> tuple[list[str], npt.NDArray[np.bool_] | None]:
-    r"""The text's `\w+` tokens; a token with Han or kana becomes the story stage's units
-    (character pairs), with a mask of which units are pairs (None: no token was split)."""
-    tokens: list[str] = _WORD.findall(text)
-    if text.isascii() or _HAN_KANA.search(text) is None:
+    r"""The text's words (`find_words`; Thai, Lao, Myanmar and Khmer ones split at their marks); a
+    word with Han or kana becomes the story stage's units (character pairs), with a mask of
+    which units are pairs (None: no word was split)."""
+    tokens: list[str] = find_words(text)
+    if text.isascii():
+        return tokens, None
+    if _SOUTHEAST_ASIAN.search(text) is not None:
+        tokens = [
+            piece
+            for token in tokens
+            for piece in (_AT_MARKS.findall(token) if _SOUTHEAST_ASIAN.search(token) else (token,))
+        ]
+    if _HAN_KANA.search(text) is None:
         return tokens, None
     units = [
         unit for token in tokens for unit in (words(token) if _HAN_KANA.search(token) else (token,))
