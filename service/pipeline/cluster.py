@@ -326,15 +326,24 @@ class StoryIndex:
     ({c: centroid, q: squared norm, g: squared norm of its cues, m: latest members' strongest
     cues, n: articles, t: latest arrival, p: latest publication, h: title}),
     `term:<term>` (recent story ids), `article:<id>` ([story id, time], and the original's id
-    for a copy), `merged:<id>` ([id of the story it was folded into, time]), `command:<id>`
+    for a copy), `merged:<id>` ([id of the story it was folded into, time, and how long it is
+    kept past the horizon when the decisions outlive the stories]), `command:<id>`
     (an editor's command applied: its event, time and whether it is published) and the
     publication watermark. Document frequencies and the copies of each original are caches
     rebuilt from `terms:` and `article:` entries.
     """
 
-    def __init__(self, store: MutableMapping[str, Any], config: StoryConfig | None = None) -> None:
+    def __init__(
+        self,
+        store: MutableMapping[str, Any],
+        config: StoryConfig | None = None,
+        folds_seconds: float | None = None,
+    ) -> None:
         self.store = store
         self.config = config or StoryConfig()
+        # How long a `merged:` record is kept, when longer than the horizon: as long as the
+        # decisions a late copy or a repeat reads the story of its original from (Pipeline).
+        self._folds_extra = max(0.0, (folds_seconds or 0.0) - self.config.horizon_seconds)
         self._docfreq: Counter[str] = Counter()
         self._docs = 0
         self._postings: dict[str, list[str]] = {}
@@ -556,7 +565,9 @@ class StoryIndex:
             survivor = self._fold(survivor, story)
             del self.store[STORY + story_id]
             self._stamps.discard(STORY + story_id)
-            self._write(MERGED + story_id, [survivor_id, now], now)
+            extra = self._folds_extra
+            fold = [survivor_id, now, extra] if extra else [survivor_id, now]
+            self._write(MERGED + story_id, fold, now + extra)
             self.live -= 1
         self._unpost({story_id for story_id, _ in others})
         # The folded stories' terms may now be among the survivor's strongest (the caller
@@ -644,6 +655,10 @@ class StoryIndex:
             correction = self._merge_stories(command, now)
         self._write(COMMAND + command.id, {**correction.to_dict(), "t": now}, now)
         return correction, False
+
+    def copies(self, original_id: str) -> list[str]:
+        """The copies linked to an original (their links may since have aged out)."""
+        return sorted(self._copies.get(original_id, ()))
 
     def command_published(self, command_id: str) -> bool:
         """Whether the event of an applied command is known to be on the broker."""
@@ -934,7 +949,10 @@ def _stamp(key: str, value: Any) -> float | None:
     """When a stored entry was written, as the horizon counts (None: a key it leaves alone)."""
     if key.startswith(STORY):
         return float(value["t"])
-    if key.startswith((ARTICLE, MERGED)):
+    if key.startswith(MERGED):
+        # Kept past the horizon by its third field, when there is one.
+        return float(value[1]) + (float(value[2]) if len(value) > 2 else 0.0)
+    if key.startswith(ARTICLE):
         return float(value[1])
     if key.startswith(COMMAND):
         return float(value["t"])

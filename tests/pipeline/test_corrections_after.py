@@ -1,0 +1,162 @@
+"""What an editor's correction leaves behind: late copies and articles seen again follow it,
+an automatic merge does not undo it, and the story articles left forgets their clock."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from service.models import StoryCommand
+from service.pipeline.cluster import ARTICLE, STORY
+from service.pipeline.decide import Pipeline, PipelineConfig
+from service.pipeline.normalise import normalise_article
+from service.records import after_events
+from tests.pipeline.test_cluster import EN_BACKGROUND, LOOK_ALIKES
+from tests.pipeline.test_corrections import LATER, ONE_STORY
+
+DAY = 24 * 3600.0
+# Story horizon 3 days, dedup horizon 5 days (the defaults): a copy arriving between the two
+# finds its original's decision but no longer its original's story link.
+MIXING = PipelineConfig(story=ONE_STORY)
+
+
+def _command(action: str, story: str, command_id: str, **fields: Any) -> StoryCommand:
+    return StoryCommand.from_dict(
+        {"id": command_id, "action": action, "shard": "en", "story": story, **fields}
+    )
+
+
+class Feed:
+    """One pipeline fed articles and commands at given times; keeps the output lines (with
+    their time, as story events carry it)."""
+
+    def __init__(self, config: PipelineConfig = MIXING) -> None:
+        self.config = config
+        self.pipeline = Pipeline({}, {}, {}, config)
+        self.out: list[dict[str, Any]] = []
+
+    def article(self, article_id: str, text: str, day: float) -> dict[str, Any]:
+        record = {"id": article_id, "text": text, "language": "en"}
+        decision, _ = self.pipeline.decide(normalise_article(record), day * DAY)
+        line = {**decision.label(), "time": day * DAY}
+        self.out.append(line)
+        return line
+
+    def command(self, command: StoryCommand, day: float) -> dict[str, Any]:
+        correction, _ = self.pipeline.correct(command, day * DAY)
+        line = {**correction.to_dict(), "time": day * DAY}
+        self.out.append(line)
+        return line
+
+    def restart(self) -> None:
+        """A worker restarted from its tables (changelog recovery)."""
+        stores = (self.pipeline.dedup.store, self.pipeline.stories.store, self.pipeline.decisions)
+        self.pipeline = Pipeline(*(copy.deepcopy(dict(store)) for store in stores), self.config)
+
+    def final(self) -> dict[str, str]:
+        """Each article's story as a consumer of the events holds it at the end."""
+        return {
+            line["id"]: story
+            for line, story in zip(self.out, after_events(self.out), strict=True)
+            if "id" in line
+        }
+
+    def story(self, story_id: str) -> dict[str, Any] | None:
+        value: dict[str, Any] | None = self.pipeline.stories.store.get(STORY + story_id)
+        return value
+
+
+def _mixed_feed(blazers_later: bool = False) -> tuple[Feed, str]:
+    """Both coach firings in one story: b1 on day 0, the rest on day 2 (b2 is a rewrite of
+    b1, so a copy of it; b3, when asked for, a later report of the Blazers' event)."""
+    feed = Feed()
+    for i, text in enumerate(EN_BACKGROUND):
+        feed.article(f"bg{i}", text, 0.0)
+    feed.article("b1", LOOK_ALIKES["b1"], 0.0)
+    feed.article("a1", LOOK_ALIKES["a1"], 0.1)
+    feed.article("a2", LOOK_ALIKES["a2"], 2.0)
+    assert feed.article("b2", LOOK_ALIKES["b2"], 2.0)["duplicate_of"] == "b1"
+    if blazers_later:
+        feed.article("b3", LATER["b3"], 2.0)
+    stories = {line["story"] for line in feed.out[len(EN_BACKGROUND) :]}
+    assert len(stories) == 1
+    return feed, stories.pop()
+
+
+# Defect 2: a copy arriving after its original's story link aged out.
+
+
+@pytest.mark.parametrize("how", ["split", "move"])
+@pytest.mark.parametrize("restart", [False, True])
+def test_a_late_copy_gets_the_story_a_correction_put_its_original_in(
+    how: str, restart: bool
+) -> None:
+    feed, mixed = _mixed_feed(blazers_later=how == "move")
+    if how == "split":
+        blazers = feed.command(_command("split", mixed, "c1", articles=["b1"]), 2.1)
+    else:
+        # b3 is split out first; then the editor moves b1 (and its copy b2) to it.
+        blazers = feed.command(_command("split", mixed, "c0", articles=["b3"]), 2.05)
+        feed.command(_command("move", blazers["story"], "c1", articles=["b1"]), 2.1)
+    feed.article("a3", LATER["a3"], 2.5)  # the Sixers keep the mixed story live
+    if restart:
+        feed.restart()
+    before = feed.story(blazers["story"])
+    assert before is not None
+    copy_line = feed.article("b1-resend", LOOK_ALIKES["b1"], 3.2)
+    assert ARTICLE + "b1" not in feed.pipeline.stories.store  # b1's link had aged out
+    assert copy_line["duplicate_of"] == "b1"
+    assert copy_line["story"] == blazers["story"]
+    assert copy_line["story_event"] == "updated"
+    assert copy_line["story_title"] == blazers["story_title"]
+    # The copy is in the story, and keeps it alive.
+    after = feed.story(blazers["story"])
+    assert after is not None
+    assert (after["n"], after["t"]) == (before["n"] + 1, 3.2 * DAY)
+    final = feed.final()
+    assert final["b1"] == final["b1-resend"] == final["b2"] == blazers["story"]
+    assert final["a1"] == final["a3"] == mixed
+
+
+@pytest.mark.parametrize("restart", [False, True])
+def test_a_late_copy_of_a_folded_storys_article_joins_the_survivor(restart: bool) -> None:
+    feed = Feed(PipelineConfig())
+    for i, text in enumerate(EN_BACKGROUND):
+        feed.article(f"bg{i}", text, 0.0)
+    sixers = feed.article("a1", LOOK_ALIKES["a1"], 0.0)["story"]
+    blazers = feed.article("b1", LOOK_ALIKES["b1"], 0.0)["story"]
+    assert sixers != blazers
+    feed.command(_command("merge", blazers, "m1", stories=[sixers]), 0.1)
+    feed.article("b2", LOOK_ALIKES["b2"], 1.5)
+    feed.article("b3", LATER["b3"], 2.5)  # keeps the survivor live past the fold's horizon
+    if restart:
+        feed.restart()
+    before = feed.story(blazers)
+    assert before is not None
+    line = feed.article("a1-resend", LOOK_ALIKES["a1"], 3.2)
+    assert line["duplicate_of"] == "a1"
+    assert line["story"] == blazers
+    assert line["story_title"] == before["h"]
+    after = feed.story(blazers)
+    assert after is not None
+    assert (after["n"], after["t"]) == (before["n"] + 1, 3.2 * DAY)
+    final = feed.final()
+    assert final["a1"] == final["a1-resend"] == final["b1"] == blazers
+
+
+def test_a_late_copy_of_an_article_whose_story_aged_out_opens_nothing() -> None:
+    feed = Feed()
+    feed.article("b1", LOOK_ALIKES["b1"], 0.0)
+    mixed = feed.article("a1", LOOK_ALIKES["a1"], 0.1)["story"]
+    feed.article("a2", LOOK_ALIKES["a2"], 1.0)
+    blazers = feed.command(_command("split", mixed, "c1", articles=["b1"]), 1.1)["story"]
+    before = feed.story(mixed)
+    # Day 3.2: the Blazers story (b1 alone, day 0) has aged out, the mixed one has not.
+    line = feed.article("b1-resend", LOOK_ALIKES["b1"], 3.2)
+    assert line["duplicate_of"] == "b1"
+    assert line["story"] == blazers
+    assert feed.story(blazers) is None
+    assert feed.story(mixed) == before
+    assert feed.pipeline.stories.live == 1
