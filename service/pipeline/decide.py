@@ -204,18 +204,29 @@ class Pipeline:
         self.decisions[article_id] = {**memo, "taken": sorted(outputs)}
 
     def _restore(self, article: Article, known: dict[str, Any]) -> Decision:
+        """The decision of an article seen again, in the story it is in now: its link's (an
+        editor's split or move rewrites it), else its decision's, through any fold since."""
+        link = self.stories.store.get(ARTICLE + article.id)
+        story_id = self.stories.resolve(link[0] if link is not None else _story_in(known))
+        event, merged_from = known["story_event"], tuple(known.get("merged_from", ()))
+        if story_id != self.stories.resolve(known["story"]):
+            # Moved by an editor since: a repeat in a story it neither opened nor folded
+            # anything into (the folds it made went to the story it left).
+            event, merged_from = "updated", ()
+        elif event == "created" and story_id != known["story"]:
+            event = "updated"  # its story was folded into this one
         return Decision(
             article,
             DedupDecision(
                 known["kind"], known["duplicate_of"], known["score"], known.get("evidence", {})
             ),
             StoryDecision(
-                known["story"],
-                known["story_event"],
+                story_id,
+                event,
                 known["story_score"],
-                tuple(known.get("merged_from", ())),
-                # Not kept in the memo: the story still holds it (its id may since be folded).
-                self.stories.title(known["story"]),
+                merged_from,
+                # Not kept in the memo: the story still holds it.
+                self.stories.title(story_id),
             ),
         )
 

@@ -10,7 +10,7 @@ import pytest
 
 from service.models import StoryCommand
 from service.pipeline.cluster import ARTICLE, STORY
-from service.pipeline.decide import Pipeline, PipelineConfig
+from service.pipeline.decide import Pipeline, PipelineConfig, Shards, label_records
 from service.pipeline.normalise import normalise_article
 from service.records import after_events
 from tests.pipeline.test_cluster import EN_BACKGROUND, LOOK_ALIKES
@@ -160,3 +160,53 @@ def test_a_late_copy_of_an_article_whose_story_aged_out_opens_nothing() -> None:
     assert feed.story(blazers) is None
     assert feed.story(mixed) == before
     assert feed.pipeline.stories.live == 1
+
+
+# Defect 7: an article seen again after a correction.
+
+
+def test_an_article_seen_again_after_a_split_is_reported_in_its_current_story() -> None:
+    shards = Shards(lambda _: Pipeline({}, {}, {}, MIXING))
+    records = [{"id": key, "text": text, "language": "en"} for key, text in LOOK_ALIKES.items()]
+    records.append({"id": "b1-copy", "text": LOOK_ALIKES["b1"], "language": "en"})
+    records.append({"id": "a3", "text": LATER["a3"], "language": "en"})
+    out = list(label_records(records, shards))
+    mixed = out[0]["story"]
+    assert {line["story"] for line in out} == {mixed}
+    split = _command("split", mixed, "c1", articles=["b1"], title="Blazers fire McMillan")
+    out += list(label_records([{"command": split.to_dict()}], shards))
+    blazers = out[-1]["story"]
+    # b1, its copy and a2 come again (a repeated input line, a redelivery).
+    again = list(label_records([records[1], records[4], records[2]], shards))
+    b1, b1_copy, a2 = again
+    assert (b1["story"], b1_copy["story"], a2["story"]) == (blazers, blazers, mixed)
+    assert b1["story_title"] == b1_copy["story_title"] == "Blazers fire McMillan"
+    # It is a repeat in a story it did not open or merge into: an update of that story.
+    assert b1["story_event"] == "updated"
+    assert b1["merged_from"] == []
+    assert b1_copy["duplicate_of"] == "b1"
+    final = after_events(out + again)
+    assert final[1] == final[-3] == final[-2] == blazers
+    assert final[2] == final[-1] == mixed
+    # a1 opened the mixed story; split out (with a2, its rewrite), it is seen again in its
+    # new story, which it did not open.
+    split = _command("split", mixed, "c2", articles=["a1"])
+    out += again + list(label_records([{"command": split.to_dict()}], shards))
+    sixers = out[-1]["story"]
+    (a1,) = label_records([records[0]], shards)
+    assert (a1["story"], a1["story_event"]) == (sixers, "updated")
+    assert after_events([*out, a1])[-1] == after_events(out)[0] == sixers
+
+
+def test_an_article_seen_again_after_its_link_aged_out_is_reported_where_it_was_moved() -> None:
+    feed, mixed = _mixed_feed()
+    blazers = feed.command(_command("split", mixed, "c1", articles=["b1"]), 2.1)
+    feed.article("a3", LATER["a3"], 2.5)
+    feed.article("a4", LATER["a3"] + " More soon.", 3.2)
+    # Day 3.2: b1's link has aged out, its decision (kept the dedup horizon) has not.
+    assert ARTICLE + "b1" not in feed.pipeline.stories.store
+    decision, replay = feed.pipeline.decide(
+        normalise_article({"id": "b1", "text": LOOK_ALIKES["b1"], "language": "en"}), 3.2 * DAY
+    )
+    assert replay
+    assert decision.story.story_id == blazers["story"]

@@ -96,3 +96,30 @@ async def test_a_late_copy_follows_a_split_the_worker_applied(worker: Worker) ->
     # ... and so does one of b3, whose decision was marked published after the split.
     await _decide(worker, "b3-resend", LATER["b3"], NOW + 5.1 * DAY)
     assert duplicates.sent[-1][1]["story"] == split["story"]
+
+
+async def test_an_article_seen_again_after_a_split_is_published_in_its_current_story(
+    worker: Worker,
+) -> None:
+    for key in ("a1", "a2", "b2"):
+        await _decide(worker, key, LOOK_ALIKES[key], NOW)
+    # b1's outputs reach the broker, but the worker stops before it records that.
+    await _decide(worker, "b1", LOOK_ALIKES["b1"], NOW, publish=False)
+    stories: Topic = worker.stories  # type: ignore[assignment]
+    duplicates: Topic = worker.duplicates  # type: ignore[assignment]
+    mixed = stories.sent[0][1]["story"]
+    assert {record["story"] for _, record in stories.sent} == {mixed}
+    split = await _correct(
+        worker, {"id": "c1", "action": "split", "story": mixed, "articles": ["b1"]}, NOW + 60
+    )
+    blazers = split["story"]
+    # Redelivered (to a restarted worker: nothing in flight): published again, in the story
+    # it is in now (keyed by it).
+    worker._in_flight.clear()
+    await _decide(worker, "b1", LOOK_ALIKES["b1"], NOW + 120)
+    key, record = stories.sent[-1]
+    assert (key, record["story"], record["article_id"]) == (blazers, blazers, "b1")
+    assert record["event"] == "updated"
+    # b1 came after b2, its rewrite: it is published as b2's copy (keyed by the original).
+    key, record = duplicates.sent[-1]
+    assert (key, record["story"], record["id"]) == ("b2", blazers, "b1")
