@@ -319,12 +319,24 @@ def _strongest(vector: dict[str, float], n: int) -> list[str]:
     return [term for term, _ in heapq.nlargest(n, vector.items(), key=lambda item: item[1])]
 
 
+def _apart_field(ids: Iterable[str]) -> dict[str, list[str]]:
+    """A story value's `x` (stories kept apart from it): absent when there are none."""
+    kept = sorted(set(ids))
+    return {"x": kept} if kept else {}
+
+
+def _set_apart(story: dict[str, Any], ids: Iterable[str]) -> dict[str, Any]:
+    value = {key: item for key, item in story.items() if key != "x"}
+    return {**value, **_apart_field(ids)}
+
+
 class StoryIndex:
     """Online story assignment over a changelog-backed store.
 
     Keys: `terms:<id>` ([time, distinct terms] of each counted article), `story:<id>`
     ({c: centroid, q: squared norm, g: squared norm of its cues, m: latest members' strongest
-    cues, n: articles, t: latest arrival, p: latest publication, h: title}),
+    cues, n: articles, t: latest arrival, p: latest publication, h: title, and x: the live
+    stories an editor's split or move set apart from it, when there are any}),
     `term:<term>` (recent story ids), `article:<id>` ([story id, time], and the original's id
     for a copy), `merged:<id>` ([id of the story it was folded into, time, and how long it is
     kept past the horizon when the decisions outlive the stories]), `command:<id>`
@@ -536,11 +548,15 @@ class StoryIndex:
         """Fold the other joined stories that agree with the best one into a single story;
         the story with the most articles (then the best match) keeps its id. Returns the
         surviving id, its folded value and the ids folded into it."""
-        group = [(best_id, best)] + [
-            (story_id, story)
-            for _, story_id, story in joined
-            if story_id != best_id and self._agree(best, story)
-        ]
+        group = [(best_id, best)]
+        for _, story_id, story in joined:
+            # Never two stories an editor set apart (a split or move between them).
+            if (
+                story_id != best_id
+                and self._agree(best, story)
+                and not any(self._kept_apart(story_id, story, *member) for member in group)
+            ):
+                group.append((story_id, story))
         if len(group) == 1:
             return best_id, best, ()
         survivor_id, survivor = max(group, key=lambda item: item[1]["n"])
@@ -573,7 +589,26 @@ class StoryIndex:
         # The folded stories' terms may now be among the survivor's strongest (the caller
         # stores the survivor, then posts it again at its new time).
         self._repost(survivor_id, old_top, survivor["c"])
-        return survivor
+        # What each was kept apart from, the survivor is (an editor's merge of two stories
+        # set apart ends that).
+        return _set_apart(survivor, self._apart(survivor_id, survivor.get("x", ())))
+
+    def _kept_apart(
+        self, story_id: str, story: dict[str, Any], other_id: str, other: dict[str, Any]
+    ) -> bool:
+        """Whether an editor's split or move set the two stories apart (ids resolved: the
+        story a set-apart one was folded into since is kept apart as well)."""
+        return any(self.resolve(named) == other_id for named in story.get("x", ())) or any(
+            self.resolve(named) == story_id for named in other.get("x", ())
+        )
+
+    def _apart(self, story_id: str, named: Iterable[str], new: Iterable[str] = ()) -> list[str]:
+        """The stories to keep apart from one: those named that are still live, as their
+        ids resolve now, and the `new` ones."""
+        kept = {resolved for resolved in map(self.resolve, named) if STORY + resolved in self.store}
+        kept.update(new)
+        kept.discard(story_id)
+        return sorted(kept)
 
     def _agree(self, story: dict[str, Any], other: dict[str, Any]) -> bool:
         """Whether two stories read as one: centroid cosine at `merge_floor` and, when both
@@ -596,6 +631,7 @@ class StoryIndex:
             "p": _latest(story.get("p"), other.get("p")),
             "m": [*other.get("m", ()), *story.get("m", ())][-self.config.members :],
             "h": story.get("h", ""),
+            **_apart_field([*story.get("x", ()), *other.get("x", ())]),
         }
 
     def resolve(self, story_id: str) -> str:
@@ -729,12 +765,13 @@ class StoryIndex:
         return source
 
     def _take_out(
-        self, source_id: str, article_ids: list[str], count: int
+        self, source_id: str, article_ids: list[str], count: int, apart: str
     ) -> tuple[dict[str, float], list[dict[str, float]]]:
         """Take articles (`count` with their copies) out of a live story: its centroid loses
         their vectors, rebuilt from their stored terms under the current IDF (the store keeps
         no weights, so both centroids afterwards are estimates), its member cues and index
-        entries lose what they brought. Returns their summed vector and member cues."""
+        entries lose what they brought; it is kept apart from the story `apart` they go to.
+        Returns their summed vector and member cues."""
         source = self._leaving(source_id, count)
         moved: dict[str, float] = {}
         members: list[dict[str, float]] = []
@@ -759,6 +796,7 @@ class StoryIndex:
         ]
         was_top = _strongest(source["c"], self.config.index_terms)
         source = {**source, **_shaped(rest), "n": source["n"] - count, "m": kept}
+        source = _set_apart(source, self._apart(source_id, source.get("x", ()), [apart]))
         self._write(STORY + source_id, source, source["t"])
         self._repost(source_id, was_top, rest)
         return moved, members
@@ -783,7 +821,7 @@ class StoryIndex:
         if STORY + new_id in self.store or MERGED + new_id in self.store:
             raise Rejected(RejectReason.BAD_COMMAND, f"story {new_id} exists")
         title = command.title or str(source.get("h", ""))
-        moved, members = self._take_out(source_id, list(moving), len(links))
+        moved, members = self._take_out(source_id, list(moving), len(links), new_id)
         latest = max(float(link[1]) for link in links.values())
         story = {
             **_shaped(moved),
@@ -793,6 +831,8 @@ class StoryIndex:
             "p": None,
             "m": members[-self.config.members :],
             "h": title[:TITLE_CHARS],
+            # An automatic merge must not fold it back (README).
+            "x": [source_id],
         }
         self._write(STORY + new_id, story, latest)
         self.live += 1
@@ -831,7 +871,7 @@ class StoryIndex:
         moved: dict[str, float] = {}
         members: list[dict[str, float]] = []
         for source_id, article_ids in by_source.items():
-            vector, cues = self._take_out(source_id, article_ids, counts[source_id])
+            vector, cues = self._take_out(source_id, article_ids, counts[source_id], target_id)
             moved = _summed(moved, vector, self.config.story_terms)
             members.extend(cues)
         target = self._live_story(target_id)
@@ -845,6 +885,7 @@ class StoryIndex:
             "t": latest,
             "m": [*target.get("m", ()), *members][-self.config.members :],
         }
+        target = _set_apart(target, self._apart(target_id, target.get("x", ()), by_source))
         self._write(STORY + target_id, target, latest)
         self._relink(target_id, links)
         self._repost(target_id, old_top, centroid)
@@ -899,6 +940,7 @@ class StoryIndex:
             "p": latest,
             "m": [*members, _member_cues(vector, self.config.member_cues)][-self.config.members :],
             "h": title,
+            **_apart_field(story.get("x", ()) if story else ()),
         }
         self._write(STORY + story_id, story_value, t)
         self._repost(story_id, old_top, centroid)

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from service.models import StoryCommand
-from service.pipeline.cluster import ARTICLE, STORY
+from service.pipeline.cluster import ARTICLE, STORY, StoryConfig, StoryIndex
 from service.pipeline.decide import Pipeline, PipelineConfig, Shards, label_records
 from service.pipeline.normalise import normalise_article
 from service.records import after_events
-from tests.pipeline.test_cluster import EN_BACKGROUND, LOOK_ALIKES
+from tests.pipeline.test_cluster import EN_BACKGROUND, LOOK_ALIKES, article
 from tests.pipeline.test_corrections import LATER, ONE_STORY
 
 DAY = 24 * 3600.0
@@ -210,3 +210,77 @@ def test_an_article_seen_again_after_its_link_aged_out_is_reported_where_it_was_
     )
     assert replay
     assert decision.story.story_id == blazers["story"]
+
+
+# Defect 5: the automatic merge and an editor's split.
+
+# Two coach firings told together: it joins both halves of a split mixed story.
+_BRIDGE = (
+    "Two coaches fired: the Philadelphia Sixers fired head coach Maurice Cheeks and the "
+    "Portland Trail Blazers fired head coach Nate McMillan after a poor start to the season; "
+    "Tony DiLeo and Kaleb Canales take over as interim coach."
+)
+# Merges at a low bar: the two halves of the split read as one event.
+EAGER = StoryConfig(cue_floor=0.0, merge_floor=0.2)
+
+
+def _split_index() -> tuple[StoryIndex, str, str]:
+    index = StoryIndex({}, EAGER)
+    for i, text in enumerate(EN_BACKGROUND):
+        index.assign_story(article(f"bg{i}", text), 0.0)
+    stories = {index.assign_story(article(k, t), 10.0).story_id for k, t in LOOK_ALIKES.items()}
+    assert len(stories) == 1
+    mixed = stories.pop()
+    done, _ = index.correct(_command("split", mixed, "c1", articles=["b1", "b2"]), 20.0)
+    return index, mixed, done.story_id
+
+
+@pytest.mark.parametrize("restart", [False, True])
+def test_an_automatic_merge_does_not_fold_back_a_split(restart: bool) -> None:
+    index, mixed, blazers = _split_index()
+    if restart:
+        index = StoryIndex(copy.deepcopy(dict(index.store)), EAGER)
+    decision = index.assign_story(article("x", _BRIDGE), 30.0)
+    assert decision.story_id in {mixed, blazers}
+    assert decision.event == "updated"
+    assert decision.merged_from == ()
+    assert STORY + mixed in index.store
+    assert STORY + blazers in index.store
+    # Later articles of each event still join their own story.
+    assert index.assign_story(article("b3", LATER["b3"]), 40.0).story_id == blazers
+    assert index.assign_story(article("a3", LATER["a3"]), 40.0).story_id == mixed
+
+
+def test_an_automatic_merge_does_not_undo_a_move() -> None:
+    index, mixed, blazers = _split_index()
+    # b2 goes back to the mixed story, then the editor moves it where it belongs.
+    index.correct(_command("move", mixed, "v1", articles=["b2"]), 21.0)
+    index.correct(_command("move", blazers, "v2", articles=["b2"]), 22.0)
+    decision = index.assign_story(article("x", _BRIDGE), 30.0)
+    assert decision.merged_from == ()
+    assert STORY + mixed in index.store
+    assert STORY + blazers in index.store
+
+
+def test_an_editor_can_merge_what_was_split_and_split_it_again() -> None:
+    index, mixed, blazers = _split_index()
+    done, _ = index.correct(_command("merge", mixed, "m1", stories=[blazers]), 25.0)
+    assert done.event == "merged"
+    assert STORY + blazers not in index.store
+    assert index.store[STORY + mixed]["n"] == 4
+    again, _ = index.correct(_command("split", mixed, "c2", articles=["b1", "b2"]), 26.0)
+    decision = index.assign_story(article("x", _BRIDGE), 30.0)
+    assert decision.merged_from == ()
+    assert {STORY + mixed, STORY + again.story_id} <= index.store.keys()
+
+
+def test_stories_kept_apart_stay_apart_when_one_is_folded_into_another() -> None:
+    index, mixed, blazers = _split_index()
+    # The editor files the Blazers story under a third one: that one now holds what was
+    # split from the mixed story.
+    third = index.store[ARTICLE + "bg0"][0]
+    index.correct(_command("merge", third, "m1", stories=[blazers]), 25.0)
+    assert index.resolve(blazers) == third
+    decision = index.assign_story(article("x", _BRIDGE), 30.0)
+    assert decision.merged_from == ()
+    assert {STORY + mixed, STORY + third} <= index.store.keys()
