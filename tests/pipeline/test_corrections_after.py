@@ -4,11 +4,12 @@ an automatic merge does not undo it, and the story articles left forgets their c
 from __future__ import annotations
 
 import copy
+import dataclasses
 from typing import Any
 
 import pytest
 
-from service.models import StoryCommand
+from service.models import Article, StoryCommand
 from service.pipeline.cluster import ARTICLE, STORY, StoryConfig, StoryIndex
 from service.pipeline.decide import Pipeline, PipelineConfig, Shards, label_records
 from service.pipeline.normalise import normalise_article
@@ -284,3 +285,39 @@ def test_stories_kept_apart_stay_apart_when_one_is_folded_into_another() -> None
     decision = index.assign_story(article("x", _BRIDGE), 30.0)
     assert decision.merged_from == ()
     assert {STORY + mixed, STORY + third} <= index.store.keys()
+
+
+# Defect 8: the story articles left keeps their clock.
+
+
+def _dated(article_id: str, text: str, day: float) -> Article:
+    return dataclasses.replace(article(article_id, text), firstcreated=day * DAY)
+
+
+@pytest.mark.parametrize("how", ["split", "move"])
+def test_a_story_does_not_keep_the_clock_of_articles_moved_out(how: str) -> None:
+    index = StoryIndex({}, ONE_STORY)
+    other = index.assign_story(_dated("bg0", EN_BACKGROUND[0], 0.0), 0.0).story_id
+    story = index.assign_story(_dated("a1", LOOK_ALIKES["a1"], 0.0), 0.0).story_id
+    assert index.assign_story(_dated("a2", LOOK_ALIKES["a2"], 1.0), 1.0 * DAY).story_id == story
+    index.assign_story(_dated("bg1", EN_BACKGROUND[1], 2.0), 2.0 * DAY)  # keeps `other` out
+    if how == "split":
+        index.correct(_command("split", story, "c", articles=["a2"]), 2.1 * DAY)
+    else:
+        index.correct(_command("move", other, "c", articles=["a2"]), 2.1 * DAY)
+    left = index.store[STORY + story]
+    # It holds a1 alone (arrived and published on day 0).
+    assert (left["n"], left["t"], left["p"]) == (1, 0.0, 0.0)
+    index.evict(3.5 * DAY)
+    assert STORY + story not in index.store
+
+
+def test_a_copy_that_stays_keeps_the_story_alive() -> None:
+    index = StoryIndex({}, ONE_STORY)
+    story = index.assign_story(_dated("a1", LOOK_ALIKES["a1"], 0.0), 0.0).story_id
+    index.assign_story(_dated("a2", LOOK_ALIKES["a2"], 1.0), 1.0 * DAY)
+    index.follow(_dated("a1-copy", LOOK_ALIKES["a1"], 0.0), "a1", 1.5 * DAY)
+    index.correct(_command("split", story, "c", articles=["a2"]), 2.1 * DAY)
+    assert index.store[STORY + story]["t"] == 1.5 * DAY
+    index.evict(4.0 * DAY)
+    assert STORY + story in index.store
