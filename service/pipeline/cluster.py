@@ -102,6 +102,9 @@ class StoryConfig:
     member_floor: float = 0.7
     member_cues: int = 6
     members: int = 4
+    # Arrival and publication times of a story's latest `member_times` members (copies
+    # included), so that a story articles are moved out of takes the clock of those it keeps.
+    member_times: int = 8
     headline_weight: int = 2
     # Weight of the body's first `lead_sentences` sentences (the lead says what happened).
     # Off: online it moved ECB+ by under 0.01; `wirefeed eval stories-bound` uses it.
@@ -292,22 +295,74 @@ def _strongest(vector: dict[str, float], n: int) -> list[str]:
     return [term for term, _ in heapq.nlargest(n, vector.items(), key=lambda item: item[1])]
 
 
+def _member_key(article_id: str) -> int:
+    """A member's key in its story's times: a 32-bit hash of its id (a few bytes, where ids
+    can be long URIs; told apart among a story's listed members)."""
+    return xxhash.xxh32_intdigest(article_id.encode())
+
+
+def _times(story: dict[str, Any]) -> tuple[list[list[Any]], list[Any] | None]:
+    """A story's latest members' [key, arrival, publication] and [latest arrival, latest
+    publication] of the members before them (None: none). A value written before members'
+    times were kept stands for its members with its own clock."""
+    if "r" in story:
+        return [list(entry) for entry in story["r"]], story.get("o")
+    return [], [story["t"], story.get("p")]
+
+
+def _timed(recent: list[list[Any]], older: list[Any] | None, keep: int) -> dict[str, Any]:
+    """Member times as stored: the `keep` latest arrivals listed (`r`, oldest first), those
+    before them as their latest arrival and publication (`o`, absent when none)."""
+    ordered = sorted(recent, key=lambda entry: float(entry[1]))
+    cut = max(0, len(ordered) - keep)
+    for _, arrival, published in ordered[:cut]:
+        older = (
+            [max(older[0], arrival), _latest(older[1], published)]
+            if older
+            else [arrival, published]
+        )
+    return {"r": ordered[cut:], **({"o": older} if older is not None else {})}
+
+
+def _apart_field(ids: Iterable[str]) -> dict[str, list[str]]:
+    """A story value's `x` (stories kept apart from it): absent when there are none."""
+    kept = sorted(set(ids))
+    return {"x": kept} if kept else {}
+
+
+def _set_apart(story: dict[str, Any], ids: Iterable[str]) -> dict[str, Any]:
+    value = {key: item for key, item in story.items() if key != "x"}
+    return {**value, **_apart_field(ids)}
+
+
 class StoryIndex:
     """Online story assignment over a changelog-backed store.
 
     Keys: `terms:<id>` ([time, distinct terms] of each counted article), `story:<id>`
     ({c: centroid, q: squared norm, g: squared norm of its cues, m: latest members' strongest
-    cues, n: articles, t: latest arrival, p: latest publication, h: title}),
+    cues, n: articles, t: latest arrival, p: latest publication, h: title, r: the latest
+    members' [key, arrival, publication], o: [latest arrival, latest publication] of the members
+    before them, and x: the live stories an editor's split or move set apart from it, when
+    there are any}),
     `term:<term>` (recent story ids), `article:<id>` ([story id, time], and the original's id
-    for a copy), `merged:<id>` ([id of the story it was folded into, time]), `command:<id>`
+    for a copy), `merged:<id>` ([id of the story it was folded into, time, and how long it is
+    kept past the horizon when the decisions outlive the stories]), `command:<id>`
     (an editor's command applied: its event, time and whether it is published) and the
     publication watermark. Document frequencies and the copies of each original are caches
     rebuilt from `terms:` and `article:` entries.
     """
 
-    def __init__(self, store: MutableMapping[str, Any], config: StoryConfig | None = None) -> None:
+    def __init__(
+        self,
+        store: MutableMapping[str, Any],
+        config: StoryConfig | None = None,
+        folds_seconds: float | None = None,
+    ) -> None:
         self.store = store
         self.config = config or StoryConfig()
+        # How long a `merged:` record is kept, when longer than the horizon: as long as the
+        # decisions a late copy or a repeat reads the story of its original from (Pipeline).
+        self._folds_extra = max(0.0, (folds_seconds or 0.0) - self.config.horizon_seconds)
         self._docfreq: Counter[str] = Counter()
         self._docs = 0
         self._postings: dict[str, list[str]] = {}
@@ -478,13 +533,13 @@ class StoryIndex:
         if not joined:
             story_id = story_id_for(article.id)
             title = article.headline[:TITLE_CHARS]
-            self._add(story_id, None, vector, now, published, title)
+            self._add(story_id, None, vector, now, published, title, article.id)
             decision = StoryDecision(story_id, "created", 0.0, title=title)
         else:
             score, story_id, story = max(joined, key=lambda item: item[0])
             story_id, story, folded = self._merge(story_id, story, joined, now)
             title = story.get("h", "")
-            self._add(story_id, story, vector, now, published, title)
+            self._add(story_id, story, vector, now, published, title, article.id)
             event: StoryEventKind = "merged" if folded else "updated"
             decision = StoryDecision(story_id, event, score, folded, title)
         self._write(ARTICLE + article.id, [decision.story_id, now], now)
@@ -500,11 +555,15 @@ class StoryIndex:
         """Fold the other joined stories that agree with the best one into a single story;
         the story with the most articles (then the best match) keeps its id. Returns the
         surviving id, its folded value and the ids folded into it."""
-        group = [(best_id, best)] + [
-            (story_id, story)
-            for _, story_id, story in joined
-            if story_id != best_id and self._agree(best, story)
-        ]
+        group = [(best_id, best)]
+        for _, story_id, story in joined:
+            # Never two stories an editor set apart (a split or move between them).
+            if (
+                story_id != best_id
+                and self._agree(best, story)
+                and not any(self._kept_apart(story_id, story, *member) for member in group)
+            ):
+                group.append((story_id, story))
         if len(group) == 1:
             return best_id, best, ()
         survivor_id, survivor = max(group, key=lambda item: item[1]["n"])
@@ -529,13 +588,39 @@ class StoryIndex:
             survivor = self._fold(survivor, story)
             del self.store[STORY + story_id]
             self._stamps.discard(STORY + story_id)
-            self._write(MERGED + story_id, [survivor_id, now], now)
+            extra = self._folds_extra
+            fold = [survivor_id, now, extra] if extra else [survivor_id, now]
+            self._write(MERGED + story_id, fold, now + extra)
             self.live -= 1
         self._unpost({story_id for story_id, _ in others})
         # The folded stories' terms may now be among the survivor's strongest (the caller
         # stores the survivor, then posts it again at its new time).
         self._repost(survivor_id, old_top, survivor["c"])
-        return survivor
+        # What each was kept apart from, the survivor is (an editor's merge of two stories
+        # set apart ends that).
+        return _set_apart(survivor, self._apart(survivor_id, survivor.get("x", ())))
+
+    def _timed(self, story: dict[str, Any] | None, members: list[list[Any]]) -> dict[str, Any]:
+        """A story's member times with these members' added (`r`, `o`)."""
+        recent, older = _times(story) if story else ([], None)
+        return _timed(recent + members, older, self.config.member_times)
+
+    def _kept_apart(
+        self, story_id: str, story: dict[str, Any], other_id: str, other: dict[str, Any]
+    ) -> bool:
+        """Whether an editor's split or move set the two stories apart (ids resolved: the
+        story a set-apart one was folded into since is kept apart as well)."""
+        return any(self.resolve(named) == other_id for named in story.get("x", ())) or any(
+            self.resolve(named) == story_id for named in other.get("x", ())
+        )
+
+    def _apart(self, story_id: str, named: Iterable[str], new: Iterable[str] = ()) -> list[str]:
+        """The stories to keep apart from one: those named that are still live, as their
+        ids resolve now, and the `new` ones."""
+        kept = {resolved for resolved in map(self.resolve, named) if STORY + resolved in self.store}
+        kept.update(new)
+        kept.discard(story_id)
+        return sorted(kept)
 
     def _agree(self, story: dict[str, Any], other: dict[str, Any]) -> bool:
         """Whether two stories read as one: centroid cosine at `merge_floor` and, when both
@@ -551,6 +636,14 @@ class StoryIndex:
     def _fold(self, story: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
         """One story from two: summed centroids (pruned), counts and latest times."""
         centroid = _summed(story["c"], other["c"], self.config.story_terms)
+        recent, older = _times(story)
+        other_recent, other_older = _times(other)
+        if other_older is not None:
+            older = (
+                [max(older[0], other_older[0]), _latest(older[1], other_older[1])]
+                if older
+                else other_older
+            )
         return {
             **_shaped(centroid),
             "n": story["n"] + other["n"],
@@ -558,6 +651,8 @@ class StoryIndex:
             "p": _latest(story.get("p"), other.get("p")),
             "m": [*other.get("m", ()), *story.get("m", ())][-self.config.members :],
             "h": story.get("h", ""),
+            **_timed(recent + other_recent, older, self.config.member_times),
+            **_apart_field([*story.get("x", ()), *other.get("x", ())]),
         }
 
     def resolve(self, story_id: str) -> str:
@@ -596,7 +691,9 @@ class StoryIndex:
         if story is None:
             return StoryDecision(story_id, "updated", 1.0)
         latest = max(story["t"], now)
-        self._write(STORY + story_id, {**story, "t": latest, "n": story["n"] + 1}, latest)
+        member = [_member_key(article.id), now, None]
+        value = {**story, "t": latest, "n": story["n"] + 1, **self._timed(story, [member])}
+        self._write(STORY + story_id, value, latest)
         if latest != story["t"]:
             self._repost(story_id, (), story["c"])
         return StoryDecision(story_id, "updated", 1.0, title=story.get("h", ""))
@@ -617,6 +714,10 @@ class StoryIndex:
             correction = self._merge_stories(command, now)
         self._write(COMMAND + command.id, {**correction.to_dict(), "t": now}, now)
         return correction, False
+
+    def copies(self, original_id: str) -> list[str]:
+        """The copies linked to an original (their links may since have aged out)."""
+        return sorted(self._copies.get(original_id, ()))
 
     def command_published(self, command_id: str) -> bool:
         """Whether the event of an applied command is known to be on the broker."""
@@ -687,13 +788,15 @@ class StoryIndex:
         return source
 
     def _take_out(
-        self, source_id: str, article_ids: list[str], count: int
-    ) -> tuple[dict[str, float], list[dict[str, float]]]:
-        """Take articles (`count` with their copies) out of a live story: its centroid loses
+        self, source_id: str, article_ids: list[str], links: dict[str, list[Any]], apart: str
+    ) -> tuple[dict[str, float], list[dict[str, float]], list[list[Any]]]:
+        """Take articles (with their copies: `links`) out of a live story: its centroid loses
         their vectors, rebuilt from their stored terms under the current IDF (the store keeps
         no weights, so both centroids afterwards are estimates), its member cues and index
-        entries lose what they brought. Returns their summed vector and member cues."""
-        source = self._leaving(source_id, count)
+        entries lose what they brought, its clock is that of the members it keeps; it is kept
+        apart from the story `apart` they go to. Returns their summed vector, member cues and
+        member times."""
+        source = self._leaving(source_id, len(links))
         moved: dict[str, float] = {}
         members: list[dict[str, float]] = []
         moved_terms: list[set[str]] = []
@@ -716,10 +819,29 @@ class StoryIndex:
             if not (member and any(member.keys() <= terms for terms in moved_terms))
         ]
         was_top = _strongest(source["c"], self.config.index_terms)
+        # Their times leave with them: the story's clock is that of the members it keeps
+        # (exact unless all its listed members leave and one before them does too).
+        recent, older = _times(source)
+        keys = {_member_key(article_id): link for article_id, link in links.items()}
+        leaving = {entry[0]: entry for entry in recent if entry[0] in keys}
+        staying = [entry for entry in recent if entry[0] not in keys]
+        arrivals = [entry[1] for entry in staying] + ([older[0]] if older else [])
+        clock = {
+            "t": max(arrivals, default=source["t"]),
+            "p": _latest(*(entry[2] for entry in staying), older[1] if older else None),
+        }
+        count = len(links)
         source = {**source, **_shaped(rest), "n": source["n"] - count, "m": kept}
+        if arrivals:
+            source.update(clock)
+        source.update(_timed(staying, older, self.config.member_times))
+        source = _set_apart(source, self._apart(source_id, source.get("x", ()), [apart]))
         self._write(STORY + source_id, source, source["t"])
         self._repost(source_id, was_top, rest)
-        return moved, members
+        # A member not listed (older than those listed) arrived when its link says; its
+        # publication time is not kept.
+        times = [leaving.get(key, [key, float(link[1]), None]) for key, link in keys.items()]
+        return moved, members, times
 
     def _relink(self, story_id: str, links: dict[str, list[Any]]) -> None:
         for article_id, link in links.items():
@@ -741,16 +863,19 @@ class StoryIndex:
         if STORY + new_id in self.store or MERGED + new_id in self.store:
             raise Rejected(RejectReason.BAD_COMMAND, f"story {new_id} exists")
         title = command.title or str(source.get("h", ""))
-        moved, members = self._take_out(source_id, list(moving), len(links))
+        moved, members, times = self._take_out(source_id, list(moving), links, new_id)
         latest = max(float(link[1]) for link in links.values())
         story = {
             **_shaped(moved),
             "n": len(links),
             "t": latest,
-            # Unknown: the store keeps no article's publication time.
-            "p": None,
+            # Known for the members the old story listed (its latest).
+            "p": _latest(*(entry[2] for entry in times)),
+            **_timed(times, None, self.config.member_times),
             "m": members[-self.config.members :],
             "h": title[:TITLE_CHARS],
+            # An automatic merge must not fold it back (README).
+            "x": [source_id],
         }
         self._write(STORY + new_id, story, latest)
         self.live += 1
@@ -775,6 +900,7 @@ class StoryIndex:
         by_source: defaultdict[str, list[str]] = defaultdict(list)
         counts: Counter[str] = Counter()
         links: dict[str, list[Any]] = {}
+        source_links: defaultdict[str, dict[str, list[Any]]] = defaultdict(dict)
         for article_id, (story_id, group) in moving.items():
             if story_id == target_id:
                 raise Rejected(
@@ -783,15 +909,20 @@ class StoryIndex:
             by_source[story_id].append(article_id)
             counts[story_id] += len(group)
             links.update(group)
+            source_links[story_id].update(group)
         # Checked for every source before any changes, so a refused move changes nothing.
         for source_id, count in counts.items():
             self._leaving(source_id, count)
         moved: dict[str, float] = {}
         members: list[dict[str, float]] = []
+        times: list[list[Any]] = []
         for source_id, article_ids in by_source.items():
-            vector, cues = self._take_out(source_id, article_ids, counts[source_id])
+            vector, cues, their_times = self._take_out(
+                source_id, article_ids, source_links[source_id], target_id
+            )
             moved = _summed(moved, vector, self.config.story_terms)
             members.extend(cues)
+            times.extend(their_times)
         target = self._live_story(target_id)
         old_top = _strongest(target["c"], self.config.index_terms)
         centroid = _summed(target["c"], moved, self.config.story_terms)
@@ -801,8 +932,11 @@ class StoryIndex:
             **_shaped(centroid),
             "n": target["n"] + len(links),
             "t": latest,
+            "p": _latest(target.get("p"), *(entry[2] for entry in times)),
             "m": [*target.get("m", ()), *members][-self.config.members :],
+            **self._timed(target, times),
         }
+        target = _set_apart(target, self._apart(target_id, target.get("x", ()), by_source))
         self._write(STORY + target_id, target, latest)
         self._relink(target_id, links)
         self._repost(target_id, old_top, centroid)
@@ -836,6 +970,7 @@ class StoryIndex:
         now: float,
         published: float | None,
         title: str,
+        article_id: str,
     ) -> None:
         old_top: list[str] = []
         if story is None:
@@ -857,6 +992,8 @@ class StoryIndex:
             "p": latest,
             "m": [*members, _member_cues(vector, self.config.member_cues)][-self.config.members :],
             "h": title,
+            **self._timed(story, [[_member_key(article_id), now, published]]),
+            **_apart_field(story.get("x", ()) if story else ()),
         }
         self._write(STORY + story_id, story_value, t)
         self._repost(story_id, old_top, centroid)
@@ -907,7 +1044,10 @@ def _stamp(key: str, value: Any) -> float | None:
     """When a stored entry was written, as the horizon counts (None: a key it leaves alone)."""
     if key.startswith(STORY):
         return float(value["t"])
-    if key.startswith((ARTICLE, MERGED)):
+    if key.startswith(MERGED):
+        # Kept past the horizon by its third field, when there is one.
+        return float(value[1]) + (float(value[2]) if len(value) > 2 else 0.0)
+    if key.startswith(ARTICLE):
         return float(value[1])
     if key.startswith(COMMAND):
         return float(value["t"])

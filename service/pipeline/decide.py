@@ -16,7 +16,7 @@ from service.models import (
     StoryCommand,
     StoryDecision,
 )
-from service.pipeline.cluster import StoryConfig, StoryIndex
+from service.pipeline.cluster import ARTICLE, StoryConfig, StoryIndex
 from service.pipeline.dedup import DedupConfig, DedupIndex
 from service.pipeline.intake import parse_record
 from service.pipeline.normalise import normalise_article
@@ -105,10 +105,16 @@ class Pipeline:
         self.timings: dict[str, float] = {}
         self._evicted_at: float | None = None
         self.dedup = DedupIndex(dedup_store, self.config.dedup)
-        self.stories = StoryIndex(story_store, self.config.story)
+        # A fold's record lasts as long as the decisions do: the story of a late copy's
+        # original, or of an article seen again, is read from its decision through it.
+        self.stories = StoryIndex(story_store, self.config.story, self._horizon())
         self.decisions = decisions
         self._decided = Stamps()
         self._stamp_decisions()
+
+    def _horizon(self) -> float:
+        """How long decisions are kept: the longer of the two horizons."""
+        return max(self.config.dedup.horizon_seconds, self.config.story.horizon_seconds)
 
     def rebuild(self) -> None:
         """Recreate derived caches after the stores were restored."""
@@ -136,10 +142,11 @@ class Pipeline:
         deduped = self._clock()
         if dedup.is_duplicate and dedup.duplicate_of is not None:
             # The original's decision outlives its story link (the dedup horizon is the
-            # longer): a late copy still gets the story its original was tagged with.
+            # longer): a late copy still gets the story its original is in, as tagged or as
+            # an editor's split or move put it (`moved_to`); follow() resolves folds.
             original = self.decisions.get(dedup.duplicate_of)
             story = self.stories.follow(
-                article, dedup.duplicate_of, now, original["story"] if original else None
+                article, dedup.duplicate_of, now, _story_in(original) if original else None
             )
         else:
             story = self.stories.assign_story(article, now)
@@ -167,11 +174,25 @@ class Pipeline:
 
     def correct(self, command: StoryCommand, now: float) -> tuple[Correction, bool]:
         """Apply an editor's story command at time `now`; returns what it did and whether it
-        is a replay (a command id already applied: nothing changes again)."""
-        return self.stories.correct(command, now)
+        is a replay (a command id already applied: nothing changes again).
+
+        The decisions of the articles a split or move names, and of their copies, record the
+        story their links now point to (`moved_to`): a decision outlives its story link, and
+        a late copy or a repeat reads it. Done on a replay too (it rewrites nothing then,
+        unless a crash came between the command and these writes)."""
+        correction, replay = self.stories.correct(command, now)
+        for original in correction.articles:
+            for article_id in (original, *self.stories.copies(original)):
+                link = self.stories.store.get(ARTICLE + article_id)
+                memo = self.decisions.get(article_id)
+                if link is not None and memo is not None and _story_in(memo) != link[0]:
+                    self.decisions[article_id] = {**memo, "moved_to": link[0]}
+        return correction, replay
 
     def mark_emitted(self, article_id: str, memo: Mapping[str, Any], now: float) -> None:
         """Record that the broker took an article's outputs: a redelivery publishes nothing."""
+        # The memo as stored now: a command applied meanwhile may have moved the article.
+        memo = self.decisions.get(article_id) or memo
         kept = {key: value for key, value in memo.items() if key != "taken"}
         self.decisions[article_id] = {**kept, "emitted": True, "t": now}
         self._decided.set(article_id, now)
@@ -179,21 +200,33 @@ class Pipeline:
     def mark_taken(self, article_id: str, memo: Mapping[str, Any], outputs: Iterable[str]) -> None:
         """Record which of an article's outputs the broker took before refusing another: its
         replayed dead letter sends only the rest."""
+        memo = self.decisions.get(article_id) or memo
         self.decisions[article_id] = {**memo, "taken": sorted(outputs)}
 
     def _restore(self, article: Article, known: dict[str, Any]) -> Decision:
+        """The decision of an article seen again, in the story it is in now: its link's (an
+        editor's split or move rewrites it), else its decision's, through any fold since."""
+        link = self.stories.store.get(ARTICLE + article.id)
+        story_id = self.stories.resolve(link[0] if link is not None else _story_in(known))
+        event, merged_from = known["story_event"], tuple(known.get("merged_from", ()))
+        if story_id != self.stories.resolve(known["story"]):
+            # Moved by an editor since: a repeat in a story it neither opened nor folded
+            # anything into (the folds it made went to the story it left).
+            event, merged_from = "updated", ()
+        elif event == "created" and story_id != known["story"]:
+            event = "updated"  # its story was folded into this one
         return Decision(
             article,
             DedupDecision(
                 known["kind"], known["duplicate_of"], known["score"], known.get("evidence", {})
             ),
             StoryDecision(
-                known["story"],
-                known["story_event"],
+                story_id,
+                event,
                 known["story_score"],
-                tuple(known.get("merged_from", ())),
-                # Not kept in the memo: the story still holds it (its id may since be folded).
-                self.stories.title(known["story"]),
+                merged_from,
+                # Not kept in the memo: the story still holds it.
+                self.stories.title(story_id),
             ),
         )
 
@@ -205,6 +238,12 @@ class Pipeline:
             if key in self.decisions:
                 del self.decisions[key]
         return len(expired) + self.dedup.evict(now) + self.stories.evict(now)
+
+
+def _story_in(memo: Mapping[str, Any]) -> str:
+    """The story a decision says its article is in: as tagged, or where an editor's split or
+    move put it (a fold may have made it another since: StoryIndex.resolve)."""
+    return str(memo.get("moved_to", memo["story"]))
 
 
 def label_records(

@@ -483,9 +483,10 @@ class Worker:
     ) -> Outcome:
         """Apply an editor's command to its shard and publish the story event it makes; a
         command that cannot apply is dead-lettered with the reason."""
-        stories = self.pipeline(command.shard).stories
+        pipeline = self.pipeline(command.shard)
+        stories = pipeline.stories
         try:
-            correction, replay = stories.correct(command, received)
+            correction, replay = pipeline.correct(command, received)
         except Rejected as exc:
             return [await self._dead_letter(event, exc.reason.value, exc.detail)], None
         # In flight under its own key: article ids and command ids may look alike.
