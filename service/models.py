@@ -210,7 +210,8 @@ class StoryCommand:
         command = cls(
             id=text("id"),
             action=action,
-            shard=text("shard"),
+            # Shards are lowercase language codes ("en", "und"): "EN" names the same one.
+            shard=text("shard").casefold(),
             story=text("story"),
             articles=ids("articles"),
             stories=ids("stories"),

@@ -206,6 +206,14 @@ def test_a_malformed_command_says_what_is_wrong(command: Any, detail: str) -> No
     assert detail in refused.value.detail
 
 
+def test_a_commands_shard_is_read_as_the_shards_are_named() -> None:
+    # Shards are lowercase language codes (`/stories` lists "en"); an editor typing "EN" means
+    # that shard, not an empty one where the story is never found.
+    for typed in ("EN", " en ", "En"):
+        command = {"id": "c", "action": "merge", "shard": typed, "story": "s", "stories": ["t"]}
+        assert StoryCommand.from_dict(command).shard == "en"
+
+
 def test_a_command_delivered_twice_is_applied_once() -> None:
     pipeline = Pipeline({}, {}, {})
     index = pipeline.stories
