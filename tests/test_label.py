@@ -140,3 +140,28 @@ def test_label_places_a_resent_old_item_at_its_version_time_not_its_first_public
 
     assert out[1]["duplicate_of"] == "old"
     assert out[1]["story"] == out[0]["story"]
+
+
+def test_another_text_sent_under_a_known_id_is_a_new_version_not_a_redelivery(
+    tmp_path: Path,
+) -> None:
+    # A CMS pushing raw records may resend an item under its id with the text changed (with
+    # or without a higher version). That is not a redelivery: dropped as one, the update
+    # would be lost. The same bytes again still are one.
+    first = {
+        "id": "x",
+        "text": "The harbour authority of Port Alder said the north quay will close for six "
+        "weeks of repairs after storm damage.",
+    }
+    update = {**first, "version": 2, "text": first["text"].replace("six", "eight")}
+    lines = [orjson.dumps(first), orjson.dumps(update), orjson.dumps(update), orjson.dumps(first)]
+    out = _label(tmp_path, lines)
+
+    assert out[0]["id"] == "x"
+    assert out[1]["id"] != "x"
+    assert out[1]["id"].startswith("x#")
+    assert (out[1]["kind"], out[1]["supersedes"]) == ("version", "x")
+    assert out[1]["story"] == out[0]["story"]
+    assert out[2] == out[1]  # the update again: a redelivery, the same decision
+    assert out[3]["id"] == "x"  # the first text again: a redelivery of x
+    assert out[3]["kind"] is None

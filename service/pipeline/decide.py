@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+import xxhash
 
 from service.models import (
     Article,
@@ -48,6 +50,14 @@ class PipelineConfig:
         return cls(
             DedupConfig(horizon_seconds=dedup_seconds), StoryConfig(horizon_seconds=story_seconds)
         )
+
+
+def sent_as(article: Article) -> str:
+    """What tells a redelivery from another item sent under the same id: a hash of its
+    version, status, headline and body (a decision keeps it). A kill notice (`canceled`) or a
+    new headline under a known id is not a redelivery either."""
+    what = f"{article.version}\n{article.pubstatus}\n{article.headline}\n{article.fingerprint}"
+    return xxhash.xxh64_hexdigest(what.encode())
 
 
 def shard_of(article: Article) -> str:
@@ -128,8 +138,20 @@ class Pipeline:
             self._decided.set(key, float(memo["t"]))
 
     def decide(self, article: Article, now: float) -> tuple[Decision, bool]:
-        """Decide one article at time `now`; returns the decision and whether it is a replay."""
+        """Decide one article at time `now`; returns the decision and whether it is a replay.
+
+        The same id with the same text is a redelivery (its decision again, a replay). The
+        same id with another text is not: a producer sent a new version of the item under its
+        id (a CMS pushing raw records with or without a higher `version`). Dropped as a
+        redelivery, the update would be lost; it is decided as an article of its own,
+        `<id>#<hash>` (its decision's article carries that id; `sent_as`), and the guid (the
+        id, when the record has no uri) makes it a version of the first. Decisions stored
+        before the eleventh session keep no hash: an id of theirs is taken as a redelivery."""
         known = self.decisions.get(article.id)
+        sent = sent_as(article)
+        if known is not None and known.get("sent", sent) != sent:
+            article = replace(article, id=f"{article.id}#{sent[:12]}")
+            known = self.decisions.get(article.id)
         if known is not None:
             return self._restore(article, known), True
         if self._evicted_at is None or now - self._evicted_at >= self.config.evict_every_seconds:
@@ -160,6 +182,7 @@ class Pipeline:
             "story_event": story.event,
             "story_score": story.score,
             "t": now,
+            "sent": sent,
         }
         if story.merged_from:
             memo["merged_from"] = list(story.merged_from)

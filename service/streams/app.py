@@ -515,6 +515,8 @@ class Worker:
         # The clock of the horizons is arrival (the broker's time); the article's own
         # publication time is a feature the stages weigh, not the clock.
         decision, replay = pipeline.decide(article, received)
+        # Another text under a known id is decided under an id of its own (Pipeline.decide).
+        article = decision.article
         if not replay:
             for stage, seconds in pipeline.timings.items():
                 self.metrics.observe_stage(stage, seconds)

@@ -41,7 +41,8 @@ def _iso(seconds: float) -> str:
 
 def _stream(now: float) -> list[bytes]:
     """Seeds, an event opened twice (merged), look-alike events, a German article and its
-    copy, an exact copy, a new version of an item; two bad lines among them."""
+    copy, an exact copy, new versions of items (one under its first id), a redelivery; two
+    bad lines among them."""
     records: list[dict[str, Any]] = []
     for path in sorted(SEEDS.glob("*.txt")):
         (record,) = read_file(path)
@@ -60,6 +61,11 @@ def _stream(now: float) -> list[bytes]:
             "version": 2,
             "text": LOOK_ALIKES["a1"] + " The team confirmed it on Sunday.",
         },
+        {"id": "same-id", "text": GERMAN.replace("Donnerstag", "Freitag"), "language": "de"},
+        # Another text under a known id: a new version, decided under an id of its own; then
+        # the same bytes again, a redelivery.
+        {"id": "same-id", "text": GERMAN.replace("Donnerstag", "Samstag"), "language": "de"},
+        {"id": "same-id", "text": GERMAN.replace("Donnerstag", "Samstag"), "language": "de"},
     ]
     # A minute apart, ending before now; the reports of the event opened twice keep their
     # publication gaps (days) before the first of them.
@@ -100,6 +106,7 @@ def test_the_worker_decides_a_stream_as_wirefeed_label_does(
     assert any(line["story_event"] == "merged" for line in decided.values())
     assert {line["language"] for line in decided.values()} >= {"en", "de"}
     assert rejected == ["missing_text", "not_json"]
+    assert any(key.startswith("same-id#") for key in decided)
 
     with RawProducer(settings) as producer:
         for line in lines:
