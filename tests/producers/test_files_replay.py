@@ -339,7 +339,7 @@ def test_the_replay_command_dead_letters_rejected_files_and_the_rest_is_publishe
     assert "sent 0 dead letters back" in shown
     assert "left 5 a producer's reader refused" in shown
     listed = subprocess.run(
-        [sys.executable, "-m", "service", "dlq", "show", "--limit", "1"],
+        [sys.executable, "-m", "service", "dlq", "show", "--limit", "5"],
         env={**worker.env(), "COLUMNS": "400"},
         capture_output=True,
         timeout=120,
