@@ -21,7 +21,7 @@ from kafka import KafkaConsumer
 from rich.console import Console
 from rich.table import Table
 
-from service.localbroker import broker_pid, start_broker, stop_broker
+from service.localbroker import broker_pid, port_open, start_broker, stop_broker
 from service.metrics import Summary, summary_from_exposition
 from service.producers.files import publication_order, read_path
 from service.producers.kafka import RawProducer, ensure_topics
@@ -160,6 +160,22 @@ def run_demo(settings: Settings, seeds: Path, *, keep_running: bool = False) -> 
     if broker_pid(settings) is not None:
         console.print("Stopping the running local broker: the demo starts from a clean one.")
         stop_broker(settings)
+    # Checked before anything is deleted: another process on a port the demo needs.
+    taken = [
+        f"{host}:{port} ({name})"
+        for name, host, port in (
+            ("WIRE_KAFKA_PORT", settings.kafka_host, settings.kafka_port),
+            ("WIRE_KAFKA_CONTROLLER_PORT", settings.kafka_host, settings.kafka_controller_port),
+            ("WIRE_WEB_PORT", settings.web_host, settings.web_port),
+        )
+        if port_open(host, port)
+    ]
+    if taken:
+        console.print(
+            f"[red]demo: taken by another process: {', '.join(taken)}; set those variables to "
+            "free ports. Nothing was started or deleted.[/red]"
+        )
+        return 2
     shutil.rmtree(settings.kafka_data_dir, ignore_errors=True)
     shutil.rmtree(settings.worker_data_dir, ignore_errors=True)
     console.print(

@@ -133,7 +133,8 @@ def _java(libs: Path, *args: str, log4j: Path | None = None) -> list[str]:
     return [java, *options, "-cp", f"{libs}/*", *args]
 
 
-def _port_open(host: str, port: int) -> bool:
+def port_open(host: str, port: int) -> bool:
+    """Whether something answers on host:port."""
     with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=1):
         return True
     return False
@@ -146,7 +147,7 @@ def _wait_ready(settings: Settings, timeout: float) -> None:
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if _port_open(settings.kafka_host, settings.kafka_port):
+        if port_open(settings.kafka_host, settings.kafka_port):
             try:
                 admin = KafkaAdminClient(
                     bootstrap_servers=settings.bootstrap_servers, request_timeout_ms=5000
@@ -191,7 +192,7 @@ def start_broker(settings: Settings, timeout: float = 90.0) -> int:
     if running is not None:
         _wait_ready(settings, timeout)
         return running
-    if _port_open(settings.kafka_host, settings.kafka_port):
+    if port_open(settings.kafka_host, settings.kafka_port):
         raise BrokerError(f"port {settings.kafka_port} is taken by another process")
     libs = fetch_jars(settings)
     data = settings.kafka_data_dir

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import socket
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -230,6 +231,33 @@ def test_demo_defaults_to_the_projects_seeds_from_any_folder(
     result = CliRunner().invoke(app, ["demo"])
     assert result.exit_code == 0, result.output
     assert demo_runs == [PROJECT_ROOT / "seeds"]
+
+
+def test_demo_on_a_taken_port_deletes_and_starts_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # It deleted var/kafka and var/worker, then failed to start the broker with a traceback.
+    from service import demo
+    from service.settings import Settings
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        kafka_dir, worker_dir = tmp_path / "kafka", tmp_path / "worker"
+        for folder in (kafka_dir, worker_dir):
+            folder.mkdir()
+            (folder / "kept").write_text("state")
+        settings = Settings(kafka_port=port, kafka_data_dir=kafka_dir, worker_data_dir=worker_dir)
+
+        def must_not_start(*args: object, **kwargs: object) -> None:
+            raise AssertionError("a broker was started")
+
+        monkeypatch.setattr(demo, "start_broker", must_not_start)
+        monkeypatch.setattr(demo, "broker_pid", lambda settings: None)
+        assert demo.run_demo(settings, SEEDS) == 2
+    assert (kafka_dir / "kept").exists()
+    assert (worker_dir / "kept").exists()
 
 
 # --- help texts: the suffixes the readers take -----------------------------------------------
