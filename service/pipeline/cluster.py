@@ -11,8 +11,11 @@
 #   counts when the article passes the horizon.
 # - A story is the sum of its members' unit vectors (pruned to its strongest terms) with its
 #   squared norm, so cosine(article, story) needs only the article's terms.
-# - Candidates come from an inverted index term -> most recent stories holding that term among
-#   their strongest; lists and candidates are capped, so cost does not grow with the stories.
+# - Candidates come from an inverted index term -> the stories holding that term among their
+#   strongest, by latest arrival; a look-up reads only the most recent of each list, and
+#   candidates are capped, so its cost does not grow with the stories. The lists themselves
+#   are whole: when a story leaves a term, the one a cut would have dropped is there (as in an
+#   index rebuilt from the store).
 # - Joining takes two signals: the centroid cosine above a length-dependent threshold and,
 #   where both sides carry cues, enough agreement on the cues alone (who, where, how many)
 #   with the centroid or with one of the story's latest members.
@@ -111,7 +114,7 @@ class StoryConfig:
     query_terms: int = 24
     # Strongest terms of a story listed in the inverted index.
     index_terms: int = 24
-    # Most recent stories kept per term: bounds the cost of a look-up.
+    # Most recent stories read per term in a look-up: bounds its cost.
     postings: int = 32
     max_candidates: int = 24
     # Terms kept per article vector and per story centroid (the store's value size).
@@ -337,7 +340,10 @@ class StoryIndex:
         self.config = config or StoryConfig()
         self._docfreq: Counter[str] = Counter()
         self._docs = 0
+        # Term -> every story ranking it among its strongest, in order of (time, id).
         self._postings: dict[str, list[str]] = {}
+        # Story -> the time it is listed at and the terms it is listed under.
+        self._listed: dict[str, tuple[float, tuple[str, ...]]] = {}
         # Original id -> ids of its copies (a split moves them with it).
         self._copies: defaultdict[str, set[str]] = defaultdict(set)
         self.live = 0
@@ -350,10 +356,11 @@ class StoryIndex:
     def rebuild(self) -> None:
         """Recompute the caches from the store: document frequencies from the counted
         articles, and the inverted index from the live stories (oldest first, so each term
-        keeps its most recent stories)."""
+        lists the latest last)."""
         self._docfreq.clear()
         self._docs = 0
         self._postings.clear()
+        self._listed.clear()
         self._copies.clear()
         self.live = 0
         self._stamps.clear()
@@ -371,39 +378,55 @@ class StoryIndex:
                 stories.append((value["t"], key[len(STORY) :], value["c"]))
         # As _post for each story in turn, oldest first (each story once: nothing to drop).
         postings: defaultdict[str, list[str]] = defaultdict(list)
-        for _, story_id, centroid in sorted(stories):
-            for term in _strongest(centroid, self.config.index_terms):
+        for stamp, story_id, centroid in sorted(stories):
+            top = tuple(_strongest(centroid, self.config.index_terms))
+            self._listed[story_id] = (float(stamp), top)
+            for term in top:
                 postings[term].append(story_id)
-        keep = self.config.postings
-        self._postings.update((term, ids[-keep:]) for term, ids in postings.items())
+        self._postings.update(postings)
 
     def _write(self, key: str, value: Any, stamp: float) -> None:
         """Store an entry the horizon applies to, with the time it counts from."""
         self.store[key] = value
         self._stamps.set(key, stamp)
 
+    def _order(self, story_id: str) -> tuple[float, str]:
+        """Where a story stands in a posting list: the time it is listed at, then its id."""
+        return self._listed[story_id][0], story_id
+
     def _post(self, term: str, story_id: str) -> None:
-        """List the story under the term, in order of (latest arrival, id), keeping the
-        latest `postings`: the order rebuild() gives, so a restarted worker finds the same
-        candidates as the one that ran live (a story whose arrival time changes is posted
-        again under all its terms: _repost)."""
-        members = [m for m in self._postings.get(term, ()) if m != story_id]
-        stamp = self._stamps.get
-
-        def order(member: str) -> tuple[float, str]:
-            return stamp(STORY + member), member
-
-        if not members or order(members[-1]) < order(story_id):
+        """List the story under the term, in order of (latest arrival, id): the order
+        rebuild() gives, so a restarted worker finds the same candidates as the one that ran
+        live. Every story holding the term stays listed (a look-up reads the latest
+        `postings`), so when one leaves the list, the next is there, as after a rebuild. A
+        story is listed at its arrival time when first posted; when that time changes it is
+        listed again under all its terms (_repost)."""
+        listed = self._listed.get(story_id)
+        if listed is None:
+            listed = (self._stamps.get(STORY + story_id), ())
+        stamp, terms = listed
+        if term in terms:
+            return
+        self._listed[story_id] = (stamp, (*terms, term))
+        members = self._postings.setdefault(term, [])
+        if not members or self._order(members[-1]) < (stamp, story_id):
             members.append(story_id)  # the usual case: the story just arrived
         else:
-            bisect.insort(members, story_id, key=order)
-        self._postings[term] = members[-self.config.postings :]
+            bisect.insort(members, story_id, key=self._order)
 
     def _repost(self, story_id: str, old_top: Iterable[str], centroid: dict[str, float]) -> None:
-        """After a story's value is written: leave the terms no longer among its strongest,
-        and take its place, by its arrival time, under those that are."""
+        """After a story's value is written: leave the terms no longer among its strongest
+        (all of them when its arrival time moved), and take its place, by its arrival time,
+        under those that are. (`old_top`, the terms it ranked by, is what the listing
+        records too.)"""
         top = _strongest(centroid, self.config.index_terms)
-        self._unpost_terms(story_id, set(old_top).difference(top))
+        listed = self._listed.get(story_id)
+        if listed is not None:
+            stamp, terms = listed
+            if stamp != self._stamps.get(STORY + story_id):
+                self._unpost_terms(story_id, terms)
+            else:
+                self._unpost_terms(story_id, set(terms).difference(top))
         for term in top:
             self._post(term, story_id)
 
@@ -434,8 +457,10 @@ class StoryIndex:
 
     def _candidates(self, vector: dict[str, float]) -> list[str]:
         votes: defaultdict[str, float] = defaultdict(float)
+        latest = self.config.postings
         for term in _strongest(vector, self.config.query_terms):
-            posted = self._postings.get(term, ())
+            # The latest stories listed under the term: a look-up's cost stays bounded.
+            posted = self._postings.get(term, [])[-latest:]
             self.postings_read += len(posted)
             for story_id in posted:
                 votes[story_id] += vector[term]
@@ -907,27 +932,32 @@ class StoryIndex:
         return len(gone)
 
     def _unpost_terms(self, story_id: str, terms: Iterable[str]) -> None:
-        """Take one story out of these terms' postings."""
-        for term in terms:
-            members = [m for m in self._postings.get(term, ()) if m != story_id]
-            if members:
-                self._postings[term] = members
-            else:
-                self._postings.pop(term, None)
+        """Take one story out of these terms' postings (found by where it is listed)."""
+        listed = self._listed.get(story_id)
+        if listed is None:
+            return
+        stamp, held = listed
+        leaving = set(terms)
+        for term in leaving.intersection(held):
+            members = self._postings[term]
+            at = bisect.bisect_left(members, (stamp, story_id), key=self._order)
+            if at < len(members) and members[at] == story_id:
+                del members[at]
+            if not members:
+                del self._postings[term]
+        kept = tuple(term for term in held if term not in leaving)
+        if kept:
+            self._listed[story_id] = (stamp, kept)
+        else:
+            del self._listed[story_id]
 
     def _unpost(self, gone: set[str]) -> None:
         """Take stories that no longer exist out of the inverted index (they would hold
         candidate places, and an index rebuilt from the store would not list them)."""
-        if not gone:
-            return
-        for term, members in list(self._postings.items()):
-            if gone.isdisjoint(members):
-                continue
-            kept = [m for m in members if m not in gone]
-            if kept:
-                self._postings[term] = kept
-            else:
-                del self._postings[term]
+        for story_id in sorted(gone):
+            listed = self._listed.get(story_id)
+            if listed is not None:
+                self._unpost_terms(story_id, listed[1])
 
 
 def _stamp(key: str, value: Any) -> float | None:
