@@ -390,6 +390,18 @@ class StoryIndex:
         self.store[key] = value
         self._stamps.set(key, stamp)
 
+    def _within(self, key: str, now: float) -> Any:
+        """A stored entry's value, or None once it is past the horizon at `now`: eviction
+        runs at its own pace (once a minute), and what it has not yet deleted is gone all
+        the same (neither revived, joined nor named by a command)."""
+        value = self.store.get(key)
+        if value is None:
+            return None
+        stamp = _stamp(key, value)
+        if stamp is not None and now - stamp > self.config.horizon_seconds:
+            return None
+        return value
+
     def _order(self, story_id: str) -> tuple[float, str]:
         """Where a story stands in a posting list: the time it is listed at, then its id."""
         return self._listed[story_id][0], story_id
@@ -631,20 +643,21 @@ class StoryIndex:
         """A copy belongs to its original's story; it keeps the story alive but adds no terms.
         `story_hint` is the story the original was tagged with, for when its link here has
         passed the horizon (a copy kept by dedup's longer one): the copy gets that story, and
-        joins it if it is still live. Without either, the copy is placed as an article."""
-        known = self.store.get(ARTICLE + original_id)
+        joins it if it is still live. Without either, the copy is placed as an article. A
+        link or story past the horizon counts as gone, evicted yet or not."""
+        known = self._within(ARTICLE + original_id, now)
         if known is None:
             if story_hint is None:
                 return self.assign_story(article, now)
             story_id = self.resolve(story_hint)
-            if STORY + story_id not in self.store:
+            if self._within(STORY + story_id, now) is None:
                 # The story has aged out: the copy is tagged with it and opens nothing.
                 return StoryDecision(story_id, "updated", 1.0)
             known = [story_id, now]
         story_id = self.resolve(known[0])
         self._write(ARTICLE + article.id, [story_id, now, original_id], now)
         self._copies[original_id].add(article.id)
-        story = self.store.get(STORY + story_id)
+        story = self._within(STORY + story_id, now)
         if story is None:
             return StoryDecision(story_id, "updated", 1.0)
         latest = max(story["t"], now)
@@ -662,9 +675,9 @@ class StoryIndex:
         if known is not None:
             return Correction.from_dict(known), True
         if command.action == "split":
-            correction = self._split(command)
+            correction = self._split(command, now)
         elif command.action == "move":
-            correction = self._move(command)
+            correction = self._move(command, now)
         else:
             correction = self._merge_stories(command, now)
         self._write(COMMAND + command.id, {**correction.to_dict(), "t": now}, now)
@@ -680,8 +693,9 @@ class StoryIndex:
         if memo is not None:
             self.store[COMMAND + command_id] = {**memo, "emitted": True}
 
-    def _live_story(self, story_id: str) -> dict[str, Any]:
-        story: dict[str, Any] | None = self.store.get(STORY + story_id)
+    def _live_story(self, story_id: str, now: float) -> dict[str, Any]:
+        """The story's value; refused (bad_command) when there is none within the horizon."""
+        story: dict[str, Any] | None = self._within(STORY + story_id, now)
         if story is None:
             raise Rejected(RejectReason.BAD_COMMAND, f"no live story {story_id}")
         return story
@@ -689,12 +703,12 @@ class StoryIndex:
     def _merge_stories(self, command: StoryCommand, now: float) -> Correction:
         """Fold the command's stories into its `story`, whose id stays."""
         survivor_id = self.resolve(command.story)
-        survivor = self._live_story(survivor_id)
+        survivor = self._live_story(survivor_id, now)
         others: dict[str, dict[str, Any]] = {}
         for named in command.stories:
             story_id = self.resolve(named)
             if story_id != survivor_id:
-                others[story_id] = self._live_story(story_id)
+                others[story_id] = self._live_story(story_id, now)
         if not others:
             raise Rejected(
                 RejectReason.BAD_COMMAND, f"{', '.join(command.stories)}: already {survivor_id}"
@@ -706,30 +720,32 @@ class StoryIndex:
             command.id, survivor_id, "merged", survivor.get("h", ""), merged_from=tuple(others)
         )
 
-    def _links(self, named: Iterable[str]) -> dict[str, tuple[str, dict[str, list[Any]]]]:
+    def _links(
+        self, named: Iterable[str], now: float
+    ) -> dict[str, tuple[str, dict[str, list[Any]]]]:
         """The articles a command moves, by the story each is in now: {named original: (its
         story, {its link and its copies' links})}. A copy named stands for its original (a
         copy's story is its original's) while the original is within the horizon."""
         moving: dict[str, tuple[str, dict[str, list[Any]]]] = {}
         for article_id in named:
-            known = self.store.get(ARTICLE + article_id)
+            known = self._within(ARTICLE + article_id, now)
             if known is None:
                 raise Rejected(RejectReason.BAD_COMMAND, f"no live article {article_id}")
-            if len(known) > 2 and (original := self.store.get(ARTICLE + known[2])) is not None:
+            if len(known) > 2 and (original := self._within(ARTICLE + known[2], now)) is not None:
                 article_id, known = known[2], original
             story_id = self.resolve(known[0])
             links = {article_id: known}
             for copy_id in sorted(self._copies.get(article_id, ())):
-                copied = self.store.get(ARTICLE + copy_id)
+                copied = self._within(ARTICLE + copy_id, now)
                 if copied is not None and self.resolve(copied[0]) == story_id:
                     links[copy_id] = copied
             moving[article_id] = (story_id, links)
         return moving
 
-    def _leaving(self, source_id: str, count: int) -> dict[str, Any]:
+    def _leaving(self, source_id: str, count: int, now: float) -> dict[str, Any]:
         """The live story that `count` articles (copies included) are to leave; refused when
         none would stay (a merge does that)."""
-        source = self._live_story(source_id)
+        source = self._live_story(source_id, now)
         if count >= source["n"]:
             raise Rejected(
                 RejectReason.BAD_COMMAND,
@@ -739,13 +755,13 @@ class StoryIndex:
         return source
 
     def _take_out(
-        self, source_id: str, article_ids: list[str], count: int
+        self, source_id: str, article_ids: list[str], count: int, now: float
     ) -> tuple[dict[str, float], list[dict[str, float]]]:
         """Take articles (`count` with their copies) out of a live story: its centroid loses
         their vectors, rebuilt from their stored terms under the current IDF (the store keeps
         no weights, so both centroids afterwards are estimates), its member cues and index
         entries lose what they brought. Returns their summed vector and member cues."""
-        source = self._leaving(source_id, count)
+        source = self._leaving(source_id, count, now)
         moved: dict[str, float] = {}
         members: list[dict[str, float]] = []
         moved_terms: list[set[str]] = []
@@ -777,11 +793,11 @@ class StoryIndex:
         for article_id, link in links.items():
             self._write(ARTICLE + article_id, [story_id, *link[1:]], float(link[1]))
 
-    def _split(self, command: StoryCommand) -> Correction:
+    def _split(self, command: StoryCommand, now: float) -> Correction:
         """Move the command's articles, and their copies, out of its story into a new one."""
         source_id = self.resolve(command.story)
-        source = self._live_story(source_id)
-        moving = self._links(command.articles)
+        source = self._live_story(source_id, now)
+        moving = self._links(command.articles, now)
         links: dict[str, list[Any]] = {}
         for article_id, (story_id, group) in moving.items():
             if story_id != source_id:
@@ -793,7 +809,7 @@ class StoryIndex:
         if STORY + new_id in self.store or MERGED + new_id in self.store:
             raise Rejected(RejectReason.BAD_COMMAND, f"story {new_id} exists")
         title = command.title or str(source.get("h", ""))
-        moved, members = self._take_out(source_id, list(moving), len(links))
+        moved, members = self._take_out(source_id, list(moving), len(links), now)
         latest = max(float(link[1]) for link in links.values())
         story = {
             **_shaped(moved),
@@ -818,12 +834,12 @@ class StoryIndex:
             articles=tuple(moving),
         )
 
-    def _move(self, command: StoryCommand) -> Correction:
+    def _move(self, command: StoryCommand, now: float) -> Correction:
         """Move the command's articles, and their copies, from the stories they are in into
         an existing story (the editor's "this belongs there")."""
         target_id = self.resolve(command.story)
-        self._live_story(target_id)
-        moving = self._links(command.articles)
+        self._live_story(target_id, now)
+        moving = self._links(command.articles, now)
         by_source: defaultdict[str, list[str]] = defaultdict(list)
         counts: Counter[str] = Counter()
         links: dict[str, list[Any]] = {}
@@ -837,14 +853,14 @@ class StoryIndex:
             links.update(group)
         # Checked for every source before any changes, so a refused move changes nothing.
         for source_id, count in counts.items():
-            self._leaving(source_id, count)
+            self._leaving(source_id, count, now)
         moved: dict[str, float] = {}
         members: list[dict[str, float]] = []
         for source_id, article_ids in by_source.items():
-            vector, cues = self._take_out(source_id, article_ids, counts[source_id])
+            vector, cues = self._take_out(source_id, article_ids, counts[source_id], now)
             moved = _summed(moved, vector, self.config.story_terms)
             members.extend(cues)
-        target = self._live_story(target_id)
+        target = self._live_story(target_id, now)
         old_top = _strongest(target["c"], self.config.index_terms)
         centroid = _summed(target["c"], moved, self.config.story_terms)
         latest = max([float(target["t"]), *(float(link[1]) for link in links.values())])
