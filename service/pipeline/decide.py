@@ -41,7 +41,8 @@ def event_time(article: Article, received: float, latest: float | None = None) -
 class PipelineConfig:
     dedup: DedupConfig = field(default_factory=DedupConfig)
     story: StoryConfig = field(default_factory=StoryConfig)
-    # How often, in the pipeline's clock, state older than the horizons is forgotten.
+    # How often, in the pipeline's clock, state older than the horizons is forgotten: at each
+    # multiple of this (0: at every article).
     evict_every_seconds: float = 60.0
 
     @classmethod
@@ -133,7 +134,7 @@ class Pipeline:
         # stopped forgets (the stages also treat what is past a horizon as gone before it is
         # evicted).
         every = self.config.evict_every_seconds
-        point = math.floor(now / every) * every
+        point = math.floor(now / every) * every if every > 0 else now
         if self._evicted_at is None or point > self._evicted_at:
             self._evicted_at = point
             self.evict(point)
