@@ -11,8 +11,11 @@
 #   counts when the article passes the horizon.
 # - A story is the sum of its members' unit vectors (pruned to its strongest terms) with its
 #   squared norm, so cosine(article, story) needs only the article's terms.
-# - Candidates come from an inverted index term -> most recent stories holding that term among
-#   their strongest; lists and candidates are capped, so cost does not grow with the stories.
+# - Candidates come from an inverted index term -> the stories holding that term among their
+#   strongest, by latest arrival; a look-up reads only the most recent of each list, and
+#   candidates are capped, so its cost does not grow with the stories. The lists themselves
+#   are whole: when a story leaves a term, the one a cut would have dropped is there (as in an
+#   index rebuilt from the store).
 # - Joining takes two signals: the centroid cosine above a length-dependent threshold and,
 #   where both sides carry cues, enough agreement on the cues alone (who, where, how many)
 #   with the centroid or with one of the story's latest members.
@@ -114,7 +117,7 @@ class StoryConfig:
     query_terms: int = 24
     # Strongest terms of a story listed in the inverted index.
     index_terms: int = 24
-    # Most recent stories kept per term: bounds the cost of a look-up.
+    # Most recent stories read per term in a look-up: bounds its cost.
     postings: int = 32
     max_candidates: int = 24
     # Terms kept per article vector and per story centroid (the store's value size).
@@ -365,7 +368,10 @@ class StoryIndex:
         self._folds_extra = max(0.0, (folds_seconds or 0.0) - self.config.horizon_seconds)
         self._docfreq: Counter[str] = Counter()
         self._docs = 0
+        # Term -> every story ranking it among its strongest, in order of (time, id).
         self._postings: dict[str, list[str]] = {}
+        # Story -> the time it is listed at and the terms it is listed under.
+        self._listed: dict[str, tuple[float, tuple[str, ...]]] = {}
         # Original id -> ids of its copies (a split moves them with it).
         self._copies: defaultdict[str, set[str]] = defaultdict(set)
         self.live = 0
@@ -378,10 +384,11 @@ class StoryIndex:
     def rebuild(self) -> None:
         """Recompute the caches from the store: document frequencies from the counted
         articles, and the inverted index from the live stories (oldest first, so each term
-        keeps its most recent stories)."""
+        lists the latest last)."""
         self._docfreq.clear()
         self._docs = 0
         self._postings.clear()
+        self._listed.clear()
         self._copies.clear()
         self.live = 0
         self._stamps.clear()
@@ -399,39 +406,67 @@ class StoryIndex:
                 stories.append((value["t"], key[len(STORY) :], value["c"]))
         # As _post for each story in turn, oldest first (each story once: nothing to drop).
         postings: defaultdict[str, list[str]] = defaultdict(list)
-        for _, story_id, centroid in sorted(stories):
-            for term in _strongest(centroid, self.config.index_terms):
+        for stamp, story_id, centroid in sorted(stories):
+            top = tuple(_strongest(centroid, self.config.index_terms))
+            self._listed[story_id] = (float(stamp), top)
+            for term in top:
                 postings[term].append(story_id)
-        keep = self.config.postings
-        self._postings.update((term, ids[-keep:]) for term, ids in postings.items())
+        self._postings.update(postings)
 
     def _write(self, key: str, value: Any, stamp: float) -> None:
         """Store an entry the horizon applies to, with the time it counts from."""
         self.store[key] = value
         self._stamps.set(key, stamp)
 
+    def _within(self, key: str, now: float) -> Any:
+        """A stored entry's value, or None once it is past the horizon at `now`: eviction
+        runs at its own pace (once a minute), and what it has not yet deleted is gone all
+        the same (neither revived, joined nor named by a command)."""
+        value = self.store.get(key)
+        if value is None:
+            return None
+        stamp = _stamp(key, value)
+        if stamp is not None and now - stamp > self.config.horizon_seconds:
+            return None
+        return value
+
+    def _order(self, story_id: str) -> tuple[float, str]:
+        """Where a story stands in a posting list: the time it is listed at, then its id."""
+        return self._listed[story_id][0], story_id
+
     def _post(self, term: str, story_id: str) -> None:
-        """List the story under the term, in order of (latest arrival, id), keeping the
-        latest `postings`: the order rebuild() gives, so a restarted worker finds the same
-        candidates as the one that ran live (a story whose arrival time changes is posted
-        again under all its terms: _repost)."""
-        members = [m for m in self._postings.get(term, ()) if m != story_id]
-        stamp = self._stamps.get
-
-        def order(member: str) -> tuple[float, str]:
-            return stamp(STORY + member), member
-
-        if not members or order(members[-1]) < order(story_id):
+        """List the story under the term, in order of (latest arrival, id): the order
+        rebuild() gives, so a restarted worker finds the same candidates as the one that ran
+        live. Every story holding the term stays listed (a look-up reads the latest
+        `postings`), so when one leaves the list, the next is there, as after a rebuild. A
+        story is listed at its arrival time when first posted; when that time changes it is
+        listed again under all its terms (_repost)."""
+        listed = self._listed.get(story_id)
+        if listed is None:
+            listed = (self._stamps.get(STORY + story_id), ())
+        stamp, terms = listed
+        if term in terms:
+            return
+        self._listed[story_id] = (stamp, (*terms, term))
+        members = self._postings.setdefault(term, [])
+        if not members or self._order(members[-1]) < (stamp, story_id):
             members.append(story_id)  # the usual case: the story just arrived
         else:
-            bisect.insort(members, story_id, key=order)
-        self._postings[term] = members[-self.config.postings :]
+            bisect.insort(members, story_id, key=self._order)
 
     def _repost(self, story_id: str, old_top: Iterable[str], centroid: dict[str, float]) -> None:
-        """After a story's value is written: leave the terms no longer among its strongest,
-        and take its place, by its arrival time, under those that are."""
+        """After a story's value is written: leave the terms no longer among its strongest
+        (all of them when its arrival time moved), and take its place, by its arrival time,
+        under those that are. (`old_top`, the terms it ranked by, is what the listing
+        records too.)"""
         top = _strongest(centroid, self.config.index_terms)
-        self._unpost_terms(story_id, set(old_top).difference(top))
+        listed = self._listed.get(story_id)
+        if listed is not None:
+            stamp, terms = listed
+            if stamp != self._stamps.get(STORY + story_id):
+                self._unpost_terms(story_id, terms)
+            else:
+                self._unpost_terms(story_id, set(terms).difference(top))
         for term in top:
             self._post(term, story_id)
 
@@ -462,8 +497,10 @@ class StoryIndex:
 
     def _candidates(self, vector: dict[str, float]) -> list[str]:
         votes: defaultdict[str, float] = defaultdict(float)
+        latest = self.config.postings
         for term in _strongest(vector, self.config.query_terms):
-            posted = self._postings.get(term, ())
+            # The latest stories listed under the term: a look-up's cost stays bounded.
+            posted = self._postings.get(term, [])[-latest:]
             self.postings_read += len(posted)
             for story_id in posted:
                 votes[story_id] += vector[term]
@@ -674,20 +711,21 @@ class StoryIndex:
         """A copy belongs to its original's story; it keeps the story alive but adds no terms.
         `story_hint` is the story the original was tagged with, for when its link here has
         passed the horizon (a copy kept by dedup's longer one): the copy gets that story, and
-        joins it if it is still live. Without either, the copy is placed as an article."""
-        known = self.store.get(ARTICLE + original_id)
+        joins it if it is still live. Without either, the copy is placed as an article. A
+        link or story past the horizon counts as gone, evicted yet or not."""
+        known = self._within(ARTICLE + original_id, now)
         if known is None:
             if story_hint is None:
                 return self.assign_story(article, now)
             story_id = self.resolve(story_hint)
-            if STORY + story_id not in self.store:
+            if self._within(STORY + story_id, now) is None:
                 # The story has aged out: the copy is tagged with it and opens nothing.
                 return StoryDecision(story_id, "updated", 1.0)
             known = [story_id, now]
         story_id = self.resolve(known[0])
         self._write(ARTICLE + article.id, [story_id, now, original_id], now)
         self._copies[original_id].add(article.id)
-        story = self.store.get(STORY + story_id)
+        story = self._within(STORY + story_id, now)
         if story is None:
             return StoryDecision(story_id, "updated", 1.0)
         latest = max(story["t"], now)
@@ -707,9 +745,9 @@ class StoryIndex:
         if known is not None:
             return Correction.from_dict(known), True
         if command.action == "split":
-            correction = self._split(command)
+            correction = self._split(command, now)
         elif command.action == "move":
-            correction = self._move(command)
+            correction = self._move(command, now)
         else:
             correction = self._merge_stories(command, now)
         self._write(COMMAND + command.id, {**correction.to_dict(), "t": now}, now)
@@ -729,8 +767,9 @@ class StoryIndex:
         if memo is not None:
             self.store[COMMAND + command_id] = {**memo, "emitted": True}
 
-    def _live_story(self, story_id: str) -> dict[str, Any]:
-        story: dict[str, Any] | None = self.store.get(STORY + story_id)
+    def _live_story(self, story_id: str, now: float) -> dict[str, Any]:
+        """The story's value; refused (bad_command) when there is none within the horizon."""
+        story: dict[str, Any] | None = self._within(STORY + story_id, now)
         if story is None:
             raise Rejected(RejectReason.BAD_COMMAND, f"no live story {story_id}")
         return story
@@ -738,12 +777,12 @@ class StoryIndex:
     def _merge_stories(self, command: StoryCommand, now: float) -> Correction:
         """Fold the command's stories into its `story`, whose id stays."""
         survivor_id = self.resolve(command.story)
-        survivor = self._live_story(survivor_id)
+        survivor = self._live_story(survivor_id, now)
         others: dict[str, dict[str, Any]] = {}
         for named in command.stories:
             story_id = self.resolve(named)
             if story_id != survivor_id:
-                others[story_id] = self._live_story(story_id)
+                others[story_id] = self._live_story(story_id, now)
         if not others:
             raise Rejected(
                 RejectReason.BAD_COMMAND, f"{', '.join(command.stories)}: already {survivor_id}"
@@ -755,30 +794,32 @@ class StoryIndex:
             command.id, survivor_id, "merged", survivor.get("h", ""), merged_from=tuple(others)
         )
 
-    def _links(self, named: Iterable[str]) -> dict[str, tuple[str, dict[str, list[Any]]]]:
+    def _links(
+        self, named: Iterable[str], now: float
+    ) -> dict[str, tuple[str, dict[str, list[Any]]]]:
         """The articles a command moves, by the story each is in now: {named original: (its
         story, {its link and its copies' links})}. A copy named stands for its original (a
         copy's story is its original's) while the original is within the horizon."""
         moving: dict[str, tuple[str, dict[str, list[Any]]]] = {}
         for article_id in named:
-            known = self.store.get(ARTICLE + article_id)
+            known = self._within(ARTICLE + article_id, now)
             if known is None:
                 raise Rejected(RejectReason.BAD_COMMAND, f"no live article {article_id}")
-            if len(known) > 2 and (original := self.store.get(ARTICLE + known[2])) is not None:
+            if len(known) > 2 and (original := self._within(ARTICLE + known[2], now)) is not None:
                 article_id, known = known[2], original
             story_id = self.resolve(known[0])
             links = {article_id: known}
             for copy_id in sorted(self._copies.get(article_id, ())):
-                copied = self.store.get(ARTICLE + copy_id)
+                copied = self._within(ARTICLE + copy_id, now)
                 if copied is not None and self.resolve(copied[0]) == story_id:
                     links[copy_id] = copied
             moving[article_id] = (story_id, links)
         return moving
 
-    def _leaving(self, source_id: str, count: int) -> dict[str, Any]:
+    def _leaving(self, source_id: str, count: int, now: float) -> dict[str, Any]:
         """The live story that `count` articles (copies included) are to leave; refused when
         none would stay (a merge does that)."""
-        source = self._live_story(source_id)
+        source = self._live_story(source_id, now)
         if count >= source["n"]:
             raise Rejected(
                 RejectReason.BAD_COMMAND,
@@ -788,7 +829,12 @@ class StoryIndex:
         return source
 
     def _take_out(
-        self, source_id: str, article_ids: list[str], links: dict[str, list[Any]], apart: str
+        self,
+        source_id: str,
+        article_ids: list[str],
+        links: dict[str, list[Any]],
+        apart: str,
+        now: float,
     ) -> tuple[dict[str, float], list[dict[str, float]], list[list[Any]]]:
         """Take articles (with their copies: `links`) out of a live story: its centroid loses
         their vectors, rebuilt from their stored terms under the current IDF (the store keeps
@@ -796,7 +842,7 @@ class StoryIndex:
         entries lose what they brought, its clock is that of the members it keeps; it is kept
         apart from the story `apart` they go to. Returns their summed vector, member cues and
         member times."""
-        source = self._leaving(source_id, len(links))
+        source = self._leaving(source_id, len(links), now)
         moved: dict[str, float] = {}
         members: list[dict[str, float]] = []
         moved_terms: list[set[str]] = []
@@ -847,11 +893,11 @@ class StoryIndex:
         for article_id, link in links.items():
             self._write(ARTICLE + article_id, [story_id, *link[1:]], float(link[1]))
 
-    def _split(self, command: StoryCommand) -> Correction:
+    def _split(self, command: StoryCommand, now: float) -> Correction:
         """Move the command's articles, and their copies, out of its story into a new one."""
         source_id = self.resolve(command.story)
-        source = self._live_story(source_id)
-        moving = self._links(command.articles)
+        source = self._live_story(source_id, now)
+        moving = self._links(command.articles, now)
         links: dict[str, list[Any]] = {}
         for article_id, (story_id, group) in moving.items():
             if story_id != source_id:
@@ -863,7 +909,7 @@ class StoryIndex:
         if STORY + new_id in self.store or MERGED + new_id in self.store:
             raise Rejected(RejectReason.BAD_COMMAND, f"story {new_id} exists")
         title = command.title or str(source.get("h", ""))
-        moved, members, times = self._take_out(source_id, list(moving), links, new_id)
+        moved, members, times = self._take_out(source_id, list(moving), links, new_id, now)
         latest = max(float(link[1]) for link in links.values())
         story = {
             **_shaped(moved),
@@ -891,12 +937,12 @@ class StoryIndex:
             articles=tuple(moving),
         )
 
-    def _move(self, command: StoryCommand) -> Correction:
+    def _move(self, command: StoryCommand, now: float) -> Correction:
         """Move the command's articles, and their copies, from the stories they are in into
         an existing story (the editor's "this belongs there")."""
         target_id = self.resolve(command.story)
-        self._live_story(target_id)
-        moving = self._links(command.articles)
+        self._live_story(target_id, now)
+        moving = self._links(command.articles, now)
         by_source: defaultdict[str, list[str]] = defaultdict(list)
         counts: Counter[str] = Counter()
         links: dict[str, list[Any]] = {}
@@ -912,18 +958,18 @@ class StoryIndex:
             source_links[story_id].update(group)
         # Checked for every source before any changes, so a refused move changes nothing.
         for source_id, count in counts.items():
-            self._leaving(source_id, count)
+            self._leaving(source_id, count, now)
         moved: dict[str, float] = {}
         members: list[dict[str, float]] = []
         times: list[list[Any]] = []
         for source_id, article_ids in by_source.items():
             vector, cues, their_times = self._take_out(
-                source_id, article_ids, source_links[source_id], target_id
+                source_id, article_ids, source_links[source_id], target_id, now
             )
             moved = _summed(moved, vector, self.config.story_terms)
             members.extend(cues)
             times.extend(their_times)
-        target = self._live_story(target_id)
+        target = self._live_story(target_id, now)
         old_top = _strongest(target["c"], self.config.index_terms)
         centroid = _summed(target["c"], moved, self.config.story_terms)
         latest = max([float(target["t"]), *(float(link[1]) for link in links.values())])
@@ -1017,27 +1063,32 @@ class StoryIndex:
         return len(gone)
 
     def _unpost_terms(self, story_id: str, terms: Iterable[str]) -> None:
-        """Take one story out of these terms' postings."""
-        for term in terms:
-            members = [m for m in self._postings.get(term, ()) if m != story_id]
-            if members:
-                self._postings[term] = members
-            else:
-                self._postings.pop(term, None)
+        """Take one story out of these terms' postings (found by where it is listed)."""
+        listed = self._listed.get(story_id)
+        if listed is None:
+            return
+        stamp, held = listed
+        leaving = set(terms)
+        for term in leaving.intersection(held):
+            members = self._postings[term]
+            at = bisect.bisect_left(members, (stamp, story_id), key=self._order)
+            if at < len(members) and members[at] == story_id:
+                del members[at]
+            if not members:
+                del self._postings[term]
+        kept = tuple(term for term in held if term not in leaving)
+        if kept:
+            self._listed[story_id] = (stamp, kept)
+        else:
+            del self._listed[story_id]
 
     def _unpost(self, gone: set[str]) -> None:
         """Take stories that no longer exist out of the inverted index (they would hold
         candidate places, and an index rebuilt from the store would not list them)."""
-        if not gone:
-            return
-        for term, members in list(self._postings.items()):
-            if gone.isdisjoint(members):
-                continue
-            kept = [m for m in members if m not in gone]
-            if kept:
-                self._postings[term] = kept
-            else:
-                del self._postings[term]
+        for story_id in sorted(gone):
+            listed = self._listed.get(story_id)
+            if listed is not None:
+                self._unpost_terms(story_id, listed[1])
 
 
 def _stamp(key: str, value: Any) -> float | None:

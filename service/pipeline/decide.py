@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -42,7 +43,8 @@ def event_time(article: Article, received: float, latest: float | None = None) -
 class PipelineConfig:
     dedup: DedupConfig = field(default_factory=DedupConfig)
     story: StoryConfig = field(default_factory=StoryConfig)
-    # How often, in the pipeline's clock, state older than the horizons is forgotten.
+    # How often, in the pipeline's clock, state older than the horizons is forgotten: at each
+    # multiple of this (0: at every article).
     evict_every_seconds: float = 60.0
 
     @classmethod
@@ -154,10 +156,16 @@ class Pipeline:
             known = self.decisions.get(article.id)
         if known is not None:
             return self._restore(article, known), True
-        if self._evicted_at is None or now - self._evicted_at >= self.config.evict_every_seconds:
-            # Offline and in the worker alike, state past the horizons goes at the same pace.
-            self._evicted_at = now
-            self.evict(now)
+        # State past the horizons goes at fixed points of the clock (every
+        # `evict_every_seconds` from 0), as of that point, offline and in the worker alike:
+        # a pipeline made anew from the tables at any moment then forgets what one that never
+        # stopped forgets (the stages also treat what is past a horizon as gone before it is
+        # evicted).
+        every = self.config.evict_every_seconds
+        point = math.floor(now / every) * every if every > 0 else now
+        if self._evicted_at is None or point > self._evicted_at:
+            self._evicted_at = point
+            self.evict(point)
         started = self._clock()
         dedup = self.dedup.find_duplicate(article, now)
         self.dedup.remember(article, dedup, now)

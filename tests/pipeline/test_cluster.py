@@ -273,7 +273,7 @@ def test_store_values_are_json_and_always_reassigned() -> None:
     assert again.story_id == store["article:w0"][0]
 
 
-def test_posting_lists_stay_bounded() -> None:
+def test_look_ups_read_bounded_postings() -> None:
     config = StoryConfig(postings=4)
     index = StoryIndex({}, config)
     for i in range(20):
@@ -282,10 +282,15 @@ def test_posting_lists_stay_bounded() -> None:
         )
     postings = index._postings
     assert postings
-    assert all(len(members) <= 4 for members in postings.values())
-    # The index is a cache: rebuilt from the store it keeps the same bound.
+    # A look-up reads the latest `postings` stories of each of its terms, however many
+    # stories hold them (the lists keep them all, so that one leaving lets the next in).
+    assert max(len(members) for members in postings.values()) > 4
+    read = index.postings_read
+    index.assign_story(article("probe", "common words plus unique3 marker7 tokens11"), 0.0)
+    assert 0 < index.postings_read - read <= 4 * config.query_terms
+    # The index is a cache: rebuilt from the store it lists the same stories in the same order.
     rebuilt = StoryIndex(dict(index.store), config)
-    assert all(len(members) <= 4 for members in rebuilt._postings.values())
+    assert rebuilt._postings == index._postings
 
 
 def test_join_threshold_rises_with_length() -> None:
