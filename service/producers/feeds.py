@@ -267,22 +267,48 @@ def _read_all(stream: Any, limit: int, location: str, deadline: float) -> bytes:
     return b"".join(chunks)
 
 
-def _gunzip(data: bytes, limit: int, location: str) -> bytes:
-    """Gzip-encoded bytes inflated (every member), refusing more than `limit` bytes (a small
-    body can inflate to gigabytes) and a stream cut short."""
+def _is_zlib(data: bytes) -> bool:
+    """Whether the bytes open with a zlib header (RFC 1950): deflate method, check bits."""
+    return len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
+
+
+def _inflate(data: bytes, coding: str, limit: int, location: str) -> bytes:
+    """Bytes under a gzip (every member) or deflate encoding inflated, refusing more than
+    `limit` bytes (a small body can inflate to gigabytes) and a stream cut short. HTTP's
+    `deflate` is the zlib format (RFC 9110 8.4.1.2); some servers send raw deflate, read
+    too."""
+    if coding == "gzip":
+        wbits = 16 + zlib.MAX_WBITS
+    else:
+        wbits = zlib.MAX_WBITS if _is_zlib(data) else -zlib.MAX_WBITS
     out = bytearray()
     while data:
-        inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        inflater = zlib.decompressobj(wbits=wbits)
         try:
             out += inflater.decompress(data, limit + 1 - len(out))
         except zlib.error as exc:
-            raise FetchFailed(f"bad gzip encoding: {exc}") from None
+            raise FetchFailed(f"bad {coding} encoding: {exc}") from None
         if len(out) > limit or inflater.unconsumed_tail:
             raise Rejected(RejectReason.TOO_LARGE, f"{location}: feed over {limit} bytes inflated")
         if not inflater.eof:
-            raise FetchFailed("gzip stream cut short")
-        data = inflater.unused_data
+            raise FetchFailed(f"{coding} stream cut short")
+        data = inflater.unused_data if coding == "gzip" else b""
     return bytes(out)
+
+
+def _decode(data: bytes, encoding: str | None, limit: int, location: str) -> bytes:
+    """A body under its Content-Encoding (codings in the order applied, RFC 9110 8.4):
+    gzip or its old name x-gzip, deflate, identity. Another coding fails the fetch: its
+    bytes are no broken document to dead-letter (they were, as "not a feed")."""
+    codings = [coding.strip().lower() for coding in (encoding or "").split(",")]
+    for coding in reversed([coding for coding in codings if coding]):
+        if coding in ("gzip", "x-gzip"):
+            data = _inflate(data, "gzip", limit, location)
+        elif coding == "deflate":
+            data = _inflate(data, "deflate", limit, location)
+        elif coding != "identity":
+            raise FetchFailed(f"unsupported Content-Encoding: {coding}")
+    return data
 
 
 def fetch(
@@ -315,8 +341,7 @@ def fetch(
             if length is not None and length.strip().isdecimal() and len(data) != int(length):
                 # urllib's read() ends quietly when the server closes early.
                 raise FetchFailed(f"cut off: {len(data)} of {int(length)} bytes")
-            if (response.headers.get("Content-Encoding") or "").lower() == "gzip":
-                data = _gunzip(data, limit, location)
+            data = _decode(data, response.headers.get("Content-Encoding"), limit, location)
             return Fetched(
                 data,
                 response.headers.get("ETag"),

@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 import urllib.request
+import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -60,6 +61,8 @@ class Route:
     trickle: float = 0.0
     # Bytes sent as they are under Content-Encoding: gzip (instead of `body`).
     encoded: bytes | None = None
+    # The Content-Encoding named when `gzip` or `encoded` is set.
+    content_encoding: str = "gzip"
     requests: list[dict[str, str]] = field(default_factory=list)
 
     @property
@@ -104,7 +107,7 @@ class FeedServer:
                 self.send_response(200)
                 self.send_header("Content-Type", route.content_type)
                 if route.gzip or route.encoded is not None:
-                    self.send_header("Content-Encoding", "gzip")
+                    self.send_header("Content-Encoding", route.content_encoding)
                 if route.etag:
                     self.send_header("ETag", route.etag)
                 if route.modified:
@@ -382,6 +385,39 @@ def test_gzip_members_are_all_read_and_a_cut_stream_refused(server: FeedServer) 
     route.encoded = gzip.compress(RSS)[:-20]  # Content-Length agrees: only gzip can tell
     with pytest.raises(FetchFailed, match="cut short"):
         fetch(server.url("/rss"))
+
+
+def test_x_gzip_and_deflate_bodies_are_decoded(server: FeedServer) -> None:
+    # `x-gzip` (gzip's old name, RFC 9110 8.4.1.3) and `deflate` (zlib, or the raw deflate
+    # some servers send) were read as they came: "not a feed", the compressed bytes sent on
+    # to be dead-lettered.
+    route = server.routes["/rss"] = Route(etag=None)
+    url = server.url("/rss")
+    raw = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    codings = {
+        "x-gzip": gzip.compress(RSS),
+        "X-GZIP": gzip.compress(RSS),
+        "deflate": zlib.compress(RSS),
+        "Deflate": raw.compress(RSS) + raw.flush(),
+        "identity": RSS,
+    }
+    for coding, encoded in codings.items():
+        route.content_encoding, route.encoded = coding, encoded
+        assert poll_feed(url, FakeSender(), FeedState()) == 2, coding
+    route.content_encoding = "deflate"
+    route.encoded = zlib.compress(b"<rss>" + b" " * 5_000_000)
+    with pytest.raises(Rejected) as caught:
+        fetch(url, limit=1_000_000)
+    assert caught.value.reason == RejectReason.TOO_LARGE
+    route.encoded = zlib.compress(RSS)[:-20]
+    with pytest.raises(FetchFailed, match="deflate stream cut short"):
+        fetch(url)
+    # A coding the poller cannot read fails the poll: the bytes are no broken document.
+    route.content_encoding, route.encoded = "br", b"\x1b\x00\x00"
+    sender = FakeSender()
+    with pytest.raises(FetchFailed, match="unsupported Content-Encoding: br"):
+        poll_feed(url, sender, FeedState())
+    assert not sender.sent
 
 
 def test_retry_after_is_read_and_bounded(server: FeedServer) -> None:
