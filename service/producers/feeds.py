@@ -15,6 +15,7 @@ retried after a growing pause (or the server's Retry-After), without holding up 
 from __future__ import annotations
 
 import email.utils
+import functools
 import hashlib
 import http.client
 import io
@@ -22,6 +23,8 @@ import logging
 import math
 import os
 import re
+import socket
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -311,6 +314,99 @@ def _decode(data: bytes, encoding: str | None, limit: int, location: str) -> byt
     return data
 
 
+def _remaining(deadline: float) -> float:
+    """Seconds left before the fetch's deadline; TimeoutError when none are."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError(f"download took over {_DOWNLOAD_SECONDS:g} s")
+    return left
+
+
+def _lookup(host: str, port: int, seconds: float) -> list[Any]:
+    """The host's addresses (getaddrinfo), waited for at most `seconds`. The system resolver
+    takes no timeout of ours, so the lookup runs in a thread of its own: one that hangs is
+    left behind (it ends when the resolver gives up) and the fetch fails; it held the
+    download thread, no socket timeout nor the download deadline covering it."""
+    found: list[Any] = []
+    failed: list[OSError] = []
+
+    def resolve() -> None:
+        try:
+            found.extend(socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM))
+        except OSError as exc:
+            failed.append(exc)
+
+    thread = threading.Thread(target=resolve, name=f"lookup {host}", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        raise TimeoutError(f"name lookup of {host} took over {seconds:g} s")
+    if failed:
+        raise failed[0]
+    return found
+
+
+def _connect(
+    address: tuple[str, int],
+    timeout: object = None,
+    source_address: tuple[str, int] | None = None,
+    *,
+    deadline: float,
+) -> socket.socket:
+    """socket.create_connection within the fetch's deadline, the name lookup included."""
+    host, port = address
+    each = float(timeout) if isinstance(timeout, int | float) else _FETCH_TIMEOUT_SECONDS
+    error: OSError | None = None
+    for family, kind, proto, _, where in _lookup(host, port, min(each, _remaining(deadline))):
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(min(each, _remaining(deadline)))
+            if source_address:
+                sock.bind(source_address)
+            sock.connect(where)
+        except OSError as exc:
+            sock.close()
+            error = exc
+            continue
+        sock.settimeout(each)
+        return sock
+    raise error or OSError(f"no address found for {host}")
+
+
+class _HTTPConnection(http.client.HTTPConnection):
+    def __init__(self, *args: Any, deadline: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = functools.partial(_connect, deadline=deadline)
+
+
+class _HTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, *args: Any, deadline: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = functools.partial(_connect, deadline=deadline)
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    """Connects within the fetch's deadline (`_connect`)."""
+
+    def __init__(self, deadline: float) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(functools.partial(_HTTPConnection, deadline=self.deadline), req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    """Connects within the fetch's deadline (`_connect`); TLS as urllib's default."""
+
+    def __init__(self, deadline: float) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(functools.partial(_HTTPSConnection, deadline=self.deadline), req)
+
+
 def fetch(
     location: str,
     etag: str | None = None,
@@ -334,8 +430,9 @@ def fetch(
     if modified:
         headers["If-Modified-Since"] = modified
     request = urllib.request.Request(location, headers=headers)  # noqa: S310 (scheme checked)
+    opener = urllib.request.build_opener(_HTTPHandler(deadline), _HTTPSHandler(deadline))
     try:
-        with urllib.request.urlopen(request, timeout=_FETCH_TIMEOUT_SECONDS) as response:  # noqa: S310
+        with opener.open(request, timeout=_FETCH_TIMEOUT_SECONDS) as response:
             data = _read_all(response, limit, location, deadline)
             length = response.headers.get("Content-Length")
             if length is not None and length.strip().isdecimal() and len(data) != int(length):

@@ -5,6 +5,7 @@ kafka-python, whose side is tested in test_feeds.py against the real broker)."""
 from __future__ import annotations
 
 import gzip
+import socket
 import subprocess
 import sys
 import threading
@@ -16,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -501,6 +503,42 @@ def test_a_server_trickling_its_body_fails_at_the_download_deadline(
     with pytest.raises(FetchFailed, match="download took over"):
         fetch(server.url("/rss"))
     assert time.monotonic() - started < 3
+
+
+def test_a_name_lookup_that_hangs_fails_at_the_download_deadline(
+    server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # urllib resolves the host (getaddrinfo) before any socket exists, so neither the socket
+    # timeout nor the download deadline covered it: a resolver that hung held a download
+    # thread as long as it hung.
+    real = socket.getaddrinfo
+    release = threading.Event()
+    hang = True
+
+    def resolve(host: str, *args: Any, **kwargs: Any) -> Any:
+        if host == "feeds.example":
+            if hang:
+                release.wait(10)
+            host = "127.0.0.1"
+        return real(host, *args, **kwargs)
+
+    server.routes["/rss"] = Route()
+    where = f"feeds.example:{server.http.server_address[1]}"
+    url = f"http://{where}/rss"
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    monkeypatch.setattr(feeds_module, "_DOWNLOAD_SECONDS", 0.5)
+    started = time.monotonic()
+    try:
+        with pytest.raises(FetchFailed, match=r"name lookup of feeds\.example"):
+            fetch(url)
+        assert time.monotonic() - started < 3
+    finally:
+        release.set()
+    assert not server.routes["/rss"].requests
+    # A lookup in time: the feed is read from the address found.
+    hang = False
+    assert fetch(url).data == RSS
+    assert server.routes["/rss"].requests[0]["host"] == where
 
 
 def test_a_document_naming_a_local_file_is_not_read_from_disk(
