@@ -14,6 +14,7 @@ retried after a growing pause (or the server's Retry-After), without holding up 
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import functools
 import hashlib
@@ -314,12 +315,66 @@ def _decode(data: bytes, encoding: str | None, limit: int, location: str) -> byt
     return data
 
 
-def _remaining(deadline: float) -> float:
-    """Seconds left before the fetch's deadline; TimeoutError when none are."""
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise TimeoutError(f"download took over {_DOWNLOAD_SECONDS:g} s")
-    return left
+class _Deadline:
+    """A fetch's deadline, `at` on the monotonic clock. `_read_all` looks at it between
+    reads; at `at` the connections the fetch made are shut down (through a duplicate of
+    each socket, so a TLS socket wrapped around it is reached too), which ends a read
+    waiting on one: a server trickling its TLS handshake, status line or headers (read
+    before `_read_all` starts, each byte within the socket timeout) held a download thread
+    as long as it liked. What is read after that is no answer (`expired`): the fetch
+    fails."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+
+    def failure(self) -> FetchFailed:
+        return FetchFailed(f"download took over {self.seconds:g} s")
+
+    def remaining(self) -> float:
+        """Seconds left; TimeoutError when none are."""
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"download took over {self.seconds:g} s")
+        return left
+
+    def watch(self, sock: socket.socket) -> None:
+        """Shut the connection of `sock` down at the deadline (the timer starts with the
+        first one)."""
+        sock = sock.dup()  # closed by cancel(); the fetch closes its own
+        with self._lock:
+            self._sockets.append(sock)
+            if self._timer is None:
+                self._timer = threading.Timer(max(0.0, self.at - time.monotonic()), self._expire)
+                self._timer.daemon = True
+                self._timer.start()
+            expired = self.expired
+        if expired:
+            _shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut(sock)
+
+    def cancel(self) -> None:
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            sock.close()
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # closed already: the fetch ended
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 def _lookup(host: str, port: int, seconds: float) -> list[Any]:
@@ -351,16 +406,16 @@ def _connect(
     timeout: object = None,
     source_address: tuple[str, int] | None = None,
     *,
-    deadline: float,
+    deadline: _Deadline,
 ) -> socket.socket:
     """socket.create_connection within the fetch's deadline, the name lookup included."""
     host, port = address
     each = float(timeout) if isinstance(timeout, int | float) else _FETCH_TIMEOUT_SECONDS
     error: OSError | None = None
-    for family, kind, proto, _, where in _lookup(host, port, min(each, _remaining(deadline))):
+    for family, kind, proto, _, where in _lookup(host, port, min(each, deadline.remaining())):
         sock = socket.socket(family, kind, proto)
         try:
-            sock.settimeout(min(each, _remaining(deadline)))
+            sock.settimeout(min(each, deadline.remaining()))
             if source_address:
                 sock.bind(source_address)
             sock.connect(where)
@@ -369,26 +424,27 @@ def _connect(
             error = exc
             continue
         sock.settimeout(each)
+        deadline.watch(sock)
         return sock
     raise error or OSError(f"no address found for {host}")
 
 
 class _HTTPConnection(http.client.HTTPConnection):
-    def __init__(self, *args: Any, deadline: float, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, deadline: _Deadline, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._create_connection = functools.partial(_connect, deadline=deadline)
 
 
 class _HTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, *args: Any, deadline: float, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, deadline: _Deadline, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._create_connection = functools.partial(_connect, deadline=deadline)
 
 
 class _HTTPHandler(urllib.request.HTTPHandler):
-    """Connects within the fetch's deadline (`_connect`)."""
+    """Connects within the fetch's deadline (`_connect`, `_Deadline`)."""
 
-    def __init__(self, deadline: float) -> None:
+    def __init__(self, deadline: _Deadline) -> None:
         super().__init__()
         self.deadline = deadline
 
@@ -397,9 +453,9 @@ class _HTTPHandler(urllib.request.HTTPHandler):
 
 
 class _HTTPSHandler(urllib.request.HTTPSHandler):
-    """Connects within the fetch's deadline (`_connect`); TLS as urllib's default."""
+    """Connects within the fetch's deadline (`_connect`, `_Deadline`); TLS as urllib's."""
 
-    def __init__(self, deadline: float) -> None:
+    def __init__(self, deadline: _Deadline) -> None:
         super().__init__()
         self.deadline = deadline
 
@@ -417,13 +473,30 @@ def fetch(
     """A feed from an http(s) URL or a local path. Over HTTP the validators of the last
     document sent make it a conditional GET: a `304 Not Modified` gives `Fetched(None)`
     (nothing downloaded, nothing parsed). Raises FetchFailed (an OSError) for network and
-    HTTP errors, a body shorter than its Content-Length or a download over
-    `_DOWNLOAD_SECONDS`, with the server's Retry-After when it gave one; Rejected(too_large)
-    for a document over `limit` bytes."""
-    deadline = time.monotonic() + _DOWNLOAD_SECONDS
+    HTTP errors, a body shorter than its Content-Length or a fetch over `_DOWNLOAD_SECONDS`
+    (name lookup, connection, headers and body), with the server's Retry-After when it gave
+    one; Rejected(too_large) for a document over `limit` bytes."""
     if not location.startswith(("http://", "https://")):
         with Path(location).open("rb") as stream:
+            deadline = time.monotonic() + _DOWNLOAD_SECONDS
             return Fetched(_read_all(stream, limit, location, deadline))
+    watchdog = _Deadline(_DOWNLOAD_SECONDS)
+    try:
+        fetched = _fetch_http(location, etag, modified, limit, watchdog)
+    except (OSError, http.client.HTTPException):
+        if watchdog.expired:  # what the shut-down socket gave is no answer
+            raise watchdog.failure() from None
+        raise
+    finally:
+        watchdog.cancel()
+    if watchdog.expired:  # a response cut short by the deadline, read as if whole
+        raise watchdog.failure()
+    return fetched
+
+
+def _fetch_http(
+    location: str, etag: str | None, modified: str | None, limit: int, deadline: _Deadline
+) -> Fetched:
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip"}
     if etag:
         headers["If-None-Match"] = etag
@@ -433,7 +506,7 @@ def fetch(
     opener = urllib.request.build_opener(_HTTPHandler(deadline), _HTTPSHandler(deadline))
     try:
         with opener.open(request, timeout=_FETCH_TIMEOUT_SECONDS) as response:
-            data = _read_all(response, limit, location, deadline)
+            data = _read_all(response, limit, location, deadline.at)
             length = response.headers.get("Content-Length")
             if length is not None and length.strip().isdecimal() and len(data) != int(length):
                 # urllib's read() ends quietly when the server closes early.

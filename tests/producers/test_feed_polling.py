@@ -541,6 +541,34 @@ def test_a_name_lookup_that_hangs_fails_at_the_download_deadline(
     assert server.routes["/rss"].requests[0]["host"] == where
 
 
+def test_a_server_trickling_its_headers_fails_at_the_download_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The deadline was looked at only between reads of the body: a server sending its status
+    # line and headers a byte at a time (each within the socket timeout) held the download
+    # thread as long as it liked, and a header block it cut short was read as an empty
+    # document.
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def trickle() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)
+            try:
+                for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 40:
+                    connection.sendall(bytes([byte]))
+                    time.sleep(0.1)
+            except OSError:  # the client gave up
+                pass
+
+    threading.Thread(target=trickle, daemon=True).start()
+    monkeypatch.setattr(feeds_module, "_DOWNLOAD_SECONDS", 0.5)
+    started = time.monotonic()
+    with listener, pytest.raises(FetchFailed, match="download took over"):
+        fetch(f"http://127.0.0.1:{listener.getsockname()[1]}/rss")
+    assert time.monotonic() - started < 2
+
+
 def test_a_document_naming_a_local_file_is_not_read_from_disk(
     server: FeedServer, tmp_path: Path
 ) -> None:
