@@ -339,6 +339,11 @@ def feed(
                 else:
                     sent = outcome.sent
                     typer.echo(f"{where}: sent {sent} new entr{'y' if sent == 1 else 'ies'}")
+                if outcome.moved_to:
+                    typer.echo(
+                        f"{where}: moved permanently to {outcome.moved_to}: fetched there from"
+                        " now on (its state and ids kept; update the feed list)"
+                    )
             if once:
                 raise typer.Exit(1 if failed else 0)
 

@@ -28,6 +28,7 @@ import socket
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import zlib
 from collections.abc import Callable, Iterable
@@ -35,7 +36,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_c
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 import feedparser
 import orjson
@@ -218,14 +219,16 @@ def feed_records(
 @dataclass(frozen=True, slots=True)
 class Fetched:
     """A feed's document (None: not modified since the validators sent), the validators
-    (ETag, Last-Modified) the server gave for it, its Content-Type (for the charset) and the
-    address it came from after redirects (for relative links)."""
+    (ETag, Last-Modified) the server gave for it, its Content-Type (for the charset), the
+    address it came from after redirects (for relative links) and, when every redirect on
+    the way was permanent (301, 308), that address as `moved_to`."""
 
     data: bytes | None
     etag: str | None = None
     modified: str | None = None
     content_type: str | None = None
     url: str | None = None
+    moved_to: str | None = None
 
 
 class FetchFailed(OSError):
@@ -463,6 +466,35 @@ class _HTTPSHandler(urllib.request.HTTPSHandler):
         return self.do_open(functools.partial(_HTTPSConnection, deadline=self.deadline), req)
 
 
+class _Redirects(urllib.request.HTTPRedirectHandler):
+    """urllib's redirects, to http(s) addresses alone (it followed one to ftp://), each hop
+    noted: a chain of permanent ones (301, 308) is where the feed now lives."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hops: list[tuple[int, str]] = []
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: http.client.HTTPMessage,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        if urllib.parse.urlsplit(newurl).scheme.lower() not in ("http", "https"):
+            fp.close()
+            raise FetchFailed(f"HTTP {code}: redirect to {newurl} refused (not http or https)")
+        self.hops.append((code, newurl))
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+    @property
+    def moved_to(self) -> str | None:
+        permanent = self.hops and all(code in (301, 308) for code, _ in self.hops)
+        return self.hops[-1][1] if permanent else None
+
+
 def fetch(
     location: str,
     etag: str | None = None,
@@ -503,7 +535,8 @@ def _fetch_http(
     if modified:
         headers["If-Modified-Since"] = modified
     request = urllib.request.Request(location, headers=headers)  # noqa: S310 (scheme checked)
-    opener = urllib.request.build_opener(_HTTPHandler(deadline), _HTTPSHandler(deadline))
+    redirects = _Redirects()
+    opener = urllib.request.build_opener(_HTTPHandler(deadline), _HTTPSHandler(deadline), redirects)
     try:
         with opener.open(request, timeout=_FETCH_TIMEOUT_SECONDS) as response:
             data = _read_all(response, limit, location, deadline.at)
@@ -518,10 +551,12 @@ def _fetch_http(
                 response.headers.get("Last-Modified"),
                 response.headers.get("Content-Type"),
                 response.geturl(),
+                redirects.moved_to,
             )
     except urllib.error.HTTPError as exc:
         if exc.code == 304:
-            return Fetched(None, exc.headers.get("ETag") or etag, modified)
+            etag = exc.headers.get("ETag") or etag
+            return Fetched(None, etag, modified, moved_to=redirects.moved_to)
         wait = _retry_after(exc.headers.get("Retry-After"), time.time())
         raise FetchFailed(f"HTTP {exc.code} {exc.reason}", wait) from None
     except urllib.error.URLError as exc:
@@ -547,7 +582,8 @@ def _stored_state(path: Path) -> dict[str, Any] | None:
         problem = "not a feed state (no list of ids)"
         if isinstance(stored, dict):
             ids = stored.setdefault("ids", [])
-            validators = (stored.get(key) for key in ("etag", "modified", "unreadable"))
+            keys = ("etag", "modified", "unreadable", "location")
+            validators = (stored.get(key) for key in keys)
             if isinstance(ids, list) and all(isinstance(i, str) for i in ids):
                 if all(value is None or isinstance(value, str) for value in validators):
                     return dict(stored)
@@ -575,7 +611,9 @@ class FeedState:
     the last document whose entries the broker took; and the digest of the last document
     that could not be read, so a broken feed is dead-lettered once, not at every poll; and
     `retry_at`, the wall-clock time (epoch seconds) before which the server asked not to be
-    polled (Retry-After), so a restarted poller waits too."""
+    polled (Retry-After), so a restarted poller waits too; and `location`, where the feed
+    is fetched once it moved permanently (None: where it is listed; its identity, the
+    state file, the ids and the records' key, stays the address listed)."""
 
     def __init__(self, path: Path | None = None, limit: int = MAX_SEEN) -> None:
         self.path = path
@@ -585,6 +623,7 @@ class FeedState:
         self.modified: str | None = None
         self.unreadable: str | None = None
         self.retry_at: float | None = None
+        self.location: str | None = None
         if path is not None and path.exists():
             stored = _stored_state(path)
             if stored is not None:
@@ -592,6 +631,7 @@ class FeedState:
                 self.etag = stored.get("etag")
                 self.modified = stored.get("modified")
                 self.unreadable = stored.get("unreadable")
+                self.location = stored.get("location")
                 retry_at = stored.get("retry_at")
                 if isinstance(retry_at, int | float) and math.isfinite(retry_at):
                     self.retry_at = float(retry_at)
@@ -624,6 +664,7 @@ class FeedState:
             "modified": self.modified,
             "unreadable": self.unreadable,
             "retry_at": self.retry_at,
+            "location": self.location,
         }
         partial.write_bytes(orjson.dumps(stored))
         os.replace(partial, self.path)  # a crash mid-write leaves the old state whole
@@ -657,7 +698,11 @@ def send_new(location: str, fetched: Fetched, sender: FlushingSender, seen: Feed
     A state file written before ids carried a digest holds bare guids: such an entry is
     taken as already sent (its content then is unknown), and its id now is remembered in
     place of the guid, so a later correction is sent."""
+    moved = fetched.moved_to if fetched.moved_to != location else None
     if fetched.data is None:
+        if fetched.moved_to and moved != seen.location:
+            seen.location = moved
+            seen.save()
         return 0
     feed = f"feed:{location}"
     try:
@@ -684,14 +729,18 @@ def send_new(location: str, fetched: Fetched, sender: FlushingSender, seen: Feed
     seen.add(record["id"] for record in [*listed, *legacy, *fresh])
     seen.etag, seen.modified, seen.unreadable = fetched.etag, fetched.modified, None
     seen.retry_at = None
+    if fetched.moved_to:
+        seen.location = moved
     seen.save()
     return len(fresh)
 
 
 def poll_feed(location: str, sender: FlushingSender, seen: FeedState) -> int:
     """Fetch a feed once (conditionally, with the validators of the last document sent) and
-    send its new entries; returns how many were sent."""
-    return send_new(location, fetch(location, seen.etag, seen.modified), sender, seen)
+    send its new entries; returns how many were sent. A feed that moved permanently is
+    fetched where it moved (`FeedState.location`)."""
+    fetched = fetch(seen.location or location, seen.etag, seen.modified)
+    return send_new(location, fetched, sender, seen)
 
 
 @dataclass(slots=True)
@@ -759,7 +808,8 @@ PollStatus = Literal["downloaded", "not_modified", "failed", "send_failed"]
 class PollOutcome:
     """What one poll of one feed did: its status (`failed`: the feed's fault, `send_failed`:
     the broker's), entries sent (None if it failed) or why it failed, when the feed is polled
-    next and its failures in a row."""
+    next and its failures in a row; `moved_to`: the address the feed moved to for good, at
+    this poll (fetched there from now on)."""
 
     location: str
     status: PollStatus
@@ -767,6 +817,7 @@ class PollOutcome:
     error: str | None
     next_at: float
     failures: int
+    moved_to: str | None = None
 
     @property
     def not_modified(self) -> bool:
@@ -843,16 +894,19 @@ class Poller:
     def _download(self, location: str) -> Fetched | Exception:
         state = self.states[location]
         try:
-            return fetch(location, state.etag, state.modified)
+            return fetch(state.location or location, state.etag, state.modified)
         except Exception as exc:  # reported by _finish; a poller must outlive any one feed
             return exc
 
     def _finish(self, location: str, fetched: Fetched | Exception) -> PollOutcome:
+        state = self.states[location]
+        where = f" (at {state.location}, where it moved)" if state.location else ""
         if isinstance(fetched, Exception):
             retry_after = getattr(fetched, "retry_after", None)
-            return self._failed(location, _describe(fetched), retry_after)
+            return self._failed(location, _describe(fetched) + where, retry_after)
+        before = state.location
         try:
-            sent = send_new(location, fetched, self.sender, self.states[location])
+            sent = send_new(location, fetched, self.sender, state)
         except (SendFailed, KafkaError) as exc:
             if not broker_unavailable(exc):  # refused for its content (an entry too large)
                 error = f"send failed: the broker refused an entry (too large, or invalid): {exc}"
@@ -863,10 +917,13 @@ class Poller:
             failures = self.schedule.failures(location)
             return PollOutcome(location, "send_failed", None, f"send failed: {exc}", at, failures)
         except Exception as exc:  # not a feed, or a bug: the poller outlives any one feed
-            return self._failed(location, _describe(exc))
+            return self._failed(location, _describe(exc) + where)
         at = self.schedule.succeeded(location, self.clock())
         status: PollStatus = "not_modified" if fetched.data is None else "downloaded"
-        return PollOutcome(location, status, sent, None, at, 0)
+        moved = state.location if state.location != before else None
+        if moved:
+            log.warning("%s: moved permanently to %s, fetched there from now on", location, moved)
+        return PollOutcome(location, status, sent, None, at, 0, moved or None)
 
     def _failed(self, location: str, error: str, retry_after: float | None = None) -> PollOutcome:
         """The feed's own failure: backed off on the schedule; the server's Retry-After

@@ -364,6 +364,55 @@ def test_an_entry_too_large_for_the_raw_topic_is_the_feeds_failure(
     assert (second.failures, second.next_at) == (2, 900.0)  # backing off, and alerting
 
 
+def test_a_permanent_redirect_is_remembered_and_the_feed_keeps_its_identity(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    # Every poll went through the redirect: a feed that moved for good (301, 308) was asked
+    # at its old address for ever. Its state file, ids and key stay those of the address
+    # listed; only where it is fetched changes.
+    old = server.routes["/old"] = Route(status=301, headers={"Location": "/new"})
+    new = server.routes["/new"] = Route()
+    url, path = server.url("/old"), tmp_path / "state.json"
+    sender = FakeSender()
+    with ThreadPoolExecutor(1) as pool:
+        states = {url: FeedState(path)}
+        [first] = poll_round(states, PollSchedule([url], 300.0), sender, 0.0, pool)
+        assert (first.status, first.sent, first.moved_to) == ("downloaded", 2, server.url("/new"))
+        assert {key for _, key in sender.sent} == {f"feed:{url}"}
+        # A restarted poller asks the new address alone, with the validators it gave.
+        states = {url: FeedState(path)}
+        [second] = poll_round(states, PollSchedule([url], 300.0), sender, 300.0, pool)
+        assert (second.status, second.moved_to) == ("not_modified", None)
+        assert (len(old.requests), len(new.requests), new.answered_304) == (1, 2, 1)
+        stored = orjson.loads(path.read_bytes())
+        assert stored["location"] == server.url("/new")
+        assert len(stored["ids"]) == 2
+        # A failure there says where the feed was asked.
+        new.status = 404
+        [third] = poll_round(states, PollSchedule([url], 300.0), sender, 600.0, pool)
+        assert third.error == f"HTTP 404 Not Found (at {server.url('/new')}, where it moved)"
+
+
+def test_a_temporary_redirect_is_followed_not_remembered(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    server.routes["/new"] = Route()
+    server.routes["/moved"] = Route(status=308, headers={"Location": "/for-now"})
+    server.routes["/for-now"] = Route(status=307, headers={"Location": "/new"})
+    server.routes["/found"] = Route(status=302, headers={"Location": "/new"})
+    for path in ("/moved", "/found"):
+        state = FeedState(tmp_path / f"{path[1:]}.json")
+        assert poll_feed(server.url(path), FakeSender(), state) == 2
+        assert state.location is None, path  # a hop that is not for good: asked again
+
+
+def test_a_redirect_to_another_scheme_is_refused(server: FeedServer) -> None:
+    # urllib follows a redirect to ftp:// (and refuses file:, data:...).
+    server.routes["/rss"] = Route(status=301, headers={"Location": "ftp://127.0.0.1:9/feed.xml"})
+    with pytest.raises(FetchFailed, match=r"redirect to ftp://127\.0\.0\.1:9/feed\.xml refused"):
+        fetch(server.url("/rss"))
+
+
 def test_a_body_cut_short_is_a_failure_and_saves_nothing(
     server: FeedServer, tmp_path: Path
 ) -> None:
