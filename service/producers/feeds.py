@@ -232,11 +232,15 @@ class Fetched:
 
 
 class FetchFailed(OSError):
-    """A feed could not be fetched; `retry_after` is the server's wish, in seconds."""
+    """A feed could not be fetched; `retry_after` is the server's wish, in seconds, and
+    `status` the HTTP status of the answer, if one was."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, retry_after: float | None = None, status: int | None = None
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.status = status
 
 
 def _retry_after(value: str | None, now: float) -> float | None:
@@ -558,7 +562,7 @@ def _fetch_http(
             etag = exc.headers.get("ETag") or etag
             return Fetched(None, etag, modified, moved_to=redirects.moved_to)
         wait = _retry_after(exc.headers.get("Retry-After"), time.time())
-        raise FetchFailed(f"HTTP {exc.code} {exc.reason}", wait) from None
+        raise FetchFailed(f"HTTP {exc.code} {exc.reason}", wait, exc.code) from None
     except urllib.error.URLError as exc:
         raise FetchFailed(str(exc.reason)) from None
     except (http.client.HTTPException, ValueError) as exc:  # a bad URL, a broken response
@@ -613,7 +617,9 @@ class FeedState:
     `retry_at`, the wall-clock time (epoch seconds) before which the server asked not to be
     polled (Retry-After), so a restarted poller waits too; and `location`, where the feed
     is fetched once it moved permanently (None: where it is listed; its identity, the
-    state file, the ids and the records' key, stays the address listed)."""
+    state file, the ids and the records' key, stays the address listed); and `gone_at`, when
+    (epoch seconds) the feed answered `410 Gone`: it is polled no more, by a restarted
+    poller either, until that is cleared (`wirefeed feed --retry-gone`)."""
 
     def __init__(self, path: Path | None = None, limit: int = MAX_SEEN) -> None:
         self.path = path
@@ -624,6 +630,7 @@ class FeedState:
         self.unreadable: str | None = None
         self.retry_at: float | None = None
         self.location: str | None = None
+        self.gone_at: float | None = None
         if path is not None and path.exists():
             stored = _stored_state(path)
             if stored is not None:
@@ -632,6 +639,9 @@ class FeedState:
                 self.modified = stored.get("modified")
                 self.unreadable = stored.get("unreadable")
                 self.location = stored.get("location")
+                gone_at = stored.get("gone_at")
+                if isinstance(gone_at, int | float) and math.isfinite(gone_at):
+                    self.gone_at = float(gone_at)
                 retry_at = stored.get("retry_at")
                 if isinstance(retry_at, int | float) and math.isfinite(retry_at):
                     self.retry_at = float(retry_at)
@@ -665,6 +675,7 @@ class FeedState:
             "unreadable": self.unreadable,
             "retry_at": self.retry_at,
             "location": self.location,
+            "gone_at": self.gone_at,
         }
         partial.write_bytes(orjson.dumps(stored))
         os.replace(partial, self.path)  # a crash mid-write leaves the old state whole
@@ -786,6 +797,10 @@ class PollSchedule:
         """A poll of the feed began: not due again until it ends (succeeded, failed...)."""
         self._due[feed].at = math.inf
 
+    def stop(self, feed: str) -> None:
+        """Never due again (a feed that is gone)."""
+        self._due[feed].at = math.inf
+
     def postponed(self, feed: str, now: float) -> float:
         """Poll again after the usual interval, neither a success nor the feed's failure."""
         due = self._due[feed]
@@ -809,7 +824,8 @@ class PollOutcome:
     """What one poll of one feed did: its status (`failed`: the feed's fault, `send_failed`:
     the broker's), entries sent (None if it failed) or why it failed, when the feed is polled
     next and its failures in a row; `moved_to`: the address the feed moved to for good, at
-    this poll (fetched there from now on)."""
+    this poll (fetched there from now on); `gone`: it answered `410 Gone` and is polled no
+    more (`next_at` is infinite)."""
 
     location: str
     status: PollStatus
@@ -818,6 +834,7 @@ class PollOutcome:
     next_at: float
     failures: int
     moved_to: str | None = None
+    gone: bool = False
 
     @property
     def not_modified(self) -> bool:
@@ -839,7 +856,9 @@ class Poller:
     again at its usual interval. Nothing of a failed poll is saved but the server's
     Retry-After (`FeedState.retry_at`, on the `wall` clock): a feed that asked to be left
     alone is not polled before then by this poller nor by a restarted one (the next
-    `--once` run too), where the wait was kept in memory alone."""
+    `--once` run too), where the wait was kept in memory alone; and a feed that answered
+    `410 Gone` is polled no more (`FeedState.gone_at`), logged at error level: it was
+    retried for ever at the longest backoff. A 404 is retried as any failure."""
 
     def __init__(
         self,
@@ -858,7 +877,9 @@ class Poller:
         self.wall = wall
         self._running: dict[Future[Fetched | Exception], str] = {}
         for location, state in states.items():
-            if state.retry_at is not None:
+            if state.gone_at is not None:
+                schedule.stop(location)
+            elif state.retry_at is not None:
                 wait = min(state.retry_at - wall(), MAX_RETRY_AFTER_SECONDS)
                 if wait > 0:
                     schedule.hold(location, clock() + wait)
@@ -902,6 +923,8 @@ class Poller:
         state = self.states[location]
         where = f" (at {state.location}, where it moved)" if state.location else ""
         if isinstance(fetched, Exception):
+            if getattr(fetched, "status", None) == 410:
+                return self._gone(location, _describe(fetched) + where)
             retry_after = getattr(fetched, "retry_after", None)
             return self._failed(location, _describe(fetched) + where, retry_after)
         before = state.location
@@ -924,6 +947,26 @@ class Poller:
         if moved:
             log.warning("%s: moved permanently to %s, fetched there from now on", location, moved)
         return PollOutcome(location, status, sent, None, at, 0, moved or None)
+
+    def _gone(self, location: str, error: str) -> PollOutcome:
+        """A feed that answered `410 Gone`: a failure, and not polled again (the mark saved,
+        so neither after a restart)."""
+        self.schedule.failed(location, self.clock())
+        self.schedule.stop(location)
+        state = self.states[location]
+        state.gone_at = self.wall()
+        try:
+            state.save()
+        except OSError as exc:  # still left alone while this poller runs
+            log.warning("%s: could not save that the feed is gone: %s", location, exc)
+        log.error(
+            "%s: %s: the feed is gone, no longer polled (remove it from the list, or "
+            "`wirefeed feed --retry-gone` to poll it again)",
+            location,
+            error,
+        )
+        failures = self.schedule.failures(location)
+        return PollOutcome(location, "failed", None, error, math.inf, failures, gone=True)
 
     def _failed(self, location: str, error: str, retry_after: float | None = None) -> PollOutcome:
         """The feed's own failure: backed off on the schedule; the server's Retry-After

@@ -5,6 +5,7 @@ kafka-python, whose side is tested in test_feeds.py against the real broker)."""
 from __future__ import annotations
 
 import gzip
+import math
 import socket
 import subprocess
 import sys
@@ -511,6 +512,50 @@ def test_a_servers_retry_after_outlives_a_restart(server: FeedServer, tmp_path: 
     assert orjson.loads(path.read_bytes())["retry_at"] is None
 
 
+def test_a_feed_that_is_gone_is_no_longer_polled(server: FeedServer, tmp_path: Path) -> None:
+    # `410 Gone` was retried for ever, at the longest backoff, as any failure. A feed that
+    # says it is gone is reported and left alone, by a restarted poller too, until its mark
+    # is cleared (`wirefeed feed --retry-gone`); a 404 keeps being retried, backing off.
+    gone = server.routes["/gone"] = Route(status=410)
+    lost = server.routes["/lost"] = Route(status=404)
+    feeds = [server.url("/gone"), server.url("/lost")]
+    paths = [tmp_path / "gone.json", tmp_path / "lost.json"]
+
+    def read() -> dict[str, FeedState]:
+        return {feed: FeedState(path) for feed, path in zip(feeds, paths, strict=True)}
+
+    states = read()
+    schedule = PollSchedule(feeds, every=300.0, max_backoff=3600.0)
+    sender = FakeSender()
+    with ThreadPoolExecutor(2) as pool:
+        first = poll_round(states, schedule, sender, 0.0, pool)
+        assert [(o.status, o.gone, o.next_at) for o in first] == [
+            ("failed", True, math.inf),
+            ("failed", False, 300.0),
+        ]
+        assert first[0].error == "HTTP 410 Gone"
+        for _ in range(6):
+            poll_round(states, schedule, sender, schedule.next_at(), pool)
+        assert (len(gone.requests), len(lost.requests)) == (1, 7)
+        assert schedule.failures(feeds[1]) == 7
+        assert isinstance(orjson.loads(paths[0].read_bytes())["gone_at"], float)
+        assert not paths[1].exists()  # a failure saves nothing
+        # A restarted poller leaves it alone too (a `--once` run from cron as well).
+        restarted = Poller(read(), PollSchedule(feeds, 300.0), sender, pool)
+        assert [o.location for o in restarted.drain()] == [feeds[1]]
+        assert len(gone.requests) == 1
+        # Its mark cleared, it is polled again.
+        states = read()
+        states[feeds[0]].gone_at = None
+        gone.status = 200
+        again = Poller(states, PollSchedule(feeds, 300.0), sender, pool).drain()
+        assert {(o.location, o.status, o.sent) for o in again} == {
+            (feeds[0], "downloaded", 2),
+            (feeds[1], "failed", None),
+        }
+    assert len(sender.sent) == 2
+
+
 def test_a_long_dead_feed_backs_off_without_overflow() -> None:
     schedule = PollSchedule(["a"], every=300.0, max_backoff=3600.0)
     at = 0.0
@@ -721,6 +766,22 @@ def test_the_feed_command_polls_several_feeds_through_the_broker(
     assert fourth.returncode == 0, fourth.stderr
     assert f"{server.url('/busy')}: not polled before" in fourth.stdout
     assert len(busy.requests) == 1
+    # A feed that is gone (410) is reported at every `--once` run, which exits 1, and asked
+    # no more until `--retry-gone`.
+    gone = server.routes["/gone"] = Route(status=410)
+    for _ in range(2):
+        run = _feed_command(service_settings, server.url("/gone"), "--once", "--state-dir", state)
+        assert run.returncode == 1, run.stderr
+        assert f"{server.url('/gone')}: gone (HTTP 410 Gone" in run.stderr
+        assert "no longer polled" in run.stderr
+    assert len(gone.requests) == 1
+    gone.status = 200
+    back = _feed_command(
+        service_settings, server.url("/gone"), "--once", "--retry-gone", "--state-dir", state
+    )
+    assert back.returncode == 0, back.stderr
+    assert f"{server.url('/gone')}: sent 2 new entries" in back.stdout
+    gone.status = 410
 
     # Running (not --once), the poller serves its metrics for Prometheus.
     port = free_port()
@@ -728,6 +789,7 @@ def test_the_feed_command_polls_several_feeds_through_the_broker(
         [
             *(sys.executable, "-m", "service", "feed", "--list", str(listed)),
             *("--state-dir", state, "--every", "3600", "--metrics-port", str(port)),
+            server.url("/gone"),
         ],
         env=settings_env(service_settings),
         stdout=subprocess.DEVNULL,
@@ -738,6 +800,8 @@ def test_the_feed_command_polls_several_feeds_through_the_broker(
             ("wirefeed_feed_polls_total", server.url("/rss"), "not_modified"): 1.0,
             ("wirefeed_feed_polls_total", str(missing), "failed"): 1.0,
             ("wirefeed_feed_consecutive_failures", str(missing), ""): 1.0,
+            ("wirefeed_feed_gone", server.url("/gone"), ""): 1.0,
+            ("wirefeed_feed_gone", str(missing), ""): 0.0,
         }
         found: dict[tuple[str, str, str], float] = {}
         deadline = time.monotonic() + 60
