@@ -270,13 +270,18 @@ def feed(
     metrics_host: Annotated[str, typer.Option(help="address the metrics listen on")] = (
         "127.0.0.1"
     ),
+    retry_gone: Annotated[
+        bool,
+        typer.Option("--retry-gone", help="poll again the feeds marked gone (410 Gone)"),
+    ] = False,
 ) -> None:
     """Poll RSS/Atom feeds and push entries not sent before onto the raw topic.
 
     Each feed is fetched with a conditional GET (nothing downloaded if unchanged), every
     `--every` seconds; a feed that fails is retried after a pause doubling per failure (up to
     `--max-backoff`, longer if the server says Retry-After), and holds up no other feed.
-    With --once the exit status is 1 if any feed failed."""
+    A feed that answers 410 Gone is polled no more (reported at each start) until
+    --retry-gone. With --once the exit status is 1 if any feed failed or is gone."""
     import time
     from concurrent.futures import ThreadPoolExecutor
 
@@ -299,6 +304,11 @@ def feed(
     if state is not None and len(wanted) > 1:
         raise typer.BadParameter("--state is for a single feed; use --state-dir")
     states = {location: FeedState(state or state_path(state_dir, location)) for location in wanted}
+    if retry_gone:
+        for feed_state in states.values():
+            if feed_state.gone_at is not None:
+                feed_state.gone_at = None
+                feed_state.save()
     schedule = PollSchedule(wanted, every, max_backoff)
     registry = CollectorRegistry()
     metrics = FeedMetrics(registry)
@@ -316,6 +326,17 @@ def feed(
         poller = Poller(states, schedule, producer, pool)
         due = schedule.due(time.monotonic())
         for location in [location for location in wanted if location not in due]:
+            gone_at = states[location].gone_at
+            if gone_at is not None:
+                failed = True  # reported at every start: --once exits 1 while it is listed
+                metrics.went(location)
+                since = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(gone_at))
+                typer.echo(
+                    f"{location}: gone (HTTP 410 Gone at {since} UTC): no longer polled"
+                    " (remove it from the list, or --retry-gone)",
+                    err=True,
+                )
+                continue
             until = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(states[location].retry_at))
             typer.echo(f"{location}: not polled before {until} UTC: the server's Retry-After")
         while True:
@@ -328,7 +349,15 @@ def feed(
                 metrics.polled(
                     where, outcome.status, outcome.sent or 0, outcome.failures, time.time()
                 )
-                if outcome.error is not None:
+                if outcome.gone:
+                    failed = True
+                    metrics.went(where)
+                    typer.echo(
+                        f"{where}: gone ({outcome.error}): no longer polled"
+                        " (remove it from the list, or --retry-gone)",
+                        err=True,
+                    )
+                elif outcome.error is not None:
                     failed = True
                     wait = outcome.next_at - time.monotonic()
                     typer.echo(
@@ -339,6 +368,11 @@ def feed(
                 else:
                     sent = outcome.sent
                     typer.echo(f"{where}: sent {sent} new entr{'y' if sent == 1 else 'ies'}")
+                if outcome.moved_to:
+                    typer.echo(
+                        f"{where}: moved permanently to {outcome.moved_to}: fetched there from"
+                        " now on (its state and ids kept; update the feed list)"
+                    )
             if once:
                 raise typer.Exit(1 if failed else 0)
 

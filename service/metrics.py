@@ -283,6 +283,13 @@ class FeedMetrics:
             ["feed"],
             registry=registry,
         )
+        self.gone = Gauge(
+            _name("feed_gone"),
+            "1: the feed answered 410 Gone and is polled no more (until"
+            " `wirefeed feed --retry-gone`).",
+            ["feed"],
+            registry=registry,
+        )
 
     def watch(self, feed: str) -> None:
         """Start a feed's series at zero, so a feed that never works is visible too."""
@@ -291,6 +298,11 @@ class FeedMetrics:
         self.entries_sent.labels(feed=feed)
         self.failures.labels(feed=feed).set(0)
         self.last_success.labels(feed=feed).set(0)
+        self.gone.labels(feed=feed).set(0)
+
+    def went(self, feed: str) -> None:
+        """The feed is gone (410): polled no more."""
+        self.gone.labels(feed=feed).set(1)
 
     def polled(self, feed: str, status: str, sent: int, failures: int, now: float) -> None:
         """One poll's outcome; `failures` is the feed's count of failures in a row after it."""

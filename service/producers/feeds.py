@@ -14,7 +14,9 @@ retried after a growing pause (or the server's Retry-After), without holding up 
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
+import functools
 import hashlib
 import http.client
 import io
@@ -22,8 +24,11 @@ import logging
 import math
 import os
 import re
+import socket
+import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import zlib
 from collections.abc import Callable, Iterable
@@ -31,7 +36,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_c
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 import feedparser
 import orjson
@@ -214,22 +219,28 @@ def feed_records(
 @dataclass(frozen=True, slots=True)
 class Fetched:
     """A feed's document (None: not modified since the validators sent), the validators
-    (ETag, Last-Modified) the server gave for it, its Content-Type (for the charset) and the
-    address it came from after redirects (for relative links)."""
+    (ETag, Last-Modified) the server gave for it, its Content-Type (for the charset), the
+    address it came from after redirects (for relative links) and, when every redirect on
+    the way was permanent (301, 308), that address as `moved_to`."""
 
     data: bytes | None
     etag: str | None = None
     modified: str | None = None
     content_type: str | None = None
     url: str | None = None
+    moved_to: str | None = None
 
 
 class FetchFailed(OSError):
-    """A feed could not be fetched; `retry_after` is the server's wish, in seconds."""
+    """A feed could not be fetched; `retry_after` is the server's wish, in seconds, and
+    `status` the HTTP status of the answer, if one was."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, retry_after: float | None = None, status: int | None = None
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.status = status
 
 
 def _retry_after(value: str | None, now: float) -> float | None:
@@ -267,22 +278,225 @@ def _read_all(stream: Any, limit: int, location: str, deadline: float) -> bytes:
     return b"".join(chunks)
 
 
-def _gunzip(data: bytes, limit: int, location: str) -> bytes:
-    """Gzip-encoded bytes inflated (every member), refusing more than `limit` bytes (a small
-    body can inflate to gigabytes) and a stream cut short."""
+def _is_zlib(data: bytes) -> bool:
+    """Whether the bytes open with a zlib header (RFC 1950): deflate method, check bits."""
+    return len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
+
+
+def _inflate(data: bytes, coding: str, limit: int, location: str) -> bytes:
+    """Bytes under a gzip (every member) or deflate encoding inflated, refusing more than
+    `limit` bytes (a small body can inflate to gigabytes) and a stream cut short. HTTP's
+    `deflate` is the zlib format (RFC 9110 8.4.1.2); some servers send raw deflate, read
+    too."""
+    if coding == "gzip":
+        wbits = 16 + zlib.MAX_WBITS
+    else:
+        wbits = zlib.MAX_WBITS if _is_zlib(data) else -zlib.MAX_WBITS
     out = bytearray()
     while data:
-        inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        inflater = zlib.decompressobj(wbits=wbits)
         try:
             out += inflater.decompress(data, limit + 1 - len(out))
         except zlib.error as exc:
-            raise FetchFailed(f"bad gzip encoding: {exc}") from None
+            raise FetchFailed(f"bad {coding} encoding: {exc}") from None
         if len(out) > limit or inflater.unconsumed_tail:
             raise Rejected(RejectReason.TOO_LARGE, f"{location}: feed over {limit} bytes inflated")
         if not inflater.eof:
-            raise FetchFailed("gzip stream cut short")
-        data = inflater.unused_data
+            raise FetchFailed(f"{coding} stream cut short")
+        data = inflater.unused_data if coding == "gzip" else b""
     return bytes(out)
+
+
+def _decode(data: bytes, encoding: str | None, limit: int, location: str) -> bytes:
+    """A body under its Content-Encoding (codings in the order applied, RFC 9110 8.4):
+    gzip or its old name x-gzip, deflate, identity. Another coding fails the fetch: its
+    bytes are no broken document to dead-letter (they were, as "not a feed")."""
+    codings = [coding.strip().lower() for coding in (encoding or "").split(",")]
+    for coding in reversed([coding for coding in codings if coding]):
+        if coding in ("gzip", "x-gzip"):
+            data = _inflate(data, "gzip", limit, location)
+        elif coding == "deflate":
+            data = _inflate(data, "deflate", limit, location)
+        elif coding != "identity":
+            raise FetchFailed(f"unsupported Content-Encoding: {coding}")
+    return data
+
+
+class _Deadline:
+    """A fetch's deadline, `at` on the monotonic clock. `_read_all` looks at it between
+    reads; at `at` the connections the fetch made are shut down (through a duplicate of
+    each socket, so a TLS socket wrapped around it is reached too), which ends a read
+    waiting on one: a server trickling its TLS handshake, status line or headers (read
+    before `_read_all` starts, each byte within the socket timeout) held a download thread
+    as long as it liked. What is read after that is no answer (`expired`): the fetch
+    fails."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+
+    def failure(self) -> FetchFailed:
+        return FetchFailed(f"download took over {self.seconds:g} s")
+
+    def remaining(self) -> float:
+        """Seconds left; TimeoutError when none are."""
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"download took over {self.seconds:g} s")
+        return left
+
+    def watch(self, sock: socket.socket) -> None:
+        """Shut the connection of `sock` down at the deadline (the timer starts with the
+        first one)."""
+        sock = sock.dup()  # closed by cancel(); the fetch closes its own
+        with self._lock:
+            self._sockets.append(sock)
+            if self._timer is None:
+                self._timer = threading.Timer(max(0.0, self.at - time.monotonic()), self._expire)
+                self._timer.daemon = True
+                self._timer.start()
+            expired = self.expired
+        if expired:
+            _shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut(sock)
+
+    def cancel(self) -> None:
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            sock.close()
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # closed already: the fetch ended
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def _lookup(host: str, port: int, seconds: float) -> list[Any]:
+    """The host's addresses (getaddrinfo), waited for at most `seconds`. The system resolver
+    takes no timeout of ours, so the lookup runs in a thread of its own: one that hangs is
+    left behind (it ends when the resolver gives up) and the fetch fails; it held the
+    download thread, no socket timeout nor the download deadline covering it."""
+    found: list[Any] = []
+    failed: list[OSError] = []
+
+    def resolve() -> None:
+        try:
+            found.extend(socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM))
+        except OSError as exc:
+            failed.append(exc)
+
+    thread = threading.Thread(target=resolve, name=f"lookup {host}", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        raise TimeoutError(f"name lookup of {host} took over {seconds:g} s")
+    if failed:
+        raise failed[0]
+    return found
+
+
+def _connect(
+    address: tuple[str, int],
+    timeout: object = None,
+    source_address: tuple[str, int] | None = None,
+    *,
+    deadline: _Deadline,
+) -> socket.socket:
+    """socket.create_connection within the fetch's deadline, the name lookup included."""
+    host, port = address
+    each = float(timeout) if isinstance(timeout, int | float) else _FETCH_TIMEOUT_SECONDS
+    error: OSError | None = None
+    for family, kind, proto, _, where in _lookup(host, port, min(each, deadline.remaining())):
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(min(each, deadline.remaining()))
+            if source_address:
+                sock.bind(source_address)
+            sock.connect(where)
+        except OSError as exc:
+            sock.close()
+            error = exc
+            continue
+        sock.settimeout(each)
+        deadline.watch(sock)
+        return sock
+    raise error or OSError(f"no address found for {host}")
+
+
+class _HTTPConnection(http.client.HTTPConnection):
+    def __init__(self, *args: Any, deadline: _Deadline, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = functools.partial(_connect, deadline=deadline)
+
+
+class _HTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, *args: Any, deadline: _Deadline, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = functools.partial(_connect, deadline=deadline)
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    """Connects within the fetch's deadline (`_connect`, `_Deadline`)."""
+
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(functools.partial(_HTTPConnection, deadline=self.deadline), req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    """Connects within the fetch's deadline (`_connect`, `_Deadline`); TLS as urllib's."""
+
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(functools.partial(_HTTPSConnection, deadline=self.deadline), req)
+
+
+class _Redirects(urllib.request.HTTPRedirectHandler):
+    """urllib's redirects, to http(s) addresses alone (it followed one to ftp://), each hop
+    noted: a chain of permanent ones (301, 308) is where the feed now lives."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hops: list[tuple[int, str]] = []
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: http.client.HTTPMessage,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        if urllib.parse.urlsplit(newurl).scheme.lower() not in ("http", "https"):
+            fp.close()
+            raise FetchFailed(f"HTTP {code}: redirect to {newurl} refused (not http or https)")
+        self.hops.append((code, newurl))
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+    @property
+    def moved_to(self) -> str | None:
+        permanent = self.hops and all(code in (301, 308) for code, _ in self.hops)
+        return self.hops[-1][1] if permanent else None
 
 
 def fetch(
@@ -295,40 +509,60 @@ def fetch(
     """A feed from an http(s) URL or a local path. Over HTTP the validators of the last
     document sent make it a conditional GET: a `304 Not Modified` gives `Fetched(None)`
     (nothing downloaded, nothing parsed). Raises FetchFailed (an OSError) for network and
-    HTTP errors, a body shorter than its Content-Length or a download over
-    `_DOWNLOAD_SECONDS`, with the server's Retry-After when it gave one; Rejected(too_large)
-    for a document over `limit` bytes."""
-    deadline = time.monotonic() + _DOWNLOAD_SECONDS
+    HTTP errors, a body shorter than its Content-Length or a fetch over `_DOWNLOAD_SECONDS`
+    (name lookup, connection, headers and body), with the server's Retry-After when it gave
+    one; Rejected(too_large) for a document over `limit` bytes."""
     if not location.startswith(("http://", "https://")):
         with Path(location).open("rb") as stream:
+            deadline = time.monotonic() + _DOWNLOAD_SECONDS
             return Fetched(_read_all(stream, limit, location, deadline))
+    watchdog = _Deadline(_DOWNLOAD_SECONDS)
+    try:
+        fetched = _fetch_http(location, etag, modified, limit, watchdog)
+    except (OSError, http.client.HTTPException):
+        if watchdog.expired:  # what the shut-down socket gave is no answer
+            raise watchdog.failure() from None
+        raise
+    finally:
+        watchdog.cancel()
+    if watchdog.expired:  # a response cut short by the deadline, read as if whole
+        raise watchdog.failure()
+    return fetched
+
+
+def _fetch_http(
+    location: str, etag: str | None, modified: str | None, limit: int, deadline: _Deadline
+) -> Fetched:
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip"}
     if etag:
         headers["If-None-Match"] = etag
     if modified:
         headers["If-Modified-Since"] = modified
     request = urllib.request.Request(location, headers=headers)  # noqa: S310 (scheme checked)
+    redirects = _Redirects()
+    opener = urllib.request.build_opener(_HTTPHandler(deadline), _HTTPSHandler(deadline), redirects)
     try:
-        with urllib.request.urlopen(request, timeout=_FETCH_TIMEOUT_SECONDS) as response:  # noqa: S310
-            data = _read_all(response, limit, location, deadline)
+        with opener.open(request, timeout=_FETCH_TIMEOUT_SECONDS) as response:
+            data = _read_all(response, limit, location, deadline.at)
             length = response.headers.get("Content-Length")
             if length is not None and length.strip().isdecimal() and len(data) != int(length):
                 # urllib's read() ends quietly when the server closes early.
                 raise FetchFailed(f"cut off: {len(data)} of {int(length)} bytes")
-            if (response.headers.get("Content-Encoding") or "").lower() == "gzip":
-                data = _gunzip(data, limit, location)
+            data = _decode(data, response.headers.get("Content-Encoding"), limit, location)
             return Fetched(
                 data,
                 response.headers.get("ETag"),
                 response.headers.get("Last-Modified"),
                 response.headers.get("Content-Type"),
                 response.geturl(),
+                redirects.moved_to,
             )
     except urllib.error.HTTPError as exc:
         if exc.code == 304:
-            return Fetched(None, exc.headers.get("ETag") or etag, modified)
+            etag = exc.headers.get("ETag") or etag
+            return Fetched(None, etag, modified, moved_to=redirects.moved_to)
         wait = _retry_after(exc.headers.get("Retry-After"), time.time())
-        raise FetchFailed(f"HTTP {exc.code} {exc.reason}", wait) from None
+        raise FetchFailed(f"HTTP {exc.code} {exc.reason}", wait, exc.code) from None
     except urllib.error.URLError as exc:
         raise FetchFailed(str(exc.reason)) from None
     except (http.client.HTTPException, ValueError) as exc:  # a bad URL, a broken response
@@ -352,7 +586,8 @@ def _stored_state(path: Path) -> dict[str, Any] | None:
         problem = "not a feed state (no list of ids)"
         if isinstance(stored, dict):
             ids = stored.setdefault("ids", [])
-            validators = (stored.get(key) for key in ("etag", "modified", "unreadable"))
+            keys = ("etag", "modified", "unreadable", "location")
+            validators = (stored.get(key) for key in keys)
             if isinstance(ids, list) and all(isinstance(i, str) for i in ids):
                 if all(value is None or isinstance(value, str) for value in validators):
                     return dict(stored)
@@ -380,7 +615,11 @@ class FeedState:
     the last document whose entries the broker took; and the digest of the last document
     that could not be read, so a broken feed is dead-lettered once, not at every poll; and
     `retry_at`, the wall-clock time (epoch seconds) before which the server asked not to be
-    polled (Retry-After), so a restarted poller waits too."""
+    polled (Retry-After), so a restarted poller waits too; and `location`, where the feed
+    is fetched once it moved permanently (None: where it is listed; its identity, the
+    state file, the ids and the records' key, stays the address listed); and `gone_at`, when
+    (epoch seconds) the feed answered `410 Gone`: it is polled no more, by a restarted
+    poller either, until that is cleared (`wirefeed feed --retry-gone`)."""
 
     def __init__(self, path: Path | None = None, limit: int = MAX_SEEN) -> None:
         self.path = path
@@ -390,6 +629,8 @@ class FeedState:
         self.modified: str | None = None
         self.unreadable: str | None = None
         self.retry_at: float | None = None
+        self.location: str | None = None
+        self.gone_at: float | None = None
         if path is not None and path.exists():
             stored = _stored_state(path)
             if stored is not None:
@@ -397,6 +638,10 @@ class FeedState:
                 self.etag = stored.get("etag")
                 self.modified = stored.get("modified")
                 self.unreadable = stored.get("unreadable")
+                self.location = stored.get("location")
+                gone_at = stored.get("gone_at")
+                if isinstance(gone_at, int | float) and math.isfinite(gone_at):
+                    self.gone_at = float(gone_at)
                 retry_at = stored.get("retry_at")
                 if isinstance(retry_at, int | float) and math.isfinite(retry_at):
                     self.retry_at = float(retry_at)
@@ -429,6 +674,8 @@ class FeedState:
             "modified": self.modified,
             "unreadable": self.unreadable,
             "retry_at": self.retry_at,
+            "location": self.location,
+            "gone_at": self.gone_at,
         }
         partial.write_bytes(orjson.dumps(stored))
         os.replace(partial, self.path)  # a crash mid-write leaves the old state whole
@@ -462,7 +709,11 @@ def send_new(location: str, fetched: Fetched, sender: FlushingSender, seen: Feed
     A state file written before ids carried a digest holds bare guids: such an entry is
     taken as already sent (its content then is unknown), and its id now is remembered in
     place of the guid, so a later correction is sent."""
+    moved = fetched.moved_to if fetched.moved_to != location else None
     if fetched.data is None:
+        if fetched.moved_to and moved != seen.location:
+            seen.location = moved
+            seen.save()
         return 0
     feed = f"feed:{location}"
     try:
@@ -489,14 +740,18 @@ def send_new(location: str, fetched: Fetched, sender: FlushingSender, seen: Feed
     seen.add(record["id"] for record in [*listed, *legacy, *fresh])
     seen.etag, seen.modified, seen.unreadable = fetched.etag, fetched.modified, None
     seen.retry_at = None
+    if fetched.moved_to:
+        seen.location = moved
     seen.save()
     return len(fresh)
 
 
 def poll_feed(location: str, sender: FlushingSender, seen: FeedState) -> int:
     """Fetch a feed once (conditionally, with the validators of the last document sent) and
-    send its new entries; returns how many were sent."""
-    return send_new(location, fetch(location, seen.etag, seen.modified), sender, seen)
+    send its new entries; returns how many were sent. A feed that moved permanently is
+    fetched where it moved (`FeedState.location`)."""
+    fetched = fetch(seen.location or location, seen.etag, seen.modified)
+    return send_new(location, fetched, sender, seen)
 
 
 @dataclass(slots=True)
@@ -542,6 +797,10 @@ class PollSchedule:
         """A poll of the feed began: not due again until it ends (succeeded, failed...)."""
         self._due[feed].at = math.inf
 
+    def stop(self, feed: str) -> None:
+        """Never due again (a feed that is gone)."""
+        self._due[feed].at = math.inf
+
     def postponed(self, feed: str, now: float) -> float:
         """Poll again after the usual interval, neither a success nor the feed's failure."""
         due = self._due[feed]
@@ -564,7 +823,9 @@ PollStatus = Literal["downloaded", "not_modified", "failed", "send_failed"]
 class PollOutcome:
     """What one poll of one feed did: its status (`failed`: the feed's fault, `send_failed`:
     the broker's), entries sent (None if it failed) or why it failed, when the feed is polled
-    next and its failures in a row."""
+    next and its failures in a row; `moved_to`: the address the feed moved to for good, at
+    this poll (fetched there from now on); `gone`: it answered `410 Gone` and is polled no
+    more (`next_at` is infinite)."""
 
     location: str
     status: PollStatus
@@ -572,6 +833,8 @@ class PollOutcome:
     error: str | None
     next_at: float
     failures: int
+    moved_to: str | None = None
+    gone: bool = False
 
     @property
     def not_modified(self) -> bool:
@@ -593,7 +856,9 @@ class Poller:
     again at its usual interval. Nothing of a failed poll is saved but the server's
     Retry-After (`FeedState.retry_at`, on the `wall` clock): a feed that asked to be left
     alone is not polled before then by this poller nor by a restarted one (the next
-    `--once` run too), where the wait was kept in memory alone."""
+    `--once` run too), where the wait was kept in memory alone; and a feed that answered
+    `410 Gone` is polled no more (`FeedState.gone_at`), logged at error level: it was
+    retried for ever at the longest backoff. A 404 is retried as any failure."""
 
     def __init__(
         self,
@@ -612,7 +877,9 @@ class Poller:
         self.wall = wall
         self._running: dict[Future[Fetched | Exception], str] = {}
         for location, state in states.items():
-            if state.retry_at is not None:
+            if state.gone_at is not None:
+                schedule.stop(location)
+            elif state.retry_at is not None:
                 wait = min(state.retry_at - wall(), MAX_RETRY_AFTER_SECONDS)
                 if wait > 0:
                     schedule.hold(location, clock() + wait)
@@ -648,16 +915,21 @@ class Poller:
     def _download(self, location: str) -> Fetched | Exception:
         state = self.states[location]
         try:
-            return fetch(location, state.etag, state.modified)
+            return fetch(state.location or location, state.etag, state.modified)
         except Exception as exc:  # reported by _finish; a poller must outlive any one feed
             return exc
 
     def _finish(self, location: str, fetched: Fetched | Exception) -> PollOutcome:
+        state = self.states[location]
+        where = f" (at {state.location}, where it moved)" if state.location else ""
         if isinstance(fetched, Exception):
+            if getattr(fetched, "status", None) == 410:
+                return self._gone(location, _describe(fetched) + where)
             retry_after = getattr(fetched, "retry_after", None)
-            return self._failed(location, _describe(fetched), retry_after)
+            return self._failed(location, _describe(fetched) + where, retry_after)
+        before = state.location
         try:
-            sent = send_new(location, fetched, self.sender, self.states[location])
+            sent = send_new(location, fetched, self.sender, state)
         except (SendFailed, KafkaError) as exc:
             if not broker_unavailable(exc):  # refused for its content (an entry too large)
                 error = f"send failed: the broker refused an entry (too large, or invalid): {exc}"
@@ -668,10 +940,33 @@ class Poller:
             failures = self.schedule.failures(location)
             return PollOutcome(location, "send_failed", None, f"send failed: {exc}", at, failures)
         except Exception as exc:  # not a feed, or a bug: the poller outlives any one feed
-            return self._failed(location, _describe(exc))
+            return self._failed(location, _describe(exc) + where)
         at = self.schedule.succeeded(location, self.clock())
         status: PollStatus = "not_modified" if fetched.data is None else "downloaded"
-        return PollOutcome(location, status, sent, None, at, 0)
+        moved = state.location if state.location != before else None
+        if moved:
+            log.warning("%s: moved permanently to %s, fetched there from now on", location, moved)
+        return PollOutcome(location, status, sent, None, at, 0, moved or None)
+
+    def _gone(self, location: str, error: str) -> PollOutcome:
+        """A feed that answered `410 Gone`: a failure, and not polled again (the mark saved,
+        so neither after a restart)."""
+        self.schedule.failed(location, self.clock())
+        self.schedule.stop(location)
+        state = self.states[location]
+        state.gone_at = self.wall()
+        try:
+            state.save()
+        except OSError as exc:  # still left alone while this poller runs
+            log.warning("%s: could not save that the feed is gone: %s", location, exc)
+        log.error(
+            "%s: %s: the feed is gone, no longer polled (remove it from the list, or "
+            "`wirefeed feed --retry-gone` to poll it again)",
+            location,
+            error,
+        )
+        failures = self.schedule.failures(location)
+        return PollOutcome(location, "failed", None, error, math.inf, failures, gone=True)
 
     def _failed(self, location: str, error: str, retry_after: float | None = None) -> PollOutcome:
         """The feed's own failure: backed off on the schedule; the server's Retry-After

@@ -5,16 +5,20 @@ kafka-python, whose side is tested in test_feeds.py against the real broker)."""
 from __future__ import annotations
 
 import gzip
+import math
+import socket
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
+import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -60,6 +64,8 @@ class Route:
     trickle: float = 0.0
     # Bytes sent as they are under Content-Encoding: gzip (instead of `body`).
     encoded: bytes | None = None
+    # The Content-Encoding named when `gzip` or `encoded` is set.
+    content_encoding: str = "gzip"
     requests: list[dict[str, str]] = field(default_factory=list)
 
     @property
@@ -104,7 +110,7 @@ class FeedServer:
                 self.send_response(200)
                 self.send_header("Content-Type", route.content_type)
                 if route.gzip or route.encoded is not None:
-                    self.send_header("Content-Encoding", "gzip")
+                    self.send_header("Content-Encoding", route.content_encoding)
                 if route.etag:
                     self.send_header("ETag", route.etag)
                 if route.modified:
@@ -359,6 +365,55 @@ def test_an_entry_too_large_for_the_raw_topic_is_the_feeds_failure(
     assert (second.failures, second.next_at) == (2, 900.0)  # backing off, and alerting
 
 
+def test_a_permanent_redirect_is_remembered_and_the_feed_keeps_its_identity(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    # Every poll went through the redirect: a feed that moved for good (301, 308) was asked
+    # at its old address for ever. Its state file, ids and key stay those of the address
+    # listed; only where it is fetched changes.
+    old = server.routes["/old"] = Route(status=301, headers={"Location": "/new"})
+    new = server.routes["/new"] = Route()
+    url, path = server.url("/old"), tmp_path / "state.json"
+    sender = FakeSender()
+    with ThreadPoolExecutor(1) as pool:
+        states = {url: FeedState(path)}
+        [first] = poll_round(states, PollSchedule([url], 300.0), sender, 0.0, pool)
+        assert (first.status, first.sent, first.moved_to) == ("downloaded", 2, server.url("/new"))
+        assert {key for _, key in sender.sent} == {f"feed:{url}"}
+        # A restarted poller asks the new address alone, with the validators it gave.
+        states = {url: FeedState(path)}
+        [second] = poll_round(states, PollSchedule([url], 300.0), sender, 300.0, pool)
+        assert (second.status, second.moved_to) == ("not_modified", None)
+        assert (len(old.requests), len(new.requests), new.answered_304) == (1, 2, 1)
+        stored = orjson.loads(path.read_bytes())
+        assert stored["location"] == server.url("/new")
+        assert len(stored["ids"]) == 2
+        # A failure there says where the feed was asked.
+        new.status = 404
+        [third] = poll_round(states, PollSchedule([url], 300.0), sender, 600.0, pool)
+        assert third.error == f"HTTP 404 Not Found (at {server.url('/new')}, where it moved)"
+
+
+def test_a_temporary_redirect_is_followed_not_remembered(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    server.routes["/new"] = Route()
+    server.routes["/moved"] = Route(status=308, headers={"Location": "/for-now"})
+    server.routes["/for-now"] = Route(status=307, headers={"Location": "/new"})
+    server.routes["/found"] = Route(status=302, headers={"Location": "/new"})
+    for path in ("/moved", "/found"):
+        state = FeedState(tmp_path / f"{path[1:]}.json")
+        assert poll_feed(server.url(path), FakeSender(), state) == 2
+        assert state.location is None, path  # a hop that is not for good: asked again
+
+
+def test_a_redirect_to_another_scheme_is_refused(server: FeedServer) -> None:
+    # urllib follows a redirect to ftp:// (and refuses file:, data:...).
+    server.routes["/rss"] = Route(status=301, headers={"Location": "ftp://127.0.0.1:9/feed.xml"})
+    with pytest.raises(FetchFailed, match=r"redirect to ftp://127\.0\.0\.1:9/feed\.xml refused"):
+        fetch(server.url("/rss"))
+
+
 def test_a_body_cut_short_is_a_failure_and_saves_nothing(
     server: FeedServer, tmp_path: Path
 ) -> None:
@@ -382,6 +437,39 @@ def test_gzip_members_are_all_read_and_a_cut_stream_refused(server: FeedServer) 
     route.encoded = gzip.compress(RSS)[:-20]  # Content-Length agrees: only gzip can tell
     with pytest.raises(FetchFailed, match="cut short"):
         fetch(server.url("/rss"))
+
+
+def test_x_gzip_and_deflate_bodies_are_decoded(server: FeedServer) -> None:
+    # `x-gzip` (gzip's old name, RFC 9110 8.4.1.3) and `deflate` (zlib, or the raw deflate
+    # some servers send) were read as they came: "not a feed", the compressed bytes sent on
+    # to be dead-lettered.
+    route = server.routes["/rss"] = Route(etag=None)
+    url = server.url("/rss")
+    raw = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    codings = {
+        "x-gzip": gzip.compress(RSS),
+        "X-GZIP": gzip.compress(RSS),
+        "deflate": zlib.compress(RSS),
+        "Deflate": raw.compress(RSS) + raw.flush(),
+        "identity": RSS,
+    }
+    for coding, encoded in codings.items():
+        route.content_encoding, route.encoded = coding, encoded
+        assert poll_feed(url, FakeSender(), FeedState()) == 2, coding
+    route.content_encoding = "deflate"
+    route.encoded = zlib.compress(b"<rss>" + b" " * 5_000_000)
+    with pytest.raises(Rejected) as caught:
+        fetch(url, limit=1_000_000)
+    assert caught.value.reason == RejectReason.TOO_LARGE
+    route.encoded = zlib.compress(RSS)[:-20]
+    with pytest.raises(FetchFailed, match="deflate stream cut short"):
+        fetch(url)
+    # A coding the poller cannot read fails the poll: the bytes are no broken document.
+    route.content_encoding, route.encoded = "br", b"\x1b\x00\x00"
+    sender = FakeSender()
+    with pytest.raises(FetchFailed, match="unsupported Content-Encoding: br"):
+        poll_feed(url, sender, FeedState())
+    assert not sender.sent
 
 
 def test_retry_after_is_read_and_bounded(server: FeedServer) -> None:
@@ -422,6 +510,50 @@ def test_a_servers_retry_after_outlives_a_restart(server: FeedServer, tmp_path: 
         [later] = restarted(wall=lambda: time.time() + 3601).drain()
         assert (later.status, later.sent, len(route.requests)) == ("downloaded", 2, 2)
     assert orjson.loads(path.read_bytes())["retry_at"] is None
+
+
+def test_a_feed_that_is_gone_is_no_longer_polled(server: FeedServer, tmp_path: Path) -> None:
+    # `410 Gone` was retried for ever, at the longest backoff, as any failure. A feed that
+    # says it is gone is reported and left alone, by a restarted poller too, until its mark
+    # is cleared (`wirefeed feed --retry-gone`); a 404 keeps being retried, backing off.
+    gone = server.routes["/gone"] = Route(status=410)
+    lost = server.routes["/lost"] = Route(status=404)
+    feeds = [server.url("/gone"), server.url("/lost")]
+    paths = [tmp_path / "gone.json", tmp_path / "lost.json"]
+
+    def read() -> dict[str, FeedState]:
+        return {feed: FeedState(path) for feed, path in zip(feeds, paths, strict=True)}
+
+    states = read()
+    schedule = PollSchedule(feeds, every=300.0, max_backoff=3600.0)
+    sender = FakeSender()
+    with ThreadPoolExecutor(2) as pool:
+        first = poll_round(states, schedule, sender, 0.0, pool)
+        assert [(o.status, o.gone, o.next_at) for o in first] == [
+            ("failed", True, math.inf),
+            ("failed", False, 300.0),
+        ]
+        assert first[0].error == "HTTP 410 Gone"
+        for _ in range(6):
+            poll_round(states, schedule, sender, schedule.next_at(), pool)
+        assert (len(gone.requests), len(lost.requests)) == (1, 7)
+        assert schedule.failures(feeds[1]) == 7
+        assert isinstance(orjson.loads(paths[0].read_bytes())["gone_at"], float)
+        assert not paths[1].exists()  # a failure saves nothing
+        # A restarted poller leaves it alone too (a `--once` run from cron as well).
+        restarted = Poller(read(), PollSchedule(feeds, 300.0), sender, pool)
+        assert [o.location for o in restarted.drain()] == [feeds[1]]
+        assert len(gone.requests) == 1
+        # Its mark cleared, it is polled again.
+        states = read()
+        states[feeds[0]].gone_at = None
+        gone.status = 200
+        again = Poller(states, PollSchedule(feeds, 300.0), sender, pool).drain()
+        assert {(o.location, o.status, o.sent) for o in again} == {
+            (feeds[0], "downloaded", 2),
+            (feeds[1], "failed", None),
+        }
+    assert len(sender.sent) == 2
 
 
 def test_a_long_dead_feed_backs_off_without_overflow() -> None:
@@ -465,6 +597,70 @@ def test_a_server_trickling_its_body_fails_at_the_download_deadline(
     with pytest.raises(FetchFailed, match="download took over"):
         fetch(server.url("/rss"))
     assert time.monotonic() - started < 3
+
+
+def test_a_name_lookup_that_hangs_fails_at_the_download_deadline(
+    server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # urllib resolves the host (getaddrinfo) before any socket exists, so neither the socket
+    # timeout nor the download deadline covered it: a resolver that hung held a download
+    # thread as long as it hung.
+    real = socket.getaddrinfo
+    release = threading.Event()
+    hang = True
+
+    def resolve(host: str, *args: Any, **kwargs: Any) -> Any:
+        if host == "feeds.example":
+            if hang:
+                release.wait(10)
+            host = "127.0.0.1"
+        return real(host, *args, **kwargs)
+
+    server.routes["/rss"] = Route()
+    where = f"feeds.example:{server.http.server_address[1]}"
+    url = f"http://{where}/rss"
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    monkeypatch.setattr(feeds_module, "_DOWNLOAD_SECONDS", 0.5)
+    started = time.monotonic()
+    try:
+        with pytest.raises(FetchFailed, match=r"name lookup of feeds\.example"):
+            fetch(url)
+        assert time.monotonic() - started < 3
+    finally:
+        release.set()
+    assert not server.routes["/rss"].requests
+    # A lookup in time: the feed is read from the address found.
+    hang = False
+    assert fetch(url).data == RSS
+    assert server.routes["/rss"].requests[0]["host"] == where
+
+
+def test_a_server_trickling_its_headers_fails_at_the_download_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The deadline was looked at only between reads of the body: a server sending its status
+    # line and headers a byte at a time (each within the socket timeout) held the download
+    # thread as long as it liked, and a header block it cut short was read as an empty
+    # document.
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def trickle() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)
+            try:
+                for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 40:
+                    connection.sendall(bytes([byte]))
+                    time.sleep(0.1)
+            except OSError:  # the client gave up
+                pass
+
+    threading.Thread(target=trickle, daemon=True).start()
+    monkeypatch.setattr(feeds_module, "_DOWNLOAD_SECONDS", 0.5)
+    started = time.monotonic()
+    with listener, pytest.raises(FetchFailed, match="download took over"):
+        fetch(f"http://127.0.0.1:{listener.getsockname()[1]}/rss")
+    assert time.monotonic() - started < 2
 
 
 def test_a_document_naming_a_local_file_is_not_read_from_disk(
@@ -570,6 +766,22 @@ def test_the_feed_command_polls_several_feeds_through_the_broker(
     assert fourth.returncode == 0, fourth.stderr
     assert f"{server.url('/busy')}: not polled before" in fourth.stdout
     assert len(busy.requests) == 1
+    # A feed that is gone (410) is reported at every `--once` run, which exits 1, and asked
+    # no more until `--retry-gone`.
+    gone = server.routes["/gone"] = Route(status=410)
+    for _ in range(2):
+        run = _feed_command(service_settings, server.url("/gone"), "--once", "--state-dir", state)
+        assert run.returncode == 1, run.stderr
+        assert f"{server.url('/gone')}: gone (HTTP 410 Gone" in run.stderr
+        assert "no longer polled" in run.stderr
+    assert len(gone.requests) == 1
+    gone.status = 200
+    back = _feed_command(
+        service_settings, server.url("/gone"), "--once", "--retry-gone", "--state-dir", state
+    )
+    assert back.returncode == 0, back.stderr
+    assert f"{server.url('/gone')}: sent 2 new entries" in back.stdout
+    gone.status = 410
 
     # Running (not --once), the poller serves its metrics for Prometheus.
     port = free_port()
@@ -577,6 +789,7 @@ def test_the_feed_command_polls_several_feeds_through_the_broker(
         [
             *(sys.executable, "-m", "service", "feed", "--list", str(listed)),
             *("--state-dir", state, "--every", "3600", "--metrics-port", str(port)),
+            server.url("/gone"),
         ],
         env=settings_env(service_settings),
         stdout=subprocess.DEVNULL,
@@ -587,6 +800,8 @@ def test_the_feed_command_polls_several_feeds_through_the_broker(
             ("wirefeed_feed_polls_total", server.url("/rss"), "not_modified"): 1.0,
             ("wirefeed_feed_polls_total", str(missing), "failed"): 1.0,
             ("wirefeed_feed_consecutive_failures", str(missing), ""): 1.0,
+            ("wirefeed_feed_gone", server.url("/gone"), ""): 1.0,
+            ("wirefeed_feed_gone", str(missing), ""): 0.0,
         }
         found: dict[tuple[str, str, str], float] = {}
         deadline = time.monotonic() + 60
