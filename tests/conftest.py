@@ -185,11 +185,12 @@ def start_worker(tmp_path: Path) -> Iterator[Callable[[Settings], WorkerProcess]
             process.stop()
 
 
-def read_topics(
+def read_values(
     settings: Settings, topics: list[str], count: int, timeout: float = 60.0, settle: float = 0.0
-) -> list[tuple[str, dict[str, Any]]]:
-    """Read (topic, record) pairs from the start of `topics` until `count` arrived (then
-    `settle` seconds more, to catch anything extra) or the timeout."""
+) -> list[tuple[str, bytes]]:
+    """Read (topic, value) pairs, values as they are (bytes that are not JSON too), from the
+    start of `topics` until `count` arrived (then `settle` seconds more, to catch anything
+    extra) or the timeout."""
     consumer = KafkaConsumer(
         *topics,
         bootstrap_servers=settings.bootstrap_servers,
@@ -198,17 +199,25 @@ def read_topics(
         group_id=None,
         consumer_timeout_ms=1000,
     )
-    found: list[tuple[str, dict[str, Any]]] = []
+    found: list[tuple[str, bytes]] = []
     deadline = time.monotonic() + timeout
     try:
         while len(found) < count and time.monotonic() < deadline:
             for message in consumer:
-                found.append((message.topic, orjson.loads(message.value)))
+                found.append((message.topic, message.value))
                 if len(found) >= count:
                     break
         settle_until = time.monotonic() + settle
         while time.monotonic() < settle_until:
-            found.extend((m.topic, orjson.loads(m.value)) for m in consumer)
+            found.extend((message.topic, message.value) for message in consumer)
     finally:
         consumer.close()
     return found
+
+
+def read_topics(
+    settings: Settings, topics: list[str], count: int, timeout: float = 60.0, settle: float = 0.0
+) -> list[tuple[str, dict[str, Any]]]:
+    """As `read_values`, each value read as a JSON record."""
+    found = read_values(settings, topics, count, timeout, settle)
+    return [(topic, orjson.loads(value)) for topic, value in found]

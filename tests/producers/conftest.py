@@ -3,14 +3,12 @@ the real broker that refuses records over 2000 bytes (`strict_settings`)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-from kafka import KafkaConsumer
 from kafka.admin import KafkaAdminClient, NewTopic
 
 from service.producers import formats
@@ -153,29 +151,3 @@ def assert_rejects_dead_lettered(sender: FakeSender, folder: Path, producer: str
         assert detail.strip(), name
         line = {"line": 2} if name.endswith(".jsonl") else {}
         assert origin == {"producer": producer, "file": str(folder / name), **line}
-
-
-def read_values(
-    settings: Settings, topics: list[str], count: int, timeout: float = 60.0, settle: float = 0.0
-) -> list[tuple[str, bytes]]:
-    """(topic, value) pairs, values as they are (bytes that are not JSON too), read from the
-    start of `topics` until `count` arrived, then `settle` seconds more."""
-    consumer = KafkaConsumer(
-        *topics,
-        bootstrap_servers=settings.bootstrap_servers,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        group_id=None,
-        consumer_timeout_ms=1000,
-    )
-    found: list[tuple[str, bytes]] = []
-    deadline = time.monotonic() + timeout
-    try:
-        while len(found) < count and time.monotonic() < deadline:
-            found.extend((message.topic, message.value) for message in consumer)
-        settle_until = time.monotonic() + settle
-        while time.monotonic() < settle_until:
-            found.extend((message.topic, message.value) for message in consumer)
-    finally:
-        consumer.close()
-    return found

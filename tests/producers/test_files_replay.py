@@ -22,7 +22,7 @@ from service.producers.formats import copy_id
 from service.producers.kafka import record_key
 from service.producers.replay import replay_records
 from service.settings import PROJECT_ROOT, Settings
-from tests.conftest import SEEDS, WorkerProcess, free_port, read_topics
+from tests.conftest import SEEDS, WorkerProcess, free_port, read_topics, read_values
 from tests.producers.conftest import (
     GOOD_LINES,
     GOOD_TEXT,
@@ -33,7 +33,6 @@ from tests.producers.conftest import (
     assert_rejects_dead_lettered,
     drop_rejected_files,
     poisoned_parse_xml,
-    read_values,
 )
 from tests.producers.documents import NITF
 

@@ -19,7 +19,7 @@ from service.producers.files import text_record
 from service.producers.kafka import RawProducer
 from service.producers.watch import watch_once
 from service.settings import Settings
-from tests.conftest import WorkerProcess, read_topics
+from tests.conftest import WorkerProcess, read_topics, read_values
 from tests.producers.conftest import (
     GOOD_LINES,
     GOOD_TEXT,
@@ -30,7 +30,6 @@ from tests.producers.conftest import (
     assert_rejects_dead_lettered,
     drop_rejected_files,
     poisoned_parse_xml,
-    read_values,
 )
 from tests.producers.documents import NEWSML_MESSAGE, NINJS_2, NITF
 
