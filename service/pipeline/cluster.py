@@ -454,11 +454,10 @@ class StoryIndex:
         else:
             bisect.insort(members, story_id, key=self._order)
 
-    def _repost(self, story_id: str, old_top: Iterable[str], centroid: dict[str, float]) -> None:
+    def _repost(self, story_id: str, centroid: dict[str, float]) -> None:
         """After a story's value is written: leave the terms no longer among its strongest
         (all of them when its arrival time moved), and take its place, by its arrival time,
-        under those that are. (`old_top`, the terms it ranked by, is what the listing
-        records too.)"""
+        under those that are (the listing records the terms it ranked by)."""
         top = _strongest(centroid, self.config.index_terms)
         listed = self._listed.get(story_id)
         if listed is not None:
@@ -620,7 +619,6 @@ class StoryIndex:
     ) -> dict[str, Any]:
         """Fold the other stories into the survivor: their ids now stand for it (`merged:`)
         and leave the index. Returns the survivor's new value (the caller stores it)."""
-        old_top = _strongest(survivor["c"], self.config.index_terms)
         for story_id, story in others:
             survivor = self._fold(survivor, story)
             del self.store[STORY + story_id]
@@ -632,7 +630,7 @@ class StoryIndex:
         self._unpost({story_id for story_id, _ in others})
         # The folded stories' terms may now be among the survivor's strongest (the caller
         # stores the survivor, then posts it again at its new time).
-        self._repost(survivor_id, old_top, survivor["c"])
+        self._repost(survivor_id, survivor["c"])
         # What each was kept apart from, the survivor is (an editor's merge of two stories
         # set apart ends that).
         return _set_apart(survivor, self._apart(survivor_id, survivor.get("x", ())))
@@ -733,7 +731,7 @@ class StoryIndex:
         value = {**story, "t": latest, "n": story["n"] + 1, **self._timed(story, [member])}
         self._write(STORY + story_id, value, latest)
         if latest != story["t"]:
-            self._repost(story_id, (), story["c"])
+            self._repost(story_id, story["c"])
         return StoryDecision(story_id, "updated", 1.0, title=story.get("h", ""))
 
     def correct(self, command: StoryCommand, now: float) -> tuple[Correction, bool]:
@@ -789,7 +787,7 @@ class StoryIndex:
             )
         survivor = self._fold_into(survivor_id, survivor, list(others.items()), now)
         self._write(STORY + survivor_id, survivor, survivor["t"])
-        self._repost(survivor_id, (), survivor["c"])
+        self._repost(survivor_id, survivor["c"])
         return Correction(
             command.id, survivor_id, "merged", survivor.get("h", ""), merged_from=tuple(others)
         )
@@ -864,7 +862,6 @@ class StoryIndex:
             for member in source.get("m", ())
             if not (member and any(member.keys() <= terms for terms in moved_terms))
         ]
-        was_top = _strongest(source["c"], self.config.index_terms)
         # Their times leave with them: the story's clock is that of the members it keeps
         # (exact unless all its listed members leave and one before them does too).
         recent, older = _times(source)
@@ -883,7 +880,7 @@ class StoryIndex:
         source.update(_timed(staying, older, self.config.member_times))
         source = _set_apart(source, self._apart(source_id, source.get("x", ()), [apart]))
         self._write(STORY + source_id, source, source["t"])
-        self._repost(source_id, was_top, rest)
+        self._repost(source_id, rest)
         # A member not listed (older than those listed) arrived when its link says; its
         # publication time is not kept.
         times = [leaving.get(key, [key, float(link[1]), None]) for key, link in keys.items()]
@@ -970,7 +967,6 @@ class StoryIndex:
             members.extend(cues)
             times.extend(their_times)
         target = self._live_story(target_id, now)
-        old_top = _strongest(target["c"], self.config.index_terms)
         centroid = _summed(target["c"], moved, self.config.story_terms)
         latest = max([float(target["t"]), *(float(link[1]) for link in links.values())])
         target = {
@@ -985,7 +981,7 @@ class StoryIndex:
         target = _set_apart(target, self._apart(target_id, target.get("x", ()), by_source))
         self._write(STORY + target_id, target, latest)
         self._relink(target_id, links)
-        self._repost(target_id, old_top, centroid)
+        self._repost(target_id, centroid)
         return Correction(
             command.id,
             target_id,
@@ -1018,7 +1014,6 @@ class StoryIndex:
         title: str,
         article_id: str,
     ) -> None:
-        old_top: list[str] = []
         if story is None:
             centroid, n, t = vector, 1, now
             latest = published
@@ -1026,7 +1021,6 @@ class StoryIndex:
         else:
             centroid = _summed(story["c"], vector, self.config.story_terms)
             n, t = story["n"] + 1, max(story["t"], now)
-            old_top = _strongest(story["c"], self.config.index_terms)
             latest = _latest(story.get("p"), published)
         members: list[dict[str, float]] = story.get("m", []) if story else []
         # m: the latest members' strongest cues; t: latest arrival (the horizon's clock);
@@ -1042,7 +1036,7 @@ class StoryIndex:
             **_apart_field(story.get("x", ()) if story else ()),
         }
         self._write(STORY + story_id, story_value, t)
-        self._repost(story_id, old_top, centroid)
+        self._repost(story_id, centroid)
 
     def evict(self, now: float) -> int:
         """Forget stories (and article links) past the horizon; returns how many stories went."""

@@ -263,7 +263,7 @@ class Pipeline:
 
     def evict(self, now: float) -> int:
         """Forget what is older than the horizons; returns how many entries went."""
-        horizon = max(self.config.dedup.horizon_seconds, self.config.story.horizon_seconds)
+        horizon = self._horizon()
         expired = self._decided.expired(now, horizon)
         for key in expired:
             if key in self.decisions:
