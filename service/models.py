@@ -28,12 +28,15 @@ class RejectReason(StrEnum):
 
 
 class Rejected(Exception):
-    """An input that cannot be made into an article; it goes to the dead-letter topic."""
+    """An input that cannot be made into an article; it goes to the dead-letter topic.
+    `again`: the same refusal as before, of an input seen again (an editor's command refused
+    stays refused)."""
 
-    def __init__(self, reason: RejectReason, detail: str) -> None:
+    def __init__(self, reason: RejectReason, detail: str, *, again: bool = False) -> None:
         super().__init__(f"{reason.value}: {detail}")
         self.reason = reason
         self.detail = detail
+        self.again = again
 
 
 # superseded: an older version of an item that arrived after a newer one (hidden, linked

@@ -65,7 +65,8 @@ STORY = "story:"
 TERMS = "terms:"
 ARTICLE = "article:"
 MERGED = "merged:"
-# An editor's command applied (what it did, and whether its event is published).
+# An editor's command applied (what it did) or refused (why), and whether its event or dead
+# letter is published.
 COMMAND = "command:"
 WATERMARK = "published-watermark"
 # A publication time further ahead of arrival than this is a feed's clock error.
@@ -350,7 +351,8 @@ class StoryIndex:
     `term:<term>` (recent story ids), `article:<id>` ([story id, time], and the original's id
     for a copy), `merged:<id>` ([id of the story it was folded into, time, and how long it is
     kept past the horizon when the decisions outlive the stories]), `command:<id>`
-    (an editor's command applied: its event, time and whether it is published) and the
+    (an editor's command applied: its event, or refused: `rejected` and `detail`; its time and
+    whether its event or dead letter is published) and the
     publication watermark. Document frequencies and the copies of each original are caches
     rebuilt from `terms:` and `article:` entries.
     """
@@ -738,16 +740,25 @@ class StoryIndex:
         """Apply an editor's command: split articles out of a story into a new one, or fold
         stories into one; returns what it did and whether the command was applied before
         (then nothing changes again). Raises Rejected (bad_command) when it cannot apply;
-        then nothing has changed."""
+        then nothing has changed but the memo of the refusal: the id stays refused as long as
+        an applied one is remembered (seen again, the same Rejected, `again`), even once the
+        state would let it apply, since its dead letter told the editor it was not."""
         known = self.store.get(COMMAND + command.id)
+        if known is not None and "rejected" in known:
+            raise Rejected(RejectReason(known["rejected"]), known["detail"], again=True)
         if known is not None:
             return Correction.from_dict(known), True
-        if command.action == "split":
-            correction = self._split(command, now)
-        elif command.action == "move":
-            correction = self._move(command, now)
-        else:
-            correction = self._merge_stories(command, now)
+        try:
+            if command.action == "split":
+                correction = self._split(command, now)
+            elif command.action == "move":
+                correction = self._move(command, now)
+            else:
+                correction = self._merge_stories(command, now)
+        except Rejected as exc:
+            refused = {"command": command.id, "rejected": exc.reason.value, "detail": exc.detail}
+            self._write(COMMAND + command.id, {**refused, "t": now}, now)
+            raise
         self._write(COMMAND + command.id, {**correction.to_dict(), "t": now}, now)
         return correction, False
 
@@ -756,11 +767,13 @@ class StoryIndex:
         return sorted(self._copies.get(original_id, ()))
 
     def command_published(self, command_id: str) -> bool:
-        """Whether the event of an applied command is known to be on the broker."""
+        """Whether the event of an applied command, or the dead letter of a refused one, is
+        known to be on the broker."""
         return bool((self.store.get(COMMAND + command_id) or {}).get("emitted"))
 
     def mark_command_published(self, command_id: str) -> None:
-        """Record that the broker took the command's event: a redelivery publishes nothing."""
+        """Record that the broker took the command's event (or dead letter): a redelivery
+        publishes nothing."""
         memo = self.store.get(COMMAND + command_id)
         if memo is not None:
             self.store[COMMAND + command_id] = {**memo, "emitted": True}

@@ -205,7 +205,8 @@ class Pipeline:
 
     def correct(self, command: StoryCommand, now: float) -> tuple[Correction, bool]:
         """Apply an editor's story command at time `now`; returns what it did and whether it
-        is a replay (a command id already applied: nothing changes again).
+        is a replay (a command id already applied: nothing changes again). Raises Rejected
+        when it cannot apply, and for a command id refused before (`again`: it stays refused).
 
         The decisions of the articles a split or move names, and of their copies, record the
         story their links now point to (`moved_to`): a decision outlives its story link, and

@@ -22,7 +22,14 @@ from faust.types import EventT, StreamT
 from prometheus_client import CollectorRegistry
 
 from service.metrics import FAUST_PREFIX, Metrics
-from service.models import Article, Decision, Rejected, RejectReason, StoryCommand
+from service.models import (
+    Article,
+    Correction,
+    Decision,
+    Rejected,
+    RejectReason,
+    StoryCommand,
+)
 from service.pipeline.cluster import STORY, latest_stories
 from service.pipeline.decide import Pipeline, PipelineConfig, Shards, shard_of
 from service.pipeline.intake import parse_record
@@ -482,21 +489,29 @@ class Worker:
         self, event: EventT[bytes], command: StoryCommand, received: float
     ) -> Outcome:
         """Apply an editor's command to its shard and publish the story event it makes; a
-        command that cannot apply is dead-lettered with the reason."""
+        command that cannot apply is dead-lettered with the reason. Either is published once:
+        seen again (a redelivery), a command sends nothing if its event or letter is known to
+        be on the broker, else the same again (a refused one stays refused: the pipeline
+        remembers it)."""
         pipeline = self.pipeline(command.shard)
         stories = pipeline.stories
+        outcome: Correction | Rejected
         try:
-            correction, replay = pipeline.correct(command, received)
+            outcome, replay = pipeline.correct(command, received)
         except Rejected as exc:
-            return [await self._dead_letter(event, exc.reason.value, exc.detail)], None
+            outcome, replay = exc, exc.again
         # In flight under its own key: article ids and command ids may look alike.
         key = ("command", command.id)
         if replay and (stories.command_published(command.id) or key in self._in_flight):
             return [], None
         self._in_flight.add(key)
         try:
-            record = correction_record(correction, time.time())
-            sent = await _send(self.stories, correction.story_id.encode(), record)
+            if isinstance(outcome, Rejected):
+                reason = outcome.reason.value
+                sent = await self._dead_letter(event, reason, outcome.detail, again=replay)
+            else:
+                record = correction_record(outcome, time.time())
+                sent = await _send(self.stories, outcome.story_id.encode(), record)
         except BaseException:
             self._in_flight.discard(key)
             raise
@@ -505,7 +520,8 @@ class Worker:
             self._in_flight.discard(key)
             if all(taken):
                 stories.mark_command_published(command.id)
-                self.metrics.story_event(correction.event)
+                if isinstance(outcome, Correction):
+                    self.metrics.story_event(outcome.event)
 
         return [sent], published
 

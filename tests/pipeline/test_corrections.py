@@ -10,7 +10,14 @@ import orjson
 import pytest
 
 from service.models import Correction, Rejected, RejectReason, StoryCommand
-from service.pipeline.cluster import ARTICLE, MERGED, STORY, StoryConfig, StoryIndex
+from service.pipeline.cluster import (
+    ARTICLE,
+    COMMAND,
+    MERGED,
+    STORY,
+    StoryConfig,
+    StoryIndex,
+)
 from service.pipeline.decide import Pipeline, Shards, label_records
 from service.records import after_events
 from tests.pipeline.test_cluster import EN_BACKGROUND, LOOK_ALIKES, article
@@ -59,6 +66,12 @@ def _merge(story: str, *stories: str, command_id: str = "m1") -> StoryCommand:
     return StoryCommand.from_dict(
         {"id": command_id, "action": "merge", "shard": "en", "story": story, "stories": [*stories]}
     )
+
+
+def refused_memo(refused: Rejected, command_id: str, now: float) -> dict[str, Any]:
+    """The stories store's memo of a refused command."""
+    memo = {"command": command_id, "rejected": refused.reason.value, "detail": refused.detail}
+    return {COMMAND + command_id: {**memo, "t": now}}
 
 
 def test_a_split_moves_articles_to_a_new_story_that_later_articles_join() -> None:
@@ -112,7 +125,8 @@ def test_a_split_that_cannot_apply_is_refused_and_changes_nothing(
         index.correct(_split(story or mixed, *articles), 20.0)
     assert refused.value.reason == RejectReason.BAD_COMMAND
     assert detail in refused.value.detail
-    assert dict(index.store) == before
+    # Nothing but the memo of the refusal (the command id stays refused).
+    assert dict(index.store) == {**before, **refused_memo(refused.value, "c1", 20.0)}
 
 
 def test_a_split_moves_the_copies_of_its_articles() -> None:
@@ -230,6 +244,45 @@ def test_a_command_delivered_twice_is_applied_once() -> None:
     assert dict(index.store) == state
 
 
+def test_a_refused_command_stays_refused_when_delivered_again() -> None:
+    # Refused (b3 has not arrived): the editor is told so. Delivered again once b3 is in the
+    # story (at least once: the worker stopped after the dead letter, before its offset was
+    # committed), it must not apply after all, and says the same as the first time.
+    index, mixed = _mixed()
+    split = _split(mixed, "b3")
+    with pytest.raises(Rejected) as refused:
+        index.correct(split, 20.0)
+    index.assign_story(article("b3", LATER["b3"]), 21.0)
+    assert index.store[ARTICLE + "b3"][0] == mixed
+    state = copy.deepcopy(dict(index.store))
+    with pytest.raises(Rejected) as again:
+        index.correct(split, 22.0)
+    assert (refused.value.again, again.value.again) == (False, True)
+    assert (again.value.reason, again.value.detail) == (
+        RejectReason.BAD_COMMAND,
+        "no live article b3",
+    )
+    assert dict(index.store) == state
+    # The same change under a new id is a new command: it applies.
+    done, replay = index.correct(_split(mixed, "b3", command_id="c2"), 23.0)
+    assert (done.event, done.articles, replay) == ("split", ("b3",), False)
+
+
+def test_a_refused_command_is_remembered_as_long_as_an_applied_one() -> None:
+    index, mixed = _mixed()
+    with pytest.raises(Rejected):
+        index.correct(_split(mixed, "nowhere", command_id="refused"), 20.0)
+    index.correct(_split(mixed, "b1", command_id="applied"), 20.0)
+    memos = {COMMAND + "refused", COMMAND + "applied"}
+    horizon = ONE_STORY.horizon_seconds
+    # The same in a worker restarted from its tables (the memo's time read from the store).
+    for stage in (index, StoryIndex(copy.deepcopy(dict(index.store)), ONE_STORY)):
+        stage.evict(20.0 + horizon)
+        assert memos <= stage.store.keys()
+        stage.evict(20.0 + horizon + 1)
+        assert not memos & stage.store.keys()
+
+
 def test_label_applies_commands_and_the_final_stories_follow_them() -> None:
     shards = Shards(lambda _: Pipeline({}, {}, {}, _one_story_config()))
     records: list[dict[str, Any]] = [
@@ -255,6 +308,19 @@ def test_label_applies_commands_and_the_final_stories_follow_them() -> None:
     final = dict(zip([line.get("id") for line in out], after_events(out), strict=True))
     assert final["a1"] == final["a2"] == mixed
     assert final["b1"] == final["b2"] == final["b1-again"] == final["b3"] == split["story"]
+
+
+def test_label_refuses_a_command_seen_again_as_it_did_the_first_time() -> None:
+    shards = Shards(lambda _: Pipeline({}, {}, {}, _one_story_config()))
+    records = [{"id": key, "text": text, "language": "en"} for key, text in LOOK_ALIKES.items()]
+    mixed = next(label_records(records, shards))["story"]
+    # Refused (b3 is not in yet); the same line again once b3 is in the story: refused again.
+    command = {"command": _split(mixed, "b3").to_dict()}
+    b3 = {"id": "b3", "text": LATER["b3"], "language": "en"}
+    first, arrived, again = label_records([command, b3, command], shards)
+    assert (first["rejected"], first["id"]) == ("bad_command", "c1")
+    assert arrived["story"] == mixed
+    assert again == first
 
 
 def _one_story_config() -> Any:
@@ -396,7 +462,7 @@ def test_a_move_that_cannot_apply_is_refused_and_changes_nothing(
         index.correct(_move(target, *articles), 30.0)
     assert refused.value.reason == RejectReason.BAD_COMMAND
     assert detail in refused.value.detail
-    assert dict(index.store) == before
+    assert dict(index.store) == {**before, **refused_memo(refused.value, "v1", 30.0)}
     assert index._postings == postings
 
 

@@ -16,7 +16,7 @@ from service.pipeline.cluster import STORY
 from service.pipeline.decide import Pipeline, PipelineConfig
 from service.pipeline.normalise import normalise_article
 from tests.pipeline.test_cluster import EN_BACKGROUND, LOOK_ALIKES
-from tests.pipeline.test_corrections import LATER
+from tests.pipeline.test_corrections import LATER, refused_memo
 
 HORIZON = 3 * 24 * 3600.0  # the default story horizon
 OTHER = "Farmers in the valley expect a record harvest of apples this autumn."
@@ -150,4 +150,7 @@ def test_a_command_naming_what_is_past_the_horizon_is_refused(action: str) -> No
     with pytest.raises(Rejected) as refused:
         pipeline.correct(_command(**fields), HORIZON + 30)
     assert refused.value.reason == RejectReason.BAD_COMMAND
-    assert dict(pipeline.stories.store) == before
+    assert dict(pipeline.stories.store) == {
+        **before,
+        **refused_memo(refused.value, "c1", HORIZON + 30),
+    }

@@ -296,9 +296,11 @@ def test_editors_merge_split_and_move_stories_through_the_broker(worker: WorkerP
     assert sixers == out["a2"]["story"] != blazers == out["b2"]["story"]
 
     # An editor folds the two into one story, then splits the Blazers articles out again;
-    # a command for a story that does not exist is dead-lettered with the reason.
+    # a command for a story that does not exist is dead-lettered with the reason, and so is
+    # one naming an article not in yet.
     _cli(worker, "story", "merge", blazers, sixers, "--shard", "en", "--id", "m1")
     _cli(worker, "story", "split", "st-nowhere", "b1", "--shard", "en", "--id", "bad")
+    _cli(worker, "story", "move", blazers, "b3", "--shard", "en", "--id", "early")
     _cli(worker, "story", "split", blazers, "b1", "b2", "--shard", "en", "--id", "s1")
     # News that comes after the split is applied (commands and articles reach the decide
     # agent by separate topics: order between them holds from when a command is applied).
@@ -308,6 +310,9 @@ def test_editors_merge_split_and_move_stories_through_the_broker(worker: WorkerP
         producer.send({"id": "b1-again", "text": LOOK_ALIKES["b1"], "source": "other-desk"})
     out = _outcomes(settings, 6)
     assert out["b3"]["story"] == out["b1-again"]["story"] != blazers
+    # The refused move comes again (as a redelivery would) now that b3 is in: it stays
+    # refused, and its letter is not sent twice.
+    _cli(worker, "story", "move", blazers, "b3", "--shard", "en", "--id", "early")
     # The editor files b3 under the other story; a copy of it that comes later follows it.
     _cli(worker, "story", "move", blazers, "b3", "--shard", "en", "--id", "v1")
     assert len(read_topics(settings, [topics.stories], 9)) == 9
@@ -341,11 +346,12 @@ def test_editors_merge_split_and_move_stories_through_the_broker(worker: WorkerP
     assert final["a1"] == final["a2"] == final["b3"] == final["b3-again"] == blazers
     assert final["b1"] == final["b2"] == final["b1-again"] == split["story"]
 
-    letters = read_topics(settings, [topics.dlq], 1, settle=2.0)
-    assert [record["reason"] for _, record in letters] == ["bad_command"]
+    letters = read_topics(settings, [topics.dlq], 2, settle=2.0)
+    assert [record["reason"] for _, record in letters] == ["bad_command"] * 2
     assert "no live story st-nowhere" in letters[0][1]["detail"]
+    assert "no live article b3" in letters[1][1]["detail"]
     metrics = summary_from_exposition(worker.metrics())
-    assert metrics["rejected_by_reason"]["bad_command"] == 1
+    assert metrics["rejected_by_reason"]["bad_command"] == 2
 
 
 def _corpus(count: int, seed: int = 7) -> list[dict[str, Any]]:

@@ -41,7 +41,7 @@ def worker(tmp_path: Any) -> Worker:
     made = Worker(Settings(web_port=36098, worker_data_dir=tmp_path))
     config = PipelineConfig(story=ONE_STORY)
     made._pipelines = Shards(lambda _: Pipeline({}, {}, {}, config))
-    for name in ("articles", "duplicates", "stories"):
+    for name in ("articles", "duplicates", "stories", "dlq"):
         setattr(made, name, Topic())
     return made
 
@@ -57,16 +57,23 @@ async def _decide(worker: Worker, key: str, text: str, at: float, publish: bool 
         published([True] * len(sent))
 
 
-async def _correct(worker: Worker, command: dict[str, Any], at: float) -> dict[str, Any]:
-    event = SimpleNamespace(message=SimpleNamespace(offset=0))
+async def _deliver(worker: Worker, command: dict[str, Any], at: float, publish: bool = True) -> int:
+    """Hand a command to the decide agent; returns how many records it sent. `publish`: the
+    worker records that the broker took them (else it stops before it does)."""
+    message = SimpleNamespace(topic="wire.normalised", partition=0, offset=0, key=b"en", value=b"")
     sent, published = await worker._correct(
-        event,  # type: ignore[arg-type]
+        SimpleNamespace(message=message),  # type: ignore[arg-type]
         StoryCommand.from_dict({"shard": "en", **command}),
         at,
     )
     await asyncio.gather(*sent)
-    assert published is not None
-    published([True] * len(sent))
+    if publish and published is not None:
+        published([True] * len(sent))
+    return len(sent)
+
+
+async def _correct(worker: Worker, command: dict[str, Any], at: float) -> dict[str, Any]:
+    assert await _deliver(worker, command, at) == 1
     stories: Topic = worker.stories  # type: ignore[assignment]
     return stories.sent[-1][1]
 
@@ -123,3 +130,37 @@ async def test_an_article_seen_again_after_a_split_is_published_in_its_current_s
     # b1 came after b2, its rewrite: it is published as b2's copy (keyed by the original).
     key, record = duplicates.sent[-1]
     assert (key, record["story"], record["id"]) == ("b2", blazers, "b1")
+
+
+async def test_a_refused_command_delivered_again_is_neither_applied_nor_refused_twice(
+    worker: Worker,
+) -> None:
+    for key in ("a1", "a2", "b1", "b2"):
+        await _decide(worker, key, LOOK_ALIKES[key], NOW)
+    stories: Topic = worker.stories  # type: ignore[assignment]
+    letters: Topic = worker.dlq  # type: ignore[assignment]
+    mixed = stories.sent[0][1]["story"]
+    # b3 is not in yet: both commands are refused, and the editor told so. c1's letter is
+    # recorded as taken; the worker stops after c2's reached the broker, before recording it.
+    c1 = {"id": "c1", "action": "split", "story": mixed, "articles": ["b3"]}
+    c2 = {**c1, "id": "c2"}
+    assert await _deliver(worker, c1, NOW + 60) == 1
+    assert await _deliver(worker, c2, NOW + 60, publish=False) == 1
+    await _decide(worker, "b3", LATER["b3"], NOW + 120)
+    assert stories.sent[-1][1]["story"] == mixed
+    events = len(stories.sent)
+    # Both delivered again (to a restarted worker: nothing in flight), now that b3 is in the
+    # story: neither is applied; c1 sends nothing, c2 the letter it sent before.
+    worker._in_flight.clear()
+    assert await _deliver(worker, c1, NOW + 180) == 0
+    assert await _deliver(worker, c2, NOW + 180) == 1
+    assert len(stories.sent) == events
+    assert [record["reason"] for _, record in letters.sent] == ["bad_command"] * 3
+    assert letters.sent[1][1] == letters.sent[2][1]
+    assert "no live article b3" in letters.sent[2][1]["detail"]
+    # ... and is counted once; c2 is now known published: seen again, it sends nothing.
+    counted = worker.registry.get_sample_value(
+        "wirefeed_articles_rejected_total", {"reason": "bad_command"}
+    )
+    assert counted == 2
+    assert await _deliver(worker, c2, NOW + 240) == 0
