@@ -559,7 +559,8 @@ def dlq_replay(
     """Send dead letters back to the topic they came from (same bytes, same key), once their
     cause is fixed; each run takes the selected letters no run has handled yet. Letters a
     file's reader refused (`watch`, `replay`) are left alone: fix the file and drop it
-    again, or replay it."""
+    again, or replay it; so are editors' commands refused (refused for good): send a new
+    command."""
     from service.producers.dlq import replay_dead_letters
 
     report = replay_dead_letters(
@@ -581,6 +582,12 @@ def dlq_replay(
             f"left {report.from_readers} a producer's reader refused (their bytes are a file's "
             "or a pushed body, not a raw record): fix each file and drop it into the watched "
             "folder again or replay it; push a fixed body again"
+        )
+    if report.commands:
+        typer.echo(
+            f"left {report.commands} editors' commands refused (a command refused stays "
+            "refused): send the correction again as a new command (`wirefeed story` without "
+            "--id)"
         )
 
 

@@ -10,7 +10,9 @@ origin names the `file`; the push endpoint: its origin names the request's `cont
 its bytes are a document (NITF, ninjs, a line of JSON Lines, a request body) for that reader,
 not a raw record, and the worker would read them on its own terms and might publish what the
 reader refused (a ninjs document without a uri). Fix the file and drop it again, or replay
-it, or push the body again: the reader decides it afresh.
+it, or push the body again: the reader decides it afresh. An editor's command refused
+(`bad_command`) is left alone too: refused, it stays refused (the editor was told so), and
+the editor sends a new command.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import orjson
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
+from service.models import RejectReason
 from service.records import decode
 from service.settings import Settings
 
@@ -128,6 +131,9 @@ class ReplayReport:
     # Refused by a producer's reader (the origin names the file, or the push request's
     # content type): fixed by sending the document again.
     from_readers: int = 0
+    # Editors' commands refused: a command refused stays refused (the worker remembers its
+    # id), so sent back it would change nothing; the editor sends a new command.
+    commands: int = 0
 
     @property
     def total_sent(self) -> int:
@@ -188,12 +194,13 @@ def replay_dead_letters(
     dry_run: bool = False,
 ) -> ReplayReport:
     """Send dead letters (of `reasons`, or all) back to their origin topics, bytes and key
-    unchanged; not those a producer's reader refused (counted in `from_readers`), nor those cut
-    short. Each run handles the selected letters no run has handled yet (the consumer
-    group's commit, `ReplayProgress`): a letter of reason R is sent by the first run that
-    selects R after it arrived, whatever runs for other reasons came before, and by no later
-    run; `everything` sends every selected letter again. A dry run counts the same letters
-    and sends and commits nothing."""
+    unchanged; not those a producer's reader refused (counted in `from_readers`), nor editors'
+    commands refused (`commands`: refused for good), nor those cut short. Each run handles
+    the selected letters no run has handled yet (the consumer group's commit,
+    `ReplayProgress`): a letter of reason R is sent by the first run that selects R after it
+    arrived, whatever runs for other reasons came before, and by no later run; `everything`
+    sends every selected letter again. A dry run counts the same letters and sends and
+    commits nothing."""
     inputs = {settings.topics.raw, settings.topics.normalised, settings.topics.commands}
     report = ReplayReport()
     group = settings.app_id + REPLAY_GROUP_SUFFIX
@@ -224,6 +231,8 @@ def replay_dead_letters(
                     pending.setdefault(letter.partition, letter.offset)
             elif done.handled(letter.reason, letter.offset) and not everything:
                 continue  # sent (or left alone) by an earlier run of this reason
+            elif letter.reason == RejectReason.BAD_COMMAND:
+                report.commands += 1
             elif refused_by_reader(letter.origin):
                 report.from_readers += 1
             elif letter.truncated:

@@ -352,6 +352,9 @@ def test_editors_merge_split_and_move_stories_through_the_broker(worker: WorkerP
     assert "no live article b3" in letters[1][1]["detail"]
     metrics = summary_from_exposition(worker.metrics())
     assert metrics["rejected_by_reason"]["bad_command"] == 2
+    # `wirefeed dlq replay` leaves them alone: sent back, they would change nothing.
+    report = replay_dead_letters(settings, dry_run=True)
+    assert (report.total_sent, report.commands) == (0, 2)
 
 
 def _corpus(count: int, seed: int = 7) -> list[dict[str, Any]]:
