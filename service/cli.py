@@ -274,6 +274,14 @@ def feed(
         bool,
         typer.Option("--retry-gone", help="poll again the feeds marked gone (410 Gone)"),
     ] = False,
+    forget_redirects: Annotated[
+        bool,
+        typer.Option(
+            "--forget-redirects",
+            help="fetch the feeds at their listed address again, not where a permanent "
+            "redirect (301, 308) took them",
+        ),
+    ] = False,
 ) -> None:
     """Poll RSS/Atom feeds and push entries not sent before onto the raw topic.
 
@@ -281,20 +289,16 @@ def feed(
     `--every` seconds; a feed that fails is retried after a pause doubling per failure (up to
     `--max-backoff`, longer if the server says Retry-After), and holds up no other feed.
     A feed that answers 410 Gone is polled no more (reported at each start) until
-    --retry-gone. With --once the exit status is 1 if any feed failed or is gone."""
+    --retry-gone. A feed that moved for good (301, 308) is fetched where it moved until
+    --forget-redirects, or until the list names another address for it. With --once the
+    exit status is 1 if any feed failed or is gone."""
     import time
     from concurrent.futures import ThreadPoolExecutor
 
     from prometheus_client import CollectorRegistry, start_http_server
 
     from service.metrics import FeedMetrics, ProducerMetrics
-    from service.producers.feeds import (
-        FeedState,
-        Poller,
-        PollSchedule,
-        read_feed_list,
-        state_path,
-    )
+    from service.producers.feeds import Poller, PollSchedule, feed_states, read_feed_list
     from service.producers.kafka import RawProducer
 
     wanted = [*(locations or []), *(read_feed_list(feed_list) if feed_list else [])]
@@ -303,12 +307,14 @@ def feed(
         raise typer.BadParameter("give at least one feed (argument or --list)")
     if state is not None and len(wanted) > 1:
         raise typer.BadParameter("--state is for a single feed; use --state-dir")
-    states = {location: FeedState(state or state_path(state_dir, location)) for location in wanted}
-    if retry_gone:
-        for feed_state in states.values():
-            if feed_state.gone_at is not None:
-                feed_state.gone_at = None
-                feed_state.save()
+    states, forgotten = feed_states(
+        wanted, state_dir, state, retry_gone=retry_gone, forget_redirects=forget_redirects
+    )
+    for location, moved in forgotten.items():
+        typer.echo(
+            f"{location}: permanent redirect to {moved} forgotten: fetched at the address "
+            "listed again"
+        )
     schedule = PollSchedule(wanted, every, max_backoff)
     registry = CollectorRegistry()
     metrics = FeedMetrics(registry)

@@ -617,11 +617,17 @@ class FeedState:
     `retry_at`, the wall-clock time (epoch seconds) before which the server asked not to be
     polled (Retry-After), so a restarted poller waits too; and `location`, where the feed
     is fetched once it moved permanently (None: where it is listed; its identity, the
-    state file, the ids and the records' key, stays the address listed); and `gone_at`, when
-    (epoch seconds) the feed answered `410 Gone`: it is polled no more, by a restarted
-    poller either, until that is cleared (`wirefeed feed --retry-gone`)."""
+    state file, the ids and the records' key, stays the address listed), with `moved_from`,
+    the address listed it moved from (until `wirefeed feed --forget-redirects`); and
+    `gone_at`, when (epoch seconds) the feed answered `410 Gone`: it is polled no more, by a
+    restarted poller either, until that is cleared (`wirefeed feed --retry-gone`).
 
-    def __init__(self, path: Path | None = None, limit: int = MAX_SEEN) -> None:
+    `listed`: the address the feed is listed at now. A redirect remembered for another one
+    (a `--state` file given another address) is not followed: the list names where to go."""
+
+    def __init__(
+        self, path: Path | None = None, limit: int = MAX_SEEN, listed: str | None = None
+    ) -> None:
         self.path = path
         self.limit = limit
         self._ids: dict[str, None] = {}
@@ -630,6 +636,7 @@ class FeedState:
         self.unreadable: str | None = None
         self.retry_at: float | None = None
         self.location: str | None = None
+        self.moved_from: str | None = None
         self.gone_at: float | None = None
         if path is not None and path.exists():
             stored = _stored_state(path)
@@ -638,13 +645,22 @@ class FeedState:
                 self.etag = stored.get("etag")
                 self.modified = stored.get("modified")
                 self.unreadable = stored.get("unreadable")
-                self.location = stored.get("location")
+                # A state saved before `moved_from` was kept: its redirect is taken as the
+                # listed address's (a state file per address, unless `--state` was given).
+                self.moved(stored.get("moved_from") or listed, stored.get("location"))
+                if listed is not None and self.moved_from not in (None, listed):
+                    self.moved(None, None)
                 gone_at = stored.get("gone_at")
                 if isinstance(gone_at, int | float) and math.isfinite(gone_at):
                     self.gone_at = float(gone_at)
                 retry_at = stored.get("retry_at")
                 if isinstance(retry_at, int | float) and math.isfinite(retry_at):
                     self.retry_at = float(retry_at)
+
+    def moved(self, listed: str | None, to: str | None) -> None:
+        """Remember that the feed listed at `listed` now lives at `to` (None: where listed)."""
+        self.location = to
+        self.moved_from = listed if to is not None else None
 
     def __contains__(self, identifier: object) -> bool:
         return identifier in self._ids
@@ -675,6 +691,7 @@ class FeedState:
             "unreadable": self.unreadable,
             "retry_at": self.retry_at,
             "location": self.location,
+            "moved_from": self.moved_from,
             "gone_at": self.gone_at,
         }
         partial.write_bytes(orjson.dumps(stored))
@@ -712,7 +729,7 @@ def send_new(location: str, fetched: Fetched, sender: FlushingSender, seen: Feed
     moved = fetched.moved_to if fetched.moved_to != location else None
     if fetched.data is None:
         if fetched.moved_to and moved != seen.location:
-            seen.location = moved
+            seen.moved(location, moved)
             seen.save()
         return 0
     feed = f"feed:{location}"
@@ -741,9 +758,41 @@ def send_new(location: str, fetched: Fetched, sender: FlushingSender, seen: Feed
     seen.etag, seen.modified, seen.unreadable = fetched.etag, fetched.modified, None
     seen.retry_at = None
     if fetched.moved_to:
-        seen.location = moved
+        seen.moved(location, moved)
     seen.save()
     return len(fresh)
+
+
+def feed_states(
+    locations: Iterable[str],
+    state_dir: Path,
+    state: Path | None = None,
+    *,
+    retry_gone: bool = False,
+    forget_redirects: bool = False,
+) -> tuple[dict[str, FeedState], dict[str, str]]:
+    """Each listed feed's state (its file in `state_dir`, named after the address, or `state`
+    for a single feed), with what the operator asked cleared and saved: `retry_gone`, the
+    `410 Gone` marks (polled again); `forget_redirects`, the permanent redirects remembered
+    (fetched at the address listed again: the publisher's redirect was a mistake; one still
+    in place is remembered again at the next poll). Returns the states and the redirects
+    forgotten (address listed -> where it had moved)."""
+    states = {
+        location: FeedState(state or state_path(state_dir, location), listed=location)
+        for location in locations
+    }
+    forgotten: dict[str, str] = {}
+    for location, feed_state in states.items():
+        changed = False
+        if retry_gone and feed_state.gone_at is not None:
+            feed_state.gone_at, changed = None, True
+        if forget_redirects and feed_state.location is not None:
+            forgotten[location] = feed_state.location
+            feed_state.moved(None, None)
+            changed = True
+        if changed:
+            feed_state.save()
+    return states, forgotten
 
 
 def poll_feed(location: str, sender: FlushingSender, seen: FeedState) -> int:

@@ -35,8 +35,10 @@ from service.producers.feeds import (
     PollOutcome,
     PollSchedule,
     feed_records,
+    feed_states,
     fetch,
     poll_feed,
+    state_path,
 )
 from service.producers.kafka import SendFailed
 from service.producers.replay import FlushingSender
@@ -392,6 +394,58 @@ def test_a_permanent_redirect_is_remembered_and_the_feed_keeps_its_identity(
         new.status = 404
         [third] = poll_round(states, PollSchedule([url], 300.0), sender, 600.0, pool)
         assert third.error == f"HTTP 404 Not Found (at {server.url('/new')}, where it moved)"
+
+
+def test_a_remembered_redirect_is_forgotten_when_the_operator_says_so(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    # To go back to the address listed (the publisher's redirect was a mistake), the state
+    # file had to be edited: `wirefeed feed --forget-redirects` forgets it, saved.
+    old = server.routes["/old"] = Route(status=301, headers={"Location": "/new"})
+    new = server.routes["/new"] = Route()
+    url, folder = server.url("/old"), tmp_path / "feeds"
+    states, forgotten = feed_states([url], folder)
+    assert poll_feed(url, FakeSender(), states[url]) == 2
+    assert (states[url].location, forgotten) == (server.url("/new"), {})
+    old.status, old.headers = 200, {}  # the publisher undoes its redirect
+    assert feed_states([url], folder)[0][url].location == server.url("/new")
+    states, forgotten = feed_states([url], folder, forget_redirects=True)
+    assert forgotten == {url: server.url("/new")}
+    assert FeedState(state_path(folder, url), listed=url).location is None
+    # Asked at the address listed again, with the ids and validators it had: nothing resent.
+    sender = FakeSender()
+    assert poll_feed(url, sender, states[url]) == 0
+    assert (len(old.requests), len(new.requests), old.answered_304) == (2, 1, 1)
+    assert feed_states([url], folder, forget_redirects=True)[1] == {}
+    # A redirect still in place is remembered again at the next poll.
+    old.status, old.headers = 308, {"Location": "/new"}
+    assert poll_feed(url, sender, states[url]) == 0
+    assert FeedState(state_path(folder, url), listed=url).location == server.url("/new")
+
+
+def test_a_redirect_remembered_for_another_address_is_not_followed(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    # A state file per address listed: another address has a state of its own. One `--state`
+    # file given another address than the one it moved from kept sending it to the old
+    # address's new home; the list names where to go.
+    server.routes["/old"] = Route(status=301, headers={"Location": "/new"})
+    server.routes["/new"] = Route()
+    other = server.routes["/other"] = Route(etag='"v2"')
+    url, single = server.url("/old"), tmp_path / "one.json"
+    states, _ = feed_states([url], tmp_path, single)
+    assert poll_feed(url, FakeSender(), states[url]) == 2
+    assert feed_states([url], tmp_path, single)[0][url].location == server.url("/new")
+    elsewhere = server.url("/other")
+    states, _ = feed_states([elsewhere], tmp_path, single)
+    assert states[elsewhere].location is None
+    assert poll_feed(elsewhere, FakeSender(), states[elsewhere]) == 0  # the same ids
+    assert len(other.requests) == 1
+    # A state saved before the address it moved from was kept: taken as the one listed's.
+    stored = orjson.loads(single.read_bytes())
+    stored.update(location=server.url("/new"), moved_from=None)
+    single.write_bytes(orjson.dumps(stored))
+    assert FeedState(single, listed=elsewhere).location == server.url("/new")
 
 
 def test_a_temporary_redirect_is_followed_not_remembered(
@@ -782,6 +836,19 @@ def test_the_feed_command_polls_several_feeds_through_the_broker(
     assert back.returncode == 0, back.stderr
     assert f"{server.url('/gone')}: sent 2 new entries" in back.stdout
     gone.status = 410
+    # A feed that moved for good is fetched where it moved, until `--forget-redirects`.
+    moved = server.routes["/moved"] = Route(status=301, headers={"Location": "/rss"})
+    run = _feed_command(service_settings, server.url("/moved"), "--once", "--state-dir", state)
+    assert f"{server.url('/moved')}: moved permanently to {server.url('/rss')}" in run.stdout
+    moved.status, moved.headers = 200, {}
+    back = _feed_command(
+        service_settings, server.url("/moved"), "--once", "--forget-redirects", "--state-dir", state
+    )
+    assert back.returncode == 0, back.stderr
+    forgotten = f"permanent redirect to {server.url('/rss')} forgotten"
+    assert f"{server.url('/moved')}: {forgotten}" in back.stdout
+    assert f"{server.url('/moved')}: not modified" in back.stdout
+    assert len(moved.requests) == 2
 
     # Running (not --once), the poller serves its metrics for Prometheus.
     port = free_port()
