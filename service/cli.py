@@ -44,9 +44,12 @@ class _Collected:
 
     def __init__(self) -> None:
         self.records: list[bytes] = []
+        # The feed replay sends them as (one per replay): their partition key.
+        self.feed: str | None = None
 
     def send(self, record: dict[str, Any] | bytes, feed: str | None = None) -> None:
         self.records.append(record if isinstance(record, bytes) else orjson.dumps(record))
+        self.feed = feed
 
     def dead_letter(
         self, payload: bytes, reason: str, detail: str, origin: dict[str, Any] | None = None
@@ -58,22 +61,25 @@ class _Collected:
         pass
 
 
-def _label_input(path: Path) -> list[bytes]:
-    """The raw records `wirefeed label` decides. stdin, or a JSON Lines file (or a file of a
-    suffix replay does not read): its lines, in input order. A folder, or a file replay reads
-    (.txt, .json, NITF, NewsML-G2...): what `wirefeed replay` would send, read and ordered by
-    its code (in publication order), a file that cannot be read listed as replay lists it."""
+def _label_input(path: Path) -> tuple[list[bytes], str | None]:
+    """The raw records `wirefeed label` decides, and the feed they come from. stdin, or a
+    JSON Lines file (or a file of a suffix replay does not read): its lines, in input order,
+    each keyed on its own (by its source, else its uri, guid or id), as a producer without a
+    feed (push, the HTTP endpoint) keys it. A folder, or a file replay reads (.txt, .json,
+    NITF, NewsML-G2...): what `wirefeed replay` would send, read and ordered by its code (in
+    publication order), under its feed; a file that cannot be read listed as replay lists
+    it."""
     from service.producers.files import JSONL_SUFFIXES, SUFFIXES, FileFailure
     from service.producers.replay import replay_records
 
     if str(path) == "-":
-        return _lines(path)
+        return _lines(path), None
     if not path.exists():
         typer.echo(f"label: {path}: no such file or folder", err=True)
         raise typer.Exit(2)
     try:
         if path.is_file() and path.suffix.lower() not in SUFFIXES - JSONL_SUFFIXES:
-            return _lines(path)
+            return _lines(path), None
         failures: list[FileFailure] = []
         collected = _Collected()
         replay_records(path, collected, failures=failures)
@@ -86,7 +92,7 @@ def _label_input(path: Path) -> list[bytes]:
             "dead-letter topic, so the worker never gets it)",
             err=True,
         )
-    return collected.records
+    return collected.records, collected.feed
 
 
 @app.command()
@@ -110,9 +116,10 @@ def label(
         settings.dedup_horizon_seconds, settings.story_horizon_seconds
     )
     out = sys.stdout.buffer
-    lines = _label_input(input_path)
+    lines, feed = _label_input(input_path)
     latest = time.time() + FUTURE_SLACK_SECONDS
-    for line in label_records(lines, Shards.in_memory(config), settings.max_article_bytes, latest):
+    shards = Shards.in_memory(config)
+    for line in label_records(lines, shards, settings.max_article_bytes, latest, feed):
         out.write(orjson.dumps(line) + b"\n")
     out.flush()
 

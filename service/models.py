@@ -68,6 +68,8 @@ class Article:
     version: int
     headline: str
     body: str
+    # Declared or identified (`und`: neither); routed, the shard it is decided in
+    # (`route.Routes`: an item's later copies take its first copy's, a guess its feed's).
     language: str
     fingerprint: str
     firstcreated: float | None = None

@@ -11,7 +11,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # The worker's Faust tables; each has a compacted changelog topic named after the app id.
+# These are fed from (and partitioned like) wire.normalised...
 TABLES = ("dedup", "stories", "decisions")
+# ...and this one from wire.raw: which shard each feed's items went to.
+ROUTES_TABLE = "routes"
 
 
 # The input topics' records carry the broker's clock when it appended them: their time is
@@ -127,8 +130,9 @@ class Settings(BaseSettings):
 
     def changelog_topics(self) -> dict[str, int]:
         """The tables' changelog topics, partitioned like the topic the tables are fed from."""
-        partitions = self.topics.normalised_partitions
-        return {f"{self.app_id}-{table}-changelog": partitions for table in TABLES}
+        partitions = {table: self.topics.normalised_partitions for table in TABLES}
+        partitions[ROUTES_TABLE] = self.topics.raw_partitions
+        return {f"{self.app_id}-{table}-changelog": n for table, n in partitions.items()}
 
     @property
     def bootstrap_servers(self) -> str:

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from service.cli import app
 from service.producers.files import publication_order, read_path
 from tests.conftest import SEEDS
+from tests.pipeline.test_route import ENGLISH, FED, FLASH
 
 
 def _label(tmp_path: Path, lines: list[bytes]) -> list[dict[str, object]]:
@@ -165,3 +166,32 @@ def test_another_text_sent_under_a_known_id_is_a_new_version_not_a_redelivery(
     assert out[2] == out[1]  # the update again: a redelivery, the same decision
     assert out[3]["id"] == "x"  # the first text again: a redelivery of x
     assert out[3]["kind"] is None
+
+
+def test_label_links_an_undeclared_flash_and_its_next_version(tmp_path: Path) -> None:
+    # The flash's language is a guess (`und`), its version's is English: two shards, and the
+    # version was linked to nothing (README, eleventh session). Every version of an item is
+    # now decided where its first copy was.
+    flash = {"id": "f1", "uri": "urn:fed:1", "version": 1, "text": FLASH, "source": "desk"}
+    version = {**flash, "id": "f2", "version": 2, "title": "Fed lifts rates", "text": FED}
+    out = _label(tmp_path, [orjson.dumps(flash), orjson.dumps(version)])
+
+    assert (out[1]["kind"], out[1]["supersedes"]) == ("version", "f1")
+    assert out[1]["language"] == out[0]["language"]
+
+
+def test_label_routes_a_folder_under_the_feed_replay_sends_it_as(tmp_path: Path) -> None:
+    # `wirefeed replay` keys a folder's files by one feed: a flash among English files takes
+    # the feed's language, as in the worker. (Each file keyed on its own, by its id, would
+    # make a feed of one item, with no language of its own.)
+    folder = tmp_path / "desk"
+    folder.mkdir()
+    for n, text in enumerate(ENGLISH):
+        (folder / f"{n}.txt").write_text(text)
+    (folder / "9-flash.txt").write_text(FLASH)
+    result = CliRunner().invoke(app, ["label", "--", str(folder)])
+    assert result.exit_code == 0, result.output
+    out = {line["id"]: line for line in map(orjson.loads, result.stdout.splitlines())}
+
+    flash = next(line for key, line in out.items() if key.startswith("9-flash"))
+    assert flash["language"] == "en"

@@ -34,9 +34,10 @@ from service.benchmarks.stream import StreamItem, make_stream
 from service.demo import run_worker_process
 from service.localbroker import start_broker, stop_broker
 from service.models import Rejected
-from service.pipeline.decide import Pipeline, Shards, shard_of
-from service.pipeline.intake import parse_record
+from service.pipeline.decide import Pipeline, Shards
+from service.pipeline.intake import parse_record, partition_key
 from service.pipeline.normalise import normalise_article
+from service.pipeline.route import shard_of
 from service.producers.kafka import ensure_topics, record_key
 from service.settings import Settings, TopicSettings
 
@@ -166,14 +167,18 @@ def in_process(stream: list[StreamItem], max_bytes: int) -> dict[str, Any]:
         task = bar.add_task("in-process pipeline", total=len(stream), rate="")
         for number, item in enumerate(stream):
             begun = time.perf_counter()
+            at = now + number * 0.01
             try:
-                article = normalise_article(parse_record(item.payload, max_bytes=max_bytes))
+                record = parse_record(item.payload, max_bytes=max_bytes)
+                article = normalise_article(record)
             except Rejected:
                 kinds["rejected"] += 1
                 continue
+            # Routed under the key the producer gives it, as the worker routes it.
+            article = shards.routes.route(record, article, partition_key(record), at)
             spent["normalise"] += time.perf_counter() - begun
             pipeline = shards(shard_of(article))
-            decision, _ = pipeline.decide(article, now + number * 0.01)
+            decision, _ = pipeline.decide(article, at)
             for stage, seconds in pipeline.timings.items():
                 spent[stage] += seconds
             kinds[decision.dedup.kind or "original"] += 1

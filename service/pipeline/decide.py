@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -21,9 +20,10 @@ from service.models import (
 )
 from service.pipeline.cluster import ARTICLE, StoryConfig, StoryIndex
 from service.pipeline.dedup import DedupConfig, DedupIndex
-from service.pipeline.intake import parse_record
+from service.pipeline.intake import parse_record, partition_key
 from service.pipeline.normalise import normalise_article
-from service.pipeline.stamps import Stamps
+from service.pipeline.route import Routes, shard_of
+from service.pipeline.stamps import Stamps, eviction_point
 
 
 def event_time(article: Article, received: float, latest: float | None = None) -> float:
@@ -53,6 +53,15 @@ class PipelineConfig:
             DedupConfig(horizon_seconds=dedup_seconds), StoryConfig(horizon_seconds=story_seconds)
         )
 
+    @property
+    def horizon_seconds(self) -> float:
+        """How long decisions (and the routes to them) are kept: the longer horizon."""
+        return max(self.dedup.horizon_seconds, self.story.horizon_seconds)
+
+    def routes(self, store: MutableMapping[str, Any]) -> Routes:
+        """Routes over `store`, kept as long as the decisions they lead to."""
+        return Routes(store, self.horizon_seconds, self.evict_every_seconds)
+
 
 def sent_as(article: Article) -> str:
     """What tells a redelivery from another item sent under the same id: a hash of its
@@ -62,24 +71,19 @@ def sent_as(article: Article) -> str:
     return xxhash.xxh64_hexdigest(what.encode())
 
 
-def shard_of(article: Article) -> str:
-    """Articles that may be copies of each other or share a story meet in one shard: the
-    language (a translation round trip comes back in the original language). Each shard has
-    its own pipeline and state, in the worker and in `wirefeed label` alike."""
-    return article.language or "und"
-
-
 class Shards:
-    """One pipeline per shard, made on the shard's first article, from `make(shard)`."""
+    """One pipeline per shard, made on the shard's first article, from `make(shard)`; and,
+    offline, the routes that choose the shard (the worker keeps its own: Worker._routes)."""
 
-    def __init__(self, make: Callable[[str], Pipeline]) -> None:
+    def __init__(self, make: Callable[[str], Pipeline], routes: Routes | None = None) -> None:
         self._make = make
         self._pipelines: dict[str, Pipeline] = {}
+        self.routes = routes or PipelineConfig().routes({})
 
     @classmethod
     def in_memory(cls, config: PipelineConfig | None = None) -> Shards:
         """Shards over plain dicts (`wirefeed label`, evaluations, tests)."""
-        return cls(lambda _: Pipeline({}, {}, {}, config))
+        return cls(lambda _: Pipeline({}, {}, {}, config), (config or PipelineConfig()).routes({}))
 
     def __call__(self, shard: str) -> Pipeline:
         pipeline = self._pipelines.get(shard)
@@ -119,14 +123,10 @@ class Pipeline:
         self.dedup = DedupIndex(dedup_store, self.config.dedup)
         # A fold's record lasts as long as the decisions do: the story of a late copy's
         # original, or of an article seen again, is read from its decision through it.
-        self.stories = StoryIndex(story_store, self.config.story, self._horizon())
+        self.stories = StoryIndex(story_store, self.config.story, self.config.horizon_seconds)
         self.decisions = decisions
         self._decided = Stamps()
         self._stamp_decisions()
-
-    def _horizon(self) -> float:
-        """How long decisions are kept: the longer of the two horizons."""
-        return max(self.config.dedup.horizon_seconds, self.config.story.horizon_seconds)
 
     def rebuild(self) -> None:
         """Recreate derived caches after the stores were restored."""
@@ -161,9 +161,8 @@ class Pipeline:
         # a pipeline made anew from the tables at any moment then forgets what one that never
         # stopped forgets (the stages also treat what is past a horizon as gone before it is
         # evicted).
-        every = self.config.evict_every_seconds
-        point = math.floor(now / every) * every if every > 0 else now
-        if self._evicted_at is None or point > self._evicted_at:
+        point = eviction_point(now, self.config.evict_every_seconds, self._evicted_at)
+        if point is not None:
             self._evicted_at = point
             self.evict(point)
         started = self._clock()
@@ -264,8 +263,7 @@ class Pipeline:
 
     def evict(self, now: float) -> int:
         """Forget what is older than the horizons; returns how many entries went."""
-        horizon = self._horizon()
-        expired = self._decided.expired(now, horizon)
+        expired = self._decided.expired(now, self.config.horizon_seconds)
         for key in expired:
             if key in self.decisions:
                 del self.decisions[key]
@@ -283,14 +281,16 @@ def label_records(
     shards: Shards,
     max_bytes: int | None = None,
     latest: float | None = None,
+    feed: str | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Decide records in order, one output per input; rejects say why instead of a story.
     A record `{"command": {...}}` is an editor's story command (see StoryCommand); its output
     is the story event it makes.
     A record may be a raw line (bytes: read as the worker reads wire.raw, `max_bytes` at
-    most); each article goes to its shard's pipeline, as in the worker, and an input a stage
-    fails on is rejected as `internal_error` (the worker dead-letters it) without stopping
-    the rest.
+    most); each article goes to its shard's pipeline, routed as the worker routes it
+    (`shards.routes`; `feed`: the feed every record came from, as a producer keys it, else
+    each record's own partition key), and an input a stage fails on is rejected as
+    `internal_error` (the worker dead-letters it) without stopping the rest.
 
     Time comes from the articles: each is placed at the time of its version (`event_time`),
     or at the latest time seen so far when it has none or when its time is after `latest`
@@ -312,6 +312,7 @@ def label_records(
                 continue
             article = normalise_article(raw)
             decided_at = max(now, event_time(article, now, latest))
+            article = shards.routes.route(raw, article, partition_key(raw, feed), decided_at)
             decision, _ = shards(shard_of(article)).decide(article, decided_at)
         except Rejected as exc:
             yield _rejected(raw, exc.reason.value, exc.detail)

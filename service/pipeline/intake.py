@@ -1,7 +1,8 @@
-"""Turning raw record bytes into an input mapping, or a precise reason why not."""
+"""Raw records: bytes to an input mapping (or a precise reason why not), and their key."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -24,3 +25,18 @@ def parse_record(payload: bytes, *, max_bytes: int) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise Rejected(RejectReason.NOT_AN_OBJECT, f"top-level JSON is {type(value).__name__}")
     return value
+
+
+def partition_key(record: Mapping[str, Any] | bytes, feed: str | None = None) -> str | None:
+    """A raw record's partition key: the feed the producer reads, else the article's source,
+    else its uri, guid or id. One feed's articles, and so every version of an item, share a
+    partition and stay in the order they were sent; routing keeps its memory per key."""
+    if feed:
+        return feed
+    if isinstance(record, bytes):
+        return None
+    for field in ("source", "uri", "guid", "id"):
+        value = record.get(field)
+        if isinstance(value, str) and value:
+            return value
+    return None

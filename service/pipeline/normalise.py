@@ -186,9 +186,29 @@ def detect_language(text: str, hint: str | None = None) -> str:
             code, score = "", 0.0
     declared = _primary_language(hint)
     if declared:
-        overruled = len(sample.strip()) >= _LANGUAGE_OVERRULE_CHARS
+        overruled = not _too_short(sample)
         return code if overruled and score >= _LANGUAGE_OVERRULE_SCORE else declared
     return code if score >= _LANGUAGE_MIN_SCORE else UNDETERMINED_LANGUAGE
+
+
+def _too_short(sample: str) -> bool:
+    """Too little text for the model's answer to be more than a guess."""
+    return len(sample.strip()) < _LANGUAGE_OVERRULE_CHARS
+
+
+def language_guessed(record: Mapping[str, Any], article: Article) -> bool:
+    """Whether the article's language is only the model's guess: the record declares none,
+    and the model could not tell (`und`) or had too little text to be more than guessing
+    (a one-line flash) - where a declared language would have stood. Routing then takes the
+    feed's own language, when it plainly has one (`route.Routes`)."""
+    if _primary_language(_text_field(record, "language")):
+        return False
+    sample = _language_sample(article.headline, article.body)
+    return article.language == UNDETERMINED_LANGUAGE or _too_short(sample)
+
+
+def _language_sample(headline: str, body: str) -> str:
+    return f"{headline}\n{body}"[:_LANGUAGE_SAMPLE_CHARS]
 
 
 def _primary_language(tag: str | None) -> str | None:
@@ -318,7 +338,7 @@ def normalise_article(record: Mapping[str, Any]) -> Article:
         version=1 if version is None else version,
         headline=headline,
         body=body,
-        language=detect_language(f"{headline}\n{body}", hint),
+        language=detect_language(_language_sample(headline, body), hint),
         fingerprint=fp,
         firstcreated=firstcreated,
         time_basis=time_basis,

@@ -18,6 +18,7 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 from kafka.producer.future import FutureRecordMetadata
 
 from service.models import RejectReason
+from service.pipeline.intake import partition_key
 from service.records import dead_letter
 from service.settings import ARRIVAL_STAMPED, Settings
 
@@ -73,18 +74,9 @@ def _stamp_arrival(admin: KafkaAdminClient, names: list[str]) -> None:
 
 
 def record_key(record: dict[str, Any] | bytes, feed: str | None = None) -> bytes | None:
-    """The partition key: the feed the producer reads, else the article's source, else its
-    uri or id. One feed's articles, and so every version of an item, share a partition and
-    stay in the order they were sent."""
-    if feed:
-        return feed.encode()
-    if isinstance(record, bytes):
-        return None
-    for field in ("source", "uri", "guid", "id"):
-        value = record.get(field)
-        if isinstance(value, str) and value:
-            return value.encode()
-    return None
+    """The partition key (`intake.partition_key`), as bytes."""
+    key = partition_key(record, feed)
+    return None if key is None else key.encode()
 
 
 class SendFailed(RuntimeError):

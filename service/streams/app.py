@@ -1,7 +1,7 @@
 """The Faust app: topics, tables and the two agents that wire the pure stages to Kafka.
 
-raw --normalise--> normalised (re-keyed by language) --decide--> articles | duplicates,
-stories; anything that cannot become an article goes to the dead-letter topic.
+raw --normalise--> normalised (re-keyed by shard: language, routed) --decide--> articles |
+duplicates, stories; anything that cannot become an article goes to the dead-letter topic.
 """
 
 from __future__ import annotations
@@ -31,9 +31,10 @@ from service.models import (
     StoryCommand,
 )
 from service.pipeline.cluster import STORY, latest_stories
-from service.pipeline.decide import Pipeline, PipelineConfig, Shards, shard_of
+from service.pipeline.decide import Pipeline, PipelineConfig, Shards
 from service.pipeline.intake import parse_record
 from service.pipeline.normalise import normalise_article
+from service.pipeline.route import Routes, shard_of
 from service.records import (
     article_record,
     correction_record,
@@ -45,7 +46,7 @@ from service.records import (
     origin,
     story_record,
 )
-from service.settings import ARRIVAL_STAMPED, TABLES, Settings, get_settings
+from service.settings import ARRIVAL_STAMPED, ROUTES_TABLE, TABLES, Settings, get_settings
 from service.streams.recovery import OrderedTableManager
 from service.streams.tables import ShardView, held_here, shard_entries, shard_keys
 from service.streams.web import mount_metrics, mount_stories
@@ -128,7 +129,8 @@ async def finish(work: Coroutine[Any, Any, T], grace: float = FINISH_GRACE_SECON
 
 
 class Worker:
-    """Holds the app, its topics and tables, and one pipeline per shard over table views."""
+    """Holds the app, its topics and tables, one pipeline per shard over table views, and
+    the routes of each wire.raw partition."""
 
     def __init__(self, settings: Settings, registry: CollectorRegistry | None = None) -> None:
         self.settings = settings
@@ -174,16 +176,23 @@ class Worker:
         self.dedup_table = self.app.Table(dedup, **table_options)
         self.story_table = self.app.Table(stories, **table_options)
         self.decision_table = self.app.Table(decisions, **table_options)
+        # Written by the normalise agent, so partitioned like wire.raw: a feed's entries go to
+        # the changelog partition of the feed's raw partition, and move with it.
+        self.route_table = self.app.Table(
+            ROUTES_TABLE, **{**table_options, "partitions": topics.raw_partitions}
+        )
         self.config = PipelineConfig.with_horizons(
             settings.dedup_horizon_seconds, settings.story_horizon_seconds
         )
         self._pipelines = Shards(self._make_pipeline)
+        # One Routes per wire.raw partition (made on its first event).
+        self._routes: dict[int, Routes] = {}
         # Live stories per shard in the tables when they were last recovered (None: not
         # counted since).
         self._stories_at_recovery: Counter[str] | None = None
         # Articles whose outputs are sent but not yet acknowledged (not yet marked emitted).
         self._in_flight: set[str | tuple[str, str]] = set()
-        for table in (self.dedup_table, self.story_table, self.decision_table):
+        for table in (self.dedup_table, self.story_table, self.decision_table, self.route_table):
             table.on_recover(self._forget_pipelines)
         self.app.agent(self.raw, name="normalise")(self._normalise_agent)
         self.app.agent(self.normalised, name="decide")(self._decide_agent)
@@ -263,6 +272,7 @@ class Worker:
     async def _forget_pipelines(self) -> None:
         # Partitions moved or state was restored: derived caches are rebuilt lazily.
         self._pipelines.clear()
+        self._routes.clear()
         self._stories_at_recovery = None
 
     def _make_pipeline(self, shard: str) -> Pipeline:
@@ -276,6 +286,17 @@ class Worker:
 
     def pipeline(self, shard: str) -> Pipeline:
         return self._pipelines(shard)
+
+    def routes(self, partition: int) -> Routes:
+        """The routes of one wire.raw partition's feeds. Their entries are behind the
+        partition's prefix: written while processing that partition's events, they live in
+        its changelog partition, and eviction, which deletes them while processing any of its
+        events, writes its tombstones there too."""
+        routes = self._routes.get(partition)
+        if routes is None:
+            view = ShardView(self.route_table, str(partition))
+            routes = self._routes[partition] = self.config.routes(view)
+        return routes
 
     async def _dead_letter(
         self, event: EventT[bytes], reason: str, detail: str, *, again: bool = False
@@ -408,6 +429,8 @@ class Worker:
         try:
             record = parse_record(payload, max_bytes=self.settings.max_article_bytes)
             article = normalise_article(record)
+            routes = self.routes(message.partition)
+            article = routes.route(record, article, feed_of(message.key), received)
         except Rejected as exc:
             self._count_received(record, None, len(payload), received)
             return [await self._dead_letter(event, exc.reason.value, exc.detail)], None
@@ -597,6 +620,17 @@ def arrival(message: Any, now: float) -> float:
     if message.timestamp_type == LOG_APPEND_TIME and message.timestamp is not None:
         return min(float(message.timestamp), now)
     return now
+
+
+def feed_of(key: bytes | None) -> str | None:
+    """A raw record's partition key as the routes keep it (`intake.partition_key`): its
+    text, or its bytes in hex if they are not UTF-8 (another producer's)."""
+    if not key:
+        return None
+    try:
+        return key.decode()
+    except UnicodeDecodeError:
+        return "0x" + key.hex()
 
 
 def _nothing_waiting(stream: StreamT[bytes]) -> bool:

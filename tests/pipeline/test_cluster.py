@@ -21,8 +21,9 @@ from service.pipeline.cluster import (
     join_threshold,
     term_counts,
 )
-from service.pipeline.decide import Shards, label_records, shard_of
+from service.pipeline.decide import Shards, label_records
 from service.pipeline.normalise import normalise_article
+from service.pipeline.route import shard_of
 from service.pipeline.tokens import words
 from service.producers.files import publication_order, read_path
 from tests.conftest import QUAKE_REPORTS

@@ -16,6 +16,7 @@ from service.producers.kafka import RawProducer
 from service.settings import Settings
 from service.streams.app import LAG_EVERY_SECONDS
 from tests.conftest import WorkerProcess, free_port, read_topics
+from tests.pipeline.test_route import FED, FLASH
 from tests.streams.test_end_to_end import _corpus
 
 pytestmark = pytest.mark.kafka
@@ -23,6 +24,25 @@ pytestmark = pytest.mark.kafka
 # Logged by a worker once a rebalance is over (its tables recovered, its streams resumed).
 REBALANCED = "Recovery]: Worker ready"
 FEEDS = ("feed-a", "feed-b", "feed-c")
+# One-line flashes the language model cannot tell (`und`), each from a feed of its own with
+# no language yet, and their next versions, in English: sent after the handover, a version
+# goes where its flash went only if the routes table came over with the partition.
+FLASHES = {
+    FLASH: FED,
+    "BULLETIN -- ECB raises rates 25 bp": (
+        "The European Central Bank raised its deposit rate by a quarter point to 3.75 percent "
+        "on Thursday, its tenth increase in a row, and said future decisions would depend on "
+        "the data."
+    ),
+    "BULLETIN -- RBA raises rates 25 bp": (
+        "Australia's central bank lifted its cash rate by 25 basis points to 4.35 percent on "
+        "Tuesday after inflation proved stickier than expected, Governor Michele Bullock said."
+    ),
+    "BULLETIN -- Riksbank cuts 25 bp": (
+        "Sweden's Riksbank cut its policy rate by a quarter point to 3.5 percent on Wednesday, "
+        "saying inflation had come down faster than expected and the krona had strengthened."
+    ),
+}
 
 
 def _log_tail(worker: WorkerProcess, size: int = 6000) -> str:
@@ -50,6 +70,15 @@ def test_worker_taking_over_partitions_links_copies_to_originals(
     stream = _corpus(60, seed=11)
     originals = [record for record in stream if not record["id"].endswith("-resend")]
     resends = [record for record in stream if record["id"].endswith("-resend")]
+    flashes = [
+        {"id": f"flash-{n}", "uri": f"urn:flash:{n}", "text": text, "source": f"desk-{n}"}
+        for n, text in enumerate(FLASHES)
+    ]
+    versions = [
+        {**flash, "id": f"{flash['id']}-v2", "version": 2, "text": FLASHES[flash["text"]]}
+        for flash in flashes
+    ]
+    stream += flashes + versions
     first = WorkerProcess(settings, tmp_path / "a.log")
     second = WorkerProcess(
         settings.model_copy(
@@ -63,8 +92,11 @@ def test_worker_taking_over_partitions_links_copies_to_originals(
         with RawProducer(settings) as producer:
             for n, record in enumerate(originals):
                 producer.send(record, feed=FEEDS[n % len(FEEDS)])
-        decided = read_topics(settings, [settings.topics.articles], len(originals))
-        assert len(decided) == len(originals), _log_tail(first)
+            for record in flashes:
+                producer.send(record, feed=record["source"])
+        expected = len(originals) + len(flashes)
+        decided = read_topics(settings, [settings.topics.articles], expected)
+        assert len(decided) == expected, _log_tail(first)
 
         # Rebalance 1: the second worker joins and recovers its share from the changelogs.
         second.start()
@@ -77,6 +109,8 @@ def test_worker_taking_over_partitions_links_copies_to_originals(
         with RawProducer(settings) as producer:
             for n, record in enumerate(resends):
                 producer.send(record, feed=FEEDS[n % len(FEEDS)])
+            for record in versions:
+                producer.send(record, feed=record["source"])
         topics = [settings.topics.articles, settings.topics.duplicates]
         found = read_topics(settings, topics, len(stream), timeout=30.0, settle=2.0)
         if len(found) < len(stream):
@@ -90,12 +124,16 @@ def test_worker_taking_over_partitions_links_copies_to_originals(
     assert [i for i, n in ids.items() if n > 1] == [], "an article was published twice"
     out = {record["id"]: {"topic": topic, **record} for topic, record in found}
     assert sorted(out) == sorted(record["id"] for record in stream)
-    for record in originals:
+    for record in originals + flashes + versions:
         assert out[record["id"]]["topic"] == settings.topics.articles
     for record in resends:
         decision = out[record["id"]]
         assert decision["topic"] == settings.topics.duplicates
         assert decision["duplicate_of"] == record["id"].removesuffix("-resend")
+    for flash, version in zip(flashes, versions, strict=True):
+        decision = out[version["id"]]
+        assert (decision["kind"], decision["supersedes"]) == ("version", flash["id"])
+        assert decision["article"]["language"] == out[flash["id"]]["article"]["language"]
     assert read_topics(settings, [settings.topics.dlq], 1, timeout=2.0) == []
 
 

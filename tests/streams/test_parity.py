@@ -21,6 +21,8 @@ from service.producers.kafka import RawProducer
 from tests.conftest import QUAKE_REPORTS, SEEDS, WorkerProcess, read_topics
 from tests.pipeline.test_cluster import LOOK_ALIKES
 from tests.pipeline.test_corrections import LATER
+from tests.pipeline.test_route import ENGLISH, FED, FLASH, OTHER_OUTLET
+from tests.pipeline.test_route import GERMAN as GERMAN_FED
 
 pytestmark = pytest.mark.kafka
 
@@ -42,7 +44,9 @@ def _iso(seconds: float) -> str:
 def _stream(now: float) -> list[bytes]:
     """Seeds, an event opened twice (merged), look-alike events, a German article and its
     copy, an exact copy, new versions of items (one under its first id), a redelivery; two
-    bad lines among them."""
+    bad lines among them. From other feeds (`source`): an undeclared one-line flash of an
+    English feed (taken as English) and its version, one of a feed with no language yet
+    (both `und`), and an item sent again under its id in German (kept in English)."""
     records: list[dict[str, Any]] = []
     for path in sorted(SEEDS.glob("*.txt")):
         (record,) = read_file(path)
@@ -66,6 +70,13 @@ def _stream(now: float) -> list[bytes]:
         # the same bytes again, a redelivery.
         {"id": "same-id", "text": GERMAN.replace("Donnerstag", "Samstag"), "language": "de"},
         {"id": "same-id", "text": GERMAN.replace("Donnerstag", "Samstag"), "language": "de"},
+        *({"id": f"en-{n}", "text": text, "source": "en-desk"} for n, text in enumerate(ENGLISH)),
+        {"id": "flash-1", "uri": "urn:flash:1", "text": FLASH, "source": "en-desk"},
+        {"id": "flash-2", "uri": "urn:flash:1", "version": 2, "text": FED, "source": "en-desk"},
+        {"id": "flash-3", "uri": "urn:flash:3", "text": FLASH, "source": "new-desk"},
+        {"id": "flash-4", "uri": "urn:flash:3", "version": 2, "text": FED, "source": "new-desk"},
+        {"id": "flip", "text": OTHER_OUTLET, "source": "en-desk"},
+        {"id": "flip", "text": GERMAN_FED, "source": "en-desk"},
     ]
     # A minute apart, ending before now; the reports of the event opened twice keep their
     # publication gaps (days) before the first of them.
@@ -76,10 +87,18 @@ def _stream(now: float) -> list[bytes]:
         published = start + 60 * n
         if record in QUAKE_REPORTS:
             published += parse_time(record["published"]) - quake
-        stamped = {**record, "source": "parity-desk", "published": _iso(published)}
+        stamped = {"source": "parity-desk", **record, "published": _iso(published)}
         lines.append(orjson.dumps(stamped))
     lines[8:8] = [b"not json {", orjson.dumps({"id": "no-text", "title": "headline only"})]
     return lines
+
+
+def _feed(line: bytes) -> str:
+    """The feed a line is sent as: its source (what `wirefeed label` keys it by)."""
+    try:
+        return str(orjson.loads(line)["source"])
+    except (orjson.JSONDecodeError, KeyError):
+        return "parity-desk"
 
 
 def test_the_worker_decides_a_stream_as_wirefeed_label_does(
@@ -107,10 +126,22 @@ def test_the_worker_decides_a_stream_as_wirefeed_label_does(
     assert {line["language"] for line in decided.values()} >= {"en", "de"}
     assert rejected == ["missing_text", "not_json"]
     assert any(key.startswith("same-id#") for key in decided)
+    # Routing: each version in its first copy's shard, linked to it.
+    versions = {
+        key.partition("#")[0]: (line["language"], line["kind"], line["supersedes"])
+        for key, line in decided.items()
+        if key.startswith(("flash-", "flip"))
+    }
+    assert versions["flash-1"][0] == versions["flip"][0] == "en"
+    assert versions["flash-2"] == ("en", "version", "flash-1")
+    assert versions["flash-3"][0] == "und"
+    assert versions["flash-4"] == ("und", "version", "flash-3")
+    (flipped,) = (key for key in decided if key.startswith("flip#"))
+    assert (decided[flipped]["language"], decided[flipped]["supersedes"]) == ("en", "flip")
 
     with RawProducer(settings) as producer:
         for line in lines:
-            producer.send(line, feed="parity-desk")
+            producer.send(line, feed=_feed(line))
     topics = settings.topics
     found = read_topics(settings, [topics.articles, topics.duplicates], len(decided), settle=3)
     out = {record["id"]: record for _, record in found}
@@ -122,6 +153,8 @@ def test_the_worker_decides_a_stream_as_wirefeed_label_does(
             line["kind"],
             line["story"],
         ), article_id
+        if "article" in seen:  # routed alike: the shard is the article's language
+            assert seen["article"]["language"] == line["language"], article_id
 
     events = read_topics(settings, [topics.stories], len(decided), settle=2)
     by_article = {record["article_id"]: record for _, record in events}
