@@ -553,10 +553,27 @@ class StoryIndex:
             self.store[WATERMARK] = published
         return published
 
-    def assign_story(self, article: Article, now: float) -> StoryDecision:
-        """Join the most similar live story, or open a new one."""
+    def assign_story(
+        self,
+        article: Article,
+        now: float,
+        after: str | None = None,
+        story_hint: str | None = None,
+    ) -> StoryDecision:
+        """Join the most similar live story, or open a new one. A version (`after`: the
+        item's version it supersedes; `story_hint`: the story that version's decision names)
+        joins the live story its predecessor is in, whatever its words: a one-line flash and
+        its full write-through are one item, so one story. Else it is placed by its words."""
         published = self.published_time(article, now)
         vector, terms = self.vectorise(article, count=True, now=now)
+        if after is not None:
+            continued = self._story_of(after, now, story_hint)
+            if continued is not None:
+                story_id, current = continued
+                title = current.get("h", "")
+                self._add(story_id, current, vector, now, published, title, article.id)
+                self._write(ARTICLE + article.id, [story_id, now], now)
+                return StoryDecision(story_id, "updated", 1.0, title=title)
         cues = _cue_norm(vector)
         threshold = join_threshold(terms, self.config)
         joined: list[tuple[float, str, dict[str, Any]]] = []
@@ -704,6 +721,19 @@ class StoryIndex:
         """The story's title: the headline of its first article ("" once it has expired)."""
         story = self.store.get(STORY + self.resolve(story_id))
         return str(story.get("h", "")) if story else ""
+
+    def _story_of(
+        self, article_id: str, now: float, story_hint: str | None
+    ) -> tuple[str, dict[str, Any]] | None:
+        """The live story an article is in (through its link, else `story_hint`, the story
+        its decision names), as its id resolves now; None once that has aged out."""
+        known = self._within(ARTICLE + article_id, now)
+        named = known[0] if known is not None else story_hint
+        if named is None:
+            return None
+        story_id = self.resolve(named)
+        story = self._within(STORY + story_id, now)
+        return None if story is None else (story_id, story)
 
     def follow(
         self, article: Article, original_id: str, now: float, story_hint: str | None = None

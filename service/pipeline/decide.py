@@ -177,6 +177,12 @@ class Pipeline:
             story = self.stories.follow(
                 article, dedup.duplicate_of, now, _story_in(original) if original else None
             )
+        elif dedup.kind == "version" and dedup.duplicate_of is not None:
+            # A version continues its item's story (an editor's move of the item included).
+            previous = self.decisions.get(dedup.duplicate_of)
+            story = self.stories.assign_story(
+                article, now, dedup.duplicate_of, _story_in(previous) if previous else None
+            )
         else:
             story = self.stories.assign_story(article, now)
         self.timings = {"dedup": deduped - started, "cluster": self._clock() - deduped}

@@ -149,6 +149,42 @@ def test_a_copy_after_its_original_s_link_aged_out_joins_the_live_story() -> Non
     assert pipeline.stories.store["story:" + first.story.story_id]["n"] == 3
 
 
+def _item(article_id: str, version: int, text: str) -> Article:
+    return normalise_article(
+        {"id": article_id, "uri": "urn:item:1", "version": version, "text": text, "language": "en"}
+    )
+
+
+FLASH_TEXT = "BULLETIN -- Harbour bridge closed after ship strike"
+WRITE_THROUGH = (
+    "Engineers inspected the damaged span through the night while ferries carried "
+    "commuters across the estuary, and the transport authority said repairs would take "
+    "weeks once divers had surveyed the piers below the waterline."
+)
+
+
+def test_a_version_continues_its_item_s_story_whatever_its_words() -> None:
+    # A one-line flash and its write-through share no word: placed by its words, the
+    # write-through opened a story of its own (a review's case, twelfth session).
+    pipeline = Pipeline({}, {}, {}, _config())
+    flash, _ = pipeline.decide(_item("f1", 1, FLASH_TEXT), 0.0)
+    later, _ = pipeline.decide(_item("f2", 2, WRITE_THROUGH), HOUR)
+    assert (later.dedup.kind, later.dedup.duplicate_of) == ("version", "f1")
+    assert (later.story.story_id, later.story.event) == (flash.story.story_id, "updated")
+    assert pipeline.stories.store["story:" + flash.story.story_id]["n"] == 2
+
+
+def test_a_version_after_its_item_s_story_aged_out_is_placed_by_its_words() -> None:
+    # Dedup remembers for 6 hours, stories for 4: the item is known, its story is gone and
+    # is not revived.
+    pipeline = Pipeline({}, {}, {}, _config())
+    flash, _ = pipeline.decide(_item("f1", 1, FLASH_TEXT), 0.0)
+    later, _ = pipeline.decide(_item("f2", 2, WRITE_THROUGH), 5 * HOUR)
+    assert later.dedup.kind == "version"
+    assert later.story.event == "created"
+    assert later.story.story_id != flash.story.story_id
+
+
 def test_a_copy_sent_again_from_the_memo_keeps_its_evidence() -> None:
     pipeline = Pipeline({}, {}, {}, _config())
     pipeline.decide(_report("a"), 0.0)
