@@ -80,7 +80,7 @@ _COPYRIGHT = re.compile(r"(?:\u00a9|\(c\)|copyright\b)", re.IGNORECASE)
 _CREDIT_FROM = re.compile(
     r"[\u2014\u2013-]?\s*(?:with (?:files|reporting|contributions) from"
     r"|avec (?:des )?informations (?:de|d')|mit material (?:von|der|des)"
-    r"|con (?:información|informaciones) de)\s*(?P<agency>.+?)\.?",
+    r"|con (?:información|informaciones) de|по материалам)\s*(?P<agency>.+?)\.?",
     re.IGNORECASE,
 )
 # `(Reporting by Jane Doe in Ottawa; Editing by John Smith)`, the agencies' staff credit: at
@@ -205,16 +205,16 @@ _TIME = re.compile(
 _MONTHS: dict[str, int] = {}
 for _number, _names in enumerate(
     (
-        "jan january janv janvier januar ene enero gennaio janeiro янв января январь",
+        "jan january janv janvier januar ene enero gen gennaio janeiro янв января январь",
         "feb february févr février februar febrero febbraio fevereiro фев февр февраля февраль",
         "mar march mars märz mär marzo março мар марта март",
         "apr april avr avril abr abril aprile апр апреля апрель",
-        "may mai mayo maggio maio мая май",
-        "jun june juin juni junio giugno junho июн июня июнь",
-        "jul july juil juillet juli julio luglio julho июл июля июль",
+        "may mai mayo mag maggio maio мая май",
+        "jun june juin juni junio giu giugno junho июн июня июнь",
+        "jul july juil juillet juli julio lug luglio julho июл июля июль",
         "aug august août ago agosto авг августа август",
-        "sep sept september septembre septiembre settembre setembro сен сент сентября сентябрь",
-        "oct october octobre okt oktober octubre ottobre outubro окт октября октябрь",
+        "sep sept set september septembre septiembre settembre setembro сен сент сентября сентябрь",
+        "oct october octobre okt oktober octubre ott ottobre outubro окт октября октябрь",
         "nov november novembre noviembre novembro ноя нояб ноября ноябрь",
         "dec december déc décembre dez dezember dic diciembre dicembre dezembro"
         " дек декабря декабрь",
@@ -390,6 +390,89 @@ _DATELINE = re.compile(
     r"\s*(?:\((?P<agency>[^()\n]{1,30})\))?"
     r"\s*[\u2014\u2013-]+(?:\s+|$)"
 )
+# News agencies by the markers their datelines and credits carry, in each script they are
+# written in; compared casefolded. After a place of any case or script, only one of these
+# (`Ankara (dpa) -`, `أنقرة (رويترز) -`, `АНКАРА, 3 июня. /ТАСС/.`) makes a dateline, where a
+# capitalised place takes any parenthesis: `Paris (France) - the city...` is the story's. Alone
+# at the end of a body (`(PAP)`, `avec AFP`, `Fonte: ANSA`) one is a credit.
+_AGENCIES: dict[str, tuple[str, ...]] = {
+    "AFP": ("AFP", "أ ف ب", "أ.ف.ب", "ا ف ب", "АФП"),
+    "AP": ("AP", "أ ب", "ا ب"),
+    "Reuters": ("Reuters", "رويترز", "Рейтер", "Рейтерс"),
+    "dpa": ("dpa", "dpa-AFX", "د ب أ", "د.ب.أ"),
+    "EFE": ("EFE",),
+    "Europa Press": ("Europa Press",),
+    "ANSA": ("ANSA",),
+    "AGI": ("AGI",),
+    "Adnkronos": ("Adnkronos",),
+    "Lusa": ("Lusa",),
+    "APA": ("APA",),
+    "Keystone-SDA": ("Keystone-SDA", "Keystone-ATS", "SDA", "ATS"),
+    "Belga": ("Belga",),
+    "ANP": ("ANP",),
+    "PAP": ("PAP",),
+    "ČTK": ("ČTK", "CTK"),
+    "MTI": ("MTI",),
+    "BTA": ("BTA", "БТА"),
+    "TASS": ("TASS", "ТАСС", "ИТАР-ТАСС", "ITAR-TASS"),
+    "RIA Novosti": ("RIA Novosti", "РИА Новости"),
+    "Interfax": ("Interfax", "Интерфакс"),
+    "Ukrinform": ("Ukrinform", "Укрінформ"),
+    "UNIAN": ("UNIAN", "УНІАН"),
+    "Anadolu": ("AA", "Anadolu", "Anadolu Ajansı", "الأناضول"),
+    "IRNA": ("IRNA", "إرنا"),
+    "MENA": ("MENA", "أ ش أ"),
+    "WAM": ("WAM", "وام"),
+    "SPA": ("SPA", "واس"),
+    "QNA": ("QNA", "قنا"),
+    "KUNA": ("KUNA", "كونا"),
+    "SANA": ("SANA", "سانا"),
+    "Petra": ("Petra", "بترا"),
+    "Xinhua": ("Xinhua", "新华社", "Синьхуа", "شينخوا"),
+    "Kyodo": ("Kyodo", "共同社"),
+    "Jiji": ("Jiji", "時事"),
+    "Yonhap": ("Yonhap", "연합뉴스"),
+    "PTI": ("PTI",),
+    "IANS": ("IANS",),
+    "Bernama": ("Bernama",),
+    "Antara": ("Antara",),
+}
+_AGENCY_MARKERS = frozenset(
+    " ".join(marker.casefold().split()) for markers in _AGENCIES.values() for marker in markers
+)
+_DASH = r"[\u2014\u2013-]+"
+# A dateline whose place may be in any case or script, kept for an agency's marker: in
+# parentheses before a dash (`Ankara (dpa) -`, EFE's `Ankara, 3 jun (EFE).-`, Europa Press's
+# `MADRID, 3 (EUROPA PRESS)` ending its line), in slashes (`/ТАСС/.`) or bare after a date
+# (`Москва. 3 июня. INTERFAX.RU -`); a region in parentheses may follow the place (`SOTCHI
+# (Russie), 3 juin (AFP) -`).
+_AGENCY_DATELINE = re.compile(
+    r"(?P<place>[^\W\d_]+(?:(?:[ '.-]{1,2}|/)[^\W\d_]+){0,5})"
+    r"(?:\s*\((?P<area>[^()\n]{1,30})\))?"
+    r"(?:\.?[,.]\s*(?P<region>[^,()/\u2014\u2013\n]{1,30}?)\.?)?"
+    r"\s*(?:\((?P<agency>[^()\n]{1,40})\)\.?\s*(?:[\u2014\u2013-]+|$)"
+    r"|/(?P<slashed>[^/\n]{1,40})/\.?"
+    rf"|(?P<bare>[^\W\d_][\w-]{{1,20}}?)(?:\.[a-z]{{2,3}})?\s*{_DASH})"
+    r"(?:\s+|$)",
+    re.IGNORECASE,
+)
+# An agency's marker after the dateline's dash (`МОСКВА, 3 июн — РИА Новости.`), and one
+# before the dateline (ANSA's `(ANSA) - ROMA, 3 GIU -`).
+_AGENCY_AFTER_DASH = re.compile(r"(?P<agency>[^\W\d_][^.()\n]{1,30}?)\.\s+")
+_AGENCY_LEAD = re.compile(rf"\((?P<agency>[^()\n]{{1,40}})\)\s*{_DASH}\s+")
+# An agency's marker closing the last sentence's paragraph: `... 1200 ratowników. (PAP)`.
+_AGENCY_END = re.compile(r"(?<=[.!?\"'\u00bb\u201d])\s+\((?P<agency>[^()\n]{1,40})\)\.?$")
+# A credit line of an agency's marker at the end of a body, in parentheses or with a credit's
+# words: `(PAP)`, `avec AFP`, `(avec AFP)`, `AA muhabiri`, `Fonte: ANSA`, `Quelle: dpa`.
+_CREDIT_AGENCY = re.compile(
+    r"(?P<open>\()?[\u2014\u2013-]?\s*"
+    r"(?:(?:mit material (?:von|der|des)|avec (?:des )?informations (?:de|d')"
+    r"|con (?:información|informaciones) de|по материалам)\s*|(?:avec|with|mit|con|com)\s+"
+    r"|(?:source|fonte|fuente|quelle|kaynak|źródło|zdroj|forrás|источник|джерело|المصدر)\s*:\s*)?"
+    r"(?P<agency>[^()\n:]{2,40}?)(?:\s+muhabiri)?(?(open)\))\.?",
+    re.IGNORECASE,
+)
+_CREDIT_AGENCY_OPENINGS = ("(", "avec ", "with ", "mit ", "con ", "com ", "по ")
 # CJK writes no space after a sentence: its full-width stops end one wherever they stand.
 _SENTENCE_BREAK = re.compile(
     r"[.!?\u2026\u0964\u061f\u06d4][\"')\u00bb]*(?=\s|$)"
@@ -402,6 +485,15 @@ _CLOSERS = "\"')]\u00bb\u300d\u300f"
 _HEADLINE_MAX_CHARS = 160
 _SHORT_LINE_CHARS = 200
 _PLACE_MAX_CHARS = 40
+_PLACE_MAX_WORDS = 4
+# How far into a paragraph an agency's dateline ends at the most: place, region, date, marker.
+_AGENCY_DATELINE_CHARS = 160
+# Lower-case words inside place names: `Frankfurt am Main`, `Frankfurt nad Menem`, `Rio de
+# Janeiro`, `Castellón de la Plana`.
+_PLACE_PARTICLES = frozenset(
+    {"am", "an", "der", "im", "ob", "nad", "pod", "na", "de", "del", "della", "di", "da", "do"}
+    | {"dos", "das", "du", "des", "la", "le", "les", "el", "al", "sur", "upon", "on", "en", "y"}
+)
 
 
 @dataclass(slots=True)
@@ -492,6 +584,32 @@ def _is_contribution(line: str) -> bool:
     return match is not None and all(_credit_names(part) for part in match.groups() if part)
 
 
+def _is_agency(text: str | None) -> bool:
+    """Whether `text` names news agencies by their markers (`dpa`, `AP/Reuters`, `ТАСС`)."""
+    parts = re.split(r"\s*[/,;]\s*", text.strip()) if text else []
+    return bool(parts) and all(_fold(part) in _AGENCY_MARKERS for part in parts)
+
+
+def _agency_credit(line: str) -> str | None:
+    """The credit of a line naming an agency alone (`(PAP)`, `avec AFP`, `Fonte: ANSA`), as
+    written without its parentheses; None for any other line."""
+    if len(line) > _TRAILER_CHARS:
+        return None
+    # The quick test first: most lines have none of a credit's openings, colon or suffix.
+    folded = line.lstrip("\u2014\u2013- ").casefold()
+    if not (
+        folded.startswith(_CREDIT_AGENCY_OPENINGS) or ":" in folded or folded.endswith("muhabiri")
+    ):
+        return None
+    match = _CREDIT_AGENCY.fullmatch(line)
+    # A bare marker (`AP`, `Petra`) may be a signature or a name: only in parentheses or with
+    # a credit's words.
+    credit = line.lstrip("\u2014\u2013- ").rstrip(".")
+    if match is None or match.group("agency") == credit or not _is_agency(match.group("agency")):
+        return None
+    return credit[1:-1] if credit.startswith("(") and credit.endswith(")") else credit
+
+
 def _caption_credit(line: str) -> bool:
     return len(line) <= _SHORT_LINE_CHARS and _CAPTION_PREFIX.match(line) is not None
 
@@ -507,7 +625,7 @@ def _ends_with_photo_credit(line: str) -> bool:
 def _is_trailer(line: str) -> bool:
     """Whether the line may stand in the run of lines that ends a body, after its last
     sentence: credits, furniture, captions, bylines, source tags."""
-    if _furniture_key(line) in _FURNITURE:
+    if _furniture_key(line) in _FURNITURE or _agency_credit(line) is not None:
         return True
     if (len(line) <= _TRAILER_CHARS and not line.endswith(SENTENCE_END)) or (
         len(line) <= _SHORT_LINE_CHARS and _COPYRIGHT.match(line)
@@ -545,7 +663,15 @@ def _take_line(line: str, found: Structure, *, alone: bool, at_end: bool) -> boo
     than part of one broken across lines; credits only `at_end` of the body. Every line taken
     opens like a sentence: a lower-case one (`photos: were taken`) goes on with one.
     """
-    if len(line) > _SHORT_LINE_CHARS * 2 or line[:1].islower():
+    if len(line) > _SHORT_LINE_CHARS * 2:
+        return False
+    # An agency's marker alone is no sentence's, whatever its case (`(dpa)`, `avec AFP`).
+    agency = _agency_credit(line) if at_end and alone else None
+    if agency is not None:
+        found.credits.append(agency)
+        found.removed.append(line)
+        return True
+    if line[:1].islower():
         return False
     if _furniture_key(line) in _FURNITURE:
         found.removed.append(line)
@@ -693,10 +819,85 @@ def _is_acronym(word: str) -> bool:
     return not any(char in _VOWELS for char in bare)
 
 
-def _take_dateline(paragraph: str, found: Structure) -> str:
-    match = _DATELINE.match(paragraph)
+def _is_place_any_case(place: str) -> bool:
+    """Whether the words before an agency's marker may name a place written in any case or
+    script (`Ankara`, `Frankfurt nad Menem`, `أنقرة`): a few words, each opening with a capital
+    or a caseless letter but for the particles of place names (`Officials in Ankara` is no
+    place)."""
+    words = place.split()
+    return (
+        len(place) <= _PLACE_MAX_CHARS
+        and len(words) <= _PLACE_MAX_WORDS
+        and not place[0].islower()
+        and all(not word[0].islower() or word in _PLACE_PARTICLES for word in words[1:])
+        and _fold(place) not in _KICKERS
+        and not (len(words) == 1 and place.isupper() and _is_acronym(place))
+    )
+
+
+def _is_dateline_region(region: str) -> bool:
+    """A dateline's region or date: capitalised (`Ukraine`, `June 3`), day first (`3 jun`,
+    `3 GIU`) or a bare day (Europa Press's `MADRID, 3 (EUROPA PRESS)`)."""
+    region = region.strip()
+    if region.isdigit():
+        return 1 <= int(region) <= 31
+    first = region[:1]
+    return _is_day_month(region) or not (first.islower() or first.isdigit())
+
+
+def _take_agency_dateline(paragraph: str, found: Structure) -> str:
+    """A dateline kept for an agency's marker, its place in any case or script."""
+    # Most paragraphs have no parenthesis, slash or dash near their start: the quick test
+    # spares them the pattern.
+    head = paragraph[:_AGENCY_DATELINE_CHARS]
+    if paragraph[:1].islower() or not any(mark in head for mark in "(/\u2014\u2013-"):
+        return paragraph
+    match = _AGENCY_DATELINE.match(paragraph)
     if match is None:
         return paragraph
+    place, area, region, bare = match.group("place", "area", "region", "bare")
+    agency = match.group("agency") or match.group("slashed") or bare
+    rest = paragraph[match.end() :]
+    if (
+        not _is_agency(agency)
+        or not _is_place_any_case(place)
+        or (area is not None and area[:1].islower())
+        or (region is not None and not _is_dateline_region(region))
+        # A bare marker only after a date: `Москва. 3 июня. INTERFAX -`.
+        or (bare is not None and not (region and any(ch.isdigit() for ch in region)))
+        or (rest and rest[0].islower())
+    ):
+        return paragraph
+    named = area or (region if region and not any(ch.isdigit() for ch in region) else None)
+    if found.located is None:
+        found.located = f"{place}, {named.strip()}" if named else place
+    _add(found.credits, agency.strip())
+    found.removed.append(paragraph[: match.end()])
+    return rest
+
+
+def _take_agency_after_dash(rest: str, found: Structure) -> str:
+    """RIA Novosti's marker after the dateline's dash: `МОСКВА, 3 июн — РИА Новости. ...`."""
+    match = _AGENCY_AFTER_DASH.match(rest)
+    if match is None or not _is_agency(match.group("agency")):
+        return rest
+    _add(found.credits, match.group("agency").strip())
+    found.removed.append(match.group())
+    return rest[match.end() :]
+
+
+def _take_dateline(paragraph: str, found: Structure) -> str:
+    # ANSA's `(ANSA) - ROMA, 3 GIU - ...`: the agency before the dateline.
+    lead = _AGENCY_LEAD.match(paragraph)
+    if lead is not None and _is_agency(lead.group("agency")):
+        rest = paragraph[lead.end() :]
+        if rest and not rest[0].islower():
+            _add(found.credits, lead.group("agency").strip())
+            found.removed.append(paragraph[: lead.end()])
+            return rest
+    match = _DATELINE.match(paragraph)
+    if match is None:
+        return _take_agency_dateline(paragraph, found)
     place, region, agency = match.group("place", "region", "agency")
     rest = paragraph[match.end() :]
     if (
@@ -717,14 +918,15 @@ def _take_dateline(paragraph: str, found: Structure) -> str:
         or (rest and rest[0].islower())
         or (region is not None and not (region[:1].isupper() or day_first))
     ):
-        return paragraph
+        return _take_agency_dateline(paragraph, found)
     region_is_date = region is not None and any(ch.isdigit() for ch in region)
     if found.located is None:
         found.located = place if region is None or region_is_date else f"{place}, {region.strip()}"
+    found.removed.append(paragraph[: match.end()])
     if agency:
         _add(found.credits, agency.strip())
-    found.removed.append(paragraph[: match.end()])
-    return rest
+        return rest
+    return _take_agency_after_dash(rest, found)
 
 
 def _reads_as_english(paragraphs: list[str]) -> bool:
@@ -755,7 +957,16 @@ def _take_lead_byline(paragraph: str, found: Structure, following: list[str]) ->
 
 def _take_trailing(paragraphs: list[str], found: Structure) -> bool:
     """A last line `Sarah Ritchie, The Canadian Press` (byline, agency) or a lone source tag
-    such as `globalnews` after a finished sentence."""
+    such as `globalnews` after a finished sentence, or an agency's marker closing the last
+    sentence's paragraph (`... ratowników. (PAP)`)."""
+    if paragraphs and paragraphs[-1].endswith((")", ").")):
+        last = paragraphs[-1]
+        match = _AGENCY_END.search(last, max(0, len(last) - _CREDIT_END_CHARS))
+        if match is not None and _is_agency(match.group("agency")):
+            found.credits.append(match.group("agency").strip())
+            found.removed.append(match.group().strip())
+            paragraphs[-1] = last[: match.start()]
+            return True
     if len(paragraphs) < 2 or not paragraphs[-2].endswith(SENTENCE_END):
         return False
     last = paragraphs[-1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from service.models import Article
+from service.pipeline.dedup import DedupIndex
 from service.pipeline.normalise import article_to_record, normalise_article
 from service.pipeline.structure import derive_headline, parse_date
 
@@ -461,3 +462,174 @@ def test_a_caption_line_breaking_a_sentence_is_still_taken() -> None:
     article = _article(text)
     assert article.body == "The minister said that talks went well."
     assert article.captions == ("Photo : Getty Images / Jane Doe",)
+
+
+# --- agencies' datelines and credits in other languages: kept for the agency's marker
+
+
+_BODY = "Der Minister sprach am Dienstag."
+
+
+@pytest.mark.parametrize(
+    ("dateline", "located", "credit"),
+    [
+        ("Ankara (dpa) - ", "Ankara", "dpa"),
+        ("Frankfurt/Main (dpa) - ", "Frankfurt/Main", "dpa"),
+        ("Ankara (PAP) - ", "Ankara", "PAP"),
+        ("Frankfurt nad Menem (PAP) - ", "Frankfurt nad Menem", "PAP"),
+        ("Ankara, 3 jun (EFE).- ", "Ankara", "EFE"),
+        ("Sochi (Rusia), 3 jun (EFE).- ", "Sochi, Rusia", "EFE"),
+        ("АНКАРА, 3 июня. /ТАСС/. ", "АНКАРА", "ТАСС"),
+        ("ФРАНКФУРТ-НА-МАЙНЕ, 3 июня. /ТАСС/. ", "ФРАНКФУРТ-НА-МАЙНЕ", "ТАСС"),
+        ("أنقرة (رويترز) - ", "أنقرة", "رويترز"),
+        ("SOTCHI (Russie), 3 juin (AFP) - ", "SOTCHI, Russie", "AFP"),
+        ("ROMA, 3 GIU - ", "ROMA", None),
+        ("(ANSA) - ROMA, 3 GIU - ", "ROMA", "ANSA"),
+        ("Ankara (AA) - ", "Ankara", "AA"),
+        ("MADRID, 3 (EUROPA PRESS) - ", "MADRID", "EUROPA PRESS"),
+        ("MADRID, 3 (EUROPA PRESS)\n\n", "MADRID", "EUROPA PRESS"),
+        ("Wien (APA) - ", "Wien", "APA"),
+        ("Bern (Keystone-SDA) - ", "Bern", "Keystone-SDA"),
+        ("МОСКВА, 3 июн — РИА Новости. ", "МОСКВА", "РИА Новости"),
+        ("Москва. 3 июня. INTERFAX - ", "Москва", "INTERFAX"),
+        ("Москва. 3 июня. INTERFAX.RU - ", "Москва", "INTERFAX"),
+        ("MOSCOW. June 3 (Interfax) - ", "MOSCOW", "Interfax"),
+        ("Kyiv, Ukraine (Reuters) - ", "Kyiv, Ukraine", "Reuters"),
+        ("Washington (AP/Reuters) — ", "Washington", "AP/Reuters"),
+    ],
+    ids=[
+        "dpa",
+        "dpa-slash",
+        "PAP",
+        "PAP-particle",
+        "EFE",
+        "EFE-region",
+        "TASS",
+        "TASS-hyphen",
+        "ar",
+        "AFP-region",
+        "ANSA",
+        "ANSA-lead",
+        "AA",
+        "EuropaPress",
+        "EuropaPress-line",
+        "APA",
+        "SDA",
+        "RIA",
+        "Interfax",
+        "Interfax-ru",
+        "Interfax-en",
+        "Reuters",
+        "two",
+    ],
+)
+def test_agency_datelines_in_any_case_or_script_are_taken(
+    dateline: str, located: str, credit: str | None
+) -> None:
+    article = _article(f"{dateline}{_BODY}\n\nEr nannte keine Einzelheiten.")
+    assert (article.located, article.credit) == (located, credit)
+    assert article.body == f"{_BODY}\n\nEr nannte keine Einzelheiten."
+
+
+@pytest.mark.parametrize(
+    ("dateline", "located", "credit"),
+    [
+        ("ANKARA (AA) - ", "ANKARA", "AA"),
+        ("BEIJING, June 3 (Xinhua) -- ", "BEIJING", "Xinhua"),
+        ("SEOUL, June 3 (Yonhap) -- ", "SEOUL", "Yonhap"),
+        ("TOKYO, June 3 (Kyodo) -- ", "TOKYO", "Kyodo"),
+        ("MADRID, 3 Jun. (EUROPA PRESS) - ", "MADRID", "EUROPA PRESS"),
+    ],
+)
+def test_capital_agency_datelines_are_still_taken(dateline: str, located: str, credit: str) -> None:
+    article = _article(f"{dateline}{_BODY}")
+    assert (article.located, article.credit, article.body) == (located, credit, _BODY)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Paris (France) is the capital, officials said.",
+        "Paris (France) — the city hosted the summit on Monday.",
+        "Paris (France) - Le sommet s'est tenu lundi.",
+        "Ankara (dpa) said the talks had failed.",
+        "Berlin (AFP) ist die Hauptstadt.",
+        "Turkey (AA) - a new law was passed on Monday.",
+        "Die Polizei (Berlin) - so heißt es - hat ermittelt.",
+        "The company told Reuters (Reuters) - no comment.",
+        "Москва (Россия) — столица страны.",
+        "Officials in Ankara (dpa) - ministers said - had met.",
+        "Officials in Ankara (dpa) - Ministers had met.",
+        "Die Regierung der Türkei und die Opposition (AA) - Einigung.",
+    ],
+)
+def test_a_place_and_a_parenthesis_opening_the_body_stay(text: str) -> None:
+    article = _article(f"{text}\n\nMore text.")
+    assert (article.located, article.credit) == (None, None)
+    assert article.body == f"{text}\n\nMore text.".replace(" - ", " \u2014 ")
+
+
+@pytest.mark.parametrize(
+    ("ending", "credit"),
+    [
+        ("\n\navec AFP", "avec AFP"),
+        ("\n\n(avec AFP)", "avec AFP"),
+        ("\n\nПо материалам ТАСС", "По материалам ТАСС"),
+        ("\n\n(PAP)", "PAP"),
+        (" (PAP)", "PAP"),
+        ("\n\nAA muhabiri", "AA muhabiri"),
+        ("\n\n(أ ف ب)", "أ ف ب"),
+        (" (أ ف ب)", "أ ف ب"),
+        ("\n\nmit Material von dpa", "mit Material von dpa"),
+        ("\n\n(dpa)", "dpa"),
+        (" (dpa)", "dpa"),
+        ("\n\nCon información de EFE", "Con información de EFE"),
+        ("\n\nFonte: ANSA", "Fonte: ANSA"),
+        ("\n\nQuelle: dpa/AFP", "Quelle: dpa/AFP"),
+    ],
+)
+def test_agency_credit_lines_in_other_languages_are_taken(ending: str, credit: str) -> None:
+    for after in ("", "\n\nglobalnews"):
+        article = _article(f"Talks went well, officials said.{ending}{after}")
+        assert article.body == "Talks went well, officials said."
+        assert article.credit == credit
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Le ministre a signé un accord\navec AFP.",
+        "Talks went well.\n\n(dpa)\n\nMore talks follow.",
+        "Talks went well.\n\navec AFP\n\nMore talks follow.",
+        "The figures were first reported by the agency (AFP).",
+        "The figures came from the ministry.\n\n(Reuters Breakingviews)",
+        "Talks went well.\n\nAvec les agences de presse",
+    ],
+)
+def test_a_sentence_naming_an_agency_stays(text: str) -> None:
+    article = _article(text)
+    assert article.body == text.replace("accord\navec", "accord avec")
+    assert article.credit is None
+
+
+def test_a_copy_under_another_agencys_dateline_and_credit_is_an_exact_copy() -> None:
+    body = (
+        "Ein Erdbeben der Stärke 6,1 hat am Dienstag die Provinz Malatya erschüttert.\n\n"
+        "Mindestens 14 Menschen kamen ums Leben, 230 wurden verletzt."
+    )
+    index = DedupIndex({})
+    first = _article(f"Ankara (dpa) - {body}", "Erdbeben in der Türkei")
+    index.remember(first, index.find_duplicate(first, 0.0), 0.0)
+    for n, text in enumerate(
+        (f"ANKARA (AA) - {body}\n\n(PAP)", f"Ankara, 3 jun (EFE).- {body}\n\nmit Material von dpa")
+    ):
+        copy = normalise_article({"id": f"c{n}", "title": "Erdbeben in der Türkei", "text": text})
+        decision = index.find_duplicate(copy, 1.0)
+        assert (decision.kind, decision.duplicate_of) == ("exact", "a")
+
+
+@pytest.mark.parametrize("last", ["AP", "dpa", "Petra", "Reuters."])
+def test_a_bare_agency_name_ending_the_body_stays(last: str) -> None:
+    text = f"Talks went well, officials said.\n\n{last}"
+    article = _article(text)
+    assert (article.body, article.credit) == (text, None)
