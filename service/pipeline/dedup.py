@@ -18,7 +18,7 @@ from rensa import RMinHash, RMinHashLSH
 
 from service.models import Article, DedupDecision, DuplicateKind
 from service.pipeline.stamps import Stamps
-from service.pipeline.tokens import find_words, words
+from service.pipeline.tokens import SOUTHEAST_ASIAN_LETTERS, find_words, grams, words
 
 # Store layout (a dict in tests, a Faust table in production). Values are JSON-able and
 # always re-assigned, never mutated in place, so every change reaches the changelog. The LSH
@@ -28,13 +28,16 @@ FINGERPRINT = "fp:"
 GUID = "guid:"
 
 # Han and kana runs are read as the story stage's character pairs (a run is a clause, one
-# "word" otherwise). Thai, Lao, Myanmar and Khmer are not: their runs are split at every
-# combining vowel and tone mark (`\w+`, as before the eleventh session, when words began to
-# keep marks on their words for the abugidas written with spaces), and their character
-# pairs, few in an alphabet, are shared by unrelated articles (pair Jaccard ~0.25), which made
-# most of the index LSH candidates of every query (measured: 849 of 1,000, 215 ms per article).
+# "word" otherwise). Thai, Lao, Myanmar and Khmer runs are read as character 4-grams: pairs of
+# an alphabet of ~70 letters and marks are shared by unrelated articles (pair Jaccard 0.43
+# between 1,500-character pseudo-Thai articles, 0.57 at 4,000), which made 912 of 1,000
+# indexed articles LSH candidates of every query, all compared (204 ms per article); 4-grams
+# are shared about as little as Han pairs (mean Jaccard 0.05-0.12 against 0.03-0.06, at most
+# 0.18: under the digest estimate's 0.2, so chance candidates are dropped before comparison).
+# `\w+` tokens, split at every vowel and tone mark, were too few: a brief with a sentence
+# cut shared 10 of them, under `min_shared_words`.
 _SOUTHEAST_ASIAN = re.compile("[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]")
-_AT_MARKS = re.compile(r"\w+")
+_GRAM = 4
 _HAN_KANA_RANGES = (
     (0x3040, 0x30FF),
     (0x3400, 0x4DBF),
@@ -190,46 +193,68 @@ def plain_text(body: str) -> str:
     return text
 
 
-def _units(text: str) -> tuple[list[str], npt.NDArray[np.bool_] | None]:
-    r"""The text's words (`find_words`; Thai, Lao, Myanmar and Khmer ones split at their marks); a
-    word with Han or kana becomes the story stage's units (character pairs), with a mask of
-    which units are pairs (None: no word was split)."""
+# Which code points up to U+1800 (past Khmer, where all above are clipped) are Thai, Lao,
+# Myanmar or Khmer letters or marks.
+_LETTERS = np.array(
+    [SOUTHEAST_ASIAN_LETTERS.match(chr(code)) is not None for code in range(0x1801)],
+    dtype=np.bool_,
+)
+
+Masks = npt.NDArray[np.bool_] | None
+
+
+def _units(text: str) -> tuple[list[str], Masks, Masks]:
+    r"""The text's words (`find_words`); a word with Han or kana becomes the story stage's units
+    (character pairs), one in Thai, Lao, Myanmar or Khmer its character 4-grams. With masks of
+    which units are pairs or 4-grams, and which are letters of those four scripts (marks
+    included, so never figures); None: no word was split, or no such letters."""
     tokens: list[str] = find_words(text)
     if text.isascii():
-        return tokens, None
-    if _SOUTHEAST_ASIAN.search(text) is not None:
-        tokens = [
-            piece
-            for token in tokens
-            for piece in (_AT_MARKS.findall(token) if _SOUTHEAST_ASIAN.search(token) else (token,))
-        ]
-    if _HAN_KANA.search(text) is None:
-        return tokens, None
+        return tokens, None, None
+    southeast = _SOUTHEAST_ASIAN.search(text) is not None
+    if not southeast and _HAN_KANA.search(text) is None:
+        return tokens, None, None
     units = [
-        unit for token in tokens for unit in (words(token) if _HAN_KANA.search(token) else (token,))
+        unit
+        for token in tokens
+        for unit in (
+            words(token)
+            if _HAN_KANA.search(token)
+            else grams(token, SOUTHEAST_ASIAN_LETTERS, _GRAM)
+            if southeast and _SOUTHEAST_ASIAN.search(token)
+            else (token,)
+        )
     ]
     # A pair starts with its run's first character; a spaced part of a token never does.
     first = np.fromiter(map(ord, (unit[0] for unit in units)), dtype=np.int32, count=len(units))
     paired = np.zeros(len(units), dtype=np.bool_)
     for low, high in _HAN_KANA_RANGES:
         paired |= (first >= low) & (first <= high)
-    return units, paired
+    if not southeast:
+        return units, paired, None
+    # Likewise a 4-gram or a shorter run of letters; its digits are a part apart.
+    letters = _LETTERS[np.minimum(first, len(_LETTERS) - 1)]
+    lengths = np.fromiter(map(len, units), dtype=np.int32, count=len(units))
+    return units, paired | (letters & (lengths == _GRAM)), letters
 
 
 def extract_features(body: str, key_word_length: int = 6) -> Features:
     """One regex pass and one hashing call in rensa; the rest is numpy."""
-    words, paired = _units(plain_text(body))
+    words, paired, letters = _units(plain_text(body))
     (tokens,) = RMinHash.hash_token_sets([words])
     count = len(words)
     lengths = np.fromiter(map(len, words), dtype=np.int32, count=count)
     alphabetic = np.fromiter(map(str.isalpha, words), dtype=np.bool_, count=count)
+    if letters is not None:
+        # `isalpha` is false for a word with a combining mark: a Thai gram is no figure.
+        alphabetic |= letters
     hashes = np.array(tokens, dtype=np.uint64)
     high = (hashes >> np.uint64(32)).astype(np.uint32)
     is_content = (lengths >= _CONTENT_LENGTH) | ~alphabetic
     is_key = (lengths >= key_word_length) | ~alphabetic
     if paired is not None:
-        # A character pair carries no length to judge it by: every one is a content word
-        # and a key word (the whole-text index would otherwise see none of them).
+        # A character pair or 4-gram carries no length to judge it by: every one is a content
+        # word and a key word (the whole-text index would otherwise see none of them).
         is_content |= paired
         is_key |= paired
     content = high[is_content]

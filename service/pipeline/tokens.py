@@ -3,16 +3,18 @@ scripts written without spaces between words."""
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
+from collections.abc import Iterable
 
 
-def _mark_class(codes: range) -> str:
-    """A regex class body of the combining marks (Unicode Mn, Mc, Me) among `codes`, as
-    ranges."""
+def _category_class(codes: Iterable[int], kinds: str = "M") -> str:
+    """A regex class body of the characters among `codes` whose Unicode category starts with
+    one of `kinds` (M: the combining marks Mn, Mc, Me), as ranges."""
     spans: list[list[int]] = []
     for code in codes:
-        if unicodedata.category(chr(code))[0] == "M":
+        if unicodedata.category(chr(code))[0] in kinds:
             if spans and spans[-1][1] == code - 1:
                 spans[-1][1] = code
             else:
@@ -28,8 +30,8 @@ def _mark_class(codes: range) -> str:
 # class of marks beyond the Basic Multilingual Plane (Chakma, Sharada, Adlam...) makes every
 # match test ~300 ranges (tokenising takes twice `\w+`'s time), one within it is a table
 # lookup (as fast as `\w+`); the first is used only for text holding such characters.
-_BMP_MARKS = _mark_class(range(0x300, 0x10000))
-_ASTRAL_MARKS = _mark_class(range(0x10000, 0x20000)) + _mark_class(range(0xE0100, 0xE01F0))
+_BMP_MARKS = _category_class(range(0x300, 0x10000))
+_ASTRAL_MARKS = _category_class(range(0x10000, 0x20000)) + _category_class(range(0xE0100, 0xE01F0))
 _WORD = re.compile(f"\\w[\\w{_BMP_MARKS}]*")
 _ASTRAL_WORD = re.compile(f"\\w[\\w{_BMP_MARKS}{_ASTRAL_MARKS}]*")
 
@@ -50,19 +52,39 @@ UNSPACED_RUN = re.compile(
 )
 
 
+# Thai, Lao, Myanmar and Khmer letters and marks, without their digits (a figure stays
+# whole): the runs dedup reads as character 4-grams (see dedup).
+SOUTHEAST_ASIAN_LETTERS = re.compile(
+    "["
+    + _category_class(
+        itertools.chain(range(0xE00, 0xF00), range(0x1000, 0x10A0), range(0x1780, 0x1800)), "LM"
+    )
+    + "]+"
+)
+
+
+def grams(token: str, run: re.Pattern[str], size: int) -> list[str]:
+    """A word's runs of `run` as overlapping `size`-character grams (a shorter run stays
+    whole), with the rest of the word between them kept whole."""
+    units: list[str] = []
+    start = 0
+    for found in run.finditer(token):
+        if found.start() > start:
+            units.append(token[start : found.start()])
+        text = found.group()
+        if len(text) <= size:
+            units.append(text)
+        else:
+            units.extend([text[i : i + size] for i in range(len(text) - size + 1)])
+        start = found.end()
+    if start < len(token):
+        units.append(token[start:])
+    return units
+
+
 def words(token: str) -> list[str]:
     r"""A word (`WORD`) as index units: itself, or for unspaced scripts its character pairs
     (a lone character stays whole), with any spaced-script part (Latin, digits) kept whole."""
     if token.isascii() or not UNSPACED_RUN.search(token):
         return [token]
-    units: list[str] = []
-    start = 0
-    for run in UNSPACED_RUN.finditer(token):
-        if run.start() > start:
-            units.append(token[start : run.start()])
-        text = run.group()
-        units.extend([text] if len(text) == 1 else [text[i : i + 2] for i in range(len(text) - 1)])
-        start = run.end()
-    if start < len(token):
-        units.append(token[start:])
-    return units
+    return grams(token, UNSPACED_RUN, 2)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from service.pipeline.decide import Shards, label_records
-from service.pipeline.tokens import find_words
+from service.pipeline.tokens import SOUTHEAST_ASIAN_LETTERS, find_words, grams
 
 HINDI = [
     "दिल्ली में आज तापमान पैंतालीस डिग्री के पार पहुंच गया और मौसम विभाग ने लू की चेतावनी जारी की।",
@@ -48,6 +48,18 @@ def test_latin_words_are_read_as_before() -> None:
         "Zürich",
         "São",
         "Paulo",
+    ]
+
+
+def test_thai_runs_as_4_grams_with_their_marks_and_figures_apart() -> None:
+    """What dedup reads for Thai, Lao, Myanmar and Khmer: a run of letters and marks as its
+    4-grams, a shorter one whole, and digits (Thai ones too) or Latin between runs whole."""
+    assert grams("น้ำท่วม", SOUTHEAST_ASIAN_LETTERS, 4) == ["น้ำท", "้ำท่", "ำท่ว", "ท่วม"]
+    assert grams("ปี๒๕๖๗covidระบาด", SOUTHEAST_ASIAN_LETTERS, 4) == [
+        "ปี",
+        "๒๕๖๗covid",
+        "ระบา",
+        "ะบาด",
     ]
 
 
