@@ -18,7 +18,13 @@ from rensa import RMinHash, RMinHashLSH
 
 from service.models import Article, DedupDecision, DuplicateKind
 from service.pipeline.stamps import Stamps
-from service.pipeline.tokens import SOUTHEAST_ASIAN_LETTERS, find_words, grams, words
+from service.pipeline.tokens import (
+    SOUTHEAST_ASIAN_LETTERS,
+    find_words,
+    grams,
+    lettered,
+    words,
+)
 
 # Store layout (a dict in tests, a Faust table in production). Values are JSON-able and
 # always re-assigned, never mutated in place, so every change reaches the changelog. The LSH
@@ -203,17 +209,16 @@ _LETTERS = np.array(
 Masks = npt.NDArray[np.bool_] | None
 
 
-def _units(text: str) -> tuple[list[str], Masks, Masks]:
+def _units(text: str) -> tuple[list[str], Masks]:
     r"""The text's words (`find_words`); a word with Han or kana becomes the story stage's units
-    (character pairs), one in Thai, Lao, Myanmar or Khmer its character 4-grams. With masks of
-    which units are pairs or 4-grams, and which are letters of those four scripts (marks
-    included, so never figures); None: no word was split, or no such letters."""
+    (character pairs), one in Thai, Lao, Myanmar or Khmer its character 4-grams. With a mask of
+    which units are pairs or 4-grams; None: no word was split."""
     tokens: list[str] = find_words(text)
     if text.isascii():
-        return tokens, None, None
+        return tokens, None
     southeast = _SOUTHEAST_ASIAN.search(text) is not None
     if not southeast and _HAN_KANA.search(text) is None:
-        return tokens, None, None
+        return tokens, None
     units = [
         unit
         for token in tokens
@@ -231,23 +236,23 @@ def _units(text: str) -> tuple[list[str], Masks, Masks]:
     for low, high in _HAN_KANA_RANGES:
         paired |= (first >= low) & (first <= high)
     if not southeast:
-        return units, paired, None
+        return units, paired
     # Likewise a 4-gram or a shorter run of letters; its digits are a part apart.
     letters = _LETTERS[np.minimum(first, len(_LETTERS) - 1)]
     lengths = np.fromiter(map(len, units), dtype=np.int32, count=len(units))
-    return units, paired | (letters & (lengths == _GRAM)), letters
+    return units, paired | (letters & (lengths == _GRAM))
 
 
 def extract_features(body: str, key_word_length: int = 6) -> Features:
     """One regex pass and one hashing call in rensa; the rest is numpy."""
-    words, paired, letters = _units(plain_text(body))
+    words, paired = _units(plain_text(body))
     (tokens,) = RMinHash.hash_token_sets([words])
     count = len(words)
     lengths = np.fromiter(map(len, words), dtype=np.int32, count=count)
     alphabetic = np.fromiter(map(str.isalpha, words), dtype=np.bool_, count=count)
-    if letters is not None:
-        # `isalpha` is false for a word with a combining mark: a Thai gram is no figure.
-        alphabetic |= letters
+    for index in np.flatnonzero(~alphabetic):
+        # A word with a combining mark is no figure (a Thai gram, a Devanagari word...).
+        alphabetic[index] = lettered(words[index])
     hashes = np.array(tokens, dtype=np.uint64)
     high = (hashes >> np.uint64(32)).astype(np.uint32)
     is_content = (lengths >= _CONTENT_LENGTH) | ~alphabetic

@@ -36,6 +36,22 @@ _WORD = re.compile(f"\\w[\\w{_BMP_MARKS}]*")
 _ASTRAL_WORD = re.compile(f"\\w[\\w{_BMP_MARKS}{_ASTRAL_MARKS}]*")
 
 
+# A word of letters and combining marks only (no digit, no underscore).
+_LETTERED = re.compile(f"(?:[^\\W\\d_]|[{_BMP_MARKS}])+")
+_ASTRAL_LETTERED = re.compile(f"(?:[^\\W\\d_]|[{_BMP_MARKS}{_ASTRAL_MARKS}])+")
+
+
+def lettered(word: str) -> bool:
+    """Whether a word is letters and combining marks only: `str.isalpha` is false for a word
+    with a vowel sign ("समाचार"), which dedup then took for a figure."""
+    if word.isalpha():
+        return True
+    if word.isascii():
+        return False
+    pattern = _LETTERED if max(word) < "\U00010000" else _ASTRAL_LETTERED
+    return pattern.fullmatch(word) is not None
+
+
 def find_words(text: str) -> list[str]:
     """The text's words, each with its combining marks."""
     if text.isascii() or max(text) < "\U00010000":

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from service.pipeline.decide import Shards, label_records
-from service.pipeline.tokens import SOUTHEAST_ASIAN_LETTERS, find_words, grams
+from service.pipeline.dedup import extract_features
+from service.pipeline.tokens import SOUTHEAST_ASIAN_LETTERS, find_words, grams, lettered
 
 HINDI = [
     "दिल्ली में आज तापमान पैंतालीस डिग्री के पार पहुंच गया और मौसम विभाग ने लू की चेतावनी जारी की।",
@@ -78,3 +79,28 @@ def test_a_hindi_copy_with_a_sentence_dropped_is_a_near_copy() -> None:
     ]
     out = list(label_records(records, Shards.in_memory()))
     assert (out[1]["kind"], out[1]["duplicate_of"]) == ("near_copy", "full")
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("समाचार", True),
+        ("செய்திகள்", True),
+        ("café", True),
+        ("news", True),
+        ("2024", False),
+        ("१९९९", False),
+        ("covid19", False),
+        ("foo_bar", False),
+    ],
+)
+def test_a_word_of_letters_and_marks_is_lettered(word: str, expected: bool) -> None:
+    assert lettered(word) is expected
+
+
+def test_a_hindi_word_with_a_vowel_sign_is_no_figure() -> None:
+    # `str.isalpha` is false for "समाचार": every such word was a figure (and a content and key
+    # word whatever its length), so the rewrite check's figures were ordinary words.
+    features = extract_features(HINDI[0] + " 2024")
+    assert features.numbers.size == 1
+    assert features.keys.sum() < len(features.words)
