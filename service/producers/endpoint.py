@@ -21,7 +21,14 @@ own terms, without the Content-Type, and publish a JSON article sent as XML that
 was told was refused. 413 `too_large` when an article is larger than the raw topic takes
 (likewise dead-lettered), or when the body is over `max_body_bytes` (below: not read,
 nothing sent). 408 when the body is not in within `BODY_SECONDS`.
-503 `unavailable` when the broker does not take (or refuses) any of the records.
+503 `unavailable` when the broker does not take (or refuses) any of the records, with
+`Retry-After: 30` (UNAVAILABLE_RETRY_SECONDS): the request already waited
+WIRE_PUSH_SEND_SECONDS for the broker, and a broker restart takes 20-30 s; one log line each,
+not a traceback (an outage is an expected condition). While the last send found the broker
+unreachable, `503 busy` asks for the same wait (its slots are held by requests waiting for
+the broker, not by a burst), and GET /health says `broker_unreachable` (still 200: the process
+is up, and a balancer that took it out of rotation would send it no request to find the
+broker back by).
 202 means "on wire.raw": the worker may still reject a record (e.g. `missing_text`).
 
 Refused before the body is read (nothing read, sent or dead-lettered; JSON answers all):
@@ -53,12 +60,14 @@ from typing import Any, Protocol
 import orjson
 from aiohttp import HttpVersion11, hdrs, web
 from aiohttp.typedefs import Handler
+from kafka.errors import KafkaError
 from prometheus_client import CollectorRegistry, generate_latest
 
+from service.contact import BrokerContact, utc
 from service.metrics import PushMetrics
 from service.models import Rejected, RejectReason
 from service.producers.formats import content_charset, decode_text, parse_document
-from service.producers.kafka import fits, record_key
+from service.producers.kafka import SendFailed, broker_unavailable, fits, record_key
 from service.producers.replay import FlushingSender
 
 log = logging.getLogger(__name__)
@@ -94,6 +103,7 @@ class Slots:
 
 SENDER: web.AppKey[PushSender] = web.AppKey("sender", PushSender)
 SLOTS: web.AppKey[Slots] = web.AppKey("slots", Slots)
+CONTACT: web.AppKey[BrokerContact] = web.AppKey("contact", BrokerContact)
 POOL: web.AppKey[ThreadPoolExecutor] = web.AppKey("pool", ThreadPoolExecutor)
 MAX_BODY_BYTES: web.AppKey[int] = web.AppKey("max_body_bytes", int)
 METRICS: web.AppKey[PushMetrics] = web.AppKey("metrics", PushMetrics)
@@ -111,6 +121,10 @@ DEFAULT_MAX_IN_FLIGHT = 8
 # What a 503 `busy` asks the client to wait: slots free as requests finish (in under a
 # second normally, within WIRE_PUSH_SEND_SECONDS when the broker is slow).
 BUSY_RETRY_SECONDS = 1
+# What a 503 `unavailable` (and a `busy` while the broker is unreachable) asks the client to
+# wait: a broker restart took 19-27 s to be ready; 1 s invited a loop of requests each holding
+# a slot for WIRE_PUSH_SEND_SECONDS.
+UNAVAILABLE_RETRY_SECONDS = 30
 # Top-level media types that are never an article (415, the body unread).
 NOT_ARTICLE_TYPES = frozenset({"image", "audio", "video", "font", "model", "multipart"})
 # A client gets this long to send its body (a slow one would hold a connection and its
@@ -233,11 +247,12 @@ def _admit(request: web.Request) -> web.Response | None:
     if not slots.take():
         # Every slot busy (a slow broker, a burst): a fast answer beats queueing the body in
         # memory behind requests that may each wait WIRE_PUSH_SEND_SECONDS.
+        wait = UNAVAILABLE_RETRY_SECONDS if request.app[CONTACT].unreachable else BUSY_RETRY_SECONDS
         return _answer(
             "busy",
             {"error": "busy", "detail": f"{slots.limit} requests in progress; retry later"},
             503,
-            headers={"Retry-After": str(BUSY_RETRY_SECONDS)},
+            headers={"Retry-After": str(wait)},
         )
     metrics = request.app.get(METRICS)
     if metrics is not None:
@@ -341,21 +356,34 @@ async def _take(request: web.Request) -> web.Response:
             {"error": exc.reason.value, "detail": exc.detail, "dead_lettered": lettered},
             413 if too_large else 400,
         )
+    contact = request.app[CONTACT]
     try:
         # kafka-python blocks (metadata, acks): keep it off the event loop.
         await loop.run_in_executor(pool, _send_all, sender, records)
     except Exception as exc:
-        log.exception("sending %d records failed", len(records))
+        if not isinstance(exc, KafkaError | SendFailed):
+            log.exception("sending %d records failed", len(records))  # not the broker's doing
+        else:
+            log.warning("sending %d records failed (503): %r", len(records), exc)
+            if broker_unavailable(exc):
+                contact.missed(exc)
         return _answer(
             "unavailable",
             {"error": "unavailable", "detail": f"broker did not take the records: {exc!r}"},
             503,
+            headers={"Retry-After": str(UNAVAILABLE_RETRY_SECONDS)},
         )
+    contact.reached()
     return _answer("accepted", {"accepted": len(records), "topic": request.app[TOPIC]}, 202)
 
 
 async def health(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+    """200 while the process serves; `broker_unreachable` (with since when) while the last
+    send found the broker unreachable, `ok` otherwise (also before any send)."""
+    since = request.app[CONTACT].unreachable_since
+    if since is None:
+        return web.json_response({"status": "ok"})
+    return web.json_response({"status": "broker_unreachable", "since": utc(since)})
 
 
 def _metrics_page(registry: CollectorRegistry) -> Handler:
@@ -376,6 +404,7 @@ def make_app(
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
     metrics: PushMetrics | None = None,
     registry: CollectorRegistry | None = None,
+    contact: BrokerContact | None = None,
 ) -> web.Application:
     """The endpoint's application; `sender` is a RawProducer, or a fake in tests. With a
     `token`, POST /articles needs `Authorization: Bearer <token>` (401 otherwise). With
@@ -383,9 +412,11 @@ def make_app(
     refused whole (413). At most `max_in_flight` requests are handled at once, each on a
     thread of the endpoint's own pool; more get 503 `busy` with Retry-After at once. With
     `metrics`, each POST's outcome and time are counted; with a `registry`, GET /metrics
-    serves it (no token needed, as for /health)."""
+    serves it (no token needed, as for /health). `contact` learns whether each send reached
+    the broker (a fresh one by default)."""
     app = web.Application(client_max_size=max_body_bytes)
     app[SLOTS] = Slots(max_in_flight)
+    app[CONTACT] = contact or BrokerContact()
     pool = ThreadPoolExecutor(max_in_flight, thread_name_prefix="push")
     app[POOL] = pool
 

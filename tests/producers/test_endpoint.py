@@ -11,14 +11,16 @@ from typing import Any
 import orjson
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from kafka.errors import KafkaTimeoutError
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
+from service.contact import BrokerContact
 from service.metrics import PushMetrics
 from service.producers import endpoint
 from service.producers.dlq import replay_dead_letters
 from service.producers.endpoint import make_app
-from service.producers.kafka import RawProducer
+from service.producers.kafka import RawProducer, SendFailed
 from service.settings import Settings
 from tests.conftest import read_topics
 from tests.producers.conftest import FakeSender
@@ -404,6 +406,53 @@ async def test_with_a_token_only_authorised_posts_are_taken(sender: FakeSender) 
         assert (await client.get("/health")).status == 200  # probes need no token
 
 
+class BrokerDownSender(FakeSender):
+    """A sender whose flush fails as kafka-python's does with the broker down (records expired
+    after WIRE_PUSH_SEND_SECONDS), until `down` is cleared."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = True
+
+    def flush(self) -> None:
+        super().flush()
+        if self.down:
+            expired = KafkaTimeoutError("Expiring 1 record(s) for wire.raw-0: 15000 ms")
+            raise SendFailed(1, 1, expired)
+
+
+async def test_a_broker_outage_is_503_with_retry_after_one_log_line_and_said_by_health(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Review (broker stopped under `serve`): 503 `unavailable` had no Retry-After, each was
+    a 12-line traceback in the log, and /health said ok throughout."""
+    sender = BrokerDownSender()
+    app = make_app(sender, "wire.raw")
+    body = orjson.dumps({"id": "a", "text": "Body."})
+    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+        assert await (await client.get("/health")).json() == {"status": "ok"}
+        for _ in range(2):
+            response = await client.post("/articles", data=body)
+            assert response.status == 503
+            assert (await response.json())["error"] == "unavailable"
+            assert response.headers["Retry-After"] == str(endpoint.UNAVAILABLE_RETRY_SECONDS)
+        health = await client.get("/health")
+        assert health.status == 200  # the process is up: a balancer must not drop it
+        answer = await health.json()
+        assert answer["status"] == "broker_unreachable"
+        assert answer["since"].endswith("+00:00")
+        sender.down = False
+        assert (await client.post("/articles", data=body)).status == 202
+        assert await (await client.get("/health")).json() == {"status": "ok"}
+    failed = [r for r in caplog.records if "records failed" in r.getMessage()]
+    assert len(failed) == 2
+    assert all(r.exc_info is None and "KafkaTimeoutError" in r.getMessage() for r in failed)
+    changes = [r.getMessage() for r in caplog.records if r.name == "service.contact"]
+    assert len(changes) == 2  # one line when it went, one when it came back
+    assert changes[0].startswith("broker unreachable since")
+    assert changes[1].startswith("broker reachable again after")
+
+
 class BlockingSender(FakeSender):
     """A sender whose flush waits until released, as kafka-python's does for a broker that
     does not answer (up to WIRE_PUSH_SEND_SECONDS)."""
@@ -432,12 +481,30 @@ async def test_requests_beyond_the_in_flight_limit_get_a_fast_503() -> None:
         assert time.monotonic() - started < 2
         assert response.status == 503
         assert (await response.json())["error"] == "busy"
-        assert int(response.headers["Retry-After"]) >= 1
+        assert response.headers["Retry-After"] == str(endpoint.BUSY_RETRY_SECONDS)
         sender.release.set()
         assert [r.status for r in await asyncio.gather(*waiting)] == [202, 202]
         # The slots are free again.
         assert (await client.post("/articles", data=body)).status == 202
         assert len(sender.records) == 3
+
+
+async def test_busy_while_the_broker_is_unreachable_asks_for_the_unavailable_wait() -> None:
+    """Every slot held by requests waiting for a broker that is away: `Retry-After: 1` asked
+    for a loop of requests that could only queue behind them."""
+    sender = BlockingSender()
+    contact = BrokerContact()
+    contact.missed(KafkaTimeoutError("Expiring 1 record(s)"))
+    app = make_app(sender, "wire.raw", max_in_flight=1, contact=contact)
+    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+        body = orjson.dumps({"id": "a", "text": "Body."})
+        waiting = asyncio.create_task(client.post("/articles", data=body))
+        assert await asyncio.to_thread(sender.flushing.acquire, True, 10)
+        response = await asyncio.wait_for(client.post("/articles", data=body), timeout=5)
+        assert (await response.json())["error"] == "busy"
+        assert response.headers["Retry-After"] == str(endpoint.UNAVAILABLE_RETRY_SECONDS)
+        sender.release.set()
+        assert (await waiting).status == 202
 
 
 async def test_a_body_over_the_limit_is_a_json_413_whether_announced_or_not(
