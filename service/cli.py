@@ -470,7 +470,8 @@ def serve(
     from aiohttp import web
     from prometheus_client import CollectorRegistry
 
-    from service.metrics import ProducerMetrics, PushMetrics
+    from service.contact import BrokerContact
+    from service.metrics import BrokerMetrics, ProducerMetrics, PushMetrics
     from service.producers.endpoint import make_app
     from service.producers.kafka import RawProducer
 
@@ -499,6 +500,7 @@ def serve(
             max_in_flight=settings.push_max_in_flight,
             metrics=PushMetrics(registry),
             registry=registry,
+            contact=BrokerContact(BrokerMetrics(registry)),
         )
         web.run_app(endpoint, host=host, port=port)
 

@@ -1,5 +1,5 @@
 """Whether this process reaches the broker, as it last found out: one log line when that
-changes (not one per failed attempt)."""
+changes (not one per failed attempt), and the gauges an alert watches."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+
+from service.metrics import BrokerMetrics
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +24,10 @@ class BrokerContact:
     the first miss logs "unreachable since", the first answer after misses "reachable again
     after"."""
 
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, metrics: BrokerMetrics | None = None, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._metrics = metrics
         self._clock = clock
         # Unix time of the first miss since the broker last answered (None: reachable or unknown).
         self.unreachable_since: float | None = None
@@ -43,8 +48,12 @@ class BrokerContact:
             )
             self.unreachable_since = None
         self.last_contact = now
+        if self._metrics is not None:
+            self._metrics.reached(now)
 
     def missed(self, error: BaseException) -> None:
         if self.unreachable_since is None:
             self.unreachable_since = self._clock()
             log.warning("broker unreachable since %s: %r", utc(self.unreachable_since), error)
+        if self._metrics is not None:
+            self._metrics.missed()

@@ -248,6 +248,33 @@ class Metrics:
             self.source_last_seen.labels(source=label).set(unix_time)
 
 
+class BrokerMetrics:
+    """Whether this process reaches the broker (service/contact.py): the worker asks it for
+    metadata every few seconds, the push endpoint finds out at each send. On the registry of
+    the process that served them; a broker outage showed in no metric (counters froze, the
+    lag gauge kept its last value) until an alert 15-25 minutes later."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.unreachable = Gauge(
+            _name("broker_unreachable"),
+            "1 while the latest attempt to reach the broker failed, 0 once it answers (and"
+            " before any attempt).",
+            registry=registry,
+        )
+        self.last_contact = Gauge(
+            _name("broker_last_contact_timestamp_seconds"),
+            "Unix time of the broker's latest answer to this process (0: none yet).",
+            registry=registry,
+        )
+
+    def reached(self, now: float) -> None:
+        self.unreachable.set(0)
+        self.last_contact.set(now)
+
+    def missed(self) -> None:
+        self.unreachable.set(1)
+
+
 # What one poll of a feed came to (service/producers/feeds.py, PollOutcome.status).
 FEED_POLL_STATUSES: Final = ("downloaded", "not_modified", "failed", "send_failed")
 

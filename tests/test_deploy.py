@@ -18,6 +18,7 @@ from pydantic import SecretStr
 
 from service.metrics import (
     FAUST_PREFIX,
+    BrokerMetrics,
     FeedMetrics,
     Metrics,
     ProducerMetrics,
@@ -163,6 +164,7 @@ def exported_names() -> set[str]:
 
     registry = CollectorRegistry()
     Metrics(registry)
+    BrokerMetrics(registry)  # the worker's, and the push endpoint's (one name set)
     FaustMetrics.create(registry, FAUST_PREFIX)
     # The ingest processes' metrics, each served by its own process (jobs wirefeed-feeds,
     # wirefeed-push, wirefeed-drop).
@@ -230,6 +232,7 @@ def test_every_wirefeed_metric_is_watched() -> None:
     used |= set().union(*(metric_names(grafana_to_promql(e)) for e in dashboard_exprs()))
     registry = CollectorRegistry()
     Metrics(registry)
+    BrokerMetrics(registry)
     ingest_metrics(registry)
     unused = {
         family.name

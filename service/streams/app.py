@@ -17,11 +17,13 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any, TypeVar, cast
 
 import faust
+from faust.exceptions import NotReady
 from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
 from faust.types import EventT, StreamT
 from prometheus_client import CollectorRegistry
 
-from service.metrics import FAUST_PREFIX, Metrics
+from service.contact import BrokerContact
+from service.metrics import FAUST_PREFIX, BrokerMetrics, Metrics
 from service.models import (
     Article,
     Correction,
@@ -54,6 +56,9 @@ from service.streams.web import mount_metrics, mount_stories
 log = logging.getLogger(__name__)
 
 LAG_EVERY_SECONDS = 10.0
+# How often the worker asks the broker for its metadata (wirefeed_broker_* gauges, and a log
+# line when the broker goes or comes back), and how long it waits for the answer.
+CONTACT_EVERY_SECONDS = 10.0
 # Kafka's record timestamp type for the broker's own append time (0 is the producer's).
 LOG_APPEND_TIME = 1
 ROCKSDB_OPTIONS = {
@@ -202,6 +207,8 @@ class Worker:
             metrics=FaustMetrics.create(self.registry, FAUST_PREFIX)
         )
         self.app.timer(LAG_EVERY_SECONDS)(self._report_lag)
+        self.contact = BrokerContact(BrokerMetrics(self.registry))
+        self.app.timer(CONTACT_EVERY_SECONDS)(self._probe_broker)
         mount_metrics(self.app, self.registry)
         mount_stories(self.app, self._latest_stories)
 
@@ -212,6 +219,9 @@ class Worker:
             {**ends, **monitor.tp_end_offsets}, {**committed, **monitor.tp_committed_offsets}
         )
         self.metrics.set_live_stories(self._live_stories())
+
+    async def _probe_broker(self) -> None:
+        await probe_broker(self.app.producer, self.contact)
 
     def _live_stories(self) -> int:
         """Live stories: each made pipeline keeps its count; a shard whose pipeline is not
@@ -609,6 +619,26 @@ class Worker:
             record = story_record(decision, decided)
             sent.append(("story", await _send(self.stories, story_key, record)))
         return sent
+
+
+async def probe_broker(
+    producer: Any, contact: BrokerContact, wait_seconds: float = CONTACT_EVERY_SECONDS
+) -> None:
+    """Ask the broker for its metadata over the producer's client (faust-streaming 0.15's
+    aiokafka producer), and tell `contact` whether it answered. Nothing else does so on a
+    schedule: the lag gauge reads offsets the consumer already knows, and kept its last
+    value through an outage. A producer not started yet tells nothing."""
+    try:
+        client = producer._ensure_producer().client
+    except NotReady:
+        return
+    try:
+        async with asyncio.timeout(wait_seconds):
+            await client.fetch_all_metadata()
+    except Exception as exc:  # aiokafka's KafkaError, or the wait's TimeoutError
+        contact.missed(exc)
+    else:
+        contact.reached()
 
 
 def arrival(message: Any, now: float) -> float:

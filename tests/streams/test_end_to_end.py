@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 import pytest
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from service.metrics import summary_from_exposition
 from service.producers.dlq import DeadLetter, replay_dead_letters
@@ -238,6 +239,25 @@ def test_lag_is_exported_before_the_worker_first_commits(worker: WorkerProcess) 
         time.sleep(0.5)
     assert len(lags) == 4  # every partition of the raw topic
     assert all(line.endswith(" 0.0") for line in lags)
+    # The worker's probe of the broker (every 10 s) has had an answer: the gauge the
+    # broker-unreachable alert watches is the real client's, not only a fake's.
+    contact = 0.0
+    while time.monotonic() < deadline + 15 and not contact:
+        values = unlabelled_samples(worker.metrics(), "wirefeed_broker_")
+        contact = values.get("wirefeed_broker_last_contact_timestamp_seconds", 0.0)
+        time.sleep(0.5)
+    assert time.time() - 60 < contact <= time.time()
+    assert values["wirefeed_broker_unreachable"] == 0
+
+
+def unlabelled_samples(exposition: str, prefix: str) -> dict[str, float]:
+    """The unlabelled samples of a /metrics page whose names start with `prefix`."""
+    return {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(exposition)
+        for sample in family.samples
+        if sample.name.startswith(prefix) and not sample.labels
+    }
 
 
 def test_bad_input_is_dead_lettered_and_good_articles_still_flow(worker: WorkerProcess) -> None:

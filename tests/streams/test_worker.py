@@ -1,17 +1,31 @@
-"""The worker's clock of arrival, its routes table, and its command line's log levels."""
+"""The worker's clock of arrival, its routes table, its command line's log levels, and its
+probe of the broker."""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from aiokafka.errors import KafkaError
 from faust.cli.base import LOGLEVELS
+from faust.exceptions import NotReady
+from prometheus_client import CollectorRegistry
 
 from service.cli import worker
+from service.contact import BrokerContact
+from service.metrics import BrokerMetrics
 from service.settings import Settings, TopicSettings
-from service.streams.app import LOG_APPEND_TIME, Worker, arrival, faust_loglevel, feed_of
+from service.streams.app import (
+    LOG_APPEND_TIME,
+    Worker,
+    arrival,
+    faust_loglevel,
+    feed_of,
+    probe_broker,
+)
 
 NOW = 1_750_000_000.0
 SIX_DAYS = 6 * 24 * 3600.0
@@ -64,3 +78,75 @@ def test_a_raw_key_is_the_routes_feed() -> None:
     assert feed_of(b"\xff\x00") == "0xff00"  # another producer's bytes
     assert feed_of(None) is None
     assert feed_of(b"") is None
+
+
+class MetadataClient:
+    """aiokafka's client as the probe uses it: metadata, or the error of a broker away."""
+
+    def __init__(self) -> None:
+        self.down = False
+        self.hangs = False
+
+    async def fetch_all_metadata(self) -> object:
+        if self.hangs:
+            await asyncio.sleep(3600)
+        if self.down:
+            raise KafkaError("Unable to get cluster metadata over all known brokers")
+        return object()
+
+
+class StartedProducer:
+    """Faust's producer once started: `_ensure_producer()` is aiokafka's, with its client."""
+
+    def __init__(self, client: MetadataClient) -> None:
+        self.client = client
+
+    def _ensure_producer(self) -> StartedProducer:
+        return self
+
+
+class UnstartedProducer:
+    def _ensure_producer(self) -> object:
+        raise NotReady("Producer service not yet started")
+
+
+async def test_the_broker_probe_sets_the_gauges_and_logs_only_the_changes(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Review: with the broker down no metric said so (counters froze, the lag gauge kept its
+    last value); the first alert came 15-25 minutes later."""
+    registry = CollectorRegistry()
+    clock = iter(float(t) for t in range(1000, 2000, 10))
+    contact = BrokerContact(BrokerMetrics(registry), clock=lambda: next(clock))
+
+    def sample(name: str) -> float | None:
+        return registry.get_sample_value(f"wirefeed_broker_{name}")
+
+    assert (sample("unreachable"), sample("last_contact_timestamp_seconds")) == (0, 0)
+    await probe_broker(UnstartedProducer(), contact)  # not started: nothing known yet
+    assert (sample("unreachable"), sample("last_contact_timestamp_seconds")) == (0, 0)
+    client = MetadataClient()
+    producer = StartedProducer(client)
+    await probe_broker(producer, contact)
+    assert (sample("unreachable"), sample("last_contact_timestamp_seconds")) == (0, 1000)
+    client.down = True
+    for _ in range(3):
+        await probe_broker(producer, contact)
+    client.hangs = True
+    await probe_broker(producer, contact, wait_seconds=0.01)  # a broker that does not answer
+    assert (sample("unreachable"), sample("last_contact_timestamp_seconds")) == (1, 1000)
+    client.down = client.hangs = False
+    await probe_broker(producer, contact)
+    assert (sample("unreachable"), sample("last_contact_timestamp_seconds")) == (0, 1020)
+    lines = [r.getMessage() for r in caplog.records if r.name == "service.contact"]
+    assert len(lines) == 2
+    assert lines[0].startswith("broker unreachable since 1970-01-01T00:16:50+00:00: ")
+    assert lines[1] == (
+        "broker reachable again after 10 s (unreachable since 1970-01-01T00:16:50+00:00)"
+    )
+
+
+def test_the_worker_exports_the_broker_gauges(tmp_path: Path) -> None:
+    made = Worker(Settings(table_store="memory", web_port=36098, worker_data_dir=tmp_path))
+    assert made.registry.get_sample_value("wirefeed_broker_unreachable") == 0
+    assert made.registry.get_sample_value("wirefeed_broker_last_contact_timestamp_seconds") == 0
