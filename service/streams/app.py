@@ -50,6 +50,7 @@ from service.records import (
 )
 from service.settings import ARRIVAL_STAMPED, ROUTES_TABLE, TABLES, Settings, get_settings
 from service.streams.recovery import OrderedTableManager
+from service.streams.repeats import RepeatFilter, collapse_repeats
 from service.streams.tables import ShardView, held_here, shard_entries, shard_keys
 from service.streams.web import mount_metrics, mount_stories
 
@@ -209,6 +210,10 @@ class Worker:
         self.app.timer(LAG_EVERY_SECONDS)(self._report_lag)
         self.contact = BrokerContact(BrokerMetrics(self.registry))
         self.app.timer(CONTACT_EVERY_SECONDS)(self._probe_broker)
+        # With the broker away the Kafka clients logged ~75 ERROR lines a second.
+        self.repeats = RepeatFilter()
+        collapse_repeats(self.repeats)
+        self.app.timer(CONTACT_EVERY_SECONDS)(self._summarise_repeats)
         mount_metrics(self.app, self.registry)
         mount_stories(self.app, self._latest_stories)
 
@@ -222,6 +227,9 @@ class Worker:
 
     async def _probe_broker(self) -> None:
         await probe_broker(self.app.producer, self.contact)
+
+    async def _summarise_repeats(self) -> None:
+        self.repeats.flush()
 
     def _live_stories(self) -> int:
         """Live stories: each made pipeline keeps its count; a shard whose pipeline is not
