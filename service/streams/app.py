@@ -57,6 +57,8 @@ from service.streams.web import mount_metrics, mount_stories
 log = logging.getLogger(__name__)
 
 LAG_EVERY_SECONDS = 10.0
+# The prefix of the environment variables Faust reads its own settings from.
+FAUST_ENV_PREFIX = "WIRE_FAUST_"
 # How often the worker asks the broker for its metadata (wirefeed_broker_* gauges, and a log
 # line when the broker goes or comes back), and how long it waits for the answer.
 CONTACT_EVERY_SECONDS = 10.0
@@ -145,6 +147,11 @@ class Worker:
         topics = settings.topics
         self.app = faust.App(
             settings.app_id,
+            # Faust reads some 80 settings of its own from the environment, unprefixed
+            # (WEB_PORT, BROKER_URL, APP_DATADIR, PRODUCER_REQUEST_TIMEOUT...), and the
+            # environment wins over what is given here: a stray WEB_PORT moved the worker's
+            # web server. Only WIRE_FAUST_<NAME> is read now (how ops tune Faust's timeouts).
+            env_prefix=FAUST_ENV_PREFIX,
             broker=settings.broker_url,
             store=f"{settings.table_store}://",
             datadir=str(settings.worker_data_dir),

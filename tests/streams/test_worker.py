@@ -150,3 +150,21 @@ def test_the_worker_exports_the_broker_gauges(tmp_path: Path) -> None:
     made = Worker(Settings(table_store="memory", web_port=36098, worker_data_dir=tmp_path))
     assert made.registry.get_sample_value("wirefeed_broker_unreachable") == 0
     assert made.registry.get_sample_value("wirefeed_broker_last_contact_timestamp_seconds") == 0
+
+
+def test_faust_reads_only_its_prefixed_variables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review: Faust read PRODUCER_REQUEST_TIMEOUT, BROKER_* and some 80 others from the
+    environment, unprefixed, over what the worker gave it (README: settings.py was said to be
+    the only reader)."""
+    monkeypatch.setenv("WEB_PORT", "1")
+    monkeypatch.setenv("BROKER_URL", "kafka://elsewhere:1")
+    monkeypatch.setenv("PRODUCER_REQUEST_TIMEOUT", "30")
+    monkeypatch.setenv("WIRE_FAUST_BROKER_SESSION_TIMEOUT", "45")
+    settings = Settings(table_store="memory", web_port=36100, worker_data_dir=tmp_path)
+    conf = Worker(settings).app.conf
+    assert conf.web_port == 36100
+    assert [str(url) for url in conf.broker] == [settings.broker_url]
+    assert conf.producer_request_timeout == 1200.0  # Faust's default
+    assert conf.broker_session_timeout == 45.0  # how ops tune Faust now
