@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any, TypeVar, cast
 
 import faust
+from aiokafka import errors as aiokafka_errors
 from faust.exceptions import NotReady
 from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
 from faust.types import EventT, StreamT
@@ -79,6 +80,9 @@ BATCH_MAX_SECONDS = 0.05
 # A refused output's dead letter: tries, and the wait before the second (doubling after).
 DEAD_LETTER_ATTEMPTS = 3
 DEAD_LETTER_BACKOFF_SECONDS = 1.0
+# Outputs not acknowledged for want of a broker: the wait before their events are processed
+# again (each try then waits up to Faust's producer_request_timeout for the broker).
+REDO_SECONDS = 5.0
 
 T = TypeVar("T")
 # What processing one event leaves to wait for: its sends, and what to record once the broker
@@ -86,12 +90,6 @@ T = TypeVar("T")
 # What processing an event gave: the sends to wait for, and what to do once they are settled
 # (called with one flag per send: whether the broker acknowledged it).
 Outcome = tuple[list[Awaitable[Any]], Callable[[list[bool]], None] | None]
-
-
-def _in_this_context(callback: Callable[[list[bool]], None]) -> Callable[[list[bool]], None]:
-    """The callback, to be run later in the context (Faust's current event) of now."""
-    context = contextvars.copy_context()
-    return lambda taken: context.run(callback, taken)
 
 
 async def _settle(sent: list[Awaitable[Any]]) -> tuple[list[bool], Exception | None]:
@@ -107,6 +105,57 @@ async def _settle(sent: list[Awaitable[Any]]) -> tuple[list[bool], Exception | N
         else:
             taken.append(True)
     return taken, refused
+
+
+# An event taken: its outcome, and the context it was processed in.
+Taken = tuple[EventT[bytes], Outcome, contextvars.Context]
+# A batch settled: whether any table write was recorded, the events whose outputs the broker
+# did not acknowledge for want of a broker (with the first error), the other refusals (and
+# failures to record), and the first failure to record.
+Settled = tuple[
+    bool,
+    list[tuple[Taken, Exception]],
+    list[tuple[EventT[bytes], Exception]],
+    BaseException | None,
+]
+
+
+def broker_away(error: BaseException) -> bool:
+    """Whether an output failed for want of a broker, not because the broker refused it:
+    aiokafka marks such errors retriable (NodeNotReadyError, RequestTimedOutError...), and
+    its KafkaTimeoutError (a record that waited producer_request_timeout in the client) is
+    one too. An outage longer than that timeout (1200 s) dead-lettered the articles then in
+    flight, one of them (202 to its client) never published until a `dlq replay`."""
+    return bool(getattr(error, "retriable", False)) or isinstance(
+        error, aiokafka_errors.KafkaTimeoutError
+    )
+
+
+async def _settle_all(batch: list[Taken]) -> Settled:
+    """Wait for each event's sends and record its outcome (in its own context)."""
+    recorded = False
+    away: list[tuple[Taken, Exception]] = []
+    refusals: list[tuple[EventT[bytes], Exception]] = []
+    failure: BaseException | None = None
+    for taken in batch:
+        event, (sent, record), context = taken
+        acknowledged, refused = await _settle(sent)
+        if record is not None:
+            try:
+                context.run(record, acknowledged)
+            except Exception as exc:
+                log.exception("recording offset %s failed", event.message.offset)
+                failure = failure or exc
+                refusals.append((event, exc))
+                continue
+            recorded = recorded or any(acknowledged)
+        if refused is None:
+            continue
+        if broker_away(refused):
+            away.append((taken, refused))
+        else:
+            refusals.append((event, refused))
+    return recorded, away, refusals, failure
 
 
 async def _send(topic: Any, key: bytes, value: bytes) -> Awaitable[Any]:
@@ -365,41 +414,53 @@ class Worker:
         the latest, and when the agent stops.
         """
         manual: StreamT[bytes] = cast("faust.Stream[bytes]", stream).noack()
-        pending: list[tuple[EventT[bytes], Outcome]] = []
+        # Each event with its outcome and its context (Faust's current event: table writes
+        # go to its partition), for recording the outcome and for processing it again.
+        pending: list[Taken] = []
         in_order = asyncio.Lock()  # batches are acked in the order they were taken
 
         async def step(event: EventT[bytes]) -> None:
-            sent, record = await process(event)
-            if record is not None:
-                record = _in_this_context(record)
-            pending.append((event, (sent, record)))
+            context = contextvars.copy_context()
+            pending.append((event, await process(event), context))
 
         async def flush() -> None:
             async with in_order:
                 await flush_taken(pending[:])
 
-        async def flush_taken(batch: list[tuple[EventT[bytes], Outcome]]) -> None:
+        async def again(away: list[tuple[Taken, Exception]]) -> list[Taken]:
+            """The events whose outputs the broker did not acknowledge for want of a broker,
+            processed again (a redelivery: what was taken is not sent twice) once it may be
+            back; a dead letter would need `wirefeed dlq replay` by hand."""
+            offsets = [taken[0].message.offset for taken, _ in away]
+            log.warning(
+                "outputs of %d events (offsets %s) not acknowledged, the broker away: %r;"
+                " processed again in %.0f s",
+                len(away),
+                ", ".join(map(str, offsets[:10])) + (", ..." if len(offsets) > 10 else ""),
+                away[0][1],
+                REDO_SECONDS,
+            )
+            await asyncio.sleep(REDO_SECONDS)
+            redone: list[Taken] = []
+            for (event, _, context), _ in away:
+                outcome = await asyncio.create_task(process(event), context=context)
+                redone.append((event, outcome, context))
+            return redone
+
+        async def flush_taken(batch: list[Taken]) -> None:
             del pending[: len(batch)]
             # Every event of the batch is settled and recorded before any letter is sent: a
             # letter the broker refuses (an outage refuses outputs and letters alike) must
             # not leave the rest of the batch unrecorded, their ids "in flight" for good, so
             # that a redelivery in this process would be skipped and acked, and lost.
-            recorded = False
-            refusals: list[tuple[EventT[bytes], Exception]] = []
-            failure: BaseException | None = None
-            for event, (sent, record) in batch:
-                taken, refused = await _settle(sent)
-                if record is not None:
-                    try:
-                        record(taken)
-                    except Exception as exc:
-                        log.exception("recording offset %s failed", event.message.offset)
-                        failure = failure or exc
-                        refusals.append((event, exc))
-                        continue
-                    recorded = recorded or any(taken)
-                if refused is not None:
-                    refusals.append((event, refused))
+            recorded, away, refusals, failure = await _settle_all(batch)
+            while away:  # not acked meanwhile: a stopping worker leaves them to be read again
+                more_recorded, away, more_refusals, more_failure = await _settle_all(
+                    await again(away)
+                )
+                recorded = recorded or more_recorded
+                refusals += more_refusals
+                failure = failure or more_failure
             if recorded:
                 # Hand the table writes to the client now: Faust's own buffer may drop what it
                 # still holds at shutdown, and a lost "emitted" mark would publish again.
@@ -419,7 +480,7 @@ class Worker:
                     )
                     unacked.add(id(event))
                     failure = failure or exc
-            for event, _ in batch:
+            for event, _, _ in batch:
                 if id(event) not in unacked:
                     await manual.ack(event)
             if failure is not None:

@@ -1,5 +1,6 @@
-"""The decide agent's batches when the broker refuses outputs and dead letters alike (an
-outage): no event is acked unpublished, and none is left "in flight" to be skipped later."""
+"""The decide agent's batches when the broker refuses outputs and dead letters alike: no
+event is acked unpublished, and none is left "in flight" to be skipped later; outputs not
+acknowledged for want of a broker are sent again, not dead-lettered."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from aiokafka.errors import KafkaTimeoutError, MessageSizeTooLargeError, NodeNotReadyError
 
 from service.models import Article, Decision
 from service.pipeline.decide import Shards
@@ -148,3 +150,66 @@ async def test_a_letter_taken_on_a_second_try_acks_its_event_and_counts_once(
         "wirefeed_articles_rejected_total", {"reason": "internal_error"}
     )
     assert rejected == 1.0
+
+
+class AwayBroker(Broker):
+    """A broker away (aiokafka's NodeNotReadyError, as a real outage gave after Faust's
+    producer_request_timeout) until `back_after` sends of a story; an article is taken."""
+
+    def __init__(self, worker: Worker, back_after: int) -> None:
+        super().__init__(worker)
+        self.back_after = back_after
+        self.sent: list[tuple[str, str]] = []
+
+    async def emit(
+        self, decision: Decision, received: float, skip: frozenset[str]
+    ) -> list[tuple[str, Awaitable[Any]]]:
+        outputs: list[tuple[str, Awaitable[Any]]] = []
+        for name in ("article", "story"):
+            if name in skip:
+                continue
+            self.sent.append((decision.article.id, name))
+            stories = sum(1 for _, sent in self.sent if sent == "story")
+            away = name == "story" and stories <= self.back_after
+            error = NodeNotReadyError("Attempt to send a request to node which is not ready")
+            outputs.append((name, _settled(error if away else None)))
+        return outputs
+
+
+async def test_outputs_the_broker_did_not_take_for_want_of_a_broker_are_sent_again(
+    worker: Worker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review (a 21.5-minute outage): after Faust's producer_request_timeout the articles in
+    flight were dead-lettered as internal_error; one answered 202 to its client was on no
+    output topic until `wirefeed dlq replay --reason internal_error`."""
+    monkeypatch.setattr(streams_app, "REDO_SECONDS", 0.0)
+    broker = AwayBroker(worker, back_after=4)  # two rounds of two stories refused
+    articles = {0: _article(0), 1: _article(1)}
+    stream = Stream([0, 1])
+
+    async def process(event: Event) -> streams_app.Outcome:
+        return await worker._decide(articles[event.message.offset], NOW)
+
+    await worker._in_batches(stream, process)  # type: ignore[arg-type]
+
+    assert stream.acked == [0, 1]
+    assert broker.letters == 0
+    rejected = worker.registry.get_sample_value(
+        "wirefeed_articles_rejected_total", {"reason": "internal_error"}
+    )
+    assert rejected == 0.0
+    # Each article went once, its story until the broker took it: nothing twice on the broker.
+    assert sorted(broker.sent) == sorted(
+        [("a0", "article"), ("a1", "article")] + [("a0", "story"), ("a1", "story")] * 3
+    )
+    decisions = worker.pipeline("en").decisions
+    assert decisions.get("a0", {}).get("emitted")
+    assert decisions.get("a1", {}).get("emitted")
+    assert worker._in_flight == set()
+
+
+def test_only_a_missing_broker_is_waited_for() -> None:
+    assert streams_app.broker_away(NodeNotReadyError("not ready"))
+    assert streams_app.broker_away(KafkaTimeoutError())  # expired in the client
+    assert not streams_app.broker_away(MessageSizeTooLargeError())  # the broker's refusal
+    assert not streams_app.broker_away(TimeoutError("a bug's own timeout"))
