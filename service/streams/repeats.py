@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 # Each is a module's `getLogger(__name__)`.
 NOISY_LOGGERS = ("aiokafka", "faust.transport.producer")
 REPEAT_WINDOW_SECONDS = 60.0
+# Lines below this level are let through untracked (the handlers' level decides them): the
+# clients' debug lines, hundreds of kinds a minute under load, took every slot of MAX_KINDS,
+# and the outage's ERROR lines then passed uncounted.
+TRACKED_LEVEL = logging.WARNING
 # Kinds remembered at most (a kind is a message with its numbers masked: few in practice).
 MAX_KINDS = 1000
 _NUMBER = re.compile(r"\d+")
@@ -39,7 +43,8 @@ class _Kind:
 
 
 class RepeatFilter(logging.Filter):
-    """Lets the first line of a kind (logger, level, message with its numbers masked) through,
+    """Lets the first line of a kind (logger, level, message with its numbers masked; warnings
+    and above) through,
     holds back the others of the next `window` seconds, and passes the first after it with
     the count of those held back appended. `flush()` says, for each kind whose window is over,
     how many were held back since its last line passed (a repeat that stopped would never
@@ -60,6 +65,8 @@ class RepeatFilter(logging.Filter):
         self._lock = threading.Lock()
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < TRACKED_LEVEL:
+            return True
         message = record.getMessage()
         key = (record.name, record.levelno, _NUMBER.sub("N", message))
         with self._lock:

@@ -62,6 +62,17 @@ def test_the_first_of_a_kind_passes_and_the_rest_of_the_window_is_counted() -> N
     assert not repeats.filter(record(UNABLE, 1, REFUSED))  # a new window
 
 
+def test_debug_lines_take_no_slot_from_the_errors() -> None:
+    """A real outage under load: aiokafka's debug lines (hundreds of kinds a minute) took
+    every slot, and its ERROR lines then all passed, ~58 a second."""
+    repeats = RepeatFilter(window=60.0, clock=Clock(), max_kinds=10)
+    for n in range(100):
+        debug = record(f"Sending produce request to topic-{'abcdefghij'[n % 10] * n}", level=10)
+        assert repeats.filter(debug)
+    assert repeats.filter(record(UNABLE, 1, REFUSED))
+    assert not repeats.filter(record(UNABLE, 1, REFUSED))
+
+
 def test_flush_says_how_many_were_held_back_once_their_window_is_over(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
