@@ -53,6 +53,7 @@ from service.settings import ARRIVAL_STAMPED, ROUTES_TABLE, TABLES, Settings, ge
 from service.streams.recovery import OrderedTableManager
 from service.streams.repeats import RepeatFilter, collapse_repeats
 from service.streams.tables import ShardView, held_here, shard_entries, shard_keys
+from service.streams.watchdog import start_watchdog
 from service.streams.web import mount_metrics, mount_stories
 
 log = logging.getLogger(__name__)
@@ -764,4 +765,5 @@ def run_worker(loglevel: str = "warn") -> None:
     worker = create_worker()
     # Faust's own command line handles signals, graceful shutdown and the final commit.
     sys.argv = [sys.argv[0], "worker", f"--loglevel={faust_loglevel(loglevel)}"]
+    start_watchdog(worker.app)  # a crashed worker that stays up is ended
     worker.app.main()
