@@ -487,15 +487,25 @@ class Worker:
             if failure is not None:
                 raise failure
 
+        # A flush of the ticker's that failed: raised by the agent's own loop (the ticker's
+        # task died with it unseen, and the agent went on without timed flushes).
+        ticked: list[BaseException] = []
+
         async def tick() -> None:
             while True:
                 await asyncio.sleep(BATCH_MAX_SECONDS)
                 if pending:
-                    await finish(flush())
+                    try:
+                        await finish(flush())
+                    except Exception as exc:
+                        ticked.append(exc)
+                        return
 
         ticker = asyncio.ensure_future(tick())
         try:
             async for event in manual.events():
+                if ticked:
+                    raise ticked[0]
                 await finish(step(event))
                 if len(pending) >= BATCH_MAX_EVENTS or _nothing_waiting(manual):
                     await finish(flush())
@@ -503,6 +513,8 @@ class Worker:
             ticker.cancel()
             # Stopping (cancelled, or the stream ended): what was processed is finished first.
             await finish(flush())
+        if ticked:
+            raise ticked[0]
 
     async def _normalise_agent(self, stream: StreamT[bytes]) -> None:
         await self._in_batches(stream, self._normalise)

@@ -49,6 +49,15 @@ class Stream:
         self.acked.append(event.message.offset)
 
 
+class QuietStream(Stream):
+    """A stream that waits for more after its events (the timer flushes them meanwhile)."""
+
+    async def events(self) -> AsyncIterator[Event]:
+        for offset in self.offsets:
+            yield Event(offset)
+        await asyncio.sleep(0.2)
+
+
 def _settled(error: Exception | None) -> asyncio.Future[Any]:
     future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
     if error is None:
@@ -125,6 +134,25 @@ async def test_an_outage_leaves_no_event_acked_unpublished_or_stuck_in_flight(
         assert published is not None
         published([True] * len(sent))
     assert worker.pipeline("en").decisions.get("a1", {}).get("emitted")
+
+
+async def test_a_failure_in_a_timed_flush_is_raised_by_the_agent(
+    worker: Worker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first test failed in the whole suite on a loaded machine: the batch timer flushed
+    the first event, its failure died with the timer's task, and the agent ended as if all
+    was well (events unacked, nothing said, no more timed flushes)."""
+    monkeypatch.setattr(streams_app, "BATCH_MAX_SECONDS", 0.001)
+    Broker(worker)
+    articles = {0: _article(0), 1: _article(1)}
+    stream = QuietStream([0, 1])
+
+    async def process(event: Event) -> streams_app.Outcome:
+        return await worker._decide(articles[event.message.offset], NOW)
+
+    with pytest.raises(TimeoutError):
+        await worker._in_batches(stream, process)  # type: ignore[arg-type]
+    assert stream.acked == []
 
 
 async def test_a_letter_taken_on_a_second_try_acks_its_event_and_counts_once(
