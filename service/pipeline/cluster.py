@@ -4,11 +4,11 @@
 # - An article becomes a sparse vector: sublinear term frequency x online IDF over Unicode
 #   word tokens (character pairs in scripts written without spaces), headline counted twice,
 #   plus "#"-prefixed features for entity cues (capitalised tokens inside a sentence, where
-#   the script has case) and numbers. Nothing is English-specific: stop words are simply
-#   terms whose learned document frequency gives them no weight. Each counted article's
-#   distinct terms live in the store (one value per article, not one per term, to keep
-#   changelog traffic small); the DF counts are a cache derived from them, and they leave the
-#   counts when the article passes the horizon.
+#   the script has case) and numbers (digits of any script). Nothing is English-specific:
+#   stop words are simply terms whose learned document frequency gives them no weight. Each
+#   counted article's distinct terms live in the store (one value per article, not one per
+#   term, to keep changelog traffic small); the DF counts are a cache derived from them, and
+#   they leave the counts when the article passes the horizon.
 # - A story is the sum of its members' unit vectors (pruned to its strongest terms) with its
 #   squared norm, so cosine(article, story) needs only the article's terms.
 # - Candidates come from an inverted index term -> the stories holding that term among their
@@ -39,6 +39,7 @@ import heapq
 import math
 import re
 import sys
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass
@@ -60,6 +61,9 @@ from service.pipeline.tokens import UNSPACED_RUN, find_words, words
 
 # Where a new sentence starts, a capital letter says nothing about a name.
 _SENTENCE_BREAK = re.compile(r"(?:[.!?;:\u3002\u061f\u0964]+[\"'\u201d\u2019)\]]*\s+|\n+)")
+# A digit of another script (Arabic-Indic ٤٥, Persian ۴۵, Devanagari ४५...): `\d` is any
+# Unicode decimal digit.
+_OTHER_DIGIT = re.compile(r"[^\D0-9]")
 
 STORY = "story:"
 TERMS = "terms:"
@@ -160,9 +164,18 @@ def _units(sentence: str, special: bool) -> list[str]:
     return [unit.replace("\u0130", "I") for token in tokens for unit in words(token)]
 
 
+def ascii_digits(text: str) -> str:
+    """The text with every decimal digit as an ASCII one: one figure is one word and one cue
+    whatever the script of its digits (٤٥ and 45)."""
+    if text.isascii():
+        return text
+    return _OTHER_DIGIT.sub(lambda digit: str(unicodedata.digit(digit.group())), text)
+
+
 def _add_tokens(
     counts: defaultdict[str, float], text: str, weight: float, entity_weight: float
 ) -> None:
+    text = ascii_digits(text)
     special = not text.isascii() and ("\u0130" in text or UNSPACED_RUN.search(text) is not None)
     for sentence in _SENTENCE_BREAK.split(text):
         for position, token in enumerate(_units(sentence, special)):
