@@ -53,6 +53,10 @@ class PipelineConfig:
             DedupConfig(horizon_seconds=dedup_seconds), StoryConfig(horizon_seconds=story_seconds)
         )
 
+    def for_shard(self, shard: str) -> PipelineConfig:
+        """This configuration for a shard (a language): its cue rules (cluster.CUE_RULES)."""
+        return replace(self, story=self.story.for_language(shard))
+
 
 def sent_as(article: Article) -> str:
     """What tells a redelivery from another item sent under the same id: a hash of its
@@ -79,7 +83,8 @@ class Shards:
     @classmethod
     def in_memory(cls, config: PipelineConfig | None = None) -> Shards:
         """Shards over plain dicts (`wirefeed label`, evaluations, tests)."""
-        return cls(lambda _: Pipeline({}, {}, {}, config))
+        made = config or PipelineConfig()
+        return cls(lambda shard: Pipeline({}, {}, {}, made.for_shard(shard)))
 
     def __call__(self, shard: str) -> Pipeline:
         pipeline = self._pipelines.get(shard)

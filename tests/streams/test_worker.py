@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from faust.cli.base import LOGLEVELS
 
 from service.cli import worker
-from service.streams.app import LOG_APPEND_TIME, arrival, faust_loglevel
+from service.pipeline.cluster import CueRules
+from service.settings import Settings
+from service.streams.app import LOG_APPEND_TIME, Worker, arrival, faust_loglevel
 
 NOW = 1_750_000_000.0
 SIX_DAYS = 6 * 24 * 3600.0
@@ -42,3 +45,10 @@ def test_the_default_log_level_is_one_faust_takes() -> None:
 @pytest.mark.parametrize("level", ["warning", "WARNING", "critical", "info", "debug", "error"])
 def test_python_level_names_are_given_to_faust_as_its_own(level: str) -> None:
     assert faust_loglevel(level).upper() in LOGLEVELS
+
+
+def test_each_shard_decides_with_its_languages_cue_rules(tmp_path: Path) -> None:
+    made = Worker(Settings(web_port=36097, worker_data_dir=tmp_path))
+    assert made.pipeline("ru").stories.config.cues == CueRules(prefix=5)
+    assert made.pipeline("de").stories.config.cues == CueRules(members=False)
+    assert made.pipeline("en").stories.config == made.config.story
