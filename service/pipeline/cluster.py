@@ -4,7 +4,7 @@
 # - An article becomes a sparse vector: sublinear term frequency x online IDF over Unicode
 #   word tokens (character pairs in scripts written without spaces), headline counted twice,
 #   plus "#"-prefixed features for entity cues (capitalised tokens inside a sentence, where
-#   the script has case) and numbers (digits of any script). Nothing is
+#   the script has case) and numbers (digits of any script, a decimal as one). Nothing is
 #   English-specific: stop words are simply terms whose learned document frequency gives
 #   them no weight, and what a language's writing does to names (case endings, capitalised
 #   nouns) is a small table of cue rules keyed by the shard's language. Each counted article's
@@ -67,6 +67,11 @@ _SENTENCE_BREAK = re.compile(r"(?:[.!?;:\u3002\u061f\u0964]+[\"'\u201d\u2019)\]]
 # A digit of another script (Arabic-Indic ٤٥, Persian ۴۵, Devanagari ४५...): `\d` is any
 # Unicode decimal digit.
 _OTHER_DIGIT = re.compile(r"[^\D0-9]")
+# A number with a decimal point or comma and two decimals (2.25, 2,25, Arabic 2٫25): one
+# number, not two (its parts made 2.25 % and 4.25 % share the cue 25). Not a group of three
+# digits (1.200 is a thousand and two hundred in half the world), nor part of a longer run of
+# groups (a date, 3.06.2025).
+_DECIMAL = re.compile(r"(?<![0-9.,])([0-9]+)[.,\u066b]([0-9]{2})(?![0-9]|[.,][0-9])")
 
 STORY = "story:"
 TERMS = "terms:"
@@ -230,13 +235,18 @@ def _add_tokens(
     text = ascii_digits(text)
     special = not text.isascii() and ("\u0130" in text or UNSPACED_RUN.search(text) is not None)
     for sentence in _SENTENCE_BREAK.split(text):
+        # A decimal is one cue; its parts are none in its sentence.
+        decimals = _DECIMAL.findall(sentence) if entity_weight else []
+        for whole, fraction in decimals:
+            counts[f"{ENTITY}{whole}.{fraction}"] += weight * entity_weight
+        parts = {part for decimal in decimals for part in decimal}
         for position, token in enumerate(_units(sentence, special)):
             lowered = token.lower()
             counts[lowered] += weight
             if not entity_weight:
                 continue
             if token.isdigit():
-                if len(token) > 1:
+                if len(token) > 1 and token not in parts:
                     counts[ENTITY + lowered] += weight * entity_weight
             elif position > 0 and token[0].isupper():
                 counts[ENTITY + (lowered[:prefix] if prefix else lowered)] += weight * entity_weight

@@ -1,4 +1,4 @@
-"""Story cues in other languages: digit scripts, case endings, capitalised nouns."""
+"""Story cues in other languages: digit scripts, decimals, case endings, capitalised nouns."""
 
 from __future__ import annotations
 
@@ -39,6 +39,24 @@ def test_digits_of_every_script_are_one_figure() -> None:
         == cues("انهار 45 مبنى في ملاطية", "ar")
         == {ENTITY + "45"}
     )
+
+
+def test_a_decimal_is_one_cue() -> None:
+    # Its parts made 2.25 % and 4.25 % share the cue 25.
+    assert cues("The bank cut its rate to 2.25 percent.") == {ENTITY + "2.25"}
+    assert cues("La banque a abaissé son taux à 2,25 %.", "fr") == {ENTITY + "2.25"}
+    assert cues("The Fed held its rate at 4.25 percent.") == {ENTITY + "fed", ENTITY + "4.25"}
+    # Its parts are no cues in its sentence (25 basis points to 2.25 %), elsewhere they are.
+    assert cues("Rates rose to 12.25 percent, 25 more. Then 25 again.") == {
+        ENTITY + "12.25",
+        ENTITY + "25",
+    }
+    assert cues("Rates rose to 12.25 percent and 25 more.") == {ENTITY + "12.25"}
+    assert cues("قال إن الفائدة ٢٫٢٥ في المئة", "ar") == {ENTITY + "2.25"}
+    # Three digits after the mark are a thousands group; a date is no decimal; one decimal
+    # gave no shared cue (single digits are none) and stays as it was.
+    assert cues("Some 1,200 rescuers, 1.200 in German.") == {ENTITY + "200", ENTITY + "german"}
+    assert cues("Sent on 3.06.2025 at 6.1 magnitude.") == {ENTITY + "06", ENTITY + "2025"}
 
 
 def test_case_endings_match_on_a_prefix_where_names_decline() -> None:
@@ -203,6 +221,48 @@ REPORTS: dict[str, list[tuple[str, str, str, str]]] = {
             "08:40",
         ),
     ],
+    "tr": [
+        (
+            "E3a",
+            "ECB faizleri yüzde 2,25'e indirdi",
+            "FRANKFURT (AA) - Avrupa Merkez Bankası (ECB), mevduat faizini salı günü 0,25 puan "
+            "indirerek yüzde 2,25'e çekti. Bu, bir yıl içindeki yedinci indirim oldu. Avro "
+            "Bölgesi'nde enflasyon mayısta yüzde 1,9'a gerilemişti.\n\nECB Başkanı Christine "
+            'Lagarde, bankanın "iyi bir konumda" olduğunu söyledi ancak yeni indirimler için '
+            "taahhütte bulunmadı. ECB, bu yıl için yüzde 0,9 büyüme öngörüyor.\n\nKarar, Yönetim "
+            "Konseyi'nde oy birliğiyle alındı.",
+            "05:40",
+        ),
+        (
+            "E3b",
+            "Lagarde, yedinci faiz indiriminin ardından ara sinyali verdi",
+            "Christine Lagarde, Avrupa Merkez Bankası'nın mevduat faizini %2,25'e düşürmesinin "
+            "ardından salı günü faiz indirimlerine ara verilebileceğinin sinyalini verdi.\n\nAvro "
+            "Bölgesi'nde enflasyonun %1,9 ile %2 hedefinin altında olduğunu hatırlatan Lagarde, "
+            'Frankfurt\'taki basın toplantısında "Para politikası döngüsünün sonuna yaklaşıyoruz" '
+            "dedi. Ekonomistler temmuz toplantısında değişiklik beklemiyor.",
+            "07:10",
+        ),
+        (
+            "L3",
+            "Fed faizi sabit tuttu, Powell gümrük vergilerinin etkisini bekliyor",
+            "ABD Merkez Bankası (Fed), politika faizini salı günü yüzde 4,25-4,5 aralığında sabit "
+            "tuttu. Fed Başkanı Jerome Powell, gümrük vergilerinin enflasyona etkisini görmek "
+            "için bekleyebileceklerini söyledi.\n\nFed, bu yıl yüzde 3,0 enflasyon ve yüzde 1,4 "
+            "büyüme öngörüyor. Piyasalar yıl sonuna kadar iki indirim bekliyor.",
+            "08:40",
+        ),
+        (
+            "E3c",
+            "Avro Bölgesi'nde krediler yeniden ucuzluyor",
+            "ECB'nin politika faizini salı günü çeyrek puan düşürerek yüzde 2,25 ile 2022'den bu "
+            "yana en düşük seviyeye çekmesinin ardından Avro Bölgesi'nde borçlanma yeniden "
+            "ucuzladı.\n\nAvro, dolar karşısında yüzde 0,4 değer kaybederek 1,1370'e geriledi. "
+            "Christine Lagarde başkanlığındaki ECB, enflasyonun bu yıl yüzde 2,0, 2026'da ise "
+            "yüzde 1,6 olmasını bekliyor.",
+            "09:00",
+        ),
+    ],
     "ar": [
         (
             "E1a",
@@ -264,3 +324,11 @@ def test_a_look_alike_stays_apart_where_every_noun_is_capitalised() -> None:
 def test_a_report_in_arabic_indic_digits_joins_its_event() -> None:
     story = _stories("ar")
     assert story["E1a"] == story["E1b"]
+
+
+def test_a_rate_with_decimals_is_one_figure_in_the_stories() -> None:
+    # 2,25 % was the cue 25 (as were 0,25 points and the Fed's 4,25 %): the third report of
+    # the ECB's cut opened a story of its own.
+    story = _stories("tr")
+    assert story["E3a"] == story["E3b"] == story["E3c"]
+    assert story["L3"] != story["E3a"]
