@@ -71,7 +71,9 @@ _OTHER_DIGIT = re.compile(r"[^\D0-9]")
 # number, not two (its parts made 2.25 % and 4.25 % share the cue 25). Not a group of three
 # digits (1.200 is a thousand and two hundred in half the world), nor part of a longer run of
 # groups (a date, 3.06.2025).
-_DECIMAL = re.compile(r"(?<![0-9.,])([0-9]+)[.,\u066b]([0-9]{2})(?![0-9]|[.,][0-9])")
+_DECIMAL = re.compile(r"(?<![\d.,])(\d+)[.,\u066b](\d{2})(?!\d|[.,]\d)")
+# What any decimal has: a cheap test before the costlier look for one.
+_DECIMAL_MARK = re.compile(r"\d[.,\u066b]\d")
 
 STORY = "story:"
 TERMS = "terms:"
@@ -232,23 +234,26 @@ def _add_tokens(
     entity_weight: float,
     prefix: int = 0,
 ) -> None:
-    text = ascii_digits(text)
     special = not text.isascii() and ("\u0130" in text or UNSPACED_RUN.search(text) is not None)
     for sentence in _SENTENCE_BREAK.split(text):
         # A decimal is one cue; its parts are none in its sentence.
-        decimals = _DECIMAL.findall(sentence) if entity_weight else []
-        for whole, fraction in decimals:
-            counts[f"{ENTITY}{whole}.{fraction}"] += weight * entity_weight
-        parts = {part for decimal in decimals for part in decimal}
+        parts: set[str] = set()
+        if entity_weight and _DECIMAL_MARK.search(sentence):
+            for whole, fraction in _DECIMAL.findall(sentence):
+                whole, fraction = ascii_digits(whole), ascii_digits(fraction)
+                counts[f"{ENTITY}{whole}.{fraction}"] += weight * entity_weight
+                parts.update((whole, fraction))
         for position, token in enumerate(_units(sentence, special)):
+            if token.isdigit():
+                # Folded token by token: scanning every text for other digits costs more.
+                number = token if token.isascii() else ascii_digits(token)
+                counts[number] += weight
+                if entity_weight and len(number) > 1 and number not in parts:
+                    counts[ENTITY + number] += weight * entity_weight
+                continue
             lowered = token.lower()
             counts[lowered] += weight
-            if not entity_weight:
-                continue
-            if token.isdigit():
-                if len(token) > 1 and token not in parts:
-                    counts[ENTITY + lowered] += weight * entity_weight
-            elif position > 0 and token[0].isupper():
+            if entity_weight and position > 0 and token[0].isupper():
                 counts[ENTITY + (lowered[:prefix] if prefix else lowered)] += weight * entity_weight
 
 
