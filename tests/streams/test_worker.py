@@ -10,6 +10,7 @@ import pytest
 from faust.cli.base import LOGLEVELS
 
 from service.cli import worker
+from service.pipeline.cluster import CueRules
 from service.settings import Settings, TopicSettings
 from service.streams.app import LOG_APPEND_TIME, Worker, arrival, faust_loglevel, feed_of
 
@@ -64,3 +65,10 @@ def test_a_raw_key_is_the_routes_feed() -> None:
     assert feed_of(b"\xff\x00") == "0xff00"  # another producer's bytes
     assert feed_of(None) is None
     assert feed_of(b"") is None
+
+
+def test_each_shard_decides_with_its_languages_cue_rules(tmp_path: Path) -> None:
+    made = Worker(Settings(web_port=36097, worker_data_dir=tmp_path))
+    assert made.pipeline("ru").stories.config.cues == CueRules(prefix=5)
+    assert made.pipeline("de").stories.config.cues == CueRules(members=False)
+    assert made.pipeline("en").stories.config == made.config.story
