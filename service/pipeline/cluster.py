@@ -37,7 +37,6 @@ from __future__ import annotations
 import bisect
 import heapq
 import math
-import re
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, MutableMapping
@@ -56,10 +55,7 @@ from service.models import (
     StoryEventKind,
 )
 from service.pipeline.stamps import Stamps
-from service.pipeline.tokens import UNSPACED_RUN, find_words, words
-
-# Where a new sentence starts, a capital letter says nothing about a name.
-_SENTENCE_BREAK = re.compile(r"(?:[.!?;:\u3002\u061f\u0964]+[\"'\u201d\u2019)\]]*\s+|\n+)")
+from service.pipeline.tokens import SENTENCE_BREAK, UNSPACED_RUN, find_words, words
 
 STORY = "story:"
 TERMS = "terms:"
@@ -164,7 +160,7 @@ def _add_tokens(
     counts: defaultdict[str, float], text: str, weight: float, entity_weight: float
 ) -> None:
     special = not text.isascii() and ("\u0130" in text or UNSPACED_RUN.search(text) is not None)
-    for sentence in _SENTENCE_BREAK.split(text):
+    for sentence in SENTENCE_BREAK.split(text):
         for position, token in enumerate(_units(sentence, special)):
             lowered = token.lower()
             counts[lowered] += weight
@@ -185,7 +181,7 @@ def term_counts(article: Article, config: StoryConfig) -> defaultdict[str, float
     _add_tokens(counts, article.headline, extra, config.entity_weight)
     body = article.body
     if config.lead_sentences:
-        sentences = _SENTENCE_BREAK.split(body)
+        sentences = SENTENCE_BREAK.split(body)
         lead = "\n".join(sentences[: config.lead_sentences])
         _add_tokens(counts, lead, config.lead_weight, config.entity_weight)
         body = "\n".join(sentences[config.lead_sentences :])

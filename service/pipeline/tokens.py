@@ -34,6 +34,11 @@ _WORD = re.compile(f"\\w[\\w{_BMP_MARKS}]*")
 _ASTRAL_WORD = re.compile(f"\\w[\\w{_BMP_MARKS}{_ASTRAL_MARKS}]*")
 
 
+# Where a sentence ends: a capital letter at a sentence's start says nothing about a name (the
+# story stage's cues, dedup's slots).
+SENTENCE_BREAK = re.compile(r"(?:[.!?;:\u3002\u061f\u0964]+[\"'\u201d\u2019)\]]*\s+|\n+)")
+
+
 def find_words(text: str) -> list[str]:
     """The text's words, each with its combining marks."""
     if text.isascii() or max(text) < "\U00010000":
