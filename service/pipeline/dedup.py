@@ -272,23 +272,26 @@ def _cues(slot: int, run: list[str]) -> list[int]:
 def _slots(body: str) -> U32:
     """Where the text puts its names and figures: per run of them in a sentence (a name is a
     capitalised word that does not start the sentence, a figure a word with a digit), the
-    hash of the words either side with each cue's hash (`_cue`)."""
+    hash of the words either side with its cues' hashes (`_cues`)."""
     found: list[int] = []
     for sentence in SENTENCE_BREAK.split(body):
         tokens = find_words(sentence)
-        run: list[str] = []
-        before = "^"
-        for position, token in enumerate(tokens):
-            if not token.isalpha() or (position and token[0].isupper()):
-                run.append(token)
-                continue
-            lowered = token.lower()
-            if run:
-                found.extend(_cues(_hash16(f"{before} {lowered}") << 16, run))
-                run = []
-            before = lowered
-        if run:
-            found.extend(_cues(_hash16(f"{before} $") << 16, run))
+        cues = [
+            at
+            for at, token in enumerate(tokens)
+            if not token.isalpha() or (at and token[0].isupper())
+        ]
+        end = len(tokens)
+        start = 0
+        while start < len(cues):
+            stop = start
+            while stop + 1 < len(cues) and cues[stop + 1] == cues[stop] + 1:
+                stop += 1
+            first, last = cues[start], cues[stop]
+            before = tokens[first - 1].lower() if first else "^"
+            after = tokens[last + 1].lower() if last + 1 < end else "$"
+            found.extend(_cues(_hash16(f"{before} {after}") << 16, tokens[first : last + 1]))
+            start = stop + 1
     return np.unique(np.array(found, dtype=np.uint32))
 
 
