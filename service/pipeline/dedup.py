@@ -5,7 +5,9 @@ from __future__ import annotations
 import array
 import base64
 import bisect
+import functools
 import html
+import operator
 import re
 from collections.abc import MutableMapping
 from dataclasses import dataclass
@@ -18,7 +20,7 @@ from rensa import RMinHash, RMinHashLSH
 
 from service.models import Article, DedupDecision, DuplicateKind
 from service.pipeline.stamps import Stamps
-from service.pipeline.tokens import SENTENCE_BREAK, find_words, words
+from service.pipeline.tokens import BREAK_STARTS, find_words, find_words_and_breaks, words
 
 # Store layout (a dict in tests, a Faust table in production). Values are JSON-able and
 # always re-assigned, never mutated in place, so every change reaches the changelog. The LSH
@@ -252,20 +254,21 @@ def _hash16(text: str) -> int:
     return xxhash.xxh32_intdigest(text.encode()) >> 16
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _name(token: str) -> int:
+    """A name's 16-bit hash, read as its set of consonants: a typo (a letter doubled, two
+    swapped, a vowel changed) or a spelling (advisers, advisors) is the same name."""
+    return _hash16("".join(sorted(set(token.lower()) - _VOWELS))) & 0xFFFE
+
+
 def _cues(slot: int, run: list[str]) -> list[int]:
-    """A run of cues in its slot: one entry per name, one for all its figures (each a 16-bit
-    hash, the lowest bit set for figures; "0.52" is one entry, another than "0.27"; "Reggie
-    Bush" and "Bush" share one). A name is read as its set of consonants: a typo (a letter
-    doubled, two swapped, a vowel changed) or a spelling (advisers, advisors) is the same
-    name."""
-    figures = [token.lower() for token in run if not token.isalpha()]
-    entries = [
-        slot | _hash16("".join(sorted(set(token.lower()) - _VOWELS))) & 0xFFFE
-        for token in run
-        if token.isalpha()
-    ]
-    if figures:
-        entries.append(slot | _hash16(" ".join(figures)) | 1)
+    """A run of cues in its slot: one entry per name (`_name`), one for all its figures
+    (lowest bit set; "0.52" is one entry, another than "0.27"; "Reggie Bush" and "Bush"
+    share one)."""
+    entries = [slot | _name(token) for token in run if token.isalpha()]
+    if len(entries) < len(run):
+        figures = " ".join(token.lower() for token in run if not token.isalpha())
+        entries.append(slot | _hash16(figures) | 1)
     return entries
 
 
@@ -273,25 +276,43 @@ def _slots(body: str) -> U32:
     """Where the text puts its names and figures: per run of them in a sentence (a name is a
     capitalised word that does not start the sentence, a figure a word with a digit), the
     hash of the words either side with its cues' hashes (`_cues`)."""
+    tokens = find_words_and_breaks(body)
+    count = len(tokens)
+    if not count:
+        return np.zeros(0, dtype=np.uint32)
+    # Flags from each token's first character, in C loops (`map`), not a Python one per word.
+    firsts = "".join(map(operator.itemgetter(0), tokens))
+    lowered = firsts.lower()
+    if len(lowered) != count:  # a capital that lowercases to two characters
+        lowered = "".join(first.lower()[0] for first in firsts)
+    is_break = np.fromiter(map(BREAK_STARTS.__contains__, firsts), dtype=np.bool_, count=count)
+    alphabetic = np.fromiter(map(str.isalpha, tokens), dtype=np.bool_, count=count)
+    capital = np.frombuffer(firsts.encode("utf-32-le"), dtype=np.uint32) != np.frombuffer(
+        lowered.encode("utf-32-le"), dtype=np.uint32
+    )
+    starts = np.concatenate(([True], is_break[:-1]))
+    cues = np.flatnonzero(~is_break & (~alphabetic | (capital & ~starts)))
     found: list[int] = []
-    for sentence in SENTENCE_BREAK.split(body):
-        tokens = find_words(sentence)
-        cues = [
-            at
-            for at, token in enumerate(tokens)
-            if not token.isalpha() or (at and token[0].isupper())
-        ]
-        end = len(tokens)
-        start = 0
-        while start < len(cues):
-            stop = start
-            while stop + 1 < len(cues) and cues[stop + 1] == cues[stop] + 1:
-                stop += 1
-            first, last = cues[start], cues[stop]
-            before = tokens[first - 1].lower() if first else "^"
-            after = tokens[last + 1].lower() if last + 1 < end else "$"
-            found.extend(_cues(_hash16(f"{before} {after}") << 16, tokens[first : last + 1]))
-            start = stop + 1
+    # Runs of consecutive cues: (first, last) positions.
+    cut = np.flatnonzero(np.diff(cues) != 1) + 1
+    for first, last in (
+        zip(
+            cues[np.concatenate(([0], cut))].tolist(),
+            cues[np.concatenate((cut - 1, [len(cues) - 1]))].tolist(),
+            strict=True,
+        )
+        if len(cues)
+        else ()
+    ):
+        before = tokens[first - 1] if first else "\n"
+        after = tokens[last + 1] if last + 1 < count else "\n"
+        slot = " ".join(
+            (
+                "^" if before[0] in BREAK_STARTS else before.lower(),
+                "$" if after[0] in BREAK_STARTS else after.lower(),
+            )
+        )
+        found.extend(_cues(_hash16(slot) << 16, tokens[first : last + 1]))
     return np.unique(np.array(found, dtype=np.uint32))
 
 

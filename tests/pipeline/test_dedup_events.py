@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from service.pipeline.decide import Shards, label_records
+from service.pipeline.tokens import BREAK_STARTS, find_words, find_words_and_breaks
 
 
 def _label(*records: dict[str, Any]) -> list[dict[str, Any]]:
@@ -283,3 +284,10 @@ def test_another_status_under_a_known_item_is_a_version(first: str, then: str) -
     with_uri = {**item, "uri": "urn:lille", "version": 2}
     outputs = _label({**with_uri, "pubstatus": first}, {**with_uri, "id": "k2", "pubstatus": then})
     assert (outputs[1]["kind"], outputs[1]["supersedes"]) == ("version", "k1")
+
+
+def test_words_and_breaks_are_the_words_with_each_sentence_break_between() -> None:
+    text = "Quake hits Ridgecrest. Magnitude 4.2, said the USGS!\nNext line\n\nदिल्ली में आज"
+    tokens = find_words_and_breaks(text)
+    assert [token for token in tokens if token[0] not in BREAK_STARTS] == find_words(text)
+    assert [token for token in tokens if token[0] in BREAK_STARTS] == [". ", "!\n", "\n\n"]
