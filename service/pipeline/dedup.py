@@ -248,6 +248,8 @@ def _units(text: str) -> tuple[list[str], npt.NDArray[np.bool_] | None]:
 
 
 _VOWELS = frozenset("aeiou")
+# Slots are read in a text's first characters (its lead and what follows: ~250 words).
+_SLOT_CHARS = 1500
 
 
 def _hash16(text: str) -> int:
@@ -276,6 +278,11 @@ def _slots(body: str) -> U32:
     """Where the text puts its names and figures: per run of them in a sentence (a name is a
     capitalised word that does not start the sentence, a figure a word with a digit), the
     hash of the words either side with its cues' hashes (`_cues`)."""
+    if len(body) > _SLOT_CHARS:
+        # The lead tells the event (who, where, how many); a cut at a line break or
+        # sentence end, so no word is cut in two.
+        cut = max(body.rfind("\n", 0, _SLOT_CHARS), body.rfind(". ", 0, _SLOT_CHARS))
+        body = body[: cut if cut > 0 else _SLOT_CHARS]
     tokens = find_words_and_breaks(body)
     count = len(tokens)
     if not count:
