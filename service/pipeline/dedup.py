@@ -281,8 +281,8 @@ def _slots(body: str) -> U32:
     if len(body) > _SLOT_CHARS:
         # The lead tells the event (who, where, how many); a cut at a line break or
         # sentence end, so no word is cut in two.
-        cut = max(body.rfind("\n", 0, _SLOT_CHARS), body.rfind(". ", 0, _SLOT_CHARS))
-        body = body[: cut if cut > 0 else _SLOT_CHARS]
+        end = max(body.rfind("\n", 0, _SLOT_CHARS), body.rfind(". ", 0, _SLOT_CHARS))
+        body = body[: end if end > 0 else _SLOT_CHARS]
     tokens = find_words_and_breaks(body)
     count = len(tokens)
     if not count:
