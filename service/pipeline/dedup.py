@@ -252,32 +252,19 @@ _VOWELS = frozenset("aeiou")
 _SLOT_CHARS = 1500
 
 
-def _hash16(text: str) -> int:
-    return xxhash.xxh32_intdigest(text.encode()) >> 16
-
-
 @functools.lru_cache(maxsize=1 << 16)
-def _name(token: str) -> int:
-    """A name's 16-bit hash, read as its set of consonants: a typo (a letter doubled, two
-    swapped, a vowel changed) or a spelling (advisers, advisors) is the same name."""
-    return _hash16("".join(sorted(set(token.lower()) - _VOWELS))) & 0xFFFE
-
-
-def _cues(slot: int, run: list[str]) -> list[int]:
-    """A run of cues in its slot: one entry per name (`_name`), one for all its figures
-    (lowest bit set; "0.52" is one entry, another than "0.27"; "Reggie Bush" and "Bush"
-    share one)."""
-    entries = [slot | _name(token) for token in run if token.isalpha()]
-    if len(entries) < len(run):
-        figures = " ".join(token.lower() for token in run if not token.isalpha())
-        entries.append(slot | _hash16(figures) | 1)
-    return entries
+def _name(token: str) -> str:
+    """A name read as its set of consonants: a typo (a letter doubled, two swapped, a vowel
+    changed) or a spelling (advisers, advisors) is the same name."""
+    return "".join(sorted(set(token.lower()) - _VOWELS))
 
 
 def _slots(body: str) -> U32:
     """Where the text puts its names and figures: per run of them in a sentence (a name is a
     capitalised word that does not start the sentence, a figure a word with a digit), the
-    hash of the words either side with its cues' hashes (`_cues`)."""
+    16-bit hash of the words either side (the slot) with the 16-bit hash of each name
+    (`_name`) and one of all the run's figures (lowest bit set: "0.52" is one entry, another
+    than "0.27"; "Reggie Bush" and "Bush" share one)."""
     if len(body) > _SLOT_CHARS:
         # The lead tells the event (who, where, how many); a cut at a line break or
         # sentence end, so no word is cut in two.
@@ -299,17 +286,18 @@ def _slots(body: str) -> U32:
     )
     starts = np.concatenate(([True], is_break[:-1]))
     cues = np.flatnonzero(~is_break & (~alphabetic | (capital & ~starts)))
-    found: list[int] = []
-    # Runs of consecutive cues: (first, last) positions.
+    if not len(cues):
+        return np.zeros(0, dtype=np.uint32)
+    # Runs of consecutive cues: (first, last) positions; each entry's slot and cue as text,
+    # hashed together in one call.
     cut = np.flatnonzero(np.diff(cues) != 1) + 1
-    for first, last in (
-        zip(
-            cues[np.concatenate(([0], cut))].tolist(),
-            cues[np.concatenate((cut - 1, [len(cues) - 1]))].tolist(),
-            strict=True,
-        )
-        if len(cues)
-        else ()
+    slots: list[str] = []
+    values: list[str] = []
+    figures: list[int] = []
+    for first, last in zip(
+        cues[np.concatenate(([0], cut))].tolist(),
+        cues[np.concatenate((cut - 1, [len(cues) - 1]))].tolist(),
+        strict=True,
     ):
         before = tokens[first - 1] if first else "\n"
         after = tokens[last + 1] if last + 1 < count else "\n"
@@ -319,8 +307,20 @@ def _slots(body: str) -> U32:
                 "$" if after[0] in BREAK_STARTS else after.lower(),
             )
         )
-        found.extend(_cues(_hash16(slot) << 16, tokens[first : last + 1]))
-    return np.unique(np.array(found, dtype=np.uint32))
+        run = tokens[first : last + 1]
+        names = [_name(token) for token in run if token.isalpha()]
+        slots.extend([slot] * len(names))
+        values.extend(names)
+        if len(names) < len(run):
+            slots.append(slot)
+            values.append(" ".join(token.lower() for token in run if not token.isalpha()))
+            figures.append(len(values) - 1)
+    slot_hashes, value_hashes = RMinHash.hash_token_sets([slots, values])
+    high = np.uint64(48)
+    slot_part = (np.array(slot_hashes, dtype=np.uint64) >> high).astype(np.uint32) << 16
+    value_part = (np.array(value_hashes, dtype=np.uint64) >> high).astype(np.uint32) & 0xFFFE
+    value_part[figures] |= 1
+    return np.unique(slot_part | value_part)
 
 
 def _swaps(new: U32, old: U32, figures: int) -> tuple[int, int]:
