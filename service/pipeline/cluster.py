@@ -60,10 +60,8 @@ from service.models import (
     StoryEventKind,
 )
 from service.pipeline.stamps import Stamps
-from service.pipeline.tokens import UNSPACED_RUN, find_words, words
+from service.pipeline.tokens import SENTENCE_BREAK, UNSPACED_RUN, find_words, words
 
-# Where a new sentence starts, a capital letter says nothing about a name.
-_SENTENCE_BREAK = re.compile(r"(?:[.!?;:\u3002\u061f\u0964]+[\"'\u201d\u2019)\]]*\s+|\n+)")
 # A digit of another script (Arabic-Indic ٤٥, Persian ۴۵, Devanagari ४५...): `\d` is any
 # Unicode decimal digit.
 _OTHER_DIGIT = re.compile(r"[^\D0-9]")
@@ -236,7 +234,7 @@ def _add_tokens(
     prefix: int = 0,
 ) -> None:
     special = not text.isascii() and ("\u0130" in text or UNSPACED_RUN.search(text) is not None)
-    for sentence in _SENTENCE_BREAK.split(text):
+    for sentence in SENTENCE_BREAK.split(text):
         # A decimal is one cue; its parts are none in its sentence.
         parts: set[str] = set()
         if entity_weight and _DECIMAL_MARK.search(sentence):
@@ -267,7 +265,7 @@ def term_counts(article: Article, config: StoryConfig) -> defaultdict[str, float
     _add_tokens(counts, article.headline, extra, config.entity_weight, prefix)
     body = article.body
     if config.lead_sentences:
-        sentences = _SENTENCE_BREAK.split(body)
+        sentences = SENTENCE_BREAK.split(body)
         lead = "\n".join(sentences[: config.lead_sentences])
         _add_tokens(counts, lead, config.lead_weight, config.entity_weight, prefix)
         body = "\n".join(sentences[config.lead_sentences :])
