@@ -34,7 +34,7 @@ from service.benchmarks.stream import StreamItem, make_stream
 from service.demo import run_worker_process
 from service.localbroker import start_broker, stop_broker
 from service.models import Rejected
-from service.pipeline.decide import Pipeline, Shards
+from service.pipeline.decide import Pipeline, PipelineConfig, Shards
 from service.pipeline.intake import parse_record, partition_key
 from service.pipeline.normalise import normalise_article
 from service.pipeline.route import shard_of
@@ -158,7 +158,11 @@ def _key(item: StreamItem) -> bytes | None:
 
 def in_process(stream: list[StreamItem], max_bytes: int) -> dict[str, Any]:
     # One pipeline per language shard, timed, as the worker holds them.
-    shards = Shards(lambda _: Pipeline({}, {}, {}, clock=time.perf_counter))
+    shards = Shards(
+        lambda shard: Pipeline(
+            {}, {}, {}, PipelineConfig().for_shard(shard), clock=time.perf_counter
+        )
+    )
     spent: defaultdict[str, float] = defaultdict(float)
     kinds: Counter[str] = Counter()
     now = time.time()

@@ -4,8 +4,10 @@
 # - An article becomes a sparse vector: sublinear term frequency x online IDF over Unicode
 #   word tokens (character pairs in scripts written without spaces), headline counted twice,
 #   plus "#"-prefixed features for entity cues (capitalised tokens inside a sentence, where
-#   the script has case) and numbers. Nothing is English-specific: stop words are simply
-#   terms whose learned document frequency gives them no weight. Each counted article's
+#   the script has case) and numbers (digits of any script, a decimal as one). Nothing is
+#   English-specific: stop words are simply terms whose learned document frequency gives
+#   them no weight, and what a language's writing does to names (case endings, capitalised
+#   nouns) is a small table of cue rules keyed by the shard's language. Each counted article's
 #   distinct terms live in the store (one value per article, not one per term, to keep
 #   changelog traffic small); the DF counts are a cache derived from them, and they leave the
 #   counts when the article passes the horizon.
@@ -39,9 +41,11 @@ import heapq
 import math
 import re
 import sys
+import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, MutableMapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, MutableMapping
+from dataclasses import dataclass, replace
+from types import MappingProxyType
 from typing import Any
 
 import xxhash
@@ -56,10 +60,18 @@ from service.models import (
     StoryEventKind,
 )
 from service.pipeline.stamps import Stamps
-from service.pipeline.tokens import UNSPACED_RUN, find_words, words
+from service.pipeline.tokens import SENTENCE_BREAK, UNSPACED_RUN, find_words, words
 
-# Where a new sentence starts, a capital letter says nothing about a name.
-_SENTENCE_BREAK = re.compile(r"(?:[.!?;:\u3002\u061f\u0964]+[\"'\u201d\u2019)\]]*\s+|\n+)")
+# A digit of another script (Arabic-Indic ٤٥, Persian ۴۵, Devanagari ४५...): `\d` is any
+# Unicode decimal digit.
+_OTHER_DIGIT = re.compile(r"[^\D0-9]")
+# A number with a decimal point or comma and two decimals (2.25, 2,25, Arabic 2٫25): one
+# number, not two (its parts made 2.25 % and 4.25 % share the cue 25). Not a group of three
+# digits (1.200 is a thousand and two hundred in half the world), nor part of a longer run of
+# groups (a date, 3.06.2025).
+_DECIMAL = re.compile(r"(?<![\d.,])(\d+)[.,\u066b](\d{2})(?!\d|[.,]\d)")
+# What any decimal has: a cheap test before the costlier look for one.
+_DECIMAL_MARK = re.compile(r"\d[.,\u066b]\d")
 
 STORY = "story:"
 TERMS = "terms:"
@@ -74,6 +86,45 @@ FUTURE_SLACK_SECONDS = 3600.0
 ENTITY = "#"
 # A story's title (the headline of its first article) is kept to this many characters.
 TITLE_CHARS = 160
+
+
+@dataclass(frozen=True, slots=True)
+class CueRules:
+    """How a language's writing shapes the names the cues are made of (CUE_RULES)."""
+
+    # Name cues are matched on their first `prefix` characters (0: the whole word): where names
+    # take case endings, one name is several words (Путин, Путина, Путину).
+    prefix: int = 0
+    # Whether one of a story's latest members can vouch for an article whose cues disagree
+    # with the centroid's (`member_floor`).
+    members: bool = True
+
+
+# Name cues take the first 5 characters of the word (truncation, the usual dictionary-free stem
+# for such languages; endings are 1-3 letters: путин-а, putin-owi, putin-in).
+_CASE_ENDINGS = CueRules(prefix=5)
+# A capital marks every noun, so a member's strongest "names" are mostly the topic's nouns
+# (Prozent, Inflation, Leitzins), which a look-alike shares: only the centroid's cues, summed
+# over the story's articles, judge.
+_NOUNS_CAPITALISED = CueRules(members=False)
+
+# Cue rules by the shard's language (ISO 639-1): one entry per property of the writing, for
+# every language that has it; any other language keeps the defaults (those of English, French,
+# Spanish, Turkish, whose suffixed names are split off at the apostrophe: Erdoğan'ın).
+CUE_RULES: Mapping[str, CueRules] = MappingProxyType(
+    {
+        # Slavic languages with noun case: names decline (Путина, Путину; Putina, Putinowi).
+        **dict.fromkeys(
+            ("ru", "uk", "be", "pl", "cs", "sk", "sl", "hr", "sr", "bs"), _CASE_ENDINGS
+        ),
+        # Baltic languages: names decline (Putinas, Putino; Putins, Putina).
+        **dict.fromkeys(("lt", "lv"), _CASE_ENDINGS),
+        # Finnish, Estonian, Hungarian: case suffixes join the name (Putinin, Putiniga, Putyinnal).
+        **dict.fromkeys(("fi", "et", "hu"), _CASE_ENDINGS),
+        # German and Luxembourgish capitalise every noun.
+        **dict.fromkeys(("de", "lb"), _NOUNS_CAPITALISED),
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +178,12 @@ class StoryConfig:
     # Fold two live stories into one when an article joins both and their centroids reach
     # this cosine (and their cues `cue_floor`); one event opened twice is found this way.
     merge_floor: float = 0.55
+    # What the shard's language makes of names (CUE_RULES; set by `for_language`).
+    cues: CueRules = CueRules()
+
+    def for_language(self, language: str) -> StoryConfig:
+        """This configuration with the cue rules of a shard of that language."""
+        return replace(self, cues=CUE_RULES.get(language, self.cues))
 
 
 def latest_stories(entries: Iterable[tuple[str, str, Any]], limit: int) -> list[dict[str, Any]]:
@@ -161,21 +218,42 @@ def _units(sentence: str, special: bool) -> list[str]:
     return [unit.replace("\u0130", "I") for token in tokens for unit in words(token)]
 
 
+def ascii_digits(text: str) -> str:
+    """The text with every decimal digit as an ASCII one: one figure is one word and one cue
+    whatever the script of its digits (٤٥ and 45)."""
+    if text.isascii():
+        return text
+    return _OTHER_DIGIT.sub(lambda digit: str(unicodedata.digit(digit.group())), text)
+
+
 def _add_tokens(
-    counts: defaultdict[str, float], text: str, weight: float, entity_weight: float
+    counts: defaultdict[str, float],
+    text: str,
+    weight: float,
+    entity_weight: float,
+    prefix: int = 0,
 ) -> None:
     special = not text.isascii() and ("\u0130" in text or UNSPACED_RUN.search(text) is not None)
-    for sentence in _SENTENCE_BREAK.split(text):
+    for sentence in SENTENCE_BREAK.split(text):
+        # A decimal is one cue; its parts are none in its sentence.
+        parts: set[str] = set()
+        if entity_weight and _DECIMAL_MARK.search(sentence):
+            for whole, fraction in _DECIMAL.findall(sentence):
+                whole, fraction = ascii_digits(whole), ascii_digits(fraction)
+                counts[f"{ENTITY}{whole}.{fraction}"] += weight * entity_weight
+                parts.update((whole, fraction))
         for position, token in enumerate(_units(sentence, special)):
+            if token.isdigit():
+                # Folded token by token: scanning every text for other digits costs more.
+                number = token if token.isascii() else ascii_digits(token)
+                counts[number] += weight
+                if entity_weight and len(number) > 1 and number not in parts:
+                    counts[ENTITY + number] += weight * entity_weight
+                continue
             lowered = token.lower()
             counts[lowered] += weight
-            if not entity_weight:
-                continue
-            if token.isdigit():
-                if len(token) > 1:
-                    counts[ENTITY + lowered] += weight * entity_weight
-            elif position > 0 and token[0].isupper():
-                counts[ENTITY + lowered] += weight * entity_weight
+            if entity_weight and position > 0 and token[0].isupper():
+                counts[ENTITY + (lowered[:prefix] if prefix else lowered)] += weight * entity_weight
 
 
 def term_counts(article: Article, config: StoryConfig) -> defaultdict[str, float]:
@@ -183,14 +261,15 @@ def term_counts(article: Article, config: StoryConfig) -> defaultdict[str, float
     counts: defaultdict[str, float] = defaultdict(float)
     # A derived headline is the body's first lines: it is already counted once.
     extra = config.headline_weight - 1 if article.headline_derived else config.headline_weight
-    _add_tokens(counts, article.headline, extra, config.entity_weight)
+    prefix = config.cues.prefix
+    _add_tokens(counts, article.headline, extra, config.entity_weight, prefix)
     body = article.body
     if config.lead_sentences:
-        sentences = _SENTENCE_BREAK.split(body)
+        sentences = SENTENCE_BREAK.split(body)
         lead = "\n".join(sentences[: config.lead_sentences])
-        _add_tokens(counts, lead, config.lead_weight, config.entity_weight)
+        _add_tokens(counts, lead, config.lead_weight, config.entity_weight, prefix)
         body = "\n".join(sentences[config.lead_sentences :])
-    _add_tokens(counts, body, 1, config.entity_weight)
+    _add_tokens(counts, body, 1, config.entity_weight, prefix)
     return counts
 
 
@@ -526,9 +605,12 @@ class StoryIndex:
             cues
             and story_cues
             and shared_cues / math.sqrt(cues * story_cues) < self.config.cue_floor
-            and not any(
-                _cue_match(vector, member) >= self.config.member_floor
-                for member in story.get("m", ())
+            and not (
+                self.config.cues.members
+                and any(
+                    _cue_match(vector, member) >= self.config.member_floor
+                    for member in story.get("m", ())
+                )
             )
         ):
             return 0.0

@@ -62,6 +62,10 @@ class PipelineConfig:
         """Routes over `store`, kept as long as the decisions they lead to."""
         return Routes(store, self.horizon_seconds, self.evict_every_seconds)
 
+    def for_shard(self, shard: str) -> PipelineConfig:
+        """This configuration for a shard (a language): its cue rules (cluster.CUE_RULES)."""
+        return replace(self, story=self.story.for_language(shard))
+
 
 def sent_as(article: Article) -> str:
     """What tells a redelivery from another item sent under the same id: a hash of its
@@ -83,7 +87,8 @@ class Shards:
     @classmethod
     def in_memory(cls, config: PipelineConfig | None = None) -> Shards:
         """Shards over plain dicts (`wirefeed label`, evaluations, tests)."""
-        return cls(lambda _: Pipeline({}, {}, {}, config), (config or PipelineConfig()).routes({}))
+        made = config or PipelineConfig()
+        return cls(lambda shard: Pipeline({}, {}, {}, made.for_shard(shard)), made.routes({}))
 
     def __call__(self, shard: str) -> Pipeline:
         pipeline = self._pipelines.get(shard)

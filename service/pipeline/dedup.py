@@ -5,7 +5,9 @@ from __future__ import annotations
 import array
 import base64
 import bisect
+import functools
 import html
+import operator
 import re
 from collections.abc import MutableMapping
 from dataclasses import dataclass
@@ -19,8 +21,10 @@ from rensa import RMinHash, RMinHashLSH
 from service.models import Article, DedupDecision, DuplicateKind
 from service.pipeline.stamps import Stamps
 from service.pipeline.tokens import (
+    BREAK_STARTS,
     SOUTHEAST_ASIAN_LETTERS,
     find_words,
+    find_words_and_breaks,
     grams,
     lettered,
     words,
@@ -119,6 +123,24 @@ class DedupConfig:
     rewrite_numbers: float = 0.8
     rewrite_min_numbers: int = 4
     min_shared_words: int = 12
+    # A copy tells the same event: it puts no other name or figure where the other has one
+    # (a slot: the words either side of a run of names and figures in a sentence). Reports
+    # written from one template (quakes, results, earnings, forecasts) and a changed toll or
+    # correction do; copies do not, beyond typos and web pages' own date stamps. Up to
+    # `max_swaps` (and `swap_share` of the shared slots) are let through; a rewrite's
+    # names may be spelt anew by a translation, so only its figures count.
+    max_swaps: int = 1
+    swap_share: float = 0.1
+    # One of the two leads (first `lead_check` distinct content words) is in the other: briefs
+    # that share only their background paragraphs lead with their own news. Past
+    # `lead_exempt_shared` shared words, the shared text is more than background.
+    lead_check: int = 20
+    min_lead: float = 0.5
+    lead_exempt_shared: int = 100
+    # A body of fewer distinct content words (a flash: "This is a breaking news update...")
+    # does not tell the event: the headlines must share half the shorter one's words.
+    short_body_words: int = 20
+    min_headline_share: float = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,13 +148,17 @@ class Features:
     """What dedup compares: distinct content-word hashes in order of first use, shingles, and
     the distinct tokens with a digit (figures), and which words are key words (long or with a
     digit). `numbers` and `keys` are None in entries stored before they were kept: the figure
-    check is then skipped and all words are key words."""
+    check is then skipped and all words are key words. `slots` (each a slot's hash in the
+    high 16 bits, a cue's in the low ones) and `headline` (its content words) are None in
+    entries stored before the twelfth session: those checks are then skipped."""
 
     words: U32
     shingles: U32
     sampled: bool
     numbers: U32 | None
     keys: npt.NDArray[np.bool_] | None
+    slots: U32 | None = None
+    headline: U32 | None = None
 
     def to_store(self, now: float) -> dict[str, Any]:
         value = {
@@ -145,12 +171,17 @@ class Features:
             value["n"] = _pack(self.numbers)
         if self.keys is not None:
             value["k"] = base64.b64encode(np.packbits(self.keys).tobytes()).decode()
+        if self.slots is not None:
+            value["c"] = _pack(self.slots)
+        if self.headline is not None:
+            value["h"] = _pack(self.headline)
         return value
 
     @classmethod
     def from_store(cls, value: dict[str, Any]) -> Features:
         words = _unpack(value["w"])
         numbers, keys = value.get("n"), value.get("k")
+        slots, headline = value.get("c"), value.get("h")
         return cls(
             words,
             _unpack(value["s"]),
@@ -161,6 +192,8 @@ class Features:
             else np.unpackbits(np.frombuffer(base64.b64decode(keys), dtype=np.uint8))[
                 : len(words)
             ].astype(np.bool_),
+            None if slots is None else _unpack(slots),
+            None if headline is None else _unpack(headline),
         )
 
     def key_words(self, minimum: int) -> U32:
@@ -243,10 +276,100 @@ def _units(text: str) -> tuple[list[str], Masks]:
     return units, paired | (letters & (lengths == _GRAM))
 
 
-def extract_features(body: str, key_word_length: int = 6) -> Features:
-    """One regex pass and one hashing call in rensa; the rest is numpy."""
+_VOWELS = frozenset("aeiou")
+# Slots are read in a text's first characters (its lead and what follows: ~250 words).
+_SLOT_CHARS = 1500
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _name(token: str) -> str:
+    """A name read as its set of consonants: a typo (a letter doubled, two swapped, a vowel
+    changed) or a spelling (advisers, advisors) is the same name."""
+    return "".join(sorted(set(token.lower()) - _VOWELS))
+
+
+def _slots(body: str) -> U32:
+    """Where the text puts its names and figures: per run of them in a sentence (a name is a
+    capitalised word that does not start the sentence, a figure a word with a digit), the
+    16-bit hash of the words either side (the slot) with the 16-bit hash of each name
+    (`_name`) and one of all the run's figures (lowest bit set: "0.52" is one entry, another
+    than "0.27"; "Reggie Bush" and "Bush" share one)."""
+    if len(body) > _SLOT_CHARS:
+        # The lead tells the event (who, where, how many); a cut at a line break or
+        # sentence end, so no word is cut in two.
+        end = max(body.rfind("\n", 0, _SLOT_CHARS), body.rfind(". ", 0, _SLOT_CHARS))
+        body = body[: end if end > 0 else _SLOT_CHARS]
+    tokens = find_words_and_breaks(body)
+    count = len(tokens)
+    if not count:
+        return np.zeros(0, dtype=np.uint32)
+    # Flags from each token's first character, in C loops (`map`), not a Python one per word.
+    firsts = "".join(map(operator.itemgetter(0), tokens))
+    lowered = firsts.lower()
+    if len(lowered) != count:  # a capital that lowercases to two characters
+        lowered = "".join(first.lower()[0] for first in firsts)
+    is_break = np.fromiter(map(BREAK_STARTS.__contains__, firsts), dtype=np.bool_, count=count)
+    alphabetic = np.fromiter(map(str.isalpha, tokens), dtype=np.bool_, count=count)
+    for index in np.flatnonzero(~alphabetic & ~is_break):
+        alphabetic[index] = lettered(tokens[index])  # a word with a vowel sign is no figure
+    capital = np.frombuffer(firsts.encode("utf-32-le"), dtype=np.uint32) != np.frombuffer(
+        lowered.encode("utf-32-le"), dtype=np.uint32
+    )
+    starts = np.concatenate(([True], is_break[:-1]))
+    cues = np.flatnonzero(~is_break & (~alphabetic | (capital & ~starts)))
+    if not len(cues):
+        return np.zeros(0, dtype=np.uint32)
+    # Runs of consecutive cues: (first, last) positions; each entry's slot and cue as text,
+    # hashed together in one call.
+    cut = np.flatnonzero(np.diff(cues) != 1) + 1
+    slots: list[str] = []
+    values: list[str] = []
+    figures: list[int] = []
+    for first, last in zip(
+        cues[np.concatenate(([0], cut))].tolist(),
+        cues[np.concatenate((cut - 1, [len(cues) - 1]))].tolist(),
+        strict=True,
+    ):
+        before = tokens[first - 1] if first else "\n"
+        after = tokens[last + 1] if last + 1 < count else "\n"
+        slot = " ".join(
+            (
+                "^" if before[0] in BREAK_STARTS else before.lower(),
+                "$" if after[0] in BREAK_STARTS else after.lower(),
+            )
+        )
+        run = tokens[first : last + 1]
+        letters = alphabetic[first : last + 1].tolist()
+        names = [_name(token) for token, alpha in zip(run, letters, strict=True) if alpha]
+        slots.extend([slot] * len(names))
+        values.extend(names)
+        if len(names) < len(run):
+            slots.append(slot)
+            figure = [token for token, alpha in zip(run, letters, strict=True) if not alpha]
+            values.append(" ".join(token.lower() for token in figure))
+            figures.append(len(values) - 1)
+    slot_hashes, value_hashes = RMinHash.hash_token_sets([slots, values])
+    high = np.uint64(48)
+    slot_part = (np.array(slot_hashes, dtype=np.uint64) >> high).astype(np.uint32) << 16
+    value_part = (np.array(value_hashes, dtype=np.uint64) >> high).astype(np.uint32) & 0xFFFE
+    value_part[figures] |= 1
+    return np.unique(slot_part | value_part)
+
+
+def _swaps(new: U32, old: U32, figures: int) -> tuple[int, int]:
+    """Slots both texts fill with names (`figures` 0) or figures (1), and how many of them
+    hold nothing in common."""
+    new, old = new[(new & 1) == figures], old[(old & 1) == figures]
+    shared = len(np.intersect1d(new >> 16, old >> 16))
+    agreeing = len(np.unique(np.intersect1d(new, old, assume_unique=True) >> 16))
+    return shared, shared - agreeing
+
+
+def extract_features(body: str, key_word_length: int = 6, headline: str = "") -> Features:
+    """One regex pass and one hashing call in rensa for the words; one pass for the slots."""
     words, paired = _units(plain_text(body))
-    (tokens,) = RMinHash.hash_token_sets([words])
+    heading = _units(plain_text(headline))[0] if headline else []
+    (tokens, heading_tokens) = RMinHash.hash_token_sets([words, heading])
     count = len(words)
     lengths = np.fromiter(map(len, words), dtype=np.int32, count=count)
     alphabetic = np.fromiter(map(str.isalpha, words), dtype=np.bool_, count=count)
@@ -279,7 +402,10 @@ def extract_features(body: str, key_word_length: int = 6) -> Features:
     sampled = len(shingles) > _SAMPLE_ABOVE
     if sampled:
         shingles = _subsample(shingles)
-    return Features(distinct, shingles, sampled, numbers, is_key[first])
+    heading_hashes = np.array(heading_tokens, dtype=np.uint64) >> np.uint64(32)
+    heading_lengths = np.fromiter(map(len, heading), dtype=np.int32, count=len(heading))
+    title = np.unique(heading_hashes[heading_lengths >= _CONTENT_LENGTH].astype(np.uint32))
+    return Features(distinct, shingles, sampled, numbers, is_key[first], _slots(body), title)
 
 
 def _subsample(shingles: U32) -> U32:
@@ -299,7 +425,7 @@ def longest_increasing(sequence: list[int]) -> int:
     return len(tails)
 
 
-def compare(new: Features, old: Features) -> dict[str, float]:
+def compare(new: Features, old: Features, lead_check: int = 20) -> dict[str, float]:
     """The verification signals between two articles."""
     shared, new_at, old_at = np.intersect1d(
         new.words, old.words, assume_unique=True, return_indices=True
@@ -325,6 +451,17 @@ def compare(new: Features, old: Features) -> dict[str, float]:
         common = len(np.intersect1d(new.numbers, old.numbers, assume_unique=True))
         number_union = float(len(new.numbers) + len(old.numbers) - common)
         number_share = common / number_union if number_union else 0.0
+    # Either lead found in the other text (a truncated copy keeps the lead; a localised one
+    # keeps the original's inside its own).
+    lead = max(
+        float(np.isin(new.words[:lead_check], old.words).mean()) if len(new.words) else 1.0,
+        float(np.isin(old.words[:lead_check], new.words).mean()) if len(old.words) else 1.0,
+    )
+    slots = swaps = figure_swaps = 0
+    if new.slots is not None and old.slots is not None:
+        name_slots, name_swaps = _swaps(new.slots, old.slots, 0)
+        figure_slots, figure_swaps = _swaps(new.slots, old.slots, 1)
+        slots, swaps = name_slots + figure_slots, name_swaps + figure_swaps
     return {
         "shared": float(count),
         "jaccard": count / max(1, len(new.words) + len(old.words) - count),
@@ -335,11 +472,33 @@ def compare(new: Features, old: Features) -> dict[str, float]:
         "length_ratio": smaller / larger,
         "numbers": number_share,
         "number_union": number_union,
+        "smaller": float(min(len(new.words), len(old.words))),
+        "lead": lead,
+        "slots": float(slots),
+        "swaps": float(swaps),
+        "figure_swaps": float(figure_swaps),
+        "headline": headline_share(new, old),
     }
 
 
-def content_key(article: Article) -> str:
-    """Exact-copy key: the body fingerprint; the headline is compared on a hit."""
+def headline_share(new: Features, old: Features) -> float:
+    """Share of the shorter headline's content words in the other (1.0 when either is not
+    known or has none)."""
+    if new.headline is None or old.headline is None:
+        return 1.0
+    titles = min(len(new.headline), len(old.headline))
+    if not titles:
+        return 1.0
+    return len(np.intersect1d(new.headline, old.headline, assume_unique=True)) / titles
+
+
+def content_key(article: Article, short: bool = False) -> str:
+    """Exact-copy key: the body fingerprint; the headline is compared on a hit. A `short`
+    body (too few words to tell an event: a flash's "This is a breaking news update...")
+    is keyed with its headline."""
+    if short:
+        text = f"{' '.join(article.headline.lower().split())}\n{article.fingerprint}"
+        return FINGERPRINT + xxhash.xxh3_128_hexdigest(text.encode())
     return FINGERPRINT + article.fingerprint
 
 
@@ -461,8 +620,22 @@ class DedupIndex:
             # current version stands, and this one is hidden as a copy of it.
             if article.version < previous[1] or _earlier(article, previous):
                 return DedupDecision("superseded", previous[0], 1.0)
-        exact = self.store.get(content_key(article))
-        if exact is not None and self._live(exact[1], now):
+            # Another status at the same number (a kill notice, an embargo lifted, the text
+            # unchanged) is the item's news: its body alone would make it an exact copy.
+            if len(previous) > 4 and previous[4] != article.pubstatus:
+                return DedupDecision("version", previous[0], 1.0)
+        features = self._features(article)
+        short = len(features.words) < self.config.short_body_words
+        # A body too short to tell an event (a flash's "This is a breaking news update...")
+        # is an exact copy with its headline, a near copy under a headline that agrees.
+        for key in (
+            (content_key(article, short=True), content_key(article))
+            if short
+            else (content_key(article),)
+        ):
+            exact = self.store.get(key)
+            if exact is None or not self._live(exact[1], now):
+                continue
             # The first article seen with this body, else the latest (past the horizon, the
             # first is forgotten while its copies still arrive).
             holder = next(
@@ -473,9 +646,11 @@ class DedupIndex:
                 ),
                 None,
             )
-            if holder is not None:
-                if exact[2] == _headline_hash(article):
-                    return self._to_original(DedupDecision("exact", holder, 1.0), now)
+            if holder is None:
+                continue
+            if exact[2] == _headline_hash(article):
+                return self._to_original(DedupDecision("exact", holder, 1.0), now)
+            if not short or self._headlines_agree(features, holder):
                 return self._to_original(
                     DedupDecision("near_copy", holder, 1.0, {"shingles": 1.0}), now
                 )
@@ -484,6 +659,10 @@ class DedupIndex:
         if previous is not None and article.version == previous[1]:
             return DedupDecision("version", previous[0], 1.0)
         return self._find_similar(article, self._features(article), now)
+
+    def _headlines_agree(self, features: Features, other_id: str) -> bool:
+        other = Features.from_store(self.store[DOC + other_id])
+        return headline_share(features, other) >= self.config.min_headline_share
 
     def _doc_live(self, article_id: str, now: float) -> bool:
         doc = self.store.get(DOC + article_id)
@@ -508,7 +687,7 @@ class DedupIndex:
         last = self._last
         if last is not None and last[0] == article.id and last[1] is article.body:
             return last[2]
-        features = extract_features(article.body, self.config.key_word_length)
+        features = extract_features(article.body, self.config.key_word_length, article.headline)
         self._last = (article.id, article.body, features)
         return features
 
@@ -536,7 +715,7 @@ class DedupIndex:
             doc = self.store.get(DOC + candidate_id)
             if candidate_id == article.id or doc is None or not self._live(doc["t"], now):
                 continue
-            signals = compare(features, Features.from_store(doc))
+            signals = compare(features, Features.from_store(doc), self.config.lead_check)
             kind = self.classify(signals)
             if kind is None:
                 continue
@@ -554,11 +733,12 @@ class DedupIndex:
     def classify(self, signals: dict[str, float]) -> DuplicateKind | None:
         """Near copy, rewrite, or not a copy, from the verification signals."""
         config = self.config
-        if signals["shared"] < config.min_shared_words:
+        if signals["shared"] < config.min_shared_words or not self._same_event(signals):
             return None
         if (
             signals["shingles"] >= config.near_copy_shingles
             and signals["containment"] >= config.near_copy_containment
+            and self._same_facts(signals, "swaps")
         ):
             return "near_copy"
         if (
@@ -570,9 +750,27 @@ class DedupIndex:
                 signals["number_union"] < config.rewrite_min_numbers
                 or signals["numbers"] >= config.rewrite_numbers
             )
+            and self._same_facts(signals, "figure_swaps")
         ):
             return "rewrite"
         return None
+
+    def _same_event(self, signals: dict[str, float]) -> bool:
+        """What any copy shares with its original beyond wording: a lead, and for a body too
+        short to tell an event, the headline (signals of older entries default to agreeing)."""
+        config = self.config
+        background = signals["shared"] < config.lead_exempt_shared
+        if background and signals.get("lead", 1.0) < config.min_lead:
+            return False
+        return (
+            signals.get("smaller", config.short_body_words) >= config.short_body_words
+            or signals.get("headline", 1.0) >= config.min_headline_share
+        )
+
+    def _same_facts(self, signals: dict[str, float], swaps: str) -> bool:
+        """No other name or figure in the other's place, beyond a typo or a date stamp."""
+        allowed = max(self.config.max_swaps, self.config.swap_share * signals.get("slots", 0.0))
+        return signals.get(swaps, 0.0) <= allowed
 
     def remember(self, article: Article, decision: DedupDecision, now: float) -> None:
         """Record an article so later arrivals can match it. A hidden copy is kept too, with
@@ -593,6 +791,7 @@ class DedupIndex:
                 article.version,
                 now,
                 article.versioncreated,
+                article.pubstatus,
             ]
             self._stamps.set(GUID + article.guid, now)
         features = self._features(article)
@@ -606,14 +805,18 @@ class DedupIndex:
         self._stamps.set(DOC + article.id, now)
         # [first holder of the body, when last seen, its headline, latest holder]: the
         # latest takes over when the first passes the horizon.
-        fingerprint_key = content_key(article)
-        known = self.store.get(fingerprint_key)
-        if known is not None and self._live(known[1], now) and self._doc_live(known[0], now):
-            value = [known[0], now, known[2], article.id]
-        else:
-            value = [article.id, now, _headline_hash(article), article.id]
-        self.store[fingerprint_key] = value
-        self._stamps.set(fingerprint_key, now)
+        # A short body is also kept under its headline (`find_duplicate`).
+        short = len(features.words) < self.config.short_body_words
+        for fingerprint_key in (content_key(article), content_key(article, short=True))[
+            : 1 + short
+        ]:
+            known = self.store.get(fingerprint_key)
+            if known is not None and self._live(known[1], now) and self._doc_live(known[0], now):
+                value = [known[0], now, known[2], article.id]
+            else:
+                value = [article.id, now, _headline_hash(article), article.id]
+            self.store[fingerprint_key] = value
+            self._stamps.set(fingerprint_key, now)
         self._unindex(article.id)
         self._index(article.id, features)
 

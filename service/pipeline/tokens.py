@@ -52,11 +52,28 @@ def lettered(word: str) -> bool:
     return pattern.fullmatch(word) is not None
 
 
+# Where a sentence ends: a capital letter at a sentence's start says nothing about a name (the
+# story stage's cues, dedup's slots).
+SENTENCE_BREAK = re.compile(r"(?:[.!?;:\u3002\u061f\u0964]+[\"'\u201d\u2019)\]]*\s+|\n+)")
+_WORD_OR_BREAK = re.compile(f"{_WORD.pattern}|{SENTENCE_BREAK.pattern}")
+_ASTRAL_WORD_OR_BREAK = re.compile(f"{_ASTRAL_WORD.pattern}|{SENTENCE_BREAK.pattern}")
+BREAK_STARTS = frozenset(".!?;:\u3002\u061f\u0964\n")
+
+
 def find_words(text: str) -> list[str]:
     """The text's words, each with its combining marks."""
     if text.isascii() or max(text) < "\U00010000":
         return _WORD.findall(text)
     return _ASTRAL_WORD.findall(text)
+
+
+def find_words_and_breaks(text: str) -> list[str]:
+    """The text's words (`find_words`) and, between them, its sentence breaks (each starts
+    with one of `BREAK_STARTS`, which no word does): one pass, where splitting at the breaks
+    first took twice as long."""
+    if text.isascii() or max(text) < "\U00010000":
+        return _WORD_OR_BREAK.findall(text)
+    return _ASTRAL_WORD_OR_BREAK.findall(text)
 
 
 # Scripts written without spaces between words (Thai, Lao, Myanmar, Khmer, kana, Han): a `\w+`

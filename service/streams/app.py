@@ -355,7 +355,7 @@ class Worker:
             ShardView(self.dedup_table, shard),
             ShardView(self.story_table, shard),
             ShardView(self.decision_table, shard),
-            self.config,
+            self.config.for_shard(shard),
             clock=time.perf_counter,
         )
 

@@ -146,7 +146,9 @@ def test_entries_stored_without_figures_skip_the_figure_check() -> None:
     decide(DedupIndex(store), original)
     key = "doc:" + original.id
     assert "n" in store[key]
-    store[key] = {k: v for k, v in store[key].items() if k != "n"}
+    # An entry stored before figures were kept has no slots either (kept since the twelfth
+    # session; the slot check, which sees the figures too, is then skipped as well).
+    store[key] = {k: v for k, v in store[key].items() if k not in ("n", "c")}
     decision = DedupIndex(store).find_duplicate(normalise_article(other), 60.0)
     assert (decision.kind, decision.duplicate_of) == ("rewrite", original.id)
 

@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry
 from service.cli import worker
 from service.contact import BrokerContact
 from service.metrics import BrokerMetrics
+from service.pipeline.cluster import CueRules
 from service.settings import Settings, TopicSettings
 from service.streams.app import (
     LOG_APPEND_TIME,
@@ -168,3 +169,10 @@ def test_faust_reads_only_its_prefixed_variables(
     assert [str(url) for url in conf.broker] == [settings.broker_url]
     assert conf.producer_request_timeout == 1200.0  # Faust's default
     assert conf.broker_session_timeout == 45.0  # how ops tune Faust now
+
+
+def test_each_shard_decides_with_its_languages_cue_rules(tmp_path: Path) -> None:
+    made = Worker(Settings(web_port=36097, worker_data_dir=tmp_path))
+    assert made.pipeline("ru").stories.config.cues == CueRules(prefix=5)
+    assert made.pipeline("de").stories.config.cues == CueRules(members=False)
+    assert made.pipeline("en").stories.config == made.config.story
