@@ -622,8 +622,10 @@ class FeedState:
     `gone_at`, when (epoch seconds) the feed answered `410 Gone`: it is polled no more, by a
     restarted poller either, until that is cleared (`wirefeed feed --retry-gone`).
 
-    `listed`: the address the feed is listed at now. A redirect remembered for another one
-    (a `--state` file given another address) is not followed: the list names where to go."""
+    `listed`: the address the feed is listed at now. What was learnt of another address (a
+    `--state` file given another one) is not taken for it: a redirect is not followed (the list
+    names where to go), and a `410 Gone`, a Retry-After and the document validators, which
+    that address's server gave, are dropped; the ids sent are kept."""
 
     def __init__(
         self, path: Path | None = None, limit: int = MAX_SEEN, listed: str | None = None
@@ -638,13 +640,21 @@ class FeedState:
         self.location: str | None = None
         self.moved_from: str | None = None
         self.gone_at: float | None = None
+        self.listed = listed
         if path is not None and path.exists():
             stored = _stored_state(path)
             if stored is not None:
                 self._ids = dict.fromkeys(stored["ids"])
+                self.unreadable = stored.get("unreadable")
+                # Saved before the address was kept (None): taken as the one listed's.
+                learnt = stored.get("listed")
+                learnt = learnt if isinstance(learnt, str) else None
+                self.listed = listed or learnt
+                if learnt not in (None, self.listed):
+                    forgotten = dict.fromkeys(("etag", "modified", "gone_at", "retry_at"))
+                    stored = {**stored, **forgotten}
                 self.etag = stored.get("etag")
                 self.modified = stored.get("modified")
-                self.unreadable = stored.get("unreadable")
                 # A state saved before `moved_from` was kept: its redirect is taken as the
                 # listed address's (a state file per address, unless `--state` was given).
                 self.moved(stored.get("moved_from") or listed, stored.get("location"))
@@ -693,6 +703,7 @@ class FeedState:
             "location": self.location,
             "moved_from": self.moved_from,
             "gone_at": self.gone_at,
+            "listed": self.listed,
         }
         partial.write_bytes(orjson.dumps(stored))
         os.replace(partial, self.path)  # a crash mid-write leaves the old state whole

@@ -448,6 +448,28 @@ def test_a_redirect_remembered_for_another_address_is_not_followed(
     assert FeedState(single, listed=elsewhere).location == server.url("/new")
 
 
+def test_what_a_server_said_of_another_address_is_not_taken_for_this_one(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    # A `--state` file given another address kept the first address's 410 Gone (the new one
+    # was never polled), its Retry-After and its validators; the ids sent are kept.
+    fresh = server.routes["/fresh"] = Route()
+    gone, single = server.url("/gone"), tmp_path / "one.json"
+    first = FeedState(single, listed=gone)
+    first.gone_at, first.retry_at, first.etag = 1e9, 4e9, '"old"'
+    first.add(["kept"])
+    first.save()
+    assert FeedState(single, listed=gone).gone_at == 1e9
+    elsewhere = server.url("/fresh")
+    state = FeedState(single, listed=elsewhere)
+    assert (state.gone_at, state.retry_at, state.etag) == (None, None, None)
+    assert "kept" in state
+    assert poll_feed(elsewhere, FakeSender(), state) == 2
+    assert len(fresh.requests) == 1
+    state.save()
+    assert orjson.loads(single.read_bytes())["listed"] == elsewhere
+
+
 def test_a_temporary_redirect_is_followed_not_remembered(
     server: FeedServer, tmp_path: Path
 ) -> None:
