@@ -12,7 +12,9 @@ import pytest
 from kafka.admin import KafkaAdminClient, NewTopic
 
 from service.producers import formats
+from service.producers.dlq import DeadLetter
 from service.settings import Settings
+from tests.conftest import read_topics, read_values
 from tests.producers.documents import NITF
 
 # The broker refuses a record batch larger than this on the `strict_settings` raw topic,
@@ -151,3 +153,32 @@ def assert_rejects_dead_lettered(sender: FakeSender, folder: Path, producer: str
         assert detail.strip(), name
         line = {"line": 2} if name.endswith(".jsonl") else {}
         assert origin == {"producer": producer, "file": str(folder / name), **line}
+
+
+def assert_rejects_left_out_on_the_broker(
+    settings: Settings, folder: Path, good: list[str], producer: str
+) -> None:
+    """Through the real broker: the good records alone reached the raw topic and were
+    published; each file (or line) of REJECTED_FILES is one letter on the dead-letter topic,
+    written by the producer (none by the worker: its origin would carry the raw topic's
+    offset), with the reader's reason and detail and the file's bytes."""
+    topics = settings.topics
+    published = read_topics(settings, [topics.articles, topics.duplicates], 3, settle=5.0)
+    assert sorted(record["id"] for _, record in published) == sorted(good)
+    raw = read_values(settings, [topics.raw], 3, settle=1.0)
+    assert sorted(orjson.loads(value)["id"] for _, value in raw) == sorted(good)
+    letters = [record for _, record in read_topics(settings, [topics.dlq], 5, settle=2.0)]
+    assert len(letters) == 5
+    by_file = {letter["origin"]["file"]: letter for letter in letters}
+    for name, (data, reason, piece) in REJECTED_FILES.items():
+        letter = by_file[str(folder / name)]
+        assert letter["reason"] == reason
+        assert piece in letter["detail"]
+        line = {"line": 2} if name.endswith(".jsonl") else {}
+        assert letter["origin"] == {
+            "topic": topics.raw,
+            "producer": producer,
+            "file": str(folder / name),
+            **line,
+        }
+        assert DeadLetter.parse(0, 0, None, orjson.dumps(letter)).payload == data

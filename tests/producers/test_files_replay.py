@@ -16,13 +16,13 @@ from typer.testing import CliRunner
 
 from service.cli import app
 from service.producers import files, kafka
-from service.producers.dlq import DeadLetter, replay_dead_letters
+from service.producers.dlq import replay_dead_letters
 from service.producers.files import FileFailure, FileReject, publication_order, read_path
 from service.producers.formats import copy_id
 from service.producers.kafka import record_key
 from service.producers.replay import replay_records
 from service.settings import PROJECT_ROOT, Settings
-from tests.conftest import SEEDS, WorkerProcess, free_port, read_topics, read_values
+from tests.conftest import SEEDS, WorkerProcess, free_port
 from tests.producers.conftest import (
     GOOD_LINES,
     GOOD_TEXT,
@@ -31,6 +31,7 @@ from tests.producers.conftest import (
     REJECTED_FILES,
     FakeSender,
     assert_rejects_dead_lettered,
+    assert_rejects_left_out_on_the_broker,
     drop_rejected_files,
     poisoned_parse_xml,
 )
@@ -293,30 +294,7 @@ def test_the_replay_command_dead_letters_rejected_files_and_the_rest_is_publishe
     )
     assert done.returncode == 0, done.stderr.decode()
     good = [files.text_record(archive / "a_good.txt", GOOD_TEXT)["id"], "lines-1", "lines-3"]
-    # Published: the good articles, and nothing else (the ninjs without a uri was).
-    published = read_topics(settings, [topics.articles, topics.duplicates], 3, settle=5.0)
-    assert sorted(record["id"] for _, record in published) == sorted(good)
-    # The raw topic had the good records only, no file's bytes.
-    raw = read_values(settings, [topics.raw], 3, settle=1.0)
-    assert sorted(orjson.loads(value)["id"] for _, value in raw) == sorted(good)
-    # The dead-letter topic: one letter per rejected file or line, written by the replay
-    # (no worker's letter: its origin would have the raw topic's offset), with the reader's
-    # reason and detail.
-    letters = [record for _, record in read_topics(settings, [topics.dlq], 5, settle=2.0)]
-    assert len(letters) == 5
-    by_file = {Path(letter["origin"]["file"]).name: letter for letter in letters}
-    for name, (data, reason, piece) in REJECTED_FILES.items():
-        letter = by_file[name]
-        assert letter["reason"] == reason
-        assert piece in letter["detail"]
-        line = {"line": 2} if name.endswith(".jsonl") else {}
-        assert letter["origin"] == {
-            "topic": topics.raw,
-            "producer": "replay:archive",
-            "file": str(archive / name),
-            **line,
-        }
-        assert DeadLetter.parse(0, 0, None, orjson.dumps(letter)).payload == data
+    assert_rejects_left_out_on_the_broker(settings, archive, good, "replay:archive")
     # Listed and counted by the command.
     out, err = done.stdout.decode(), done.stderr.decode()
     assert f"sent 3 records to {topics.raw}" in out
