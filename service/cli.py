@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
 import sys
+from contextlib import AbstractContextManager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
@@ -14,6 +16,9 @@ import typer
 from service.benchmarks import bench_app
 from service.evaluation import eval_app
 from service.settings import PROJECT_ROOT, get_settings
+
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 broker_app = typer.Typer(no_args_is_help=True, help="The local Apache Kafka broker (KRaft).")
@@ -334,6 +339,7 @@ def feed(
     with (
         RawProducer(get_settings(), on_dead_letter=letters.dead_lettered) as producer,
         ThreadPoolExecutor(parallel) as pool,
+        _broker_probe(registry, once),
     ):
         # The schedule runs on the monotonic clock: a wall clock stepped back stalls nothing.
         poller = Poller(states, schedule, producer, pool)
@@ -390,6 +396,18 @@ def feed(
                 raise typer.Exit(1 if failed else 0)
 
 
+def _broker_probe(registry: CollectorRegistry, once: bool) -> AbstractContextManager[object]:
+    """The broker probe of a long-running watcher or feed poller (`wirefeed_broker_*` on its
+    registry, a log line when the broker goes or comes back); none for a single poll."""
+    from service.contact import BrokerContact
+    from service.metrics import BrokerMetrics
+    from service.producers.kafka import BrokerProbe
+
+    if once:
+        return contextlib.nullcontext()
+    return BrokerProbe.of(get_settings(), BrokerContact(BrokerMetrics(registry)))
+
+
 @app.command()
 def watch(
     folder: Annotated[Path, typer.Argument(help="the drop folder", file_okay=False)],
@@ -427,7 +445,10 @@ def watch(
     letters = ProducerMetrics(registry)
     if metrics_port:
         start_http_server(metrics_port, metrics_host, registry=registry)
-    with RawProducer(get_settings(), on_dead_letter=letters.dead_lettered) as producer:
+    with (
+        RawProducer(get_settings(), on_dead_letter=letters.dead_lettered) as producer,
+        _broker_probe(registry, once),
+    ):
         while True:
             try:
                 result = watch_once(folder, producer, min_age=min_age)

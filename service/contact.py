@@ -12,6 +12,10 @@ from service.metrics import BrokerMetrics
 
 log = logging.getLogger(__name__)
 
+# How often a process with nothing else to ask the broker (the worker, the watcher, the feed
+# poller) asks it for its metadata, and how long it waits for the answer.
+CONTACT_EVERY_SECONDS = 10.0
+
 
 def utc(unix_time: float) -> str:
     """A unix time as an ISO 8601 UTC time to the second, for log lines and answers."""

@@ -20,6 +20,8 @@ FAUST_PREFIX: Final = "faust"
 OTHER: Final = "other"
 UNKNOWN: Final = "unknown"
 STAGES: Final = ("normalise", "dedup", "cluster")
+# The worker's agents (service/streams/app.py).
+AGENTS: Final = ("normalise", "decide", "commands")
 STORY_EVENTS: Final = ("created", "updated", "merged", "split", "moved")
 FORMATS: Final = ("text", "json", "ninjs", "rss", "atom", "nitf", "newsml", OTHER)
 REJECT_REASONS: Final = (*(reason.value for reason in RejectReason), OTHER)
@@ -134,6 +136,19 @@ class Metrics:
             ["topic", "partition"],
             registry=registry,
         )
+        self.outputs_retrying = Gauge(
+            _name("outputs_retrying_events"),
+            "Events whose outputs were not acknowledged for want of a broker, processed again"
+            " every 5 s until it takes them (their agent waits meanwhile), by agent.",
+            ["agent"],
+            registry=registry,
+        )
+        self.outputs_retrying_since = Gauge(
+            _name("outputs_retrying_since_timestamp_seconds"),
+            "Unix time the outputs now processed again were first sent (0: none), by agent.",
+            ["agent"],
+            registry=registry,
+        )
         self.source_last_seen = Gauge(
             _name("source_last_seen_timestamp_seconds"),
             "Unix time of the latest article received from a source.",
@@ -149,6 +164,8 @@ class Metrics:
             self.source_last_seen.labels(source=source).set(0)
         for kind in DUPLICATE_KINDS:
             self.duplicates.labels(kind=kind)
+        for agent in AGENTS:
+            self.retrying(agent, 0, None)
         for event in STORY_EVENTS:
             self.story_events.labels(event=event)
 
@@ -207,6 +224,14 @@ class Metrics:
     def observe_wire_latency(self, seconds: float) -> None:
         # Articles dated in the future (bad feed clocks) count as on time.
         self.wire_latency.observe(max(seconds, 0.0))
+
+    def retrying(self, agent: str, events: int, since: float | None) -> None:
+        """`events` of an agent wait for the broker to take their outputs, sent first at
+        `since` (None with 0 events: none wait)."""
+        if agent not in AGENTS:
+            raise ValueError(f"unknown agent {agent!r}; expected one of {AGENTS}")
+        self.outputs_retrying.labels(agent=agent).set(events)
+        self.outputs_retrying_since.labels(agent=agent).set(since or 0)
 
     def set_lag(self, topic: str, partition: int, lag: int) -> None:
         """Consumer lag of one assigned topic partition (topics come from settings: few)."""

@@ -117,6 +117,9 @@ class DedupDecision:
     duplicate_of: str | None
     score: float = 0.0
     evidence: dict[str, float] = field(default_factory=dict)
+    # Earlier articles written alike (one template) that tell other events: other names and
+    # figures in the same places. The story stage keeps the article out of their stories.
+    other_events: tuple[str, ...] = ()
 
     @property
     def is_duplicate(self) -> bool:

@@ -425,8 +425,8 @@ class StoryIndex:
     ({c: centroid, q: squared norm, g: squared norm of its cues, m: latest members' strongest
     cues, n: articles, t: latest arrival, p: latest publication, h: title, r: the latest
     members' [key, arrival, publication], o: [latest arrival, latest publication] of the members
-    before them, and x: the live stories an editor's split or move set apart from it, when
-    there are any}),
+    before them, and x: the live stories an editor's split or move, or a template's reports
+    of other events, set apart from it, when there are any}),
     `term:<term>` (recent story ids), `article:<id>` ([story id, time], and the original's id
     for a copy), `merged:<id>` ([id of the story it was folded into, time, and how long it is
     kept past the horizon when the decisions outlive the stories]), `command:<id>`
@@ -641,11 +641,15 @@ class StoryIndex:
         now: float,
         after: str | None = None,
         story_hint: str | None = None,
+        apart: Iterable[str] = (),
     ) -> StoryDecision:
         """Join the most similar live story, or open a new one. A version (`after`: the
         item's version it supersedes; `story_hint`: the story that version's decision names)
         joins the live story its predecessor is in, whatever its words: a one-line flash and
-        its full write-through are one item, so one story. Else it is placed by its words."""
+        its full write-through are one item, so one story. Else it is placed by its words,
+        in none of the stories `apart` (those of articles written from the same template that
+        tell other events: dedup's `other_events`), and its story is kept apart from them: a
+        later article that joins both does not fold them into one."""
         published = self.published_time(article, now)
         vector, terms = self.vectorise(article, count=True, now=now)
         if after is not None:
@@ -659,9 +663,18 @@ class StoryIndex:
         cues = _cue_norm(vector)
         threshold = join_threshold(terms, self.config)
         joined: list[tuple[float, str, dict[str, Any]]] = []
+        barred = {
+            story_id
+            for story_id in map(self.resolve, apart)
+            if self._within(STORY + story_id, now) is not None
+        }
         for story_id in self._candidates(vector):
             story = self.store.get(STORY + story_id)
-            if story is None or now - story["t"] > self.config.horizon_seconds:
+            if (
+                story is None
+                or now - story["t"] > self.config.horizon_seconds
+                or story_id in barred
+            ):
                 continue
             self.stories_scored += 1
             score = self._score(vector, cues, story, now, published)
@@ -670,13 +683,13 @@ class StoryIndex:
         if not joined:
             story_id = story_id_for(article.id)
             title = article.headline[:TITLE_CHARS]
-            self._add(story_id, None, vector, now, published, title, article.id)
+            self._add(story_id, None, vector, now, published, title, article.id, barred)
             decision = StoryDecision(story_id, "created", 0.0, title=title)
         else:
             score, story_id, story = max(joined, key=lambda item: item[0])
             story_id, story, folded = self._merge(story_id, story, joined, now)
             title = story.get("h", "")
-            self._add(story_id, story, vector, now, published, title, article.id)
+            self._add(story_id, story, vector, now, published, title, article.id, barred)
             event: StoryEventKind = "merged" if folded else "updated"
             decision = StoryDecision(story_id, event, score, folded, title)
         self._write(ARTICLE + article.id, [decision.story_id, now], now)
@@ -694,7 +707,7 @@ class StoryIndex:
         surviving id, its folded value and the ids folded into it."""
         group = [(best_id, best)]
         for _, story_id, story in joined:
-            # Never two stories an editor set apart (a split or move between them).
+            # Never two stories set apart (an editor's split or move, a template's other events).
             if (
                 story_id != best_id
                 and self._agree(best, story)
@@ -1138,7 +1151,10 @@ class StoryIndex:
         published: float | None,
         title: str,
         article_id: str,
+        apart: Iterable[str] = (),
     ) -> None:
+        """Add an article's vector and clock to a story (None: open it), kept apart from the
+        live stories `apart` as well as from those it was."""
         if story is None:
             centroid, n, t = vector, 1, now
             latest = published
@@ -1158,7 +1174,7 @@ class StoryIndex:
             "m": [*members, _member_cues(vector, self.config.member_cues)][-self.config.members :],
             "h": title,
             **self._timed(story, [[_member_key(article_id), now, published]]),
-            **_apart_field(story.get("x", ()) if story else ()),
+            **_apart_field([*(story.get("x", ()) if story else ()), *apart]),
         }
         self._write(STORY + story_id, story_value, t)
         self._repost(story_id, centroid)

@@ -189,7 +189,10 @@ class Pipeline:
                 article, now, dedup.duplicate_of, _story_in(previous) if previous else None
             )
         else:
-            story = self.stories.assign_story(article, now)
+            # Not the stories of articles written alike that tell other events (a template's).
+            others = [self.decisions.get(other_id) for other_id in dedup.other_events]
+            apart = [_story_in(other) for other in others if other is not None]
+            story = self.stories.assign_story(article, now, apart=apart)
         self.timings = {"dedup": deduped - started, "cluster": self._clock() - deduped}
         decision = Decision(article, dedup, story)
         memo: dict[str, Any] = {

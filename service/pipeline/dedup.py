@@ -56,6 +56,8 @@ _HAN_KANA_RANGES = (
     (0x20000, 0x2FA1F),
 )
 _HAN_KANA = re.compile("[" + "".join(f"{chr(a)}-{chr(b)}" for a, b in _HAN_KANA_RANGES) + "]")
+# Either: one search of a text that has neither (most), not two.
+_SPLIT_SCRIPTS = re.compile(f"[{_SOUTHEAST_ASIAN.pattern[1:-1]}{_HAN_KANA.pattern[1:-1]}]")
 # Content words: four letters or more, or anything with a digit. Short function words are
 # what unrelated articles share most, and what a translation round trip changes most.
 _CONTENT_LENGTH = 4
@@ -131,6 +133,12 @@ class DedupConfig:
     # names may be spelt anew by a translation, so only its figures count.
     max_swaps: int = 1
     swap_share: float = 0.1
+    # Written alike (a near copy's wording), yet another event, which the story stage keeps
+    # apart: its names and figures differ from the other's in this many slots or more, names
+    # and figures both among them. A template's next report swaps the place, company or day
+    # and its readings in 3-8 slots (review, invented tests); a toll raised only figures; a
+    # web copy of one event in ECB+ its own date line and one chance name, 1-2 slots.
+    other_event_slots: int = 3
     # One of the two leads (first `lead_check` distinct content words) is in the other: briefs
     # that share only their background paragraphs lead with their own news. Past
     # `lead_exempt_shared` shared words, the shared text is more than background.
@@ -150,7 +158,9 @@ class Features:
     digit). `numbers` and `keys` are None in entries stored before they were kept: the figure
     check is then skipped and all words are key words. `slots` (each a slot's hash in the
     high 16 bits, a cue's in the low ones) and `headline` (its content words) are None in
-    entries stored before the twelfth session: those checks are then skipped."""
+    entries stored before the twelfth session: those checks are then skipped. `subject` (the
+    names of the headline that the body names too, as the slots' cue hashes) is None in
+    entries stored before the thirteenth: such an entry is told no other event."""
 
     words: U32
     shingles: U32
@@ -159,6 +169,7 @@ class Features:
     keys: npt.NDArray[np.bool_] | None
     slots: U32 | None = None
     headline: U32 | None = None
+    subject: U32 | None = None
 
     def to_store(self, now: float) -> dict[str, Any]:
         value = {
@@ -175,13 +186,15 @@ class Features:
             value["c"] = _pack(self.slots)
         if self.headline is not None:
             value["h"] = _pack(self.headline)
+        if self.subject is not None:
+            value["e"] = _pack(self.subject)
         return value
 
     @classmethod
     def from_store(cls, value: dict[str, Any]) -> Features:
         words = _unpack(value["w"])
         numbers, keys = value.get("n"), value.get("k")
-        slots, headline = value.get("c"), value.get("h")
+        slots, headline, subject = value.get("c"), value.get("h"), value.get("e")
         return cls(
             words,
             _unpack(value["s"]),
@@ -194,6 +207,7 @@ class Features:
             ].astype(np.bool_),
             None if slots is None else _unpack(slots),
             None if headline is None else _unpack(headline),
+            None if subject is None else _unpack(subject),
         )
 
     def key_words(self, minimum: int) -> U32:
@@ -224,7 +238,10 @@ def _grow(matrix: U32, rows: int) -> U32:
 
 def plain_text(body: str) -> str:
     """Lower-cased text without markup: a copy wrapped in HTML compares as its words."""
-    text = body.lower()
+    return _unmarked(body.lower())
+
+
+def _unmarked(text: str) -> str:
     if "<" in text:
         text = _TAG.sub(" ", text)
     if "&" in text:
@@ -242,27 +259,16 @@ _LETTERS = np.array(
 Masks = npt.NDArray[np.bool_] | None
 
 
-def _units(text: str) -> tuple[list[str], Masks]:
-    r"""The text's words (`find_words`); a word with Han or kana becomes the story stage's units
-    (character pairs), one in Thai, Lao, Myanmar or Khmer its character 4-grams. With a mask of
-    which units are pairs or 4-grams; None: no word was split."""
-    tokens: list[str] = find_words(text)
-    if text.isascii():
+def _units(tokens: list[str], text: str) -> tuple[list[str], Masks]:
+    r"""The text's words (`tokens`, its `find_words`) as units: a word with Han or kana becomes
+    the story stage's units (character pairs), one in Thai, Lao, Myanmar or Khmer its character
+    4-grams. With a mask of which units are pairs or 4-grams; None: no word was split."""
+    if text.isascii() or _SPLIT_SCRIPTS.search(text) is None:
         return tokens, None
     southeast = _SOUTHEAST_ASIAN.search(text) is not None
     if not southeast and _HAN_KANA.search(text) is None:
         return tokens, None
-    units = [
-        unit
-        for token in tokens
-        for unit in (
-            words(token)
-            if _HAN_KANA.search(token)
-            else grams(token, SOUTHEAST_ASIAN_LETTERS, _GRAM)
-            if southeast and _SOUTHEAST_ASIAN.search(token)
-            else (token,)
-        )
-    ]
+    units = _split(tokens, southeast)
     # A pair starts with its run's first character; a spaced part of a token never does.
     first = np.fromiter(map(ord, (unit[0] for unit in units)), dtype=np.int32, count=len(units))
     paired = np.zeros(len(units), dtype=np.bool_)
@@ -276,9 +282,73 @@ def _units(text: str) -> tuple[list[str], Masks]:
     return units, paired | (letters & (lengths == _GRAM))
 
 
+def _split(tokens: list[str], southeast: bool) -> list[str]:
+    """Each word with Han or kana as its character pairs, each one in Thai, Lao, Myanmar or
+    Khmer (`southeast`) as its 4-grams; the rest of such a word (a digit run, Latin) whole."""
+    return [
+        unit
+        for token in tokens
+        for unit in (
+            words(token)
+            if _HAN_KANA.search(token)
+            else grams(token, SOUTHEAST_ASIAN_LETTERS, _GRAM)
+            if southeast and _SOUTHEAST_ASIAN.search(token)
+            else (token,)
+        )
+    ]
+
+
+def _slot_words(tokens: list[str], text: str) -> list[str]:
+    """The words the slots read (`_slots`): in a text with Han, kana, Thai, Lao, Myanmar or
+    Khmer, the units `_split` makes. A run of those scripts holds a clause with its figures
+    ("5月2日11时05分在四川宜宾市珙县发生4", "6级地震"): as one word each, a quake's time, place
+    and magnitude were one run in one slot, and three quakes of one bot a copy of the first.
+    Split, a digit run is a figure of its own between the pairs either side ("发生", "4",
+    "6", "级地": the decimal mark ends a word, so "4.6" is one run of two figures)."""
+    if text.isascii() or _SPLIT_SCRIPTS.search(text) is None:
+        return tokens
+    return _split(tokens, _SOUTHEAST_ASIAN.search(text) is not None)
+
+
 _VOWELS = frozenset("aeiou")
 # Slots are read in a text's first characters (its lead and what follows: ~250 words).
 _SLOT_CHARS = 1500
+_BREAK_CODES = np.array(sorted(map(ord, BREAK_STARTS)), dtype=np.uint32)
+
+
+def _lead_end(body: str) -> int:
+    """Where the text read for slots ends: the lead tells the event (who, where, how many); a
+    cut at a line break or sentence end, so no word is cut in two, or at the cap without one."""
+    if len(body) <= _SLOT_CHARS:
+        return len(body)
+    end = max(body.rfind("\n", 0, _SLOT_CHARS), body.rfind(". ", 0, _SLOT_CHARS))
+    return end if end > 0 else _SLOT_CHARS
+
+
+def _words_and_lead(body: str) -> tuple[list[str], str, list[str]]:
+    """The words (`find_words`) of the body's `plain_text`, that text, and the words and sentence
+    breaks of its lead as written (`_slots` reads their case). One regex pass over the body:
+    its words are the lead's ones lower-cased, then the rest's. The plain text's words are
+    read again where that is cheaper (ASCII: split in C) or where they would differ: markup
+    or an entity taken out, a word cut at the lead's end, or lower-casing that is not one
+    character for one ("İ" is two, "Σ" depends on the next letter; every other character
+    lowers to one of its own classes: word, mark, break)."""
+    lowered = body.lower()
+    text = _unmarked(lowered)
+    end = _lead_end(body)
+    lead = find_words_and_breaks(body[:end])
+    if (
+        text.isascii()
+        or text != lowered
+        or len(lowered) != len(body)
+        or "\u03a3" in body
+        or (end < len(body) and body[end] not in "\n.")
+    ):
+        return find_words(text), text, lead
+    cased = [token for token in lead if token[0] not in BREAK_STARTS]
+    # One lower-casing call ("\0" is in no word); the rest is read in the lower-cased text.
+    words = "\0".join(cased).lower().split("\0") if cased else []
+    return words + find_words(lowered[end:]), text, lead
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -288,18 +358,13 @@ def _name(token: str) -> str:
     return "".join(sorted(set(token.lower()) - _VOWELS))
 
 
-def _slots(body: str) -> U32:
-    """Where the text puts its names and figures: per run of them in a sentence (a name is a
-    capitalised word that does not start the sentence, a figure a word with a digit), the
-    16-bit hash of the words either side (the slot) with the 16-bit hash of each name
-    (`_name`) and one of all the run's figures (lowest bit set: "0.52" is one entry, another
-    than "0.27"; "Reggie Bush" and "Bush" share one)."""
-    if len(body) > _SLOT_CHARS:
-        # The lead tells the event (who, where, how many); a cut at a line break or
-        # sentence end, so no word is cut in two.
-        end = max(body.rfind("\n", 0, _SLOT_CHARS), body.rfind(". ", 0, _SLOT_CHARS))
-        body = body[: end if end > 0 else _SLOT_CHARS]
-    tokens = find_words_and_breaks(body)
+def _slots(tokens: list[str]) -> U32:
+    """Where the text puts its names and figures, from its lead's words and sentence breaks
+    (`find_words_and_breaks`): per run of them in a sentence (a name is a capitalised word that
+    does not start the sentence, a figure a word with a digit), the 16-bit hash of the words
+    either side (the slot) with the 16-bit hash of each name (`_name`) and one of all the
+    run's figures (lowest bit set: "0.52" is one entry, another than "0.27"; "Reggie Bush" and
+    "Bush" share one)."""
     count = len(tokens)
     if not count:
         return np.zeros(0, dtype=np.uint32)
@@ -308,13 +373,12 @@ def _slots(body: str) -> U32:
     lowered = firsts.lower()
     if len(lowered) != count:  # a capital that lowercases to two characters
         lowered = "".join(first.lower()[0] for first in firsts)
-    is_break = np.fromiter(map(BREAK_STARTS.__contains__, firsts), dtype=np.bool_, count=count)
+    codes = np.frombuffer(firsts.encode("utf-32-le"), dtype=np.uint32)
+    is_break = (codes[:, np.newaxis] == _BREAK_CODES).any(axis=1)
     alphabetic = np.fromiter(map(str.isalpha, tokens), dtype=np.bool_, count=count)
     for index in np.flatnonzero(~alphabetic & ~is_break):
         alphabetic[index] = lettered(tokens[index])  # a word with a vowel sign is no figure
-    capital = np.frombuffer(firsts.encode("utf-32-le"), dtype=np.uint32) != np.frombuffer(
-        lowered.encode("utf-32-le"), dtype=np.uint32
-    )
+    capital = codes != np.frombuffer(lowered.encode("utf-32-le"), dtype=np.uint32)
     starts = np.concatenate(([True], is_break[:-1]))
     cues = np.flatnonzero(~is_break & (~alphabetic | (capital & ~starts)))
     if not len(cues):
@@ -325,6 +389,7 @@ def _slots(body: str) -> U32:
     slots: list[str] = []
     values: list[str] = []
     figures: list[int] = []
+    lettered_tokens = alphabetic.tolist()
     for first, last in zip(
         cues[np.concatenate(([0], cut))].tolist(),
         cues[np.concatenate((cut - 1, [len(cues) - 1]))].tolist(),
@@ -339,7 +404,7 @@ def _slots(body: str) -> U32:
             )
         )
         run = tokens[first : last + 1]
-        letters = alphabetic[first : last + 1].tolist()
+        letters = lettered_tokens[first : last + 1]
         names = [_name(token) for token, alpha in zip(run, letters, strict=True) if alpha]
         slots.extend([slot] * len(names))
         values.extend(names)
@@ -356,19 +421,25 @@ def _slots(body: str) -> U32:
     return np.unique(slot_part | value_part)
 
 
-def _swaps(new: U32, old: U32, figures: int) -> tuple[int, int]:
-    """Slots both texts fill with names (`figures` 0) or figures (1), and how many of them
-    hold nothing in common."""
+def _swaps(new: U32, old: U32, figures: int) -> tuple[int, U32]:
+    """How many slots both texts fill with names (`figures` 0) or figures (1), and those of
+    them where the two hold nothing in common (the slots' 16-bit hashes)."""
     new, old = new[(new & 1) == figures], old[(old & 1) == figures]
-    shared = len(np.intersect1d(new >> 16, old >> 16))
-    agreeing = len(np.unique(np.intersect1d(new, old, assume_unique=True) >> 16))
-    return shared, shared - agreeing
+    shared = np.intersect1d(new >> 16, old >> 16)
+    agreeing = np.intersect1d(new, old, assume_unique=True) >> 16
+    return len(shared), np.setdiff1d(shared, agreeing)
 
 
 def extract_features(body: str, key_word_length: int = 6, headline: str = "") -> Features:
-    """One regex pass and one hashing call in rensa for the words; one pass for the slots."""
-    words, paired = _units(plain_text(body))
-    heading = _units(plain_text(headline))[0] if headline else []
+    """One regex pass for the words and the slots (`_words_and_lead`), one hashing call in
+    rensa for the words."""
+    tokens, text, lead = _words_and_lead(body)
+    words, paired = _units(tokens, text)
+    if headline:
+        title_text = plain_text(headline)
+        heading = _units(find_words(title_text), title_text)[0]
+    else:
+        heading = []
     (tokens, heading_tokens) = RMinHash.hash_token_sets([words, heading])
     count = len(words)
     lengths = np.fromiter(map(len, words), dtype=np.int32, count=count)
@@ -405,7 +476,22 @@ def extract_features(body: str, key_word_length: int = 6, headline: str = "") ->
     heading_hashes = np.array(heading_tokens, dtype=np.uint64) >> np.uint64(32)
     heading_lengths = np.fromiter(map(len, heading), dtype=np.int32, count=len(heading))
     title = np.unique(heading_hashes[heading_lengths >= _CONTENT_LENGTH].astype(np.uint32))
-    return Features(distinct, shingles, sampled, numbers, is_key[first], _slots(body), title)
+    slots = _slots(lead if paired is None else _slot_words(lead, text))
+    return Features(
+        distinct, shingles, sampled, numbers, is_key[first], slots, title, _subject(headline, slots)
+    )
+
+
+def _names(slots: U32) -> U32:
+    """The names (cue hashes) a text's slots hold, figures left out."""
+    return np.unique(slots[(slots & 1) == 0] & 0xFFFF)
+
+
+def _subject(headline: str, slots: U32) -> U32:
+    """What the headline names (a capitalised word that does not start it, hashed as a slot's
+    name) and the body names too: the place, company or race the report is about."""
+    heading = _slot_words(find_words_and_breaks(headline[: _lead_end(headline)]), headline)
+    return np.intersect1d(_names(_slots(heading)), _names(slots))
 
 
 def _subsample(shingles: U32) -> U32:
@@ -460,8 +546,9 @@ def compare(new: Features, old: Features, lead_check: int = 20) -> dict[str, flo
     slots = swaps = figure_swaps = 0
     if new.slots is not None and old.slots is not None:
         name_slots, name_swaps = _swaps(new.slots, old.slots, 0)
-        figure_slots, figure_swaps = _swaps(new.slots, old.slots, 1)
-        slots, swaps = name_slots + figure_slots, name_swaps + figure_swaps
+        figure_slots, figure_swapped = _swaps(new.slots, old.slots, 1)
+        figure_swaps = len(figure_swapped)
+        slots, swaps = name_slots + figure_slots, len(name_swaps) + figure_swaps
     return {
         "shared": float(count),
         "jaccard": count / max(1, len(new.words) + len(old.words) - count),
@@ -710,14 +797,18 @@ class DedupIndex:
 
     def _find_similar(self, article: Article, features: Features, now: float) -> DedupDecision:
         best: tuple[float, float, str, DuplicateKind, dict[str, float]] | None = None
+        others: list[str] = []
         for key in self._candidates(features):
             candidate_id = self._ids[key]
             doc = self.store.get(DOC + candidate_id)
             if candidate_id == article.id or doc is None or not self._live(doc["t"], now):
                 continue
-            signals = compare(features, Features.from_store(doc), self.config.lead_check)
+            other = Features.from_store(doc)
+            signals = compare(features, other, self.config.lead_check)
             kind = self.classify(signals)
             if kind is None:
+                if self.other_event(signals, features, other):
+                    others.append(candidate_id)
                 continue
             score = signals["shingles"] if kind == "near_copy" else signals["jaccard"]
             # The strongest evidence wins; between equals, the first one seen.
@@ -725,7 +816,7 @@ class DedupIndex:
             if best is None or rank > best[0] or (rank == best[0] and doc["t"] < best[1]):
                 best = (rank, doc["t"], candidate_id, kind, signals)
         if best is None:
-            return DedupDecision(None, None, 0.0)
+            return DedupDecision(None, None, 0.0, other_events=tuple(sorted(others)))
         _, _, candidate_id, kind, signals = best
         score = signals["shingles"] if kind == "near_copy" else signals["jaccard"]
         return self._to_original(DedupDecision(kind, candidate_id, score, signals), now)
@@ -754,6 +845,32 @@ class DedupIndex:
         ):
             return "rewrite"
         return None
+
+    def other_event(self, signals: dict[str, float], new: Features, old: Features) -> bool:
+        """Written alike yet telling another event (quakes in two places, two companies'
+        results): other names and other figures in the same places, and each headline names
+        something the other text does not. A report of one event keeps what its headline is
+        about (the county of a revised quake, the race of an election whose lead changed,
+        the place of a toll raised) while names in its body change."""
+        config = self.config
+        if (
+            signals["shingles"] < config.near_copy_shingles
+            or signals["containment"] < config.near_copy_containment
+            or new.slots is None
+            or old.slots is None
+            or new.subject is None
+            or old.subject is None
+            or not len(np.setdiff1d(new.subject, _names(old.slots)))
+            or not len(np.setdiff1d(old.subject, _names(new.slots)))
+        ):
+            return False
+        _, names = _swaps(new.slots, old.slots, 0)
+        _, figures = _swaps(new.slots, old.slots, 1)
+        return (
+            len(names) > 0
+            and len(figures) > 0
+            and len(np.union1d(names, figures)) >= config.other_event_slots
+        )
 
     def _same_event(self, signals: dict[str, float]) -> bool:
         """What any copy shares with its original beyond wording: a lead, and for a body too

@@ -17,6 +17,7 @@ from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, Ne
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 from kafka.producer.future import FutureRecordMetadata
 
+from service.contact import CONTACT_EVERY_SECONDS, BrokerContact
 from service.models import RejectReason
 from service.pipeline.intake import partition_key
 from service.records import dead_letter
@@ -60,6 +61,76 @@ def ensure_topics(settings: Settings) -> list[str]:
         return [topic.name for topic in wanted]
     finally:
         admin.close()
+
+
+class BrokerProbe:
+    """Asks the broker for its cluster metadata every `every` seconds, from a daemon thread
+    of its own, and tells `contact` whether it answered, as the worker does. The watcher and
+    the feed poller send only when they have something: they set no broker gauge, and an
+    idle one never found the broker gone. `connect` makes the admin client (kafka-python's
+    `KafkaAdminClient`, once: it reconnects by itself after an outage); a broker away as it
+    is made is a miss too. Used as a context manager: started on entry, stopped on exit."""
+
+    def __init__(
+        self,
+        contact: BrokerContact,
+        connect: Callable[[], Any],
+        *,
+        every: float = CONTACT_EVERY_SECONDS,
+    ) -> None:
+        self._contact = contact
+        self._connect = connect
+        self._every = every
+        self._admin: Any = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="broker-probe", daemon=True)
+
+    @classmethod
+    def of(cls, settings: Settings, contact: BrokerContact) -> BrokerProbe:
+        """A probe of the settings' broker, waiting for it as long as the worker's does."""
+        wait_ms = int(CONTACT_EVERY_SECONDS * 1000)
+
+        def connect() -> KafkaAdminClient:
+            return KafkaAdminClient(
+                bootstrap_servers=settings.bootstrap_servers,
+                client_id="wirefeed-probe",
+                request_timeout_ms=wait_ms,
+                bootstrap_timeout_ms=wait_ms,
+            )
+
+        return cls(contact, connect)
+
+    def probe(self) -> None:
+        """Ask once; the contact learns the outcome."""
+        try:
+            if self._admin is None:
+                self._admin = self._connect()
+            self._admin.describe_cluster()
+        except Exception as exc:  # kafka-python's KafkaError, or a socket's OSError
+            self._contact.missed(exc)
+        else:
+            self._contact.reached()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.probe()
+            self._stop.wait(self._every)
+
+    def __enter__(self) -> BrokerProbe:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        self._thread.join(CONTACT_EVERY_SECONDS)
+        if self._admin is not None:
+            with contextlib.suppress(Exception):
+                self._admin.close()
 
 
 def _stamp_arrival(admin: KafkaAdminClient, names: list[str]) -> None:

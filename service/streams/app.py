@@ -17,13 +17,12 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any, TypeVar, cast
 
 import faust
-from aiokafka import errors as aiokafka_errors
 from faust.exceptions import NotReady
 from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
 from faust.types import EventT, StreamT
 from prometheus_client import CollectorRegistry
 
-from service.contact import BrokerContact
+from service.contact import CONTACT_EVERY_SECONDS, BrokerContact
 from service.metrics import FAUST_PREFIX, BrokerMetrics, Metrics
 from service.models import (
     Article,
@@ -50,6 +49,7 @@ from service.records import (
     story_record,
 )
 from service.settings import ARRIVAL_STAMPED, ROUTES_TABLE, TABLES, Settings, get_settings
+from service.streams.changelog import ChangelogTable, ChangelogWrites, broker_away
 from service.streams.recovery import OrderedTableManager
 from service.streams.repeats import RepeatFilter, collapse_repeats
 from service.streams.tables import ShardView, held_here, shard_entries, shard_keys
@@ -61,9 +61,6 @@ log = logging.getLogger(__name__)
 LAG_EVERY_SECONDS = 10.0
 # The prefix of the environment variables Faust reads its own settings from.
 FAUST_ENV_PREFIX = "WIRE_FAUST_"
-# How often the worker asks the broker for its metadata (wirefeed_broker_* gauges, and a log
-# line when the broker goes or comes back), and how long it waits for the answer.
-CONTACT_EVERY_SECONDS = 10.0
 # Kafka's record timestamp type for the broker's own append time (0 is the producer's).
 LOG_APPEND_TIME = 1
 ROCKSDB_OPTIONS = {
@@ -91,6 +88,9 @@ T = TypeVar("T")
 # What processing an event gave: the sends to wait for, and what to do once they are settled
 # (called with one flag per send: whether the broker acknowledged it).
 Outcome = tuple[list[Awaitable[Any]], Callable[[list[bool]], None] | None]
+# An agent's processing of one event; the flag: the same event processed again (its outputs
+# not acknowledged for want of a broker), whose counts were made the first time.
+Process = Callable[[EventT[bytes], bool], Coroutine[Any, Any, Outcome]]
 
 
 async def _settle(sent: list[Awaitable[Any]]) -> tuple[list[bool], Exception | None]:
@@ -119,17 +119,6 @@ Settled = tuple[
     list[tuple[EventT[bytes], Exception]],
     BaseException | None,
 ]
-
-
-def broker_away(error: BaseException) -> bool:
-    """Whether an output failed for want of a broker, not because the broker refused it:
-    aiokafka marks such errors retriable (NodeNotReadyError, RequestTimedOutError...), and
-    its KafkaTimeoutError (a record that waited producer_request_timeout in the client) is
-    one too. An outage longer than that timeout (1200 s) dead-lettered the articles then in
-    flight, one of them (202 to its client) never published until a `dlq replay`."""
-    return bool(getattr(error, "retriable", False)) or isinstance(
-        error, aiokafka_errors.KafkaTimeoutError
-    )
 
 
 async def _settle_all(batch: list[Taken]) -> Settled:
@@ -217,6 +206,7 @@ class Worker:
             key_serializer="raw",
             value_serializer="raw",
             TableManager=OrderedTableManager,
+            Table=ChangelogTable,
         )
         self.raw = self.app.topic(
             topics.raw, partitions=topics.raw_partitions, config=dict(ARRIVAL_STAMPED)
@@ -244,6 +234,11 @@ class Worker:
         self.route_table = self.app.Table(
             ROUTES_TABLE, **{**table_options, "partitions": topics.raw_partitions}
         )
+        # Their changelog writes, waited for before an event is acked, and sent again if the
+        # client gave up on them for want of a broker.
+        self.changelog = ChangelogWrites()
+        for table in (self.dedup_table, self.story_table, self.decision_table, self.route_table):
+            cast("ChangelogTable", table).track(self.changelog)
         self.config = PipelineConfig.with_horizons(
             settings.dedup_horizon_seconds, settings.story_horizon_seconds
         )
@@ -403,7 +398,8 @@ class Worker:
     async def _in_batches(
         self,
         stream: StreamT[bytes],
-        process: Callable[[EventT[bytes]], Coroutine[Any, Any, Outcome]],
+        process: Process,
+        agent: str,
     ) -> None:
         """Process events one by one but wait for the broker once per batch, and ack each
         event only after the broker has acknowledged all it produced.
@@ -412,7 +408,8 @@ class Worker:
         committed, and Faust acks the current event when a stopping worker cancels its
         agents: acks are manual here. A batch is flushed when it is full, when no more
         events are waiting (so a quiet stream adds no latency), after BATCH_MAX_SECONDS at
-        the latest, and when the agent stops.
+        the latest, and when the agent stops. While outputs wait for the broker, the
+        agent's `wirefeed_outputs_retrying_*` gauges say how many events, and since when.
         """
         manual: StreamT[bytes] = cast("faust.Stream[bytes]", stream).noack()
         # Each event with its outcome and its context (Faust's current event: table writes
@@ -422,7 +419,7 @@ class Worker:
 
         async def step(event: EventT[bytes]) -> None:
             context = contextvars.copy_context()
-            pending.append((event, await process(event), context))
+            pending.append((event, await process(event, False), context))
 
         async def flush() -> None:
             async with in_order:
@@ -431,7 +428,8 @@ class Worker:
         async def again(away: list[tuple[Taken, Exception]]) -> list[Taken]:
             """The events whose outputs the broker did not acknowledge for want of a broker,
             processed again (a redelivery: what was taken is not sent twice) once it may be
-            back; a dead letter would need `wirefeed dlq replay` by hand."""
+            back; a dead letter would need `wirefeed dlq replay` by hand. Processed again, an
+            event is not counted again (received, rejected, its stage's time)."""
             offsets = [taken[0].message.offset for taken, _ in away]
             log.warning(
                 "outputs of %d events (offsets %s) not acknowledged, the broker away: %r;"
@@ -444,28 +442,38 @@ class Worker:
             await asyncio.sleep(REDO_SECONDS)
             redone: list[Taken] = []
             for (event, _, context), _ in away:
-                outcome = await asyncio.create_task(process(event), context=context)
+                outcome = await asyncio.create_task(process(event, True), context=context)
                 redone.append((event, outcome, context))
             return redone
 
         async def flush_taken(batch: list[Taken]) -> None:
             del pending[: len(batch)]
+            sent_at = time.time()
             # Every event of the batch is settled and recorded before any letter is sent: a
             # letter the broker refuses (an outage refuses outputs and letters alike) must
             # not leave the rest of the batch unrecorded, their ids "in flight" for good, so
             # that a redelivery in this process would be skipped and acked, and lost.
             recorded, away, refusals, failure = await _settle_all(batch)
-            while away:  # not acked meanwhile: a stopping worker leaves them to be read again
-                more_recorded, away, more_refusals, more_failure = await _settle_all(
-                    await again(away)
-                )
-                recorded = recorded or more_recorded
-                refusals += more_refusals
-                failure = failure or more_failure
+            try:
+                while away:  # not acked meanwhile: a stopping worker reads them again
+                    self.metrics.retrying(agent, len(away), sent_at)
+                    more_recorded, away, more_refusals, more_failure = await _settle_all(
+                        await again(away)
+                    )
+                    recorded = recorded or more_recorded
+                    refusals += more_refusals
+                    failure = failure or more_failure
+            finally:
+                self.metrics.retrying(agent, 0, None)
             if recorded:
                 # Hand the table writes to the client now: Faust's own buffer may drop what it
                 # still holds at shutdown, and a lost "emitted" mark would publish again.
                 await self.app.producer.buffer.flush()
+            # The batch's table writes on the broker before its events are acked: Faust sends
+            # them without waiting and dropped those the client gave up on in an outage, while
+            # the offsets past them were committed (a worker taking the partitions over from
+            # the changelogs did not know those articles).
+            await self.changelog.settled()
             unacked: set[int] = set()
             for event, refused in refusals:  # keep the input, say why
                 log.error("output not acknowledged at offset %s: %r", event.message.offset, refused)
@@ -517,9 +525,11 @@ class Worker:
             raise ticked[0]
 
     async def _normalise_agent(self, stream: StreamT[bytes]) -> None:
-        await self._in_batches(stream, self._normalise)
+        await self._in_batches(stream, self._normalise, "normalise")
 
-    async def _normalise(self, event: EventT[bytes]) -> Outcome:
+    async def _normalise(self, event: EventT[bytes], again: bool = False) -> Outcome:
+        """Normalise a raw record; `again`: the same event processed again (its outputs were
+        not acknowledged for want of a broker), counted the first time only."""
         message = event.message
         payload: bytes = message.value if isinstance(message.value, bytes) else b""
         received = arrival(message, time.time())
@@ -531,17 +541,20 @@ class Worker:
             routes = self.routes(message.partition)
             article = routes.route(record, article, feed_of(message.key), received)
         except Rejected as exc:
-            self._count_received(record, None, len(payload), received)
-            return [await self._dead_letter(event, exc.reason.value, exc.detail)], None
+            if not again:
+                self._count_received(record, None, len(payload), received)
+            return [await self._dead_letter(event, exc.reason.value, exc.detail, again=again)], None
         except Exception as exc:  # a bug must not stop the feed: keep the input, say why
             log.exception("normalise failed at offset %s", message.offset)
-            self._count_received(record, None, len(payload), received)
+            if not again:
+                self._count_received(record, None, len(payload), received)
             reason = RejectReason.INTERNAL_ERROR.value
-            return [await self._dead_letter(event, reason, repr(exc))], None
-        self.metrics.observe_stage("normalise", time.perf_counter() - started)
-        self._count_received(record, article.source, len(payload), received)
-        if article.firstcreated is not None:
-            self.metrics.observe_wire_latency(max(0.0, received - article.firstcreated))
+            return [await self._dead_letter(event, reason, repr(exc), again=again)], None
+        if not again:
+            self.metrics.observe_stage("normalise", time.perf_counter() - started)
+            self._count_received(record, article.source, len(payload), received)
+            if article.firstcreated is not None:
+                self.metrics.observe_wire_latency(max(0.0, received - article.firstcreated))
         where = origin(message.topic, message.partition, message.offset)
         try:
             sent = await self.normalised.send(
@@ -551,7 +564,7 @@ class Worker:
         except Exception as exc:  # refused by the producer (too large): keep the input
             log.exception("normalised record not sent for offset %s", message.offset)
             reason = RejectReason.INTERNAL_ERROR.value
-            return [await self._dead_letter(event, reason, repr(exc))], None
+            return [await self._dead_letter(event, reason, repr(exc), again=again)], None
         return [sent], None
 
     def _count_received(
@@ -563,9 +576,9 @@ class Worker:
             self.metrics.source_seen(source, received)
 
     async def _commands_agent(self, stream: StreamT[bytes]) -> None:
-        await self._in_batches(stream, self._forward_command)
+        await self._in_batches(stream, self._forward_command, "commands")
 
-    async def _forward_command(self, event: EventT[bytes]) -> Outcome:
+    async def _forward_command(self, event: EventT[bytes], again: bool = False) -> Outcome:
         """An editor's command goes to the decide agent by way of its shard's partition, so
         that it is applied to that shard's tables in order with the shard's articles."""
         message = event.message
@@ -575,16 +588,16 @@ class Worker:
                 parse_record(payload, max_bytes=self.settings.max_article_bytes)
             )
         except Rejected as exc:
-            return [await self._dead_letter(event, exc.reason.value, exc.detail)], None
+            return [await self._dead_letter(event, exc.reason.value, exc.detail, again=again)], None
         where = origin(message.topic, message.partition, message.offset)
         received = arrival(message, time.time())
         value = encode({"command": command.to_dict(), "received": received, "origin": where})
         return [await _send(self.normalised, command.shard.encode(), value)], None
 
     async def _decide_agent(self, stream: StreamT[bytes]) -> None:
-        await self._in_batches(stream, self._decide_event)
+        await self._in_batches(stream, self._decide_event, "decide")
 
-    async def _decide_event(self, event: EventT[bytes]) -> Outcome:
+    async def _decide_event(self, event: EventT[bytes], again: bool = False) -> Outcome:
         value = event.message.value
         command: StoryCommand | None = None
         try:
@@ -595,9 +608,10 @@ class Worker:
             else:
                 article = Article.from_dict(record["article"])
         except Rejected as exc:
-            return [await self._dead_letter(event, exc.reason.value, exc.detail)], None
+            return [await self._dead_letter(event, exc.reason.value, exc.detail, again=again)], None
         except Exception as exc:  # not ours: dead-letter it rather than stop the agent
-            return [await self._dead_letter(event, RejectReason.BAD_FORMAT.value, repr(exc))], None
+            reason = RejectReason.BAD_FORMAT.value
+            return [await self._dead_letter(event, reason, repr(exc), again=again)], None
         try:
             if command is not None:
                 return await self._correct(event, command, received)
@@ -605,7 +619,7 @@ class Worker:
         except Exception as exc:  # a bug must not stop the feed: keep the input, say why
             log.exception("decide failed at offset %s", event.message.offset)
             reason = RejectReason.INTERNAL_ERROR.value
-            return [await self._dead_letter(event, reason, repr(exc))], None
+            return [await self._dead_letter(event, reason, repr(exc), again=again)], None
 
     async def _correct(
         self, event: EventT[bytes], command: StoryCommand, received: float

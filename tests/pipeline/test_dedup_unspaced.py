@@ -238,3 +238,143 @@ def test_a_thai_word_with_marks_is_no_figure() -> None:
     figures count as such (Thai digits too)."""
     features = extract_features("มีผู้บาดเจ็บ 25 คน มากที่สุดตั้งแต่ปี ๒๕๖๗ ที่ผ่านมา")
     assert len(features.numbers) == 2
+
+
+# One bot's template filled for three quakes (the review's converse case, in texts written for
+# this test): the time, place, magnitude and depth sit in one clause with their figures.
+QUAKE_BOTS = {
+    "zh": (
+        "{title}",
+        "据自动测定结果，{day}日{time}在{place}发生{magnitude}级地震，震源深度{depth}公里，"
+        "震中距最近城镇约{near}公里。\n\n"
+        "地震发生后，当地政府已启动应急响应，组织人员排查受灾情况。"
+        "此消息由自动速报系统生成，最终结果以正式测定为准。",
+        [
+            {
+                "title": "甘肃天水发生4.3级地震",
+                "day": "14",
+                "time": "08时23分",
+                "place": "甘肃天水市麦积区",
+                "magnitude": "4.3",
+                "depth": "12",
+                "near": "18",
+            },
+            {
+                "title": "西藏那曲发生5.6级地震",
+                "day": "14",
+                "time": "15时47分",
+                "place": "西藏那曲市尼玛县",
+                "magnitude": "5.6",
+                "depth": "9",
+                "near": "42",
+            },
+            {
+                "title": "台湾花莲海域发生4.9级地震",
+                "day": "15",
+                "time": "02时06分",
+                "place": "台湾花莲县海域",
+                "magnitude": "4.9",
+                "depth": "30",
+                "near": "27",
+            },
+        ],
+    ),
+    "ja": (
+        "{title}",
+        "気象庁によりますと、{day}日午前{time}ごろ、{place}を震源とする地震があり、"
+        "最大震度{intensity}の揺れを観測しました。震源の深さは{depth}キロ、"
+        "地震の規模を示すマグニチュードは{magnitude}と推定されています。\n\n"
+        "この地震による津波の心配はありません。"
+        "気象庁は、揺れの強かった地域では今後の情報に注意するよう呼びかけています。",
+        [
+            {
+                "title": "茨城県南部で震度3",
+                "day": "3",
+                "time": "6時12分",
+                "place": "茨城県南部",
+                "intensity": "3",
+                "depth": "50",
+                "magnitude": "4.1",
+            },
+            {
+                "title": "釧路沖で震度4",
+                "day": "3",
+                "time": "9時40分",
+                "place": "釧路沖",
+                "intensity": "4",
+                "depth": "70",
+                "magnitude": "5.4",
+            },
+            {
+                "title": "熊本県熊本地方で震度2",
+                "day": "4",
+                "time": "1時58分",
+                "place": "熊本県熊本地方",
+                "intensity": "2",
+                "depth": "10",
+                "magnitude": "3.2",
+            },
+        ],
+    ),
+    "th": (
+        "{title}",
+        "ระบบรายงานอัตโนมัติแจ้งว่า เมื่อวันที่ {day} เวลา {time} น. เกิดแผ่นดินไหวขนาด {magnitude} "
+        "ที่{place} ความลึก {depth} กิโลเมตร\n\n"
+        "เจ้าหน้าที่กำลังตรวจสอบความเสียหายในพื้นที่ใกล้เคียง "
+        "ข้อความนี้สร้างโดยระบบรายงานแผ่นดินไหวอัตโนมัติ",
+        [
+            {
+                "title": "แผ่นดินไหวที่เชียงราย",
+                "day": "7",
+                "time": "04.15",
+                "magnitude": "3.8",
+                "place": "อำเภอแม่สาย จังหวัดเชียงราย",
+                "depth": "6",
+            },
+            {
+                "title": "แผ่นดินไหวที่กาญจนบุรี",
+                "day": "7",
+                "time": "13.52",
+                "magnitude": "4.6",
+                "place": "อำเภอศรีสวัสดิ์ จังหวัดกาญจนบุรี",
+                "depth": "11",
+            },
+            {
+                "title": "แผ่นดินไหวที่ตาก",
+                "day": "8",
+                "time": "21.09",
+                "magnitude": "2.9",
+                "place": "อำเภอแม่สอด จังหวัดตาก",
+                "depth": "4",
+            },
+        ],
+    ),
+}
+
+
+# A line a resend adds.
+QUAKE_LINES = {
+    "zh": "更多信息请关注地震部门发布的后续通报。",
+    "ja": "今後の情報に注意してください。",
+    "th": "ประชาชนสามารถติดตามข้อมูลเพิ่มเติมได้จากกรมอุตุนิยมวิทยา",
+}
+
+
+@pytest.mark.parametrize("language", sorted(QUAKE_BOTS))
+def test_a_quake_bot_s_reports_of_three_quakes_are_not_copies(language: str) -> None:
+    """The figures inside a clause of pairs or 4-grams are figures of their own, each in its
+    slot: as one word, the clause was one slot (one swap, let through), and the second and
+    third quakes were near copies of the first. The same report sent again with a sentence
+    appended is still a near copy."""
+    title, body, fills = QUAKE_BOTS[language]
+    index = DedupIndex({})
+    quakes = [
+        _article(f"{language}-quake-{i}", title.format(**fill), body.format(**fill))
+        for i, fill in enumerate(fills)
+    ]
+    assert [_decide(index, quake, 60.0 * i).kind for i, quake in enumerate(quakes)] == [None] * 3
+    resent = _article(
+        f"{language}-resent", quakes[1].headline, f"{quakes[1].body}\n\n{QUAKE_LINES[language]}"
+    )
+    decision = _decide(index, resent, 600.0)
+    assert (decision.kind, decision.duplicate_of) == ("near_copy", quakes[1].id)

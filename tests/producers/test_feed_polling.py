@@ -911,6 +911,16 @@ def test_the_feed_command_polls_several_feeds_through_the_broker(
         assert {k: found.get(k) for k in wanted} == wanted
         success = found[("wirefeed_feed_last_success_timestamp_seconds", server.url("/rss"), "")]
         assert success > time.time() - 120
+        # Review: the poller set no broker gauge; it asks the broker every 10 s now.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+            broker = {
+                sample.name: sample.value
+                for family in text_string_to_metric_families(r.read().decode())
+                for sample in family.samples
+                if sample.name.startswith("wirefeed_broker_")
+            }
+        assert broker["wirefeed_broker_unreachable"] == 0
+        assert broker["wirefeed_broker_last_contact_timestamp_seconds"] > time.time() - 120
     finally:
         poller.terminate()
         poller.wait(timeout=30)
