@@ -2,7 +2,8 @@
 decides the same bytes (same duplicate links and kinds, same story ids, same story events,
 same rejects). Only the clock differs: the broker stamps arrival, `wirefeed label` places each
 article at its publication time, so the stream's articles carry publication times a minute
-apart and close to now, where the two clocks agree on every gap that matters."""
+apart and close to now, where the two clocks agree on every gap that matters. The order is the other difference the
+test rules out: the worker keeps each feed's order, not the order across feeds (see the test)."""
 
 from __future__ import annotations
 
@@ -101,6 +102,29 @@ def _feed(line: bytes) -> str:
         return "parity-desk"
 
 
+def _ids(labels: list[dict[str, Any]]) -> list[str]:
+    """What each line is decided or rejected as: one output record for each distinct id
+    (a redelivery adds none), one dead letter for each rejected line."""
+    return [
+        f"rejected#{n}" if line.get("rejected") else str(line["id"])
+        for n, line in enumerate(labels)
+    ]
+
+
+def _runs_of_a_feed(
+    lines: list[bytes], labels: list[dict[str, Any]]
+) -> list[tuple[int, list[str]]]:
+    """The stream cut where the feed changes: (end of the run, the run's ids)."""
+    runs: list[tuple[int, list[str]]] = []
+    ids = _ids(labels)
+    for n, line in enumerate(lines):
+        if runs and _feed(lines[n - 1]) == _feed(line):
+            runs[-1] = (n + 1, [*runs[-1][1], ids[n]])
+        else:
+            runs.append((n + 1, [ids[n]]))
+    return runs
+
+
 def test_the_worker_decides_a_stream_as_wirefeed_label_does(
     worker: WorkerProcess, tmp_path: Path
 ) -> None:
@@ -139,10 +163,19 @@ def test_the_worker_decides_a_stream_as_wirefeed_label_does(
     (flipped,) = (key for key in decided if key.startswith("flip#"))
     assert (decided[flipped]["language"], decided[flipped]["supersedes"]) == ("en", "flip")
 
-    with RawProducer(settings) as producer:
-        for line in lines:
-            producer.send(line, feed=_feed(line))
+    # The worker keeps each feed's order (a feed is one partition of the raw topic), not the
+    # order across feeds: records of two partitions reach the router in whatever order its
+    # fetches return them. `wirefeed label` reads the file's order, so each run of one feed's
+    # lines is sent only once the worker has decided every line before it.
     topics = settings.topics
+    outputs = [topics.articles, topics.duplicates, topics.dlq]
+    with RawProducer(settings) as producer:
+        for end, ids in _runs_of_a_feed(lines, labels):
+            for line in lines[end - len(ids) : end]:
+                producer.send(line, feed=_feed(line))
+            producer.flush()
+            expected = len(set(_ids(labels[:end])))
+            assert len(read_topics(settings, outputs, expected)) == expected, ids
     found = read_topics(settings, [topics.articles, topics.duplicates], len(decided), settle=3)
     out = {record["id"]: record for _, record in found}
     assert len(found) == len(out) == len(decided)
