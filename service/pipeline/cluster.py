@@ -6,11 +6,12 @@
 #   plus "#"-prefixed features for entity cues (capitalised tokens inside a sentence, where
 #   the script has case) and numbers (digits of any script, a decimal as one). Nothing is
 #   English-specific: stop words are simply terms whose learned document frequency gives
-#   them no weight, and what a language's writing does to names (case endings, capitalised
-#   nouns) is a small table of cue rules keyed by the shard's language. Each counted article's
-#   distinct terms live in the store (one value per article, not one per term, to keep
-#   changelog traffic small); the DF counts are a cache derived from them, and they leave the
-#   counts when the article passes the horizon.
+#   them no weight (until a shard has counted enough articles, the prior takes a common word's
+#   share from its frequency in the language), and what a language's writing does to names
+#   (case endings, capitalised nouns) is a small table of cue rules keyed by the shard's
+#   language. Each counted article's distinct terms live in the store (one value per article,
+#   not one per term, to keep changelog traffic small); the DF counts are a cache derived from
+#   them, and they leave the counts when the article passes the horizon.
 # - A story is the sum of its members' unit vectors (pruned to its strongest terms) with its
 #   squared norm, so cosine(article, story) needs only the article's terms.
 # - Candidates come from an inverted index term -> the stories holding that term among their
@@ -37,6 +38,7 @@
 from __future__ import annotations
 
 import bisect
+import functools
 import heapq
 import math
 import re
@@ -44,7 +46,7 @@ import sys
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, MutableMapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -65,6 +67,7 @@ from service.pipeline.tokens import SENTENCE_BREAK, UNSPACED_RUN, find_words, wo
 # A digit of another script (Arabic-Indic ٤٥, Persian ۴۵, Devanagari ४५...): `\d` is any
 # Unicode decimal digit.
 _OTHER_DIGIT = re.compile(r"[^\D0-9]")
+_DIGIT = re.compile(r"\d")
 # A number with a decimal point or comma and two decimals (2.25, 2,25, Arabic 2٫25): one
 # number, not two (its parts made 2.25 % and 4.25 % share the cue 25). Not a group of three
 # digits (1.200 is a thousand and two hundred in half the world), nor part of a longer run of
@@ -144,6 +147,13 @@ class StoryConfig:
     # not share as a rare name. It fades as real counts grow.
     prior_docs: float = 3.0
     prior_share: float = 0.1
+    # ... but a shard's first articles cannot tell "the" or "new" from a name: each common
+    # word of the shard's language (`common`, from `common_words`) has the share of articles
+    # its frequency in the language gives, as if from `common_docs` earlier articles. Without
+    # it one-line reports of a rescue, a budget and a coach made one story on a new shard
+    # (they shared "the", "a", "new").
+    common_docs: float = 20.0
+    common: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     # Extra weight of an entity or number cue relative to a plain word.
     entity_weight: float = 3.0
     # Second signal: when both the article and the story carry cues (names where the script
@@ -182,8 +192,38 @@ class StoryConfig:
     cues: CueRules = CueRules()
 
     def for_language(self, language: str) -> StoryConfig:
-        """This configuration with the cue rules of a shard of that language."""
-        return replace(self, cues=CUE_RULES.get(language, self.cues))
+        """This configuration with the cue rules and common words of a shard of that
+        language."""
+        return replace(
+            self,
+            cues=CUE_RULES.get(language, self.cues),
+            common=common_words(language, self.prior_share),
+        )
+
+
+# Words in an article of this many words, to turn a word's frequency in the language into the
+# share of articles that hold it (a wire story runs 300-600 words).
+ARTICLE_WORDS = 300
+
+
+@functools.cache
+def common_words(language: str, above: float) -> Mapping[str, float]:
+    """The words of `language` found in more than `above` of articles, by their frequency in
+    the language (wordfreq's word lists, in the package: nothing is fetched), with that share;
+    empty for a language it has no list of (`und` among them)."""
+    import wordfreq  # here: its import costs a command that never tags stories 0.2 s
+
+    try:
+        frequencies = wordfreq.get_frequency_dict(language, wordlist="small")
+    except LookupError:
+        return MappingProxyType({})
+    shares = (
+        (word, 1.0 - (1.0 - frequency) ** ARTICLE_WORDS) for word, frequency in frequencies.items()
+    )
+    # Figures have their own weight (cues): wordfreq folds every digit into 0.
+    return MappingProxyType(
+        {word: share for word, share in shares if share > above and not _DIGIT.search(word)}
+    )
 
 
 def latest_stories(entries: Iterable[tuple[str, str, Any]], limit: int) -> list[dict[str, Any]]:
@@ -273,10 +313,14 @@ def term_counts(article: Article, config: StoryConfig) -> defaultdict[str, float
     return counts
 
 
-def idf(docfreq: int, docs: int, config: StoryConfig) -> float:
-    """Inverse document frequency with a prior; near zero for terms in almost every article."""
-    prior = config.prior_docs
-    return max(0.0, math.log((docs + prior) / (docfreq + prior * config.prior_share)))
+def idf(docfreq: int, docs: int, config: StoryConfig, share: float | None = None) -> float:
+    """Inverse document frequency with a prior; near zero for terms in almost every article.
+    `share`: the term's share of articles in the language, if it is a common word."""
+    if share is None:
+        prior, share = config.prior_docs, config.prior_share
+    else:
+        prior = config.common_docs
+    return max(0.0, math.log((docs + prior) / (docfreq + prior * share)))
 
 
 def join_threshold(distinct_terms: int, config: StoryConfig) -> float:
@@ -296,8 +340,9 @@ def weigh(
     counts: defaultdict[str, float], docfreqs: Iterable[int], docs: int, config: StoryConfig
 ) -> dict[str, float]:
     """Unit-length vector of sublinear tf x idf, keeping the strongest terms."""
+    common = config.common
     weights = {
-        term: sublinear_tf(count) * idf(docfreq, docs, config)
+        term: sublinear_tf(count) * idf(docfreq, docs, config, common.get(term))
         for (term, count), docfreq in zip(counts.items(), docfreqs, strict=True)
     }
     top = heapq.nlargest(config.article_terms, weights.items(), key=lambda item: item[1])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -74,14 +75,19 @@ def test_case_endings_match_on_a_prefix_where_names_decline() -> None:
 
 
 def test_rules_come_from_the_shard_language() -> None:
-    assert StoryConfig().for_language("en") == StoryConfig()
+    assert replace(StoryConfig().for_language("en"), common=StoryConfig().common) == StoryConfig()
     assert StoryConfig().for_language("und") == StoryConfig()
+    assert StoryConfig().for_language("en").common["the"] > 0.99
+    assert "und" in StoryConfig().for_language("de").common
+    assert "und" not in StoryConfig().for_language("en").common
     assert StoryConfig().for_language("ru").cues == CueRules(prefix=5)
     assert StoryConfig().for_language("de").cues == CueRules(members=False)
     shards = Shards.in_memory(PipelineConfig.with_horizons(3600.0, 3600.0))
     assert shards("pl").stories.config.cues.prefix == 5
     assert shards("pl").stories.config.horizon_seconds == 3600.0
-    assert shards("en").stories.config == StoryConfig(horizon_seconds=3600.0)
+    english = shards("en").stories.config
+    assert replace(english, common=StoryConfig().common) == StoryConfig(horizon_seconds=3600.0)
+    assert english.common == StoryConfig().for_language("en").common
 
 
 # Invented reports (the same event in several wordings, and a look-alike), as a language's

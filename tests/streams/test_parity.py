@@ -2,8 +2,9 @@
 decides the same bytes (same duplicate links and kinds, same story ids, same story events,
 same rejects). Only the clock differs: the broker stamps arrival, `wirefeed label` places each
 article at its publication time, so the stream's articles carry publication times a minute
-apart and close to now, where the two clocks agree on every gap that matters. The order is the other difference the
-test rules out: the worker keeps each feed's order, not the order across feeds (see the test)."""
+apart and close to now, where the two clocks agree on every gap that matters. The order is
+the other difference the test rules out: the worker keeps each feed's order, not the order
+across feeds (see the test)."""
 
 from __future__ import annotations
 

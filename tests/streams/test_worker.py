@@ -175,4 +175,5 @@ def test_each_shard_decides_with_its_languages_cue_rules(tmp_path: Path) -> None
     made = Worker(Settings(web_port=36097, worker_data_dir=tmp_path))
     assert made.pipeline("ru").stories.config.cues == CueRules(prefix=5)
     assert made.pipeline("de").stories.config.cues == CueRules(members=False)
-    assert made.pipeline("en").stories.config == made.config.story
+    assert made.pipeline("en").stories.config == made.config.story.for_language("en")
+    assert made.pipeline("en").stories.config.common["the"] > 0.99
