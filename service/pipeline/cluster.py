@@ -206,6 +206,15 @@ class StoryConfig:
 ARTICLE_WORDS = 300
 
 
+# A shard's language -> the wordfreq list of the same language under another code (Norwegian
+# Bokmål; Serbo-Croatian, whose list is in Latin script; Tagalog as Filipino). wordfreq itself
+# would answer any other code with its "nearest match" (Albanian with English, Kazakh with
+# Russian), a list of another language's words.
+_WORDFREQ_CODES: Mapping[str, str] = MappingProxyType(
+    {"no": "nb", "hr": "sh", "sr": "sh", "bs": "sh", "tl": "fil"}
+)
+
+
 @functools.cache
 def common_words(language: str, above: float) -> Mapping[str, float]:
     """The words of `language` found in more than `above` of articles, by their frequency in
@@ -213,10 +222,13 @@ def common_words(language: str, above: float) -> Mapping[str, float]:
     empty for a language it has no list of (`und` among them)."""
     import wordfreq  # here: its import costs a command that never tags stories 0.2 s
 
-    try:
-        frequencies = wordfreq.get_frequency_dict(language, wordlist="small")
-    except LookupError:
+    code = _WORDFREQ_CODES.get(language, language)
+    if code not in wordfreq.available_languages(wordlist="small"):
         return MappingProxyType({})
+    frequencies = wordfreq.get_frequency_dict(code, wordlist="small")
+    # wordfreq keeps every list it read (4-5 MB each); 200-600 of its words are kept here.
+    wordfreq.get_frequency_dict.cache_clear()
+    wordfreq.get_frequency_list.cache_clear()
     shares = (
         (word, 1.0 - (1.0 - frequency) ** ARTICLE_WORDS) for word, frequency in frequencies.items()
     )
@@ -315,12 +327,15 @@ def term_counts(article: Article, config: StoryConfig) -> defaultdict[str, float
 
 def idf(docfreq: int, docs: int, config: StoryConfig, share: float | None = None) -> float:
     """Inverse document frequency with a prior; near zero for terms in almost every article.
-    `share`: the term's share of articles in the language, if it is a common word."""
-    if share is None:
-        prior, share = config.prior_docs, config.prior_share
-    else:
-        prior = config.common_docs
-    return max(0.0, math.log((docs + prior) / (docfreq + prior * share)))
+    `share`: the term's share of articles in the language, if it is a common word: its weight
+    is then the lower of the two priors' (a common word seen in a shard's one article weighs
+    no more than a name seen there)."""
+    prior = config.prior_docs
+    weight = math.log((docs + prior) / (docfreq + prior * config.prior_share))
+    if share is not None:
+        common = config.common_docs
+        weight = min(weight, math.log((docs + common) / (docfreq + common * share)))
+    return max(0.0, weight)
 
 
 def join_threshold(distinct_terms: int, config: StoryConfig) -> float:

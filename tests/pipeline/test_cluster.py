@@ -18,6 +18,8 @@ from service.pipeline.cluster import (
     STORY,
     StoryConfig,
     StoryIndex,
+    common_words,
+    idf,
     join_threshold,
     term_counts,
 )
@@ -574,3 +576,24 @@ def test_a_new_shard_still_joins_reports_of_one_event() -> None:
         for n, text in enumerate(reports)
     ]
     assert story[0] == story[2] != story[1]
+
+
+def test_a_language_without_a_word_list_borrows_none() -> None:
+    # wordfreq answers Albanian with English's list and Kazakh with Russian's ("nearest
+    # match"); a shard takes only its own language's, under its code there.
+    assert common_words("sq", 0.1) == {} == common_words("kk", 0.1) == common_words("und", 0.1)
+    assert common_words("no", 0.1)["og"] > 0.9  # Norwegian: wordfreq's Bokmål
+    assert common_words("hr", 0.1)["je"] > 0.9  # Croatian: wordfreq's Serbo-Croatian
+
+
+@pytest.mark.parametrize("docs", [0, 1, 5, 50, 5000])
+def test_a_common_word_never_weighs_more_than_a_name_seen_as_often(docs: int) -> None:
+    config = StoryConfig().for_language("en")
+    shares = sorted(set(config.common.values()))
+    for docfreq in sorted({0, min(1, docs), docs // 2, docs}):
+        name = idf(docfreq, docs, config)
+        assert all(idf(docfreq, docs, config, share) <= name for share in shares)
+    # ... and "the", in every article so far, weighs nothing from a shard's first article on
+    # (a name in every one of a few still weighs something).
+    assert idf(docs, docs, config, config.common["the"]) < 0.01
+    assert docs > 50 or idf(docs, docs, config) > 0.05

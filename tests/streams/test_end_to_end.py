@@ -114,6 +114,11 @@ def test_an_event_opened_twice_is_merged_on_the_story_topic(worker: WorkerProces
     titles = {by_article[r["id"]]["story"]: by_article[r["id"]]["title"] for r in QUAKE_REPORTS[:2]}
     assert merged["title"] == titles[merged["story"]]
     assert titles[first].startswith("Cascadia Bay earthquake")
+    # Counted once the broker took the merge's outputs, which a reader may see first.
+    deadline = time.monotonic() + 30
+    while summary_from_exposition(worker.metrics())["stories_merged"] < 1:
+        assert time.monotonic() < deadline, "the merge was never counted"
+        time.sleep(0.5)
     assert summary_from_exposition(worker.metrics())["stories_merged"] == 1
 
 
@@ -177,6 +182,17 @@ def _topic_takes(settings: Settings, topic: str, max_bytes: int) -> None:
     try:
         config = {"max.message.bytes": str(max_bytes)}
         admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, configs=config)])
+        # The broker applies the change from its metadata log after the call returns: wait
+        # until it describes the topic so.
+        deadline = time.monotonic() + 30
+        while True:
+            described = admin.describe_configs(
+                [ConfigResource(ConfigResourceType.TOPIC, topic)], config_filter="all"
+            )
+            if described["topic"][topic]["max.message.bytes"]["value"] == str(max_bytes):
+                return
+            assert time.monotonic() < deadline, f"{topic} never took max.message.bytes {max_bytes}"
+            time.sleep(0.2)
     finally:
         admin.close()
 
