@@ -711,6 +711,17 @@ class DedupIndex:
             # unchanged) is the item's news: its body alone would make it an exact copy.
             if len(previous) > 4 and previous[4] != article.pubstatus:
                 return DedupDecision("version", previous[0], 1.0)
+            # Another text at the same number (an item sent without version numbers and
+            # corrected) is the item's news, even when an outlet's copy of the new text came
+            # first: its body alone would make it a copy of that copy, and the correction
+            # would never be published. (An entry written before the body was kept, [:5],
+            # is judged below, after the body.)
+            if (
+                article.version == previous[1]
+                and len(previous) > 5
+                and previous[5] != article.fingerprint
+            ):
+                return DedupDecision("version", previous[0], 1.0)
         features = self._features(article)
         short = len(features.words) < self.config.short_body_words
         # A body too short to tell an event (a flash's "This is a breaking news update...")
@@ -909,6 +920,7 @@ class DedupIndex:
                 now,
                 article.versioncreated,
                 article.pubstatus,
+                article.fingerprint,
             ]
             self._stamps.set(GUID + article.guid, now)
         features = self._features(article)

@@ -381,3 +381,38 @@ def test_a_correction_of_an_item_first_seen_as_a_copy_is_published(maker: Articl
     assert decide(index, first, 1.0).kind == "exact"
     update = decide(index, second, 2.0)
     assert (update.kind, update.duplicate_of) == ("version", "urn:a#1")
+
+
+def test_an_items_correction_is_published_when_an_outlets_copy_of_it_came_first() -> None:
+    # A newsroom's day one: an outlet republished the wire's court story, then its
+    # correction (six -> eight years: one figure, so a near copy of its own first copy),
+    # both before the wire's own; the wire's correction, sent again under its id without a
+    # version number, was hidden as a copy of the outlet's copy and never published.
+    story = (
+        "A Dutch court on Thursday sentenced four men to prison terms of between six and 12 "
+        "years for the theft of diamonds worth 30 million euros from a security van at "
+        "Amsterdam's Schiphol airport in 2023.\n\nThe Haarlem district court found that the "
+        "men, aged between 29 and 41, had planned the robbery for months and used a stolen "
+        "delivery truck to block the van on an airport service road.\n\nThe alleged "
+        "ringleader, a 41-year-old man from Rotterdam, received the longest sentence."
+    )
+    corrected = story.replace("between six and 12", "between eight and 12")
+    records = [
+        {"id": "outlet-1", "title": "Four jailed for Schiphol heist", "text": story},
+        {"id": "outlet-2", "title": "Four jailed for Schiphol heist", "text": corrected},
+        {"id": "wire-1", "title": "Court jails four over Schiphol heist", "text": story},
+        {
+            "id": "wire-1",
+            "title": "CORRECTED-Court jails four over Schiphol heist",
+            "text": corrected,
+        },
+    ]
+    outputs = list(label_records(records, Shards.in_memory()))
+    assert outputs[2]["duplicate_of"] == "outlet-1"  # the wire's own first text: a copy
+    assert (outputs[3]["kind"], outputs[3]["supersedes"]) == ("version", "wire-1")
+    assert outputs[3]["duplicate_of"] is None
+    assert outputs[3]["story"] == outputs[0]["story"]
+    # The same text sent again under its id with only a new headline is no correction.
+    again = {**records[2], "title": "Four men jailed over Schiphol diamond heist"}
+    outputs = list(label_records([records[0], records[2], again], Shards.in_memory()))
+    assert outputs[2]["kind"] != "version"
