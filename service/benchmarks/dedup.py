@@ -176,7 +176,7 @@ def _measure(size: int, batch: int, seed: int) -> Measurement:
             index.remember(article, index.find_duplicate(article, now), now)
             ended = time.perf_counter()
             times.append((ended - started) * 1e6)
-            extract_features(article.body, index.config.key_word_length)
+            extract_features(article.body, index.config.key_word_length, language=article.language)
             tokenise += time.perf_counter() - ended
     finally:
         gc.callbacks.remove(watch)
