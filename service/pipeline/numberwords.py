@@ -13,7 +13,7 @@ figure every article would be one. Left out: Portuguese and Italian, where text2
 where it reads "anden" / "andet" ("other") as "2.".
 
 `WORDS`: the words text2num converts alone at that threshold, among wordfreq's 200,000
-commonest of each language (`tests/pipeline/test_number_words.py` checks them): a text whose
+commonest of each language (`tests/pipeline/test_dedup_number_words.py` checks them): a text whose
 lead holds none of them is not given to text2num (~80 ns a character), and a number written
 as a rarer compound there ("dreihundertvierundsechzig") alone stays a word.
 """
