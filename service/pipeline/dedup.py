@@ -19,7 +19,7 @@ import xxhash
 from rensa import RMinHash, RMinHashLSH
 
 from service.models import Article, DedupDecision, DuplicateKind
-from service.pipeline.numberwords import with_digits
+from service.pipeline.numberwords import THRESHOLDS, with_digits
 from service.pipeline.stamps import Stamps
 from service.pipeline.tokens import (
     BREAK_STARTS,
@@ -267,8 +267,6 @@ def _units(tokens: list[str], text: str) -> tuple[list[str], Masks]:
     if text.isascii() or _SPLIT_SCRIPTS.search(text) is None:
         return tokens, None
     southeast = _SOUTHEAST_ASIAN.search(text) is not None
-    if not southeast and _HAN_KANA.search(text) is None:
-        return tokens, None
     units = _split(tokens, southeast)
     # A pair starts with its run's first character; a spaced part of a token never does.
     first = np.fromiter(map(ord, (unit[0] for unit in units)), dtype=np.int32, count=len(units))
@@ -451,7 +449,7 @@ def extract_features(
     rensa for the words. `language` (the article's): numbers written as words count as
     figures in the slots where text2num reads the language (`numberwords`)."""
     tokens, text, lead = _words_and_lead(body)
-    if language:
+    if language in THRESHOLDS:
         lead = _lead_with_digits(body, lead, language)
     words, paired = _units(tokens, text)
     if headline:
