@@ -140,8 +140,12 @@ def port_open(host: str, port: int) -> bool:
     return False
 
 
-def _wait_ready(settings: Settings, timeout: float) -> None:
-    """Wait until the broker answers a metadata request, not just until the port is open."""
+def _wait_ready(
+    settings: Settings, timeout: float, process: subprocess.Popen[bytes] | None = None
+) -> None:
+    """Wait until the broker answers a metadata request, not just until the port is open.
+    `process`: the broker just started, whose own exit status says whether it ended (a look
+    at /proc through the pid file once said "exited" of a broker that was starting)."""
     from kafka import KafkaAdminClient
     from kafka.errors import KafkaError
 
@@ -162,9 +166,13 @@ def _wait_ready(settings: Settings, timeout: float) -> None:
                     pass
                 finally:
                     admin.close()
-        if broker_pid(settings) is None:
-            out = settings.kafka_data_dir / "broker.out"
-            raise BrokerError(f"broker exited; the end of {out}:\n{_tail(out)}")
+        ended = broker_pid(settings) is None if process is None else process.poll() is not None
+        if ended:
+            data = settings.kafka_data_dir
+            raise BrokerError(
+                f"broker exited; the end of {data / 'broker.out'}:\n{_tail(data / 'broker.out')}"
+                f"\nthe end of {data / 'server.log'}:\n{_tail(data / 'server.log')}"
+            )
         time.sleep(0.5)
     raise BrokerError(f"broker not ready after {timeout:.0f}s")
 
@@ -215,7 +223,7 @@ def start_broker(settings: Settings, timeout: float = 90.0) -> int:
             command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
     _pid_file(settings).write_text(str(process.pid))
-    _wait_ready(settings, timeout)
+    _wait_ready(settings, timeout, process)
     return process.pid
 
 

@@ -10,7 +10,7 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,22 @@ QUAKE_REPORTS: list[dict[str, Any]] = [
         "earthquake, and power is back in thousands of homes. Aftershocks rattle the bay.",
     },
 ]
+
+
+# The workers a test started, for its report if it fails.
+WORKERS = pytest.StashKey[list["WorkerProcess"]]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.failed:
+        for number, worker in enumerate(item.stash.get(WORKERS, [])):
+            if worker.log.exists():
+                report.sections.append((f"worker {number}: {worker.log.name}", worker.digest()))
+    return report
 
 
 def free_port() -> int:
@@ -95,11 +111,17 @@ class WorkerProcess:
         self.settings = settings
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None
+        # Where this run's lines begin: a restart appends to the same log.
+        self.log_from = 0
 
     def env(self) -> dict[str, str]:
         return settings_env(self.settings)
 
-    def start(self) -> None:
+    def start(self, timeout: float = 90.0) -> None:
+        """Start and wait until this run says it is ready (its partitions assigned). After a
+        SIGKILL the group hands them over only when the killed member's session times out
+        (Faust's default: 60 s), so such a restart waits longer."""
+        self.log_from = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "service", "worker", "--loglevel", "info"],
@@ -108,19 +130,47 @@ class WorkerProcess:
                 stderr=subprocess.STDOUT,
                 cwd=PROJECT_ROOT,
             )
-        self.wait_ready()
+        self.wait_ready(timeout)
+
+    def run_log(self) -> str:
+        """What this run of the worker has logged so far (not an earlier run's lines)."""
+        with self.log.open("rb") as log:
+            log.seek(self.log_from)
+            return log.read().decode(errors="replace")
 
     def wait_ready(self, timeout: float = 90.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert self.process is not None
             if self.process.poll() is not None:
-                raise AssertionError(f"worker exited:\n{self.log.read_text()[-5000:]}")
-            if "[^Worker]: Ready" in self.log.read_text(errors="replace"):
+                raise AssertionError(f"worker exited:\n{self.run_log()[-5000:]}")
+            if "[^Worker]: Ready" in self.run_log():
                 return
             time.sleep(0.3)
         self.process.kill()
-        raise AssertionError(f"worker not ready:\n{self.log.read_text()[-5000:]}")
+        raise AssertionError(f"worker not ready:\n{self.run_log()[-5000:]}")
+
+    def digest(self, lines: int = 30) -> str:
+        """The log's last `lines` lines that tell what the worker went through (start, group
+        joins, assignments, recovery, readiness, warnings and errors), for a failed test's
+        report: a failure in CI shows only part of the output."""
+        marks = (
+            "[^Worker]",
+            "joining group",
+            "newly assigned",
+            "Recovery complete",
+            "WARN",
+            "ERROR",
+            "Traceback",
+            "Error:",
+            "Exception",
+        )
+        kept = [
+            line[:300]
+            for line in self.log.read_text(errors="replace").splitlines()
+            if any(mark in line for mark in marks)
+        ]
+        return "\n".join(kept[-lines:])
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 60.0) -> int:
         assert self.process is not None
@@ -169,14 +219,18 @@ def worker(
 
 
 @pytest.fixture
-def start_worker(tmp_path: Path) -> Iterator[Callable[[Settings], WorkerProcess]]:
-    """Starts a worker with the settings given; every one started is stopped at the end."""
+def start_worker(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Callable[[Settings], WorkerProcess]]:
+    """Starts a worker with the settings given; every one started is stopped at the end (and
+    its log's digest added to the report of a test that failed)."""
     started: list[WorkerProcess] = []
+    request.node.stash[WORKERS] = started
 
-    def start(settings: Settings) -> WorkerProcess:
+    def start(settings: Settings, timeout: float = 90.0) -> WorkerProcess:
         process = WorkerProcess(settings, tmp_path / f"worker-{len(started)}.log")
         started.append(process)
-        process.start()
+        process.start(timeout)
         return process
 
     yield start
