@@ -50,19 +50,43 @@ QUAKE_REPORTS: list[dict[str, Any]] = [
 ]
 
 
-# The workers a test started, for its report if it fails.
-WORKERS = pytest.StashKey[list["WorkerProcess"]]()
+# What a worker's log line must hold to be in a failed test's digest of the log: start, group
+# joins, assignments, recovery, readiness, warnings and errors.
+LOG_MARKS = (
+    "[^Worker]",
+    "joining group",
+    "newly assigned",
+    "Recovery complete",
+    "WARN",
+    "ERROR",
+    "CRITICAL",
+    "Traceback",
+    "Error:",
+    "Exception",
+)
+
+
+def log_digest(log: Path, lines: int = 30) -> str:
+    """The last `lines` lines of a worker's log that tell what it went through."""
+    kept = [
+        line[:300]
+        for line in log.read_text(errors="replace").splitlines()
+        if any(mark in line for mark in LOG_MARKS)
+    ]
+    return "\n".join(kept[-lines:])
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failed test's report carries a digest of each worker log in its tmp_path (CI shows
+    only part of the output, and the workers' own logs are gone with the machine)."""
     report = yield
-    if report.failed:
-        for number, worker in enumerate(item.stash.get(WORKERS, [])):
-            if worker.log.exists():
-                report.sections.append((f"worker {number}: {worker.log.name}", worker.digest()))
+    tmp = getattr(item, "funcargs", {}).get("tmp_path")
+    if report.failed and isinstance(tmp, Path):
+        for log in sorted(tmp.glob("*.log")):
+            report.sections.append((f"digest of {log.name}", log_digest(log)))
     return report
 
 
@@ -150,28 +174,6 @@ class WorkerProcess:
         self.process.kill()
         raise AssertionError(f"worker not ready:\n{self.run_log()[-5000:]}")
 
-    def digest(self, lines: int = 30) -> str:
-        """The log's last `lines` lines that tell what the worker went through (start, group
-        joins, assignments, recovery, readiness, warnings and errors), for a failed test's
-        report: a failure in CI shows only part of the output."""
-        marks = (
-            "[^Worker]",
-            "joining group",
-            "newly assigned",
-            "Recovery complete",
-            "WARN",
-            "ERROR",
-            "Traceback",
-            "Error:",
-            "Exception",
-        )
-        kept = [
-            line[:300]
-            for line in self.log.read_text(errors="replace").splitlines()
-            if any(mark in line for mark in marks)
-        ]
-        return "\n".join(kept[-lines:])
-
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 60.0) -> int:
         assert self.process is not None
         self.process.send_signal(sig)
@@ -219,13 +221,9 @@ def worker(
 
 
 @pytest.fixture
-def start_worker(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> Iterator[Callable[[Settings], WorkerProcess]]:
-    """Starts a worker with the settings given; every one started is stopped at the end (and
-    its log's digest added to the report of a test that failed)."""
+def start_worker(tmp_path: Path) -> Iterator[Callable[[Settings], WorkerProcess]]:
+    """Starts a worker with the settings given; every one started is stopped at the end."""
     started: list[WorkerProcess] = []
-    request.node.stash[WORKERS] = started
 
     def start(settings: Settings, timeout: float = 90.0) -> WorkerProcess:
         process = WorkerProcess(settings, tmp_path / f"worker-{len(started)}.log")
