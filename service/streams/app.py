@@ -50,7 +50,7 @@ from service.records import (
 )
 from service.settings import ARRIVAL_STAMPED, ROUTES_TABLE, TABLES, Settings, get_settings
 from service.streams.changelog import ChangelogTable, ChangelogWrites, broker_away
-from service.streams.recovery import OrderedTableManager
+from service.streams.recovery import OrderedTableManager, PlacingTransport
 from service.streams.repeats import RepeatFilter, collapse_repeats
 from service.streams.tables import ShardView, held_here, shard_entries, shard_keys
 from service.streams.watchdog import start_watchdog
@@ -208,6 +208,8 @@ class Worker:
             TableManager=OrderedTableManager,
             Table=ChangelogTable,
         )
+        # Before anything asks the app for its transport (a topic does, for its conductor).
+        self.app.transport = PlacingTransport(self.app.conf.broker_consumer, self.app)
         self.raw = self.app.topic(
             topics.raw, partitions=topics.raw_partitions, config=dict(ARRIVAL_STAMPED)
         )

@@ -16,18 +16,31 @@ at the partition's end and waits for records that never come (seen: "Resuming fl
 no event for 50 s). Here a partition whose recovery makes no progress while the consumer is
 past what was applied is seeked back to it, and reading goes on. And, as in Faust, the end of
 a recovery ends the rebalance (`App.on_rebalance_end`) and logs "Worker ready".
+
+Both rely on the seek to the committed offsets putting a stream partition back where its
+unprocessed records start. aiokafka's `seek_to_committed` moves only partitions whose
+committed offset is above 0: one the group never committed (a worker killed before its first
+commit, a feed's first records) kept the position past the records fetched and dropped. A
+worker restarted after such a kill fetched all 180 records of its one raw partition in the
+window, dropped them, and then waited at the partition's end with nothing published
+(`tests/streams/test_end_to_end.py`, the kill test, 1 run in 7 on a loaded machine, and
+once in CI). `PlacingConsumer` seeks those partitions to their beginning, where the group's
+reset policy (`consumer_auto_offset_reset="earliest"`) starts them: what was fetched and
+dropped is read again (at least once, as after any restart).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Mapping
 from time import monotonic
 from typing import cast
 
 from faust.tables.manager import TableManager
 from faust.tables.recovery import Recovery
 from faust.transport.consumer import Consumer
+from faust.transport.drivers import aiokafka as aiokafka_driver
 from faust.types import TP
 from mode import Service
 
@@ -138,3 +151,25 @@ class OrderedTableManager(TableManager):
         if self._recovery is None:
             self._recovery = OrderedRecovery(self.app, self, beacon=self.beacon, loop=self.loop)
         return self._recovery
+
+
+class PlacingConsumer(aiokafka_driver.Consumer):
+    """The aiokafka driver's consumer, whose seek to the committed offsets also places the
+    stream partitions without one (or at 0) at their beginning (see the module's text). The
+    changelogs' places are recovery's, and stay as they are."""
+
+    async def seek_to_committed(self) -> Mapping[TP, int]:
+        committed: Mapping[TP, int] = await super().seek_to_committed()
+        changelogs = self.app.tables.changelog_topics
+        unplaced = [
+            tp for tp, offset in committed.items() if not offset and tp.topic not in changelogs
+        ]
+        if unplaced:
+            await self._thread.seek_to_beginning(*unplaced)
+        return committed
+
+
+class PlacingTransport(aiokafka_driver.Transport):
+    """The aiokafka transport, with the consumer above."""
+
+    Consumer = PlacingConsumer

@@ -536,10 +536,14 @@ def test_a_worker_killed_mid_stream_loses_nothing(
         for record in stream:
             producer.send(record, feed="kill-test")
         producer.flush()
-        published = len(read_topics(settings, [settings.topics.articles], 20))
+        assert len(read_topics(settings, [settings.topics.articles], 20)) >= 20
         assert worker.stop(signal.SIGKILL) == -signal.SIGKILL
-    originals = [record for record in stream if not record["id"].endswith("-resend")]
-    assert 20 <= published < len(originals), "the kill did not come mid-stream"
+    topics = settings.topics
+    # What the killed worker published: a worker done with the stream by the kill would
+    # leave the restarted one nothing to do, and the test would pass on any code.
+    published = len(read_topics(settings, [topics.articles, topics.duplicates], len(stream), 3.0))
+    print(f"published before the kill: {published} of {len(stream)}")
+    assert published <= len(stream) - 50, "the kill did not come mid-stream"
     # The partitions come back once the group drops the killed member: only when its session
     # times out (Faust's default: 60 s), so the waits are longer than the defaults.
     if disk == "same":
@@ -548,7 +552,6 @@ def test_a_worker_killed_mid_stream_loses_nothing(
         start_worker(
             settings.model_copy(update={"worker_data_dir": tmp_path / "taker"}), timeout=240.0
         )
-    topics = settings.topics
     found = read_topics(
         settings, [topics.articles, topics.duplicates], len(stream), timeout=240.0, settle=5.0
     )
