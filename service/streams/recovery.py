@@ -23,7 +23,7 @@ committed offset is above 0: one the group never committed (a worker killed befo
 commit, a feed's first records) kept the position past the records fetched and dropped. A
 worker restarted after such a kill fetched all 180 records of its one raw partition in the
 window, dropped them, and then waited at the partition's end with nothing published
-(`tests/streams/test_end_to_end.py`, the kill test, 1 run in 7 on a loaded machine, and
+(`tests/streams/test_end_to_end.py`, the kill test: 1 of 9 runs here, 4 beside a CPU hog, and
 once in CI). `PlacingConsumer` seeks those partitions to their beginning, where the group's
 reset policy (`consumer_auto_offset_reset="earliest"`) starts them: what was fetched and
 dropped is read again (at least once, as after any restart).
