@@ -74,3 +74,38 @@ def test_lead_weight_counts_the_first_sentences_more() -> None:
     assert lead["lima"] == plain["lima"] * 3
     assert lead["rescue"] == plain["rescue"]
     assert lead["schools"] == plain["schools"]
+
+
+def _storm_and_vote() -> list[dict[str, float]]:
+    storm = {"storm": 1.0, "#oslo": 3.0, "flood": 1.0}
+    vote = {"vote": 1.0, "#lima": 3.0, "ballot": 1.0}
+    return [storm, dict(storm), vote, dict(vote), dict(vote), {"quake": 1.0}]
+
+
+def test_a_refining_pass_moves_an_article_to_the_story_it_matches() -> None:
+    from service.evaluation.bound import refine_hindsight, refine_pass, term_frequencies
+
+    counts = _storm_and_vote()
+    # The online stage put the first storm report with the vote (its own story not yet
+    # there when it came); the quake is alone and alike to nothing.
+    online = ["v", "s", "v", "v", "v", "q"]
+    refined = refine_hindsight(counts, online)
+    assert refined == ["s", "s", "v", "v", "v", "q"]
+    # Nothing to move: a pass says so and changes nothing.
+    tf = term_frequencies(counts)
+    unit = tf.multiply(1.0 / np.sqrt(tf.multiply(tf).sum(axis=1))).tocsr()
+    assert refine_pass(unit, refined) == 0
+    assert refined == ["s", "s", "v", "v", "v", "q"]
+
+
+def test_a_periodic_refinement_reads_only_the_articles_so_far() -> None:
+    from service.evaluation.bound import refine_periodically
+
+    # Votes first, then a storm report put with them, then the storm's own story.
+    storm_a, storm_b, vote_a, vote_b, vote_c, quake = _storm_and_vote()
+    counts = [vote_a, vote_b, storm_a, storm_b, vote_c, quake]
+    online = ["v", "v", "v", "s", "v", "q"]
+    # Every 3 articles: the first pass (articles 1-3) has no storm story to move the report
+    # to; the second moves it there.
+    assert refine_periodically(counts, online, 3) == ["v", "v", "s", "s", "v", "q"]
+    assert refine_periodically(counts[:3], online[:3], 3) == ["v", "v", "v"]

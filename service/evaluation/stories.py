@@ -137,6 +137,22 @@ def ecbplus_split(
     return [record for record, _ in kept], [label for _, label in kept]
 
 
+def ecbplus_stream(
+    records: list[dict[str, Any]], labels: list[object], seed: int | None
+) -> tuple[list[dict[str, Any]], list[object]]:
+    """ECB+ as streamed: in file order (topic by topic), or shuffled with `seed`; then as the
+    replay orders it: dated articles first (two ECB+ texts state a date), then the undated in
+    their order (otherwise a late dated one would age out every story)."""
+    if seed is not None:
+        order = list(range(len(records)))
+        random.Random(seed).shuffle(order)
+        records = [records[i] for i in order]
+        labels = [labels[i] for i in order]
+    label_of = dict(zip([r["id"] for r in records], labels, strict=True))
+    ordered = [r for r in publication_order(list(records)) if isinstance(r, dict)]
+    return ordered, [label_of[r["id"]] for r in ordered]
+
+
 def label_stream(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """What `wirefeed label` outputs for these records (same pipeline, same settings)."""
     from service.pipeline.cluster import FUTURE_SLACK_SECONDS
@@ -227,20 +243,9 @@ def stories(
             records, labels = ecbplus_split(*ecbplus_documents(data / ECBPLUS), split)
             if not records:
                 refuse("stories", f"{data}: no ECB+ articles in {ECBPLUS_CORPUS} ({split})")
-            if name == "ECB+shuffled":
-                order = list(range(len(records)))
-                random.Random(seed).shuffle(order)
-                records = [records[i] for i in order]
-                labels = [labels[i] for i in order]
-            # As the replay does: dated articles first (two ECB+ texts state a date), then the
-            # undated in their order; otherwise a late dated one would age out every story.
-            ordered = publication_order(list(records))
-            labels = [
-                dict(zip([r["id"] for r in records], labels, strict=True))[r["id"]]
-                for r in ordered
-                if isinstance(r, dict)
-            ]
-            records = [r for r in ordered if isinstance(r, dict)]
+            records, labels = ecbplus_stream(
+                records, labels, seed if name == "ECB+shuffled" else None
+            )
             scores = evaluate(name, records, labels)
             typer.echo(_row(name, scores))
             if name == "ECB+shuffled":
