@@ -157,9 +157,9 @@ def _unit_rows(tf: Any, weights: Any) -> Any:
 def refine_pass(matrix: Any, stories: list[str]) -> int:
     """One k-means pass over given stories, in article order: each article (a unit row) moves
     to the story whose centroid is the most similar to it, its own story's taken without it,
-    and the stories' sums follow at once (moved all at once, two lone articles alike to each
-    other's story swap places, again at every pass). Returns how many moved (`stories` is
-    changed in place)."""
+    and the stories' sums follow each move at once (moves made all at once had two lone
+    articles alike to each other's story swap places, again at every pass). Returns how many
+    moved (`stories` is changed in place)."""
     matrix = matrix.tocsr()
     ids = sorted(set(stories))
     index = {story: i for i, story in enumerate(ids)}
@@ -209,7 +209,8 @@ def refine_periodically(
 ) -> list[str]:
     """As a periodic job could, online: every `every` articles, one k-means pass over the
     articles so far (newcomers with the story they were given), with the document
-    frequencies known so far and the stage's prior (no horizon: ECB+ has no times)."""
+    frequencies known so far and the stage's prior (not the language's common words; no
+    horizon: ECB+ has no times)."""
     config = StoryConfig()
     tf = term_frequencies(counts)
     present = (tf > 0).astype(np.float64).tocsr()
