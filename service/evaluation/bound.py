@@ -15,7 +15,6 @@ hindsight (README, "Refining the stories afterwards").
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
@@ -53,17 +52,19 @@ LEAD = StoryConfig(lead_sentences=3, lead_weight=3.0)
 REFINE_EVERY = 100
 
 
+def tfidf_rows(counts: Sequence[dict[str, float]], keep: Callable[[str], bool]) -> Any:
+    """Sublinear tf x idf vectors (idf over these documents) of the kept terms, as unit rows
+    of a sparse matrix."""
+    kept = [{term: count for term, count in c.items() if keep(term)} for c in counts]
+    tf = term_frequencies(kept)
+    docfreq = np.asarray((tf > 0).sum(axis=0)).ravel()
+    return _unit_rows(tf, np.log(len(kept) / np.maximum(docfreq, 1)))
+
+
 def tfidf_similarity(counts: Sequence[dict[str, float]], keep: Callable[[str], bool]) -> F32:
     """Cosine similarities of sublinear tf x idf vectors (idf over these documents)."""
-    kept = [{term: count for term, count in c.items() if keep(term)} for c in counts]
-    docfreq = Counter(term for c in kept for term in c)
-    column = {term: i for i, term in enumerate(docfreq)}
-    matrix = np.zeros((len(kept), len(column)), dtype=np.float32)
-    for row, c in enumerate(kept):
-        for term, count in c.items():
-            matrix[row, column[term]] = sublinear_tf(count) * math.log(len(kept) / docfreq[term])
-    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True) + 1e-12
-    similarity: F32 = matrix @ matrix.T
+    matrix = tfidf_rows(counts, keep)
+    similarity: F32 = (matrix @ matrix.T).toarray().astype(np.float32)
     return similarity
 
 
@@ -194,9 +195,7 @@ def refine_pass(matrix: Any, stories: list[str]) -> int:
 def refine_hindsight(counts: Sequence[dict[str, float]], stories: Sequence[str]) -> list[str]:
     """k-means passes (until none moves, at most 10) from the given stories, with document
     frequencies over the whole set."""
-    tf = term_frequencies(counts)
-    docfreq = np.asarray((tf > 0).sum(axis=0)).ravel()
-    matrix = _unit_rows(tf, np.log(len(counts) / np.maximum(docfreq, 1)))
+    matrix = tfidf_rows(counts, lambda term: True)
     refined = list(stories)
     for _ in range(10):
         if not refine_pass(matrix, refined):
