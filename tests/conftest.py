@@ -24,12 +24,14 @@ from service.settings import PROJECT_ROOT, Settings, TopicSettings
 
 SEEDS = PROJECT_ROOT / "seeds"
 # Three reports of one quake, worded apart enough not to be copies of each other: the first
-# two were published three days apart (so the second opens a story of its own), the third
-# between them reaches both stories, which are then merged.
+# two were published four days apart (so the second opens a story of its own: its score with
+# the first is a sixteenth of their cosine), the third between them reaches both stories,
+# which are then merged. (At three days apart, an eighth, the score
+# sat at the join bar.)
 QUAKE_REPORTS: list[dict[str, Any]] = [
     {
-        "id": "quake-d3",
-        "published": "2024-03-04T00:00:00Z",
+        "id": "quake-d4",
+        "published": "2024-03-05T00:00:00Z",
         "text": "Cascadia Bay earthquake: aftershocks rattle the harbour as engineers inspect "
         "the damaged wall. The magnitude 6.1 quake cut power to thousands of homes in "
         "Cascadia Bay.",
@@ -42,8 +44,8 @@ QUAKE_REPORTS: list[dict[str, Any]] = [
         "on.",
     },
     {
-        "id": "quake-d1",
-        "published": "2024-03-02T12:00:00Z",
+        "id": "quake-d2",
+        "published": "2024-03-03T00:00:00Z",
         "text": "Cascadia Bay: engineers inspect the harbour wall damaged by the 6.1 "
         "earthquake, and power is back in thousands of homes. Aftershocks rattle the bay.",
     },

@@ -6,12 +6,12 @@
 #   plus "#"-prefixed features for entity cues (capitalised tokens inside a sentence, where
 #   the script has case) and numbers (digits of any script, a decimal as one). Nothing is
 #   English-specific: stop words are simply terms whose learned document frequency gives
-#   them no weight (until a shard has counted enough articles, the prior takes a common word's
-#   share from its frequency in the language), and what a language's writing does to names
-#   (case endings, capitalised nouns) is a small table of cue rules keyed by the shard's
-#   language. Each counted article's distinct terms live in the store (one value per article,
-#   not one per term, to keep changelog traffic small); the DF counts are a cache derived from
-#   them, and they leave the counts when the article passes the horizon.
+#   them no weight (until a shard has counted enough articles, the prior takes each word's
+#   share of articles from its frequency in the language), and what a language's writing
+#   does to names (case endings, capitalised nouns) is a small table of cue rules keyed by
+#   the shard's language. Each counted article's distinct terms live in the store (one value
+#   per article, not one per term, to keep changelog traffic small); the DF counts are a
+#   cache derived from them, and they leave the counts when the article passes the horizon.
 # - A story is the sum of its members' unit vectors (pruned to its strongest terms) with its
 #   squared norm, so cosine(article, story) needs only the article's terms.
 # - Candidates come from an inverted index term -> the stories holding that term among their
@@ -142,17 +142,23 @@ class StoryConfig:
     long_threshold: float = 0.22
     short_terms: int = 30
     long_terms: int = 200
-    # IDF prior: as if `prior_docs` earlier articles each held a term with `prior_share`
-    # probability; it keeps the first articles of a stream from weighing every word they do
-    # not share as a rare name. It fades as real counts grow.
+    # IDF prior of a shard whose language has no word list (`und` among them): as if
+    # `prior_docs` earlier articles each held a term with `prior_share` probability; it keeps
+    # the first articles of a stream from weighing every word they do not share as a rare
+    # name. It fades as real counts grow.
     prior_docs: float = 3.0
     prior_share: float = 0.1
-    # ... but a shard's first articles cannot tell "the" or "new" from a name: each common
-    # word of the shard's language (`common`, from `common_words`) has the share of articles
-    # its frequency in the language gives, as if from `common_docs` earlier articles. Without
-    # it one-line reports of a rescue, a budget and a coach made one story on a new shard
-    # (they shared "the", "a", "new").
-    common_docs: float = 20.0
+    # A shard whose language has a word list (`common`, from `common_words`) takes instead
+    # each word's share of articles from its frequency in the language, as if from
+    # `background_docs` earlier articles; a word not in the list, or in under
+    # `background_floor` of articles (names, numbers, cues), has that floor. A shard's first
+    # articles then tell "the" (no weight), "new" and "tras" (some) from a name (the most);
+    # with one prior for every word not among the commonest, one-line reports of a budget and
+    # a coach joined on a new Spanish shard through "nuevo" and "tras". The background stays
+    # as a smoothing: a word common in the language weighs a little less than a name the
+    # shard has seen as often.
+    background_docs: float = 100.0
+    background_floor: float = 0.001
     common: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     # Extra weight of an entity or number cue relative to a plain word.
     entity_weight: float = 3.0
@@ -197,7 +203,7 @@ class StoryConfig:
         return replace(
             self,
             cues=CUE_RULES.get(language, self.cues),
-            common=common_words(language, self.prior_share),
+            common=common_words(language, self.background_floor),
         )
 
 
@@ -226,7 +232,8 @@ def common_words(language: str, above: float) -> Mapping[str, float]:
     if code not in wordfreq.available_languages(wordlist="small"):
         return MappingProxyType({})
     frequencies = wordfreq.get_frequency_dict(code, wordlist="small")
-    # wordfreq keeps every list it read (4-5 MB each); 200-600 of its words are kept here.
+    # wordfreq keeps every list it read (4-5 MB each); the 14,000-27,000 words in over a
+    # thousandth of articles are kept here (about 2.7 MB a language).
     wordfreq.get_frequency_dict.cache_clear()
     wordfreq.get_frequency_list.cache_clear()
     shares = (
@@ -327,14 +334,16 @@ def term_counts(article: Article, config: StoryConfig) -> defaultdict[str, float
 
 def idf(docfreq: int, docs: int, config: StoryConfig, share: float | None = None) -> float:
     """Inverse document frequency with a prior; near zero for terms in almost every article.
-    `share`: the term's share of articles in the language, if it is a common word: its weight
-    is then the lower of the two priors' (a common word seen in a shard's one article weighs
-    no more than a name seen there)."""
-    prior = config.prior_docs
-    weight = math.log((docs + prior) / (docfreq + prior * config.prior_share))
-    if share is not None:
-        common = config.common_docs
-        weight = min(weight, math.log((docs + common) / (docfreq + common * share)))
+    `share`: the term's share of articles in the shard's language, if its word list has it.
+    With a word list every term has the background prior (the floor share if not listed);
+    without one, the flat prior of `prior_docs` articles."""
+    if config.common:
+        background = config.background_docs
+        prior_share = config.background_floor if share is None else share
+        weight = math.log((docs + background) / (docfreq + background * prior_share))
+    else:
+        prior = config.prior_docs
+        weight = math.log((docs + prior) / (docfreq + prior * config.prior_share))
     return max(0.0, weight)
 
 

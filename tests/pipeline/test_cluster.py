@@ -527,10 +527,11 @@ def test_latest_stories_lists_the_newest_first() -> None:
 
 
 # One-line reports of unrelated events, the first a shard of that language ever sees: they
-# share only the language's common words ("the", "a", "new"; "un", "nouveau", "après").
-# (German capitalises its nouns: cues that disagree already keep such reports apart. Spanish
-# "un nuevo presupuesto tras" and "un nuevo entrenador tras" still join: "tras" is in under
-# a tenth of articles by its frequency, so it keeps the prior of a name; README.)
+# share only the language's common words ("the", "a", "new"; "un", "nouveau", "après"; "un
+# nuevo ... tras"). (German capitalises its nouns: cues that disagree already keep such
+# reports apart.) Spanish, Italian and Portuguese joined the budget and the coach while only
+# the words in over a tenth of articles had their share: "tras" (0.08), "dopo", "após" had
+# the prior of a name.
 FIRST_OF_A_SHARD = {
     "en": [
         "The city council approved a new budget for the harbour district after a long debate.",
@@ -544,6 +545,28 @@ FIRST_OF_A_SHARD = {
         "Les pompiers ont secouru deux randonneurs bloqués sur la crête pendant la tempête.",
         "L'équipe nationale a nommé un nouvel entraîneur après une saison décevante.",
         "De fortes pluies ont inondé les routes du nord et les écoles sont restées fermées.",
+    ],
+    "es": [
+        "El ayuntamiento aprobó un nuevo presupuesto para el puerto tras un largo debate.",
+        "Los bomberos rescataron a dos excursionistas atrapados en la montaña durante la tormenta.",
+        "La selección nacional nombró un nuevo entrenador el lunes tras una campaña decepcionante.",
+        "Las fuertes lluvias inundaron las carreteras del norte y las autoridades cerraron las "
+        "escuelas.",
+    ],
+    "it": [
+        "Il consiglio comunale ha approvato un nuovo bilancio per il porto dopo un lungo "
+        "dibattito.",
+        "I vigili del fuoco hanno soccorso due escursionisti bloccati in montagna durante la "
+        "tempesta.",
+        "La nazionale ha nominato un nuovo allenatore lunedì dopo una stagione deludente.",
+        "Le forti piogge hanno allagato le strade del nord e le autorità hanno chiuso le scuole.",
+    ],
+    "pt": [
+        "A câmara municipal aprovou um novo orçamento para o porto após um longo debate.",
+        "Os bombeiros resgataram dois caminhantes presos na montanha durante a tempestade.",
+        "A seleção nacional anunciou um novo treinador na segunda-feira após uma campanha "
+        "decepcionante.",
+        "Chuvas fortes inundaram as estradas do norte e as autoridades fecharam as escolas.",
     ],
 }
 

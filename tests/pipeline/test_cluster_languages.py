@@ -78,8 +78,10 @@ def test_rules_come_from_the_shard_language() -> None:
     assert replace(StoryConfig().for_language("en"), common=StoryConfig().common) == StoryConfig()
     assert StoryConfig().for_language("und") == StoryConfig()
     assert StoryConfig().for_language("en").common["the"] > 0.99
-    assert "und" in StoryConfig().for_language("de").common
-    assert "und" not in StoryConfig().for_language("en").common
+    # Each shard has its own language's shares: German "und" is in most German articles,
+    # and in few English ones.
+    assert StoryConfig().for_language("de").common["und"] > 0.9
+    assert StoryConfig().for_language("en").common.get("und", 0.0) < 0.01
     assert StoryConfig().for_language("ru").cues == CueRules(prefix=5)
     assert StoryConfig().for_language("de").cues == CueRules(members=False)
     shards = Shards.in_memory(PipelineConfig.with_horizons(3600.0, 3600.0))
