@@ -26,8 +26,7 @@ SEEDS = PROJECT_ROOT / "seeds"
 # Three reports of one quake, worded apart enough not to be copies of each other: the first
 # two were published four days apart (so the second opens a story of its own: its score with
 # the first is a sixteenth of their cosine), the third between them reaches both stories,
-# which are then merged. (At three days apart, an eighth, the score
-# sat at the join bar.)
+# which are then merged. (At three days apart, an eighth, the score sat at the join bar.)
 QUAKE_REPORTS: list[dict[str, Any]] = [
     {
         "id": "quake-d4",
