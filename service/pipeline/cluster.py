@@ -38,7 +38,6 @@
 from __future__ import annotations
 
 import bisect
-import functools
 import heapq
 import math
 import re
@@ -61,6 +60,7 @@ from service.models import (
     StoryDecision,
     StoryEventKind,
 )
+from service.pipeline.background import NO_WORDS, WordShares, common_words
 from service.pipeline.stamps import Stamps
 from service.pipeline.tokens import SENTENCE_BREAK, UNSPACED_RUN, find_words, words
 
@@ -159,7 +159,7 @@ class StoryConfig:
     # shard has seen as often.
     background_docs: float = 100.0
     background_floor: float = 0.001
-    common: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    common: WordShares = field(default_factory=lambda: NO_WORDS)
     # Extra weight of an entity or number cue relative to a plain word.
     entity_weight: float = 3.0
     # Second signal: when both the article and the story carry cues (names where the script
@@ -205,44 +205,6 @@ class StoryConfig:
             cues=CUE_RULES.get(language, self.cues),
             common=common_words(language, self.background_floor),
         )
-
-
-# Words in an article of this many words, to turn a word's frequency in the language into the
-# share of articles that hold it (a wire story runs 300-600 words).
-ARTICLE_WORDS = 300
-
-
-# A shard's language -> the wordfreq list of the same language under another code (Norwegian
-# Bokmål; Serbo-Croatian, whose list is in Latin script; Tagalog as Filipino). wordfreq itself
-# would answer any other code with its "nearest match" (Albanian with English, Kazakh with
-# Russian), a list of another language's words.
-_WORDFREQ_CODES: Mapping[str, str] = MappingProxyType(
-    {"no": "nb", "hr": "sh", "sr": "sh", "bs": "sh", "tl": "fil"}
-)
-
-
-@functools.cache
-def common_words(language: str, above: float) -> Mapping[str, float]:
-    """The words of `language` found in more than `above` of articles, by their frequency in
-    the language (wordfreq's word lists, in the package: nothing is fetched), with that share;
-    empty for a language it has no list of (`und` among them)."""
-    import wordfreq  # here: its import costs a command that never tags stories 0.2 s
-
-    code = _WORDFREQ_CODES.get(language, language)
-    if code not in wordfreq.available_languages(wordlist="small"):
-        return MappingProxyType({})
-    frequencies = wordfreq.get_frequency_dict(code, wordlist="small")
-    # wordfreq keeps every list it read (4-5 MB each); the 14,000-27,000 words in over a
-    # thousandth of articles are kept here (about 2.7 MB a language).
-    wordfreq.get_frequency_dict.cache_clear()
-    wordfreq.get_frequency_list.cache_clear()
-    shares = (
-        (word, 1.0 - (1.0 - frequency) ** ARTICLE_WORDS) for word, frequency in frequencies.items()
-    )
-    # Figures have their own weight (cues): wordfreq folds every digit into 0.
-    return MappingProxyType(
-        {word: share for word, share in shares if share > above and not _DIGIT.search(word)}
-    )
 
 
 def latest_stories(entries: Iterable[tuple[str, str, Any]], limit: int) -> list[dict[str, Any]]:
@@ -364,10 +326,10 @@ def weigh(
     counts: defaultdict[str, float], docfreqs: Iterable[int], docs: int, config: StoryConfig
 ) -> dict[str, float]:
     """Unit-length vector of sublinear tf x idf, keeping the strongest terms."""
-    common = config.common
+    shares = config.common.shares(list(counts))
     weights = {
-        term: sublinear_tf(count) * idf(docfreq, docs, config, common.get(term))
-        for (term, count), docfreq in zip(counts.items(), docfreqs, strict=True)
+        term: sublinear_tf(count) * idf(docfreq, docs, config, share)
+        for (term, count), docfreq, share in zip(counts.items(), docfreqs, shares, strict=True)
     }
     top = heapq.nlargest(config.article_terms, weights.items(), key=lambda item: item[1])
     norm = math.sqrt(sum(weight * weight for _, weight in top))

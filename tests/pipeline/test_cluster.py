@@ -604,7 +604,8 @@ def test_a_new_shard_still_joins_reports_of_one_event() -> None:
 def test_a_language_without_a_word_list_borrows_none() -> None:
     # wordfreq answers Albanian with English's list and Kazakh with Russian's ("nearest
     # match"); a shard takes only its own language's, under its code there.
-    assert common_words("sq", 0.1) == {} == common_words("kk", 0.1) == common_words("und", 0.1)
+    assert not common_words("sq", 0.1)
+    assert len(common_words("kk", 0.1)) == len(common_words("und", 0.1)) == 0
     assert common_words("no", 0.1)["og"] > 0.9  # Norwegian: wordfreq's Bokmål
     assert common_words("hr", 0.1)["je"] > 0.9  # Croatian: wordfreq's Serbo-Croatian
 
