@@ -16,9 +16,10 @@ from selectolax.lexbor import LexborHTMLParser
 # (80-BF) decoded in that code page: for Latin-1 and cp1252 any lead (C2-F4) as a Latin-1
 # letter before a C1 control, cp1252 punctuation or Latin-1 symbol; for cp1251 and cp1253
 # the leads of Cyrillic (D0, D1) and Greek (CE, CF), which decode to letters of those scripts;
-# for cp1250 the leads of the Central European letters (C3, C4, C5; C8 for Romanian ș ț), which
-# decode to `Ă Ä Ĺ Č` (`ZĹ‚oty`, `KrakĂłw`). Testing for such a pair costs microseconds; ftfy
-# costs milliseconds even on clean text, so it only runs on a hit.
+# for cp1250 the leads of the Central European letters (C3, C4, C5; C8 for Romanian ș ț),
+# which decode to `Ă Ä Ĺ Č` (`ZĹ‚oty`, `KrakĂłw`); punctuation read as cp1251 and Mac Roman,
+# and Latin-1 letters read as Mac Roman (below). Testing for such a pair costs microseconds;
+# ftfy costs milliseconds even on clean text, so it only runs on a hit.
 _CONTINUATION_BYTES = bytes(range(0x80, 0xC0))
 
 
@@ -37,17 +38,36 @@ _LATIN_MOJIBAKE = _lead_then_continuation(
 _CP1250 = "sloppy-windows-1250"
 _CP1250_LEADS = b"\xc3\xc4\xc5\xc8"
 _CP1250_PAIR = _lead_then_continuation(_CP1250_LEADS, _CP1250)
+_CP1251 = "sloppy-windows-1251"
+_MACROMAN = "mac_roman"
+# Punctuation, currency and letterlike symbols (U+2000-21BF: ’ “ ” – — … € ™ №) are E2 80-86
+# and a continuation in UTF-8: read as cp1251, `вЂ™` (English copy through a Russian-locale
+# system), as Mac Roman `‚Äô`. The lead alone, `в`, is a common Cyrillic letter and `‚` a
+# quote, so the three characters are the test.
+_PUNCTUATION_SECOND = bytes(range(0x80, 0x87))
+
+
+def _punctuation_read_as(codec: str) -> re.Pattern[str]:
+    lead = re.escape(b"\xe2".decode(codec))
+    second = re.escape(_decoded(_PUNCTUATION_SECOND, codec))
+    return re.compile(f"{lead}[{second}][{re.escape(_decoded(_CONTINUATION_BYTES, codec))}]")
+
+
 # Few leads each: `in` finds one far faster than a regex scans for the pair, and most text
-# has none.
+# has none. Mac Roman (UTF-8 read by an old Mac system: `bless√©s`, `¬†`): the leads of the
+# Latin-1 letters and symbols (C2, C3), which decode to `¬ √`; other leads decode there to
+# punctuation that correct text puts before a letter (`’à`, `«Ça`).
 _SCRIPT_MOJIBAKE = (
     *(
         (_decoded(leads, codec), _lead_then_continuation(leads, codec))
         for leads, codec in (
-            (b"\xd0\xd1", "sloppy-windows-1251"),
+            (b"\xd0\xd1", _CP1251),
             (b"\xce\xcf", "sloppy-windows-1253"),
+            (b"\xc2\xc3", _MACROMAN),
         )
     ),
     (_decoded(_CP1250_LEADS, _CP1250), _CP1250_PAIR),
+    *((b"\xe2".decode(codec), _punctuation_read_as(codec)) for codec in (_CP1251, _MACROMAN)),
 )
 
 

@@ -32,6 +32,33 @@ def test_utf8_read_as_a_cyrillic_or_greek_code_page_is_repaired(
     assert (article.body, article.language) == (clean, language)
 
 
+ENGLISH_PUNCTUATION = "The mayor’s office said there was “no timetable” — a €5m repair, 3…"
+FRENCH = "Incendie à Marseille : quatre blessés, dont un grièvement, à 5 h du matin."
+
+
+@pytest.mark.parametrize(
+    ("clean", "codec"),
+    [
+        (ENGLISH_PUNCTUATION, "sloppy-windows-1251"),  # вЂ™, вЂњ
+        (ENGLISH_PUNCTUATION, "mac_roman"),  # ‚Äô, ‚Äú
+        (FRENCH, "mac_roman"),  # √†, √©
+    ],
+    ids=["cp1251-punctuation", "macroman-punctuation", "macroman-letters"],
+)
+def test_utf8_punctuation_and_letters_read_as_cp1251_or_mac_roman_are_repaired(
+    clean: str, codec: str
+) -> None:
+    damaged = clean.encode().decode(codec)
+    assert damaged != clean
+    assert repair_text(damaged) == repair_text(clean)
+
+
+def test_clean_text_with_the_damaged_characters_is_left_alone() -> None:
+    # `в` before `„` or `…`, `вё`, `«Ça`, `’à`, `√2`: what each code page's damage starts with.
+    text = "Твёрдый знак, вёл, від, в „кавычках“ и в… «Газпроме»; « Ça », jusqu’à, √2, ¬ p."
+    assert repair_text(text) == text.replace("„", '"').replace("“", '"').replace("’", "'")
+
+
 def test_clean_cyrillic_with_guillemets_is_left_alone() -> None:
     text = "Агентство «ТАСС» сообщило, что встреча — в среду."
     assert repair_text(text) == text
