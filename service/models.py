@@ -84,6 +84,9 @@ class Article:
     located: str | None = None
     source: str | None = None
     credit: str | None = None
+    # A copyright or rights notice that ended the text (`Copyright 2025 The Associated Press.
+    # All rights reserved...`), taken out of the body.
+    rights: str | None = None
     headline_derived: bool = False
     captions: tuple[str, ...] = ()
     dates_in_text: tuple[str, ...] = ()

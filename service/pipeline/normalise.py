@@ -243,6 +243,7 @@ def clean_text(text: str, headline: str | None = None) -> Structure:
         again.source_tag = found.source_tag or again.source_tag
         again.credits = [*found.credits, *again.credits]
         again.captions = [*found.captions, *again.captions]
+        again.rights = [*found.rights, *again.rights]
         again.dates = [*found.dates, *again.dates]
         again.removed = [*found.removed, *again.removed]
         found = again
@@ -314,6 +315,7 @@ def normalise_article(record: Mapping[str, Any]) -> Article:
     given_byline = _text_field(record, "byline")
     given_located = _text_field(record, "located")
     given_credit = _text_field(record, "credit")
+    given_rights = _text_field(record, "rights")
     given_source = _text_field(record, "source")
     link = _text_field(record, "link")
     hint = _text_field(record, "language")
@@ -349,6 +351,10 @@ def normalise_article(record: Mapping[str, Any]) -> Article:
         located=clean_line(given_located or "") or found.located,
         source=clean_line(given_source or "") or found.source_tag,
         credit="\n".join(credits) or None,
+        rights="\n".join(
+            merge((given_rights or "").split("\n"), (clean_line(line) for line in found.rights))
+        )
+        or None,
         headline_derived=derived_flag or not title or not headline,
         captions=merge(
             (clean_line(c) for c in given_captions),
@@ -379,6 +385,7 @@ def article_to_record(article: Article) -> dict[str, Any]:
         "located": article.located,
         "source": article.source,
         "credit": article.credit,
+        "rights": article.rights,
         "captions": list(article.captions),
         "dates_in_text": list(article.dates_in_text),
         "link": article.link,

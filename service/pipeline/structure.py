@@ -73,8 +73,24 @@ _CREDIT_END_CHARS = 130
 # What may follow a credit at the end of a body besides other credits, furniture and
 # captions: a short line that is no sentence (`Sarah Ritchie, The Canadian Press`, a tag).
 _TRAILER_CHARS = 80
-# A copyright notice ends a body too; it is left in the body, but a credit before it is last.
+# A rights notice ends a body too (`Copyright 2025 The Associated Press. All rights reserved.
+# This material may not be published...`, `© dpa-infocom`, `(c) Agencia EFE`): in the run of
+# lines that ends the body it is taken out into `rights`. Left in the body, the same notice at
+# the end of two unrelated one-sentence flashes made the second a near copy of the first (its
+# words were most of each text, and lifted both past the short-body rule).
 _COPYRIGHT = re.compile(r"(?:\u00a9|\(c\)|copyright\b)", re.IGNORECASE)
+# What takes a line out as a notice: `©` or `(c)` first, `Copyright` and a year, or a sentence
+# that reserves all rights (`Copyright law changes...` and `The firm said all rights reserved
+# to it...` are the story's).
+_RIGHTS_NOTICE = re.compile(
+    r"(?:\u00a9|\(c\)|copyright\s*(?:\u00a9|\(c\))?\s*\d{4}\b)"
+    r"|(?:^|.*[.;]\s+)(?:all rights reserved|tous droits réservés|alle rechte vorbehalten"
+    r"|todos los derechos reservados|tutti i diritti riservati|todos os direitos reservados"
+    r"|alle rechten voorbehouden|wszelkie prawa zastrzeżone|tüm hakları saklıdır"
+    r"|все права защищены)(?:[.!;]|$)",
+    re.IGNORECASE,
+)
+_RIGHTS_CHARS = 400
 # `With files from The Associated Press`: the same words can open a sentence of the story
 # (`With files from the raid, analysts...`), so these count only at the end of the body.
 _CREDIT_FROM = re.compile(
@@ -506,6 +522,8 @@ class Structure:
     byline: str | None = None
     credits: list[str] = field(default_factory=list)
     captions: list[str] = field(default_factory=list)
+    # Copyright and rights notices that ended the body.
+    rights: list[str] = field(default_factory=list)
     dates: list[str] = field(default_factory=list)
     first_published: str | None = None
     # The date of a metadata line: the item's own date, where a credit line's
@@ -631,6 +649,8 @@ def _is_trailer(line: str) -> bool:
         len(line) <= _SHORT_LINE_CHARS and _COPYRIGHT.match(line)
     ):
         return True
+    if _is_rights_notice(line):
+        return True
     return (
         _opens(line)
         and len(line) <= _SHORT_LINE_CHARS * 2
@@ -644,6 +664,11 @@ def _is_trailer(line: str) -> bool:
             or _ends_with_photo_credit(line)
         )
     )
+
+
+def _is_rights_notice(line: str) -> bool:
+    """A copyright or rights notice (`_RIGHTS_NOTICE`)."""
+    return len(line) <= _RIGHTS_CHARS and _RIGHTS_NOTICE.match(line) is not None
 
 
 def _trailing_from(lines: list[str]) -> int:
@@ -669,6 +694,11 @@ def _take_line(line: str, found: Structure, *, alone: bool, at_end: bool) -> boo
     agency = _agency_credit(line) if at_end and alone else None
     if agency is not None:
         found.credits.append(agency)
+        found.removed.append(line)
+        return True
+    # A notice may open in lower case (`dpa-infocom GmbH, ... Alle Rechte vorbehalten.`).
+    if at_end and alone and _is_rights_notice(line):
+        found.rights.append(line)
         found.removed.append(line)
         return True
     if line[:1].islower():

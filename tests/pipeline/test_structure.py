@@ -101,12 +101,13 @@ def test_credit_lines_at_the_end_are_still_taken(ending: str) -> None:
     assert article.credit is not None
 
 
-def test_a_copyright_line_after_a_credit_keeps_it_at_the_end() -> None:
+def test_a_copyright_line_after_a_credit_ends_the_body_too() -> None:
     copyright_line = "Copyright 2025 The Canadian Press. All rights reserved."
     text = f"Talks went well.\n\nWith files from The Canadian Press\n\n{copyright_line}"
     article = _article(text)
-    assert article.body == f"Talks went well.\n\n{copyright_line}"
+    assert article.body == "Talks went well."
     assert article.credit == "With files from The Canadian Press"
+    assert article.rights == copyright_line
 
 
 # --- bylines: a name after `By`, `Von`, `Par`... in the language of the text
@@ -422,12 +423,13 @@ def test_contribution_credits_at_the_end_are_taken(credit: str) -> None:
         assert article.credit == credit.lstrip("— ")
 
 
-def test_a_copyright_line_after_a_contribution_credit_keeps_it_at_the_end() -> None:
+def test_a_copyright_line_after_a_contribution_credit_ends_the_body_too() -> None:
     copyright_line = "Copyright 2025 The Associated Press. All rights reserved."
     text = f"Talks went well.\n\nJane Doe contributed to this report.\n\n{copyright_line}"
     article = _article(text)
-    assert article.body == f"Talks went well.\n\n{copyright_line}"
+    assert article.body == "Talks went well."
     assert article.credit == "Jane Doe contributed to this report."
+    assert article.rights == copyright_line
 
 
 @pytest.mark.parametrize(
@@ -633,3 +635,64 @@ def test_a_bare_agency_name_ending_the_body_stays(last: str) -> None:
     text = f"Talks went well, officials said.\n\n{last}"
     article = _article(text)
     assert (article.body, article.credit) == (text, None)
+
+
+# --- rights notices: taken out of the body's end into `rights`
+
+AP_RIGHTS = (
+    "Copyright 2025 The Associated Press. All rights reserved. This material may not be "
+    "published, broadcast, rewritten or redistributed without permission."
+)
+
+
+@pytest.mark.parametrize(
+    "notice",
+    [
+        AP_RIGHTS,
+        "\u00a92025 Bloomberg L.P.",
+        "(c) Agencia EFE",
+        "\u00a9 dpa-infocom, dpa:250506-99-123456/2",
+        "dpa-infocom GmbH, Mittelweg 38, 20148 Hamburg. Alle Rechte vorbehalten. Die "
+        "Weiterverbreitung ist nur mit ausdrücklicher Genehmigung gestattet.",
+        "Tous droits réservés.",
+        "Все права защищены.",
+    ],
+)
+def test_a_rights_notice_at_the_end_is_taken_out_of_the_body(notice: str) -> None:
+    article = _article(f"The Federal Reserve holds its rate steady.\n\n{notice}")
+    assert article.body == "The Federal Reserve holds its rate steady."
+    assert article.rights == notice
+
+
+@pytest.mark.parametrize(
+    "last",
+    [
+        "Copyright law changes take effect next year.",
+        "The firm said all rights reserved to it would be enforced.",
+        "The company said: all rights reserved.",
+    ],
+)
+def test_a_sentence_of_the_story_about_rights_stays(last: str) -> None:
+    text = f"Talks went well, officials said.\n\n{last}"
+    article = _article(text)
+    assert (article.body, article.rights) == (text, None)
+
+
+def test_a_rights_notice_inside_the_body_stays() -> None:
+    text = f"Talks went well.\n\n{AP_RIGHTS}\n\nThe next round is in May, officials said."
+    assert _article(text).body == text
+
+
+def test_two_flashes_with_one_rights_notice_are_not_copies() -> None:
+    # The notice was most of each text: the second flash was hidden as a near copy.
+    index = DedupIndex({})
+    flashes = [
+        ("Fed holds interest rates steady", "The Federal Reserve holds its rate at 4.25%."),
+        ("Boeing CEO Kelly Ortberg to step down", "Boeing CEO Kelly Ortberg will step down."),
+    ]
+    for number, (title, text) in enumerate(flashes):
+        record = {"id": f"f{number}", "title": title, "text": f"{text}\n\n{AP_RIGHTS}"}
+        article = normalise_article(record)
+        decision = index.find_duplicate(article, 60.0 * number)
+        assert decision.kind is None
+        index.remember(article, decision, 60.0 * number)
