@@ -56,9 +56,13 @@ _LABEL_END = re.compile(
     r"\s*(?:$|[:|\u00bb\u203a>\u2014\u2013-])",
     re.IGNORECASE,
 )
+# Caption and photo-credit labels: English, French, German, Spanish, Italian, Portuguese,
+# Dutch; Russian and Ukrainian `Фото:`, Turkish `Fotoğraf:`, Polish `Zdjęcie:` and `Fot.` (a
+# credit without a colon: `Fot. PAP/Albert Zawada`), Arabic `صورة:`, Hindi `फोटो:`. Left in the
+# body, the line made a short resend another text than its source.
 _CAPTION_PREFIX = re.compile(
-    r"\(?(?:photo credit|photos?|crédit photo|crédit|foto|fotos|bild|image|fotografía"
-    r"|illustration)\s*:\s*\S",
+    r"\(?(?:(?:photo credit|photos?|crédit photo|crédit|foto|fotos|bild|image|fotografía"
+    r"|illustration|фото|fotoğraf|zdjęcie|صورة|फोटो)\s*:|fot\.)\s*\S",
     re.IGNORECASE,
 )
 # Credits that end a caption: `(AP Photo/Evan Vucci)`, `THE CANADIAN PRESS/Sean Kilpatrick`.

@@ -696,3 +696,24 @@ def test_two_flashes_with_one_rights_notice_are_not_copies() -> None:
         decision = index.find_duplicate(article, 60.0 * number)
         assert decision.kind is None
         index.remember(article, decision, 60.0 * number)
+
+
+@pytest.mark.parametrize(
+    ("body", "caption"),
+    [
+        ("Пожар произошел на складе, сообщили в МЧС.", "Фото: пожарные на месте происшествия."),
+        ("Pożar wybuchł w hali w Pruszkowie.", "Fot. PAP/Albert Zawada"),
+        ("Pożar wybuchł w hali w Pruszkowie.", "Zdjęcie: strażacy na miejscu."),
+        ("Depoda yangın çıktı, itfaiye bildirdi.", "Fotoğraf: AA"),
+        ("اندلع حريق في مستودع بالقاهرة.", "صورة: رجال الإطفاء في موقع الحريق"),
+        ("गोदाम में आग लग गई, दमकल ने बताया।", "फोटो: घटनास्थल पर दमकलकर्मी"),
+    ],
+)
+def test_caption_lines_in_other_languages_go_to_captions(body: str, caption: str) -> None:
+    article = _article(f"{body}\n\n{caption}")
+    assert (article.body, article.captions) == (body, (caption,))
+
+
+def test_a_sentence_opening_with_a_photo_word_stays() -> None:
+    text = "Пожар произошел на складе.\n\nФотограф снял момент обрушения крыши."
+    assert _article(text).body == text
