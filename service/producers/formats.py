@@ -541,7 +541,10 @@ def _newsml_body(item: etree._Element) -> tuple[str | None, str | None]:
             return _markup(body if body is not None else content), None
         if name == "inlineData":
             kind = content.get("contenttype") or "text/plain"
-            data = content.text or ""
+            # All of its text: `.text` ends at the first child node, and a comment or a
+            # processing instruction is one (the rest of the article was lost). itertext
+            # leaves their own text out and keeps the text around them.
+            data = "".join(str(part) for part in content.itertext())
             return (data, None) if "html" in kind else (None, data)
     return None, None
 

@@ -274,6 +274,30 @@ def test_newsml_message_gives_every_item() -> None:
     assert all(r["source"] == "Example Wire" for r in records)
 
 
+def _inline_data(kind: str, data: str) -> bytes:
+    """A NewsML-G2 newsItem whose body is one inlineData of `kind`."""
+    return (
+        f'<newsItem xmlns="{formats.NEWSML_NS}" guid="urn:c1"><contentMeta><headline>Budget'
+        f'</headline></contentMeta><contentSet><inlineData contenttype="{kind}">{data}'
+        "</inlineData></contentSet></newsItem>"
+    ).encode()
+
+
+@pytest.mark.parametrize(("kind", "field"), [("text/plain", "text"), ("text/html", "body_html")])
+def test_newsml_inline_data_is_read_whole_around_comments_and_instructions(
+    kind: str, field: str
+) -> None:
+    # Only the text before the first comment was read (`.text`): the body was "First
+    # sentence." and the rest of the article was lost without a word.
+    data = (
+        "First sentence. <!-- desk: ok --> The council approved the budget."
+        "<?desk hold?> Debate ran late.<!---->"
+    )
+    [record] = parse_xml(_inline_data(kind, data))
+    assert record[field] == "First sentence.  The council approved the budget. Debate ran late."
+    assert "desk" not in record[field]
+
+
 def test_ninjs_1_and_2() -> None:
     first, second = records_from_json([NINJS_1, NINJS_2])
     assert first["format"] == second["format"] == "ninjs"
