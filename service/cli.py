@@ -51,10 +51,18 @@ class _Collected:
         self.records: list[bytes] = []
         # The feed replay sends them as (one per replay): their partition key.
         self.feed: str | None = None
+        # Records orjson cannot write, which RawProducer.send dead-letters: not decided.
+        self.refused: list[str] = []
 
     def send(self, record: dict[str, Any] | bytes, feed: str | None = None) -> None:
-        self.records.append(record if isinstance(record, bytes) else orjson.dumps(record))
+        from service.models import Rejected
+        from service.records import raw_bytes
+
         self.feed = feed
+        try:
+            self.records.append(record if isinstance(record, bytes) else raw_bytes(record))
+        except Rejected as exc:
+            self.refused.append(str(exc))
 
     def dead_letter(
         self, payload: bytes, reason: str, detail: str, origin: dict[str, Any] | None = None
@@ -91,9 +99,11 @@ def _label_input(path: Path) -> tuple[list[bytes], str | None]:
     except OSError as exc:
         typer.echo(f"label: {path}: {exc.strerror or exc}", err=True)
         raise typer.Exit(2) from None
-    for failure in failures:
+    refused = [(str(f.path), f.reason) for f in failures]
+    refused += [(str(path), reason) for reason in collected.refused]
+    for where, reason in refused:
         typer.echo(
-            f"rejected: {failure.path}: {failure.reason} (not decided: replay puts it on the "
+            f"rejected: {where}: {reason} (not decided: replay puts it on the "
             "dead-letter topic, so the worker never gets it)",
             err=True,
         )

@@ -28,16 +28,39 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
 
-from service.models import SCHEMA_VERSION, Article, Correction, Decision
+from service.models import SCHEMA_VERSION, Article, Correction, Decision, Rejected, RejectReason
+
+# orjson writes values nested this many levels deep at most (a record itself is the first
+# level), while it reads them four times as deep: a JSON document it read whole may be one
+# it cannot write.
+MAX_NESTING = 254
+# What orjson's errors mean for a record's sender.
+_UNWRITABLE = {
+    "Recursion limit reached": f"nested more than {MAX_NESTING} levels deep",
+    "Integer exceeds 64-bit range": "an integer outside the 64-bit range",
+}
 
 
 def encode(record: dict[str, Any]) -> bytes:
     return orjson.dumps({"schema": SCHEMA_VERSION, **record})
+
+
+def raw_bytes(record: Mapping[str, Any]) -> bytes:
+    """A raw record as the JSON the raw topic takes; Rejected (bad_format) when orjson cannot
+    write it (nested too deep, an integer outside 64 bits). The readers refuse such a record
+    with the others they refuse, and `RawProducer.send` dead-letters one that got past them:
+    it raised, which stopped a replay or `label`, had the watcher retry its file at every poll
+    and the endpoint answer 500."""
+    try:
+        return orjson.dumps(record)
+    except orjson.JSONEncodeError as exc:
+        why = _UNWRITABLE.get(str(exc), str(exc))
+        raise Rejected(RejectReason.BAD_FORMAT, f"record not writable as JSON: {why}") from None
 
 
 def decode(payload: bytes) -> dict[str, Any]:

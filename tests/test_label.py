@@ -7,10 +7,11 @@ from pathlib import Path
 import orjson
 from typer.testing import CliRunner
 
-from service.cli import app
+from service.cli import _Collected, app
 from service.producers.files import publication_order, read_path
 from tests.conftest import SEEDS
 from tests.pipeline.test_route import ENGLISH, FED, FLASH
+from tests.producers.conftest import HUGE_VERSION_NITF, JSONL_WITH_A_DEEP_LINE
 
 
 def _label(tmp_path: Path, lines: list[bytes]) -> list[dict[str, object]]:
@@ -195,3 +196,32 @@ def test_label_routes_a_folder_under_the_feed_replay_sends_it_as(tmp_path: Path)
 
     flash = next(line for key, line in out.items() if key.startswith("9-flash"))
     assert flash["language"] == "en"
+
+
+def test_label_lists_records_orjson_cannot_write_and_decides_the_rest(tmp_path: Path) -> None:
+    # Writing them raised: label stopped with a traceback, nothing decided.
+    folder = tmp_path / "desk"
+    folder.mkdir()
+    (folder / "a_huge_version.nitf").write_bytes(HUGE_VERSION_NITF)
+    (folder / "b_lines.jsonl").write_bytes(JSONL_WITH_A_DEEP_LINE)
+    result = CliRunner().invoke(app, ["label", str(folder)])
+    assert result.exit_code == 0, result.output
+    out = [orjson.loads(line) for line in result.stdout.splitlines()]
+    assert sorted(line["id"] for line in out) == ["lines-1", "lines-3"]
+    assert all(line["story"] for line in out)
+    assert (
+        f"rejected: {folder / 'a_huge_version.nitf'}: bad_format: NITF du-key version "
+        "18446744073709551616 is outside the 64-bit range (not decided" in result.stderr
+    )
+    assert "b_lines.jsonl: bad_format: line 2: record not writable as JSON" in result.stderr
+
+
+def test_label_leaves_out_a_record_orjson_cannot_write_as_the_producer_does() -> None:
+    # The last resort, as RawProducer.send's: a record that got past the readers.
+    collected = _Collected()
+    collected.send({"id": "v", "text": "A.", "version": 2**64}, "replay:desk")
+    collected.send({"id": "fine", "text": "B."}, "replay:desk")
+    assert collected.records == [orjson.dumps({"id": "fine", "text": "B."})]
+    assert collected.refused == [
+        "bad_format: record not writable as JSON: an integer outside the 64-bit range"
+    ]

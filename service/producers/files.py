@@ -25,8 +25,7 @@ from service.pipeline.normalise import normalise_article
 from service.producers.formats import (
     copy_id,
     decode_unlabelled,
-    looks_like_ninjs,
-    ninjs_record,
+    json_record,
     parse_xml,
     strip_bom,
     unlabelled_utf8,
@@ -167,22 +166,26 @@ def _json_values(
         return
     if isinstance(value, list):
         for index, item in enumerate(value):
-            yield _json_record(path, item, None, {**where, "item": index})
+            yield _json_record(path, item, None, {**where, "item": index}, payload)
     else:
-        yield _json_record(path, value, payload, where)
+        yield _json_record(path, value, payload, where, payload)
 
 
 def _json_record(
-    path: Path, value: Any, data: bytes | None, where: dict[str, int]
+    path: Path, value: Any, data: bytes | None, where: dict[str, int], document: bytes
 ) -> dict[str, Any] | FileReject:
-    """An object as a record (ninjs converted), else a FileReject with its bytes (`data`,
-    else the value as JSON)."""
-    payload = orjson.dumps(value) if data is None else data
+    """An object as a record (`formats.json_record`: ninjs converted), else a FileReject with
+    its bytes (`data`, else the value as JSON, else the `document` it is in: an item orjson
+    cannot write, which it read)."""
+    try:
+        payload = orjson.dumps(value) if data is None else data
+    except orjson.JSONEncodeError:
+        payload = document
     if not isinstance(value, dict):
         detail = f"{_where(where)} is {type(value).__name__}, not an object"
         return FileReject(path, RejectReason.NOT_AN_OBJECT.value, detail, payload, where)
     try:
-        return ninjs_record(value) if looks_like_ninjs(value) else value
+        return json_record(value)
     except Exception as exc:  # one bad record must not stop the others
         reason, detail = rejection(exc)
         return FileReject(

@@ -23,6 +23,7 @@ import orjson
 from lxml import etree
 
 from service.models import Rejected, RejectReason
+from service.records import raw_bytes
 
 NEWSML_NS = "http://iptc.org/std/nar/2006-10-01/"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
@@ -115,18 +116,30 @@ def _find(element: etree._Element, name: str) -> etree._Element | None:
     return next((e for e in element.iter() if _local(e) == name), None)
 
 
-def _version(value: Any) -> int | None:
-    """A version or urgency number; None when unreadable. Not str.isdigit(): it takes `²`,
-    which int() refuses, and a crash here stalls the file-drop watcher."""
+# A record's integers are 64-bit: orjson writes none larger, and the service reads none.
+_INT64 = range(-(2**63), 2**63)
+_INT64_DIGITS = len(str(2**63))
+
+
+def _version(value: Any, name: str) -> int | None:
+    """A version or urgency number (`name`: the field, for the refusal); None when
+    unreadable. Not str.isdigit(): it takes `²`, which int() refuses, and a crash here stalls
+    the file-drop watcher. Rejected (bad_format) when it is a number outside the 64-bit range
+    a record's integers have: a version of 2**64 made every producer crash writing the record,
+    and ignored it would send the item as another copy (its id without the version)."""
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    text = value.strip() if isinstance(value, str) else ""
-    if not (text.isascii() and text.isdecimal()):
-        return None
-    try:
-        return int(text)
-    except ValueError:  # more digits than int() converts
-        return None
+        number, text = value, str(value)
+    else:
+        text = value.strip() if isinstance(value, str) else ""
+        if not (text.isascii() and text.isdecimal()):
+            return None
+        # More digits than 2**63 has is out of range, however many (int() refuses over 4300).
+        digits = text.lstrip("0") or "0"
+        number = int(digits) if len(digits) <= _INT64_DIGITS else _INT64.stop
+    if number not in _INT64:
+        shown = text if len(text) <= 40 else f"{text[:20]}... ({len(text)} digits)"
+        raise Rejected(RejectReason.BAD_FORMAT, f"{name} {shown} is outside the 64-bit range")
+    return number
 
 
 def _iso_time(value: str | None) -> str | None:
@@ -261,7 +274,7 @@ def ninjs_record(doc: Mapping[str, Any]) -> dict[str, Any]:
     uri = doc.get("uri")
     if not isinstance(uri, str) or not uri.strip():
         raise Rejected(RejectReason.BAD_FORMAT, "ninjs document without a uri")
-    version = _version(doc.get("version"))
+    version = _version(doc.get("version"), "ninjs version")
     # The first non-empty of 1.x `headline` and 2.x `headlines`, and likewise of the bodies.
     headline = _given(doc.get("headline")) or _ninjs_main(doc.get("headlines"))[0]
     text, html = _given(doc.get("body_text")), _given(doc.get("body_html"))
@@ -285,7 +298,7 @@ def ninjs_record(doc: Mapping[str, Any]) -> dict[str, Any]:
             "published": doc.get("versioncreated"),
             "firstcreated": doc.get("firstcreated"),
             "pubstatus": doc.get("pubstatus"),
-            "urgency": _version(doc.get("urgency")),
+            "urgency": _version(doc.get("urgency"), "ninjs urgency"),
             "byline": _ninjs_byline(doc),
             "located": located if isinstance(located, str) else None,
             "language": doc.get("language"),
@@ -295,9 +308,18 @@ def ninjs_record(doc: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
+def json_record(value: dict[str, Any]) -> dict[str, Any]:
+    """A JSON object as a raw record: ninjs converted, any other passed as it is (a raw record
+    already); Rejected when it is not one (ninjs without a uri) or it could not be written to
+    the raw topic (`records.raw_bytes`: orjson reads deeper nesting than it writes, and a
+    record passes its fields through)."""
+    record = ninjs_record(value) if looks_like_ninjs(value) else value
+    raw_bytes(record)
+    return record
+
+
 def records_from_json(value: Any) -> list[dict[str, Any]]:
-    """A parsed JSON document (object or array of objects) to raw records; ninjs objects
-    are converted, other objects pass as they are (they are raw records already)."""
+    """A parsed JSON document (object or array of objects) to raw records (`json_record`)."""
     items = value if isinstance(value, list) else [value]
     records = []
     for index, item in enumerate(items):
@@ -306,7 +328,7 @@ def records_from_json(value: Any) -> list[dict[str, Any]]:
             raise Rejected(
                 RejectReason.NOT_AN_OBJECT, f"{where} is {type(item).__name__}, not an object"
             )
-        records.append(ninjs_record(item) if looks_like_ninjs(item) else item)
+        records.append(json_record(item))
     return records
 
 
@@ -420,7 +442,7 @@ def nitf_record(root: etree._Element) -> dict[str, Any]:
     if not guid:
         raise Rejected(RejectReason.BAD_FORMAT, "NITF document without docdata/doc-id@id-string")
     du_key = _child(docdata, "du-key")
-    version = _version(du_key.get("version")) if du_key is not None else None
+    version = _version(du_key.get("version"), "NITF du-key version") if du_key is not None else None
     body_head, content = _child(body, "body.head"), _child(body, "body.content")
     if content is None:
         raise Rejected(RejectReason.BAD_FORMAT, "NITF document without <body.content>")
@@ -453,7 +475,9 @@ def nitf_record(root: etree._Element) -> dict[str, Any]:
             "body_html": body_html,
             "published": _iso_time(_nitf_published(head, docdata)),
             "pubstatus": status if status in _NITF_PUBSTATUSES else None,
-            "urgency": _version(urgency.get("ed-urg")) if urgency is not None else None,
+            "urgency": _version(urgency.get("ed-urg"), "NITF urgency ed-urg")
+            if urgency is not None
+            else None,
             "byline": _strip_by(_text(_child(body_head, "byline"))),
             "located": located or _dateline_place(_text(dateline)),
             "language": language,
@@ -558,7 +582,7 @@ def newsml_record(item: etree._Element) -> dict[str, Any]:
     guid = item.get("guid")
     if not guid:
         raise Rejected(RejectReason.BAD_FORMAT, "NewsML-G2 newsItem without a guid")
-    version = _version(item.get("version"))
+    version = _version(item.get("version"), f"NewsML-G2 newsItem {guid} version")
     item_meta, content_meta = _child(item, "itemMeta"), _child(item, "contentMeta")
     if content_meta is None:
         raise Rejected(RejectReason.BAD_FORMAT, f"NewsML-G2 newsItem {guid} without contentMeta")
@@ -595,7 +619,7 @@ def newsml_record(item: etree._Element) -> dict[str, Any]:
             "published": _iso_time(_text(_child(item_meta, "versionCreated"))),
             "firstcreated": _iso_time(_text(_child(item_meta, "firstCreated"))),
             "pubstatus": _qcode_tail(_child(item_meta, "pubStatus")),
-            "urgency": _version(_text(urgency)),
+            "urgency": _version(_text(urgency), f"NewsML-G2 newsItem {guid} urgency"),
             "byline": _strip_by(_text(_child(content_meta, "by"))),
             "located": located or _dateline_place(_text(_child(content_meta, "dateline"))),
             "credit": _text(_child(content_meta, "creditline")),

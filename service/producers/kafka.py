@@ -11,16 +11,15 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-import orjson
 from kafka import KafkaProducer
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 from kafka.producer.future import FutureRecordMetadata
 
 from service.contact import CONTACT_EVERY_SECONDS, BrokerContact
-from service.models import RejectReason
+from service.models import Rejected, RejectReason
 from service.pipeline.intake import partition_key
-from service.records import dead_letter
+from service.records import dead_letter, raw_bytes
 from service.settings import ARRIVAL_STAMPED, Settings
 
 log = logging.getLogger(__name__)
@@ -150,6 +149,17 @@ def record_key(record: dict[str, Any] | bytes, feed: str | None = None) -> bytes
     return None if key is None else key.encode()
 
 
+def _unwritable(record: dict[str, Any]) -> bytes:
+    """What a dead letter keeps of a record orjson cannot write: the record as Python writes
+    it (there is no JSON of it), else, nested too deep for that too, its top-level fields with
+    their lists and objects left out."""
+    try:
+        return repr(record).encode("utf-8", "backslashreplace")
+    except RecursionError:
+        shallow = {k: "..." if isinstance(v, dict | list) else v for k, v in record.items()}
+        return repr(shallow).encode("utf-8", "backslashreplace")
+
+
 class SendFailed(RuntimeError):
     """The broker did not take every record sent since the last flush (it refused some, or
     they timed out). Nothing of that batch may be acknowledged as delivered."""
@@ -206,7 +216,9 @@ class RawProducer:
     A record too large for the raw topic cannot go there, and no worker would see it: it
     goes to the dead-letter topic instead, as a letter with reason `too_large` keeping its
     first `dlq_payload_limit` bytes (`truncated`), and counts as delivered once the broker
-    has the letter. `dead_letter()` puts any other input the caller rejected there too.
+    has the letter. So does a record orjson cannot write (`records.raw_bytes`; the readers
+    refuse such records, this is the last resort), as `bad_format`, keeping its Python repr.
+    `dead_letter()` puts any other input the caller rejected there too.
     A send that raises (no broker metadata in time) drops what the thread sent since its
     last flush from its batch: the caller learns of it from the exception, and the next
     flush is judged on its own records.
@@ -250,8 +262,19 @@ class RawProducer:
         self._producer = KafkaProducer(**(config | options))
 
     def send(self, record: dict[str, Any] | bytes, feed: str | None = None) -> None:
-        value = record if isinstance(record, bytes) else orjson.dumps(record)
         key = record_key(record, feed)
+        if isinstance(record, bytes):
+            value = record
+        else:
+            try:
+                value = raw_bytes(record)
+            except Rejected as exc:
+                # The readers refuse such a record; one that got past them is a dead letter
+                # too, not an error that stops a replay or has the watcher retry its file for
+                # ever.
+                where = {"topic": self.topic, "producer": feed}
+                self._send_letter(_unwritable(record), key, exc.reason.value, exc.detail, where)
+                return
         if fits(value, key, self.max_record_bytes):
             self._track(lambda: self._producer.send(self.topic, key=key, value=value))
             return

@@ -182,3 +182,19 @@ def assert_rejects_left_out_on_the_broker(
             **line,
         }
         assert DeadLetter.parse(0, 0, None, orjson.dumps(letter)).payload == data
+
+
+# Input whose records orjson cannot write: a version of 2**64 (an NITF's du-key), and a field
+# nested 254 deep in a record (255 levels with it; orjson reads up to 1024, writes 254).
+# Every producer raised writing such a record: replay and label stopped, the watcher retried
+# the file at every poll, the endpoint answered 500; nothing was dead-lettered.
+HUGE_VERSION_NITF = NITF.replace(b'<du-key version="2"', b'<du-key version="18446744073709551616"')
+NESTED_254 = b"[" * 254 + b"]" * 254
+DEEP_LINE = b'{"id": "deep", "text": "Rain fell all week.", "meta": ' + NESTED_254 + b"}"
+JSONL_WITH_A_DEEP_LINE = b"\n".join([orjson.dumps(_LINE_1), DEEP_LINE, orjson.dumps(_LINE_3)])
+UNWRITABLE_VERSION = (
+    "bad_format: NITF du-key version 18446744073709551616 is outside the 64-bit range"
+)
+UNWRITABLE_NESTING = (
+    "bad_format: line 2: record not writable as JSON: nested more than 254 levels deep"
+)

@@ -23,7 +23,7 @@ from service.producers.endpoint import make_app
 from service.producers.kafka import RawProducer, SendFailed
 from service.settings import Settings
 from tests.conftest import read_topics
-from tests.producers.conftest import FakeSender
+from tests.producers.conftest import HUGE_VERSION_NITF, NESTED_254, FakeSender
 from tests.producers.documents import NEWSML_ITEM, NINJS_1, NITF
 
 
@@ -266,6 +266,40 @@ async def test_an_article_larger_than_the_raw_topic_takes_is_413(sender: FakeSen
         assert [(payload, why) for payload, why, _ in sender.letters] == [(body, "too_large")]
         response = await client.post("/articles", json={"id": "small", "text": "x" * 1500})
         assert response.status == 202
+
+
+@pytest.mark.parametrize("max_record_bytes", [2_000_000, 0])
+@pytest.mark.parametrize(
+    ("body", "content_type", "detail"),
+    [
+        (
+            HUGE_VERSION_NITF,
+            "application/xml",
+            "NITF du-key version 18446744073709551616 is outside the 64-bit range",
+        ),
+        (
+            b'{"id": "a", "text": "A."}\n{"id": "d", "text": "R.", "m": ' + NESTED_254 + b"}",
+            "application/x-ndjson",
+            "record not writable as JSON: nested more than 254 levels deep",
+        ),
+    ],
+    ids=["huge-version", "too-deep"],
+)
+async def test_a_record_orjson_cannot_write_is_400_with_a_dead_letter(
+    sender: FakeSender, body: bytes, content_type: str, detail: str, max_record_bytes: int
+) -> None:
+    # As `wirefeed serve` runs (a record limit), writing the record to measure it raised
+    # outside the parser's guard: 500, no dead letter, not counted. Without a limit the
+    # send raised: 503 with Retry-After, for a body no retry could get through.
+    app = make_app(sender, "wire.raw", max_record_bytes=max_record_bytes)
+    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+        headers = {"Content-Type": content_type}
+        response = await client.post("/articles", data=body, headers=headers)
+        assert response.status == 400
+        answer = await response.json()
+    assert answer == {"error": "bad_format", "detail": detail, "dead_lettered": True}
+    assert sender.records == []
+    assert [(payload, why) for payload, why, _ in sender.letters] == [(body, "bad_format")]
 
 
 async def test_a_body_not_in_within_the_time_allowed_is_408(

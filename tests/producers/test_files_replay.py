@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from service.cli import app
 from service.producers import files, kafka
-from service.producers.dlq import replay_dead_letters
+from service.producers.dlq import DeadLetter, replay_dead_letters
 from service.producers.files import FileFailure, FileReject, publication_order, read_path
 from service.producers.formats import copy_id
 from service.producers.kafka import record_key
@@ -24,8 +24,12 @@ from service.producers.replay import replay_records
 from service.settings import PROJECT_ROOT, Settings
 from tests.conftest import SEEDS, WorkerProcess, free_port
 from tests.producers.conftest import (
+    DEEP_LINE,
     GOOD_LINES,
     GOOD_TEXT,
+    HUGE_VERSION_NITF,
+    JSONL_WITH_A_DEEP_LINE,
+    NESTED_254,
     NINJS_WITHOUT_URI,
     POISON_XML,
     REJECTED_FILES,
@@ -266,6 +270,91 @@ def test_a_json_array_sends_its_good_items_and_dead_letters_the_others(
         "item 1 is int, not an object",
         "item 2: ninjs document without a uri",
     ]
+
+
+def test_records_orjson_cannot_write_are_dead_lettered_and_the_rest_replayed(
+    tmp_path: Path, sender: FakeSender
+) -> None:
+    # They reached `send`, which raised writing them: the replay (and `label`) stopped.
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    (archive / "a_huge_version.nitf").write_bytes(HUGE_VERSION_NITF)
+    (archive / "b_lines.jsonl").write_bytes(JSONL_WITH_A_DEEP_LINE)
+    deep_item = b'[{"id": "fine", "text": "Fits."}, {"id": "deep", "m": ' + NESTED_254 + b"}]"
+    (archive / "c_list.json").write_bytes(deep_item)
+    failures: list[FileFailure] = []
+    assert replay_records(archive, sender, order="name", failures=failures) == 3
+    assert sender.records == [*GOOD_LINES, {"id": "fine", "text": "Fits."}]
+    # Each is a letter of its own, with its bytes (an item orjson cannot write, the file's).
+    assert [(payload, why) for payload, why, _ in sender.letters] == [
+        (HUGE_VERSION_NITF, "bad_format"),
+        (DEEP_LINE, "bad_format"),
+        (deep_item, "bad_format"),
+    ]
+    assert [origin.get("line", origin.get("item")) for _, _, origin in sender.letters] == [
+        None,
+        2,
+        1,
+    ]
+    assert sender.details == [
+        "NITF du-key version 18446744073709551616 is outside the 64-bit range",
+        "line 2: record not writable as JSON: nested more than 254 levels deep",
+        "item 1: record not writable as JSON: nested more than 254 levels deep",
+    ]
+    assert [f.dead_lettered for f in failures] == [True, True, True]
+
+
+class _KafkaClient:
+    """kafka-python's producer in memory: what RawProducer hands it, by topic."""
+
+    def __init__(self, **config: object) -> None:
+        self.sent: list[tuple[str, bytes]] = []
+
+    def send(self, topic: str, key: bytes | None = None, value: bytes = b"") -> object:
+        self.sent.append((topic, value))
+        return _Delivered()
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class _Delivered:
+    def get(self, timeout: float | None = None) -> None:
+        return None
+
+    def succeeded(self) -> bool:
+        return True
+
+
+def test_a_record_orjson_cannot_write_is_a_dead_letter_of_the_producer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The last resort, for such a record that got past the readers: `send` raised TypeError,
+    # which no producer loop expected (the watcher took it for the broker's and retried).
+    monkeypatch.setattr(kafka, "KafkaProducer", _KafkaClient)
+    settings = Settings()
+    deep: object = 1
+    for _ in range(254):
+        deep = [deep]
+    with kafka.RawProducer(settings) as producer:
+        producer.send({"id": "v", "text": "A.", "version": 2**64}, "desk")
+        producer.send({"id": "d", "text": "B.", "meta": deep}, "desk")
+        producer.send({"id": "fine", "text": "C."}, "desk")
+        client = producer._producer
+    assert producer.dead_lettered == 2
+    topics = settings.topics
+    assert [topic for topic, _ in client.sent] == [topics.dlq, topics.dlq, topics.raw]
+    letters = [DeadLetter.parse(0, n, None, value) for n, (_, value) in enumerate(client.sent[:2])]
+    assert [(letter.reason, letter.detail) for letter in letters] == [
+        ("bad_format", "record not writable as JSON: an integer outside the 64-bit range"),
+        ("bad_format", "record not writable as JSON: nested more than 254 levels deep"),
+    ]
+    assert letters[0].payload.startswith(b"{'id': 'v'")
+    assert letters[0].origin == {"topic": topics.raw, "producer": "desk"}
+    assert orjson.loads(client.sent[2][1]) == {"id": "fine", "text": "C."}
 
 
 def test_a_looped_replay_dead_letters_a_rejected_file_once(

@@ -504,7 +504,7 @@ def test_ninjs_without_schema_is_still_ninjs() -> None:
     assert record["published"] == "2024-04-12T12:00:00Z"
 
 
-@pytest.mark.parametrize("number", ["\u00b2", "\u0663", "1" * 5000, "2a", "", True])
+@pytest.mark.parametrize("number", ["\u00b2", "\u0663", "2a", "", True, 2.0])
 def test_unreadable_version_and_urgency_are_unknown(number: object) -> None:
     [ninjs] = records_from_json(dict(NINJS_1, version=number, urgency=number))
     assert "version" not in ninjs
@@ -518,6 +518,84 @@ def test_unreadable_version_and_urgency_are_unknown(number: object) -> None:
         [item] = parse_xml(newsml.replace(b"<urgency>2<", f"<urgency>{number}<".encode()))
         assert "version" not in item
         assert "urgency" not in item
+
+
+def _with_numbers(version: str, urgency: str) -> dict[str, bytes]:
+    """An NITF and a NewsML-G2 item with this version and urgency."""
+    docdata = f'<urgency ed-urg="{urgency}"/><du-key version="{version}"/>'
+    newsml = NEWSML_ITEM.replace(b'version="3"', f'version="{version}"'.encode())
+    newsml = newsml.replace(b"<urgency>2<", f"<urgency>{urgency}<".encode())
+    return {"nitf": _nitf("<p>Text.</p>", docdata=docdata), "newsml": newsml}
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["18446744073709551616", "9223372036854775808", "1" * 5000, 2**63],
+    ids=["2**64", "2**63", "5000-digits", "json-2**63"],
+)
+@pytest.mark.parametrize("field", ["version", "urgency"])
+def test_a_version_or_urgency_outside_64_bits_is_refused(number: object, field: str) -> None:
+    # 2**64 was read as a number no record can hold: every producer crashed writing it.
+    # (A 5000-digit one was unknown: int() refuses it; out of range all the same.)
+    with pytest.raises(Rejected) as caught:
+        records_from_json(dict(NINJS_1, **{field: number}))
+    assert caught.value.reason == RejectReason.BAD_FORMAT
+    assert caught.value.detail.startswith(f"ninjs {field} {str(number)[:20]}")
+    assert caught.value.detail.endswith("is outside the 64-bit range")
+    if isinstance(number, str):
+        numbers = {"version": "1", "urgency": "1", field: number}
+        for kind, document in _with_numbers(**numbers).items():
+            with pytest.raises(Rejected, match="is outside the 64-bit range") as caught:
+                parse_xml(document)
+            assert caught.value.reason == RejectReason.BAD_FORMAT, kind
+            assert field in caught.value.detail, kind
+
+
+def test_a_version_or_urgency_within_64_bits_is_read() -> None:
+    largest = str(2**63 - 1)
+    for document in _with_numbers(largest, "0" * 5000 + "7").values():
+        [record] = parse_xml(document)
+        assert (record["version"], record["urgency"]) == (2**63 - 1, 7)
+        orjson.dumps(record)
+
+
+_NESTED_254 = "[" * 254 + "]" * 254
+
+
+@pytest.mark.parametrize(
+    ("document", "content_type"),
+    [
+        (f'{{"id": "d", "text": "Rain.", "meta": {_NESTED_254}}}', None),
+        (
+            f'[{{"id": "a", "text": "A."}}, {{"id": "d", "text": "Rain.", "m": {_NESTED_254}}}]',
+            None,
+        ),
+        (
+            f'{{"id": "a", "text": "A."}}\n{{"id": "d", "text": "R.", "m": {_NESTED_254}}}',
+            "x-ndjson",
+        ),
+        (
+            orjson.dumps(dict(NINJS_1, versioncreated="T")).decode().replace('"T"', _NESTED_254),
+            None,
+        ),
+    ],
+    ids=["object", "array-item", "ndjson-line", "ninjs-field"],
+)
+def test_a_record_nested_deeper_than_json_on_a_topic_may_be_is_refused(
+    document: str, content_type: str | None
+) -> None:
+    # orjson reads JSON 1024 levels deep but writes 254, and a raw record passes its fields
+    # through: such a record crashed every producer as it was sent.
+    with pytest.raises(Rejected) as caught:
+        parse_document(document.encode(), content_type and f"application/{content_type}")
+    assert caught.value.reason == RejectReason.BAD_FORMAT
+    assert caught.value.detail == "record not writable as JSON: nested more than 254 levels deep"
+
+
+def test_a_record_nested_as_deep_as_json_on_a_topic_may_be_is_read() -> None:
+    nested = "[" * 253 + "]" * 253
+    [record] = parse_document(f'{{"id": "d", "text": "Rain.", "meta": {nested}}}'.encode())
+    assert orjson.loads(orjson.dumps(record)) == record
 
 
 def test_nitf_html_entities_under_a_doctype_are_characters() -> None:

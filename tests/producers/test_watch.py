@@ -21,11 +21,16 @@ from service.producers.watch import watch_once
 from service.settings import Settings
 from tests.conftest import WorkerProcess, read_topics
 from tests.producers.conftest import (
+    DEEP_LINE,
     GOOD_LINES,
     GOOD_TEXT,
+    HUGE_VERSION_NITF,
+    JSONL_WITH_A_DEEP_LINE,
     NINJS_WITHOUT_URI,
     POISON_XML,
     REJECTED_FILES,
+    UNWRITABLE_NESTING,
+    UNWRITABLE_VERSION,
     FakeSender,
     assert_rejects_dead_lettered,
     assert_rejects_left_out_on_the_broker,
@@ -480,6 +485,39 @@ def test_a_json_array_with_a_bad_item_sends_the_good_ones_and_fails(
         "bad_format: item 2: ninjs document without a uri",
         "1 other record of the file was sent",
     ]
+
+
+def test_records_orjson_cannot_write_fail_their_file_once_and_the_rest_goes_on(
+    tmp_path: Path, sender: FakeSender
+) -> None:
+    # `send` raised writing them, which the watcher took for the broker's trouble: the file
+    # stayed, tried again at every poll for ever (its good lines sent again each time), and
+    # nothing was dead-lettered.
+    (tmp_path / "a_huge_version.nitf").write_bytes(HUGE_VERSION_NITF)
+    (tmp_path / "b_lines.jsonl").write_bytes(JSONL_WITH_A_DEEP_LINE)
+    (tmp_path / "c_story.nitf").write_bytes(NITF)
+    result = watch_once(tmp_path, sender, min_age=0)
+    assert (result.failed, result.done, result.kept) == (
+        ["a_huge_version.nitf", "b_lines.jsonl"],
+        ["c_story.nitf"],
+        {},
+    )
+    assert [r["id"] for r in sender.records if isinstance(r, dict)] == [
+        "lines-1",
+        "lines-3",
+        "EXN-2024-0412-0007#2",
+    ]
+    assert [(payload, why) for payload, why, _ in sender.letters] == [
+        (HUGE_VERSION_NITF, "bad_format"),
+        (DEEP_LINE, "bad_format"),
+    ]
+    failed = tmp_path / "failed"
+    assert (failed / "a_huge_version.nitf.reason").read_text() == UNWRITABLE_VERSION + "\n"
+    assert (failed / "b_lines.jsonl.reason").read_text().splitlines() == [
+        UNWRITABLE_NESTING,
+        "2 other records of the file were sent",
+    ]
+    assert watch_once(tmp_path, sender, min_age=0).sent == 0
 
 
 @pytest.mark.kafka
