@@ -64,14 +64,19 @@ class WordShares:
         shares = shares or {}
         distinct = sorted(set(shares.values()))
         hashes = _hashes(list(shares))
-        order = np.argsort(hashes, kind="stable")
-        self._hashes = hashes[order]
-        # Two words of one list with one 64-bit hash: never seen; refused rather than guessed.
-        if len(self._hashes) and not np.all(self._hashes[1:] > self._hashes[:-1]):
-            raise ValueError("two words of the list share a hash")
         # Index 0 is "not listed".
-        indexes = np.searchsorted(np.array(distinct, dtype=np.float64), list(shares.values()))
-        self._indexes = (indexes[order] + 1).astype(np.uint16)
+        indexes = np.searchsorted(np.array(distinct, dtype=np.float64), list(shares.values())) + 1
+        order = np.argsort(hashes, kind="stable")
+        hashes, indexes = hashes[order], indexes[order]
+        # Words of one list with one 64-bit hash (none in wordfreq's lists today): neither is
+        # kept, so each has the floor's share instead of a share that may be the other's (and
+        # a language's list never fails to load).
+        unique = np.ones(len(hashes), dtype=bool)
+        same = hashes[1:] == hashes[:-1]
+        unique[1:] &= ~same
+        unique[:-1] &= ~same
+        self._hashes = hashes[unique]
+        self._indexes = indexes[unique].astype(np.uint16)
         self._table: tuple[float | None, ...] = (None, *distinct)
 
     def shares(self, words: Sequence[str]) -> list[float | None]:
@@ -102,7 +107,10 @@ class WordShares:
 
     def values(self) -> list[float]:
         """The share of each word in the list (in no particular order)."""
-        return [share for share in map(self._table.__getitem__, self._indexes.tolist()) if share]
+        table = self._table
+        return [
+            share for share in map(table.__getitem__, self._indexes.tolist()) if share is not None
+        ]
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, WordShares):

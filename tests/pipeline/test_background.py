@@ -47,3 +47,19 @@ def test_a_languages_list_keeps_each_words_share() -> None:
     # Rarer than the floor, and figures (cues have their own weight), are not listed.
     assert english.shares(["zugspitze", "2024", "0"]) == [None, None, None]
     assert 10_000 < len(english) < 30_000
+
+
+def test_words_of_one_hash_are_both_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two words of a list with one 64-bit hash (none in wordfreq's lists): neither takes a
+    # share that may be the other's, and the list still loads.
+    import numpy as np
+
+    from service.pipeline import background
+
+    keys = {"tras": 5, "tres": 5, "the": 9}
+    monkeypatch.setattr(
+        background, "_hashes", lambda words: np.array([keys[w] for w in words], dtype=np.uint64)
+    )
+    kept = WordShares({"tras": 0.08, "tres": 0.3, "the": 1.0})
+    assert kept.shares(["tras", "tres", "the"]) == [None, None, 1.0]
+    assert len(kept) == 1
