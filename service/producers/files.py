@@ -26,6 +26,7 @@ from service.producers.formats import (
     copy_id,
     decode_unlabelled,
     json_record,
+    parse_document,
     parse_xml,
     strip_bom,
     unlabelled_utf8,
@@ -96,28 +97,55 @@ def file_reject(path: Path, payload: bytes | None, exc: BaseException) -> FileRe
 
 def read_file(path: Path, data: bytes | None = None) -> Iterator[dict[str, Any] | FileReject]:
     """Records from one file (`data`: its bytes, when already read), and a FileReject for
-    the file, or for each of its records, that its reader refuses."""
+    the file, or for each of its records, that its reader refuses. A text file holding a
+    wire document is read as that document (`_read_text`)."""
     suffix = path.suffix.lower()
     raw = path.read_bytes() if data is None else data
     data = strip_bom(raw)
-    if suffix in TEXT_SUFFIXES:
-        # UTF-8, or UTF-16 or UTF-32 after their byte order mark (Notepad's "Unicode") or in
-        # the byte order their NULs show: a file declares no charset.
-        try:
-            text = decode_unlabelled(data)
-        except Rejected as exc:
-            yield file_reject(path, raw, exc)
-            return
-        yield text_record(path, text)
-    elif suffix in JSON_SUFFIXES | JSONL_SUFFIXES:
+    if suffix in JSON_SUFFIXES | JSONL_SUFFIXES:
         yield from read_json(path, raw, lines=suffix in JSONL_SUFFIXES)
-    elif suffix in XML_SUFFIXES:
-        try:
+        return
+    try:
+        if suffix in TEXT_SUFFIXES:
+            records = _read_text(path, data)
+        elif suffix in XML_SUFFIXES:
             records = parse_xml(data)
-        except Rejected as exc:
-            yield file_reject(path, raw, exc)
+        else:
             return
-        yield from records
+    except Rejected as exc:
+        yield file_reject(path, raw, exc)
+        return
+    yield from records
+
+
+def _read_text(path: Path, data: bytes) -> list[dict[str, Any]]:
+    """A text file's article, or the records of the ninjs, NITF or NewsML-G2 document it
+    holds: a wire document saved as .txt is still a wire document, not article text (replay,
+    push and label published its markup as the headline, under an id unrelated to the
+    item's, while the watcher read the document). Rejected when it is in no encoding a file
+    may be in (UTF-8, or UTF-16 or UTF-32 after their byte order mark, Notepad's "Unicode",
+    or in the order their NULs show: a file declares no charset), or begins `<?xml` and
+    does not parse."""
+    try:
+        text: str | None = decode_unlabelled(data)
+    except Rejected as exc:
+        text, unreadable = None, exc
+    # The head of the text, else of the bytes: XML in a legacy charset its declaration names
+    # is no text, but a document.
+    head = text.lstrip()[:5] if text is not None else data.lstrip()[:5].decode("latin-1")
+    if head[:1] in {"<", "{", "["}:
+        try:
+            return parse_document(data)
+        except Rejected:
+            if head == "<?xml":  # an XML document, broken: not article text either
+                raise
+            # else plain text that happens to start with a bracket
+    if text is None:
+        if unreadable.reason is not RejectReason.NOT_UTF8:
+            raise unreadable
+        hint = "a text file must be UTF-8 (save it as UTF-8)"
+        raise Rejected(unreadable.reason, f"{unreadable.detail}: {hint}")
+    return [text_record(path, text)]
 
 
 def read_json(path: Path, data: bytes, *, lines: bool) -> Iterator[dict[str, Any] | FileReject]:

@@ -39,14 +39,7 @@ from service.producers.files import (
     XML_SUFFIXES,
     FileReject,
     file_reject,
-    read_json,
-    text_record,
-)
-from service.producers.formats import (
-    decode_unlabelled,
-    parse_document,
-    parse_xml,
-    strip_bom,
+    read_file,
 )
 from service.producers.kafka import broker_unavailable
 from service.producers.replay import LetterSender
@@ -76,50 +69,15 @@ class _Vanished(Exception):
 
 
 def read_dropped(path: Path, data: bytes | None = None) -> list[dict[str, Any] | FileReject]:
-    """Records from one dropped file (`data`: its bytes, when already read); ninjs, NITF and
-    NewsML-G2 are recognised by content. A JSON document or JSON Lines file gives a
-    FileReject for itself when it is in no encoding its reader reads, and for each line or
-    item its reader refuses, the others going on (`files.read_json`). Raises Rejected when
-    the file as a whole cannot be read, or gives no article (and whatever a parser raises on
-    input it did not expect)."""
-    suffix = path.suffix.lower()
-    raw = path.read_bytes() if data is None else data
-    data = strip_bom(raw)
-    items: list[dict[str, Any] | FileReject]
-    if suffix in XML_SUFFIXES:
-        items = [*parse_xml(data)]
-    elif suffix in JSON_SUFFIXES | JSONL_SUFFIXES:
-        items = [*read_json(path, raw, lines=suffix in JSONL_SUFFIXES)]
-    else:
-        items = [*_read_text(path, data)]
+    """Records from one dropped file (`data`: its bytes, when already read), read as every
+    producer reads it (`files.read_file`: ninjs, NITF and NewsML-G2 saved as .txt are
+    recognised by content), and a FileReject for the file, or for each line or item, that
+    its reader refuses, the others going on. Raises Rejected when the file gives no article
+    (and whatever a parser raises on input it did not expect)."""
+    items = [*read_file(path, data)]
     if not items:
         raise Rejected(RejectReason.MISSING_TEXT, "no articles in the file")
     return items
-
-
-def _read_text(path: Path, data: bytes) -> list[dict[str, Any]]:
-    try:
-        # UTF-8, or UTF-16/UTF-32 by their byte order mark or their NULs.
-        text: str | None = decode_unlabelled(data)
-    except Rejected as exc:
-        text, unreadable = None, exc
-    # The head of the text, else of the bytes: XML in a legacy charset its declaration names
-    # is no text, but a document.
-    head = text.lstrip()[:5] if text is not None else data.lstrip()[:5].decode("latin-1")
-    if head[:1] in {"<", "{", "["}:
-        # A wire document saved as .txt is still a wire document, not article text.
-        try:
-            return [*parse_document(data)]
-        except Rejected:
-            if head == "<?xml":  # an XML document, broken: not article text either
-                raise
-            # else plain text that happens to start with a bracket
-    if text is None:
-        if unreadable.reason is not RejectReason.NOT_UTF8:
-            raise unreadable
-        hint = "a text file must be UTF-8 (save it as UTF-8)"
-        raise Rejected(unreadable.reason, f"{unreadable.detail}: {hint}")
-    return [text_record(path, text)]
 
 
 def _ready(entry: os.DirEntry[str], now: float, min_age: float) -> bool:

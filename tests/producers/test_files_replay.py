@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from service.cli import app
-from service.producers import files, kafka
+from service.producers import files, kafka, watch
 from service.producers.dlq import DeadLetter, replay_dead_letters
 from service.producers.files import FileFailure, FileReject, publication_order, read_path
 from service.producers.formats import copy_id
@@ -39,7 +39,7 @@ from tests.producers.conftest import (
     drop_rejected_files,
     poisoned_parse_xml,
 )
-from tests.producers.documents import NITF
+from tests.producers.documents import NEWSML_ITEM, NINJS_2, NITF
 
 
 def test_text_json_and_jsonl_files_become_records(tmp_path: Path) -> None:
@@ -177,6 +177,29 @@ def test_replayed_folders_convert_wire_formats(tmp_path: Path) -> None:
     assert [(r.path.name, r.payload, r.reason) for r in rejects] == [
         ("broken.xml", b"<nitf><body>", "bad_format")
     ]
+
+
+@pytest.mark.parametrize(
+    ("document", "kind"),
+    [(NITF, "nitf"), (NEWSML_ITEM, "newsml"), (orjson.dumps(NINJS_2), "ninjs")],
+)
+def test_a_wire_document_saved_as_text_is_read_as_that_document_on_every_path(
+    tmp_path: Path, document: bytes, kind: str
+) -> None:
+    # Replay, push and label published its markup as article text (`<nitf><docdata>...` as
+    # the headline, the file's name as the item) while the watcher read the document.
+    path = tmp_path / "story.txt"
+    path.write_bytes(document)
+    [record] = read_path(path)  # replay, label
+    assert isinstance(record, dict)
+    assert record["format"] == kind
+    assert list(files.read_file(path)) == [record]  # push
+    assert watch.read_dropped(path) == [record]
+    # A broken XML document is refused, not published as text.
+    path.write_bytes(NITF[:400])
+    rejects: list[FileReject] = []
+    assert read_path(path, rejects) == []
+    assert [(r.reason, r.payload) for r in rejects] == [("bad_format", NITF[:400])]
 
 
 def test_an_unreadable_file_does_not_stop_the_others(

@@ -13,7 +13,7 @@ from kafka.errors import KafkaTimeoutError
 from typer.testing import CliRunner
 
 from service.cli import app
-from service.producers import kafka, watch
+from service.producers import files, kafka, watch
 from service.producers.dlq import replay_dead_letters
 from service.producers.files import text_record
 from service.producers.kafka import RawProducer
@@ -100,7 +100,7 @@ def test_any_parser_error_fails_only_that_file(
     tmp_path: Path, sender: FakeSender, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     poison = POISON_XML
-    monkeypatch.setattr(watch, "parse_xml", poisoned_parse_xml())
+    monkeypatch.setattr(files, "parse_xml", poisoned_parse_xml())
     (tmp_path / "a_poison.xml").write_bytes(poison)
     (tmp_path / "b_story.nitf").write_bytes(NITF)
 
