@@ -23,6 +23,7 @@ import orjson
 from service.models import Rejected, RejectReason
 from service.pipeline.normalise import normalise_article
 from service.producers.formats import (
+    RefusedItem,
     copy_id,
     decode_unlabelled,
     json_record,
@@ -105,27 +106,32 @@ def read_file(path: Path, data: bytes | None = None) -> Iterator[dict[str, Any] 
     if suffix in JSON_SUFFIXES | JSONL_SUFFIXES:
         yield from read_json(path, raw, lines=suffix in JSONL_SUFFIXES)
         return
+    refused: list[RefusedItem] = []
     try:
         if suffix in TEXT_SUFFIXES:
-            records = _read_text(path, data)
+            records = _read_text(path, data, refused)
         elif suffix in XML_SUFFIXES:
-            records = parse_xml(data)
+            records = parse_xml(data, refused=refused)
         else:
             return
     except Rejected as exc:
         yield file_reject(path, raw, exc)
         return
     yield from records
+    for item in refused:  # a newsMessage's items its parser refused, each on its own
+        where = {"item": item.index}
+        detail = f"{_where(where)}: {item.error.detail}"
+        yield FileReject(path, item.error.reason.value, detail, item.data, where)
 
 
-def _read_text(path: Path, data: bytes) -> list[dict[str, Any]]:
+def _read_text(path: Path, data: bytes, refused: list[RefusedItem]) -> list[dict[str, Any]]:
     """A text file's article, or the records of the ninjs, NITF or NewsML-G2 document it
     holds: a wire document saved as .txt is still a wire document, not article text (replay,
     push and label published its markup as the headline, under an id unrelated to the
     item's, while the watcher read the document). Rejected when it is in no encoding a file
     may be in (UTF-8, or UTF-16 or UTF-32 after their byte order mark, Notepad's "Unicode",
     or in the order their NULs show: a file declares no charset), or begins `<?xml` and
-    does not parse."""
+    does not parse. A newsMessage's items its parser refuses go to `refused`."""
     try:
         text: str | None = decode_unlabelled(data)
     except Rejected as exc:
@@ -135,7 +141,7 @@ def _read_text(path: Path, data: bytes) -> list[dict[str, Any]]:
     head = text.lstrip()[:5] if text is not None else data.lstrip()[:5].decode("latin-1")
     if head[:1] in {"<", "{", "["}:
         try:
-            return parse_document(data)
+            return parse_document(data, refused=refused)
         except Rejected:
             if head == "<?xml":  # an XML document, broken: not article text either
                 raise

@@ -15,6 +15,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from html.entities import html5
 from typing import Any
@@ -76,6 +77,19 @@ _DROPPED_NITF_TAGS = frozenset({"media-reference", "media-metadata", "media-prod
 # fourth, embargoed, is a usable item held until its release (as in NewsML-G2, whose
 # embargo is not a status either).
 _NITF_PUBSTATUSES = frozenset({"usable", "withheld", "canceled"})
+# Natures (IPTC ninature) of NewsML-G2 items that are no article: such an item of a
+# newsMessage without inline text (a photo sent with the story) is skipped, not refused.
+_MEDIA_NATURES = frozenset({"picture", "graphic", "audio", "video"})
+
+
+@dataclass(frozen=True, slots=True)
+class RefusedItem:
+    """A newsItem of a newsMessage that its parser refused, the message's other items going
+    on: its place among them, why, and its own XML (a dead letter's payload)."""
+
+    index: int
+    error: Rejected
+    data: bytes
 
 
 def _parser(encoding: str | None = None) -> etree.XMLParser:
@@ -402,9 +416,14 @@ def _resolve_html_entities(root: etree._Element) -> None:
     _drop_keeping_tails(root, [etree.Entity])
 
 
-def parse_xml(data: bytes, encoding: str | None = None) -> list[dict[str, Any]]:
+def parse_xml(
+    data: bytes, encoding: str | None = None, refused: list[RefusedItem] | None = None
+) -> list[dict[str, Any]]:
     """An NITF document, a NewsML-G2 newsItem or a newsMessage of newsItems to raw records.
-    `encoding` (a transport's charset) overrides the document's own declaration."""
+    `encoding` (a transport's charset) overrides the document's own declaration. A newsItem
+    of a message that its parser refuses goes to `refused` when given, the other items going
+    on (a file's items, as a JSON array's); else it refuses the message (a pushed request is
+    taken or refused whole)."""
     if not data.startswith(_WIDE_BOMS):  # the parser reads those marks itself
         # An XML declaration must come first: a body with leading blank lines is still XML.
         data = strip_bom(data).lstrip()
@@ -419,17 +438,44 @@ def parse_xml(data: bytes, encoding: str | None = None) -> list[dict[str, Any]]:
     if namespace == NEWSML_NS and name == "newsItem":
         return [newsml_record(root)]
     if namespace == NEWSML_NS and name == "newsMessage":
-        # A picture or graphic item (remoteContent, no inline body) is not an article.
-        items = [e for e in root.iter(f"{{{NEWSML_NS}}}newsItem") if _has_inline_body(e)]
-        if not items:
-            raise Rejected(
-                RejectReason.BAD_FORMAT, "NewsML-G2 newsMessage without a newsItem with text"
-            )
-        return [newsml_record(item) for item in items]
+        return _message_records(root, refused)
     raise Rejected(
         RejectReason.BAD_FORMAT,
         f"XML root <{name}> (namespace {namespace or 'none'}) is not NITF or NewsML-G2 newsItem",
     )
+
+
+def _message_records(
+    message: etree._Element, refused: list[RefusedItem] | None
+) -> list[dict[str, Any]]:
+    """The records of a newsMessage's items but its media (`_is_media`). A text item without
+    inline content is refused as a newsItem alone is, where it was skipped with the pictures
+    without a trace; and an item without a guid refuses itself (into `refused`), where it
+    refused the whole message, its good items too."""
+    items = [
+        (index, item)
+        for index, item in enumerate(message.iter(f"{{{NEWSML_NS}}}newsItem"))
+        if not _is_media(item)
+    ]
+    if not items:
+        raise Rejected(
+            RejectReason.BAD_FORMAT, "NewsML-G2 newsMessage without a newsItem with text"
+        )
+    records = []
+    for index, item in items:
+        try:
+            records.append(newsml_record(item))
+        except Rejected as exc:
+            if refused is None:
+                raise
+            refused.append(RefusedItem(index, exc, etree.tostring(item, encoding="utf-8")))
+    return records
+
+
+def _is_media(item: etree._Element) -> bool:
+    """A picture, graphic, audio or video item without inline text: no article."""
+    nature = _qcode_tail(_child(item, "itemMeta", "itemClass")) or ""
+    return nature.lower() in _MEDIA_NATURES and not _has_inline_body(item)
 
 
 def nitf_record(root: etree._Element) -> dict[str, Any]:
@@ -636,12 +682,15 @@ def newsml_record(item: etree._Element) -> dict[str, Any]:
 NDJSON_TYPES = ("ndjson", "jsonl", "json-seq", "jsonlines")
 
 
-def parse_document(data: bytes, content_type: str | None = None) -> list[dict[str, Any]]:
+def parse_document(
+    data: bytes, content_type: str | None = None, refused: list[RefusedItem] | None = None
+) -> list[dict[str, Any]]:
     """Raw records from one payload: JSON (object or array), NDJSON or XML, chosen by the
     content type when it says, else by the first character. A payload in UTF-16 or UTF-32
     (with a byte order mark, or without one and no charset, in the order its NULs plainly
     show: `sniff_codec`), or in the charset the content type declares, is read as such: XML
-    as it is (the mark or the charset tells the parser), JSON as UTF-8 text."""
+    as it is (the mark or the charset tells the parser), JSON as UTF-8 text. `refused`: as
+    `parse_xml` takes it."""
     kind = (content_type or "").split(";", 1)[0].strip().lower()
     declared = _declared_codec(content_charset(content_type))
     codec = reading_codec(data, declared) if declared is not None else sniff_codec(data)
@@ -651,7 +700,7 @@ def parse_document(data: bytes, content_type: str | None = None) -> list[dict[st
         if kind.endswith("xml") or (not kind.endswith("json") and text.lstrip()[:1] == "<"):
             # Given to the parser as the UTF-8 it is now: the charset of the transport (or
             # the byte order mark) overrides the document's declaration (RFC 7303).
-            return parse_xml(text.encode("utf-8"), "utf-8")
+            return parse_xml(text.encode("utf-8"), "utf-8", refused)
         data = text.encode("utf-8")
     head = data.lstrip()[:1]
     if not head:
@@ -662,7 +711,7 @@ def parse_document(data: bytes, content_type: str | None = None) -> list[dict[st
         # `codec` is None or utf-8 here; a charset of utf-8 (or a UTF-8 mark) overrides the
         # declaration as any other does (RFC 7303): a UTF-8 body whose declaration still
         # names the legacy charset it was converted from is UTF-8.
-        return parse_xml(data, codec)
+        return parse_xml(data, codec, refused)
     _utf8(data)
     try:
         return parse_json(data)

@@ -76,14 +76,14 @@ def strict_settings(service_settings: Settings) -> Settings:
 POISON_XML = b"<nitf><!-- the parser trips on this one --></nitf>"
 
 
-def poisoned_parse_xml() -> Callable[[bytes], list[dict[str, Any]]]:
+def poisoned_parse_xml() -> Callable[..., list[dict[str, Any]]]:
     """formats.parse_xml, except that it raises ValueError on POISON_XML."""
     real_parse_xml = formats.parse_xml
 
-    def parse_xml(data: bytes) -> list[dict[str, Any]]:
+    def parse_xml(data: bytes, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
         if data == POISON_XML:
             raise ValueError("invalid literal for int() with base 10: 'v2'")
-        return real_parse_xml(data)
+        return real_parse_xml(data, *args, **kwargs)
 
     return parse_xml
 

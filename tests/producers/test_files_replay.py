@@ -12,13 +12,15 @@ from typing import Any
 
 import orjson
 import pytest
+from lxml import etree
 from typer.testing import CliRunner
 
 from service.cli import app
+from service.models import Rejected
 from service.producers import files, kafka, watch
 from service.producers.dlq import DeadLetter, replay_dead_letters
 from service.producers.files import FileFailure, FileReject, publication_order, read_path
-from service.producers.formats import copy_id
+from service.producers.formats import NEWSML_NS, XHTML_NS, copy_id, parse_document
 from service.producers.kafka import record_key
 from service.producers.replay import replay_records
 from service.settings import PROJECT_ROOT, Settings
@@ -200,6 +202,62 @@ def test_a_wire_document_saved_as_text_is_read_as_that_document_on_every_path(
     rejects: list[FileReject] = []
     assert read_path(path, rejects) == []
     assert [(r.reason, r.payload) for r in rejects] == [("bad_format", NITF[:400])]
+
+
+def _news_item(guid: str, nature: str, content: str) -> str:
+    attribute = f' guid="{guid}"' if guid else ""
+    return (
+        f'<newsItem{attribute}><itemMeta><itemClass qcode="ninat:{nature}"/></itemMeta>'
+        f"<contentMeta><headline>Item {guid or 'without guid'}</headline></contentMeta>"
+        f"<contentSet>{content}</contentSet></newsItem>"
+    )
+
+
+# A newsMessage of five items: a text item, a text item by reference (no inline content), a
+# text item whose inline body is empty, a picture, and a text item without a guid.
+NEWS_MESSAGE = (
+    f'<newsMessage xmlns="{NEWSML_NS}"><itemSet>'
+    + _news_item("urn:m1", "text", "<inlineData>The council approved the budget.</inlineData>")
+    + _news_item("urn:m2", "text", '<remoteContent contenttype="text/plain" href="m2.txt"/>')
+    + _news_item(
+        "urn:m3",
+        "text",
+        f'<inlineXML><html xmlns="{XHTML_NS}"><body></body></html></inlineXML>',
+    )
+    + _news_item("urn:m4", "picture", '<remoteContent contenttype="image/jpeg" href="m4.jpg"/>')
+    + _news_item("", "text", "<inlineData>Rain fell over the hills all week.</inlineData>")
+    + "</itemSet></newsMessage>"
+).encode()
+
+
+@pytest.mark.parametrize("name", ["message.xml", "message.txt"])
+def test_a_newsml_message_refuses_its_bad_items_one_by_one_and_skips_pictures(
+    tmp_path: Path, sender: FakeSender, name: str
+) -> None:
+    # A text item without inline content was skipped with the pictures, without a trace;
+    # an item without a guid refused the whole message, its good items too.
+    (tmp_path / name).write_bytes(NEWS_MESSAGE)
+    failures: list[FileFailure] = []
+    assert replay_records(tmp_path, sender, order="name", failures=failures) == 2
+    # The empty body is a record, which the worker dead-letters (missing_text) as it does
+    # such a newsItem sent alone; the picture is no article.
+    assert [r["uri"] for r in sender.records if isinstance(r, dict)] == ["urn:m1", "urn:m3"]
+    path = str(tmp_path / name)
+    assert [(reason, origin) for _, reason, origin in sender.letters] == [
+        ("bad_format", {"producer": f"replay:{tmp_path.name}", "file": path, "item": 1}),
+        ("bad_format", {"producer": f"replay:{tmp_path.name}", "file": path, "item": 4}),
+    ]
+    assert sender.details == [
+        "item 1: NewsML-G2 newsItem urn:m2 without inline body",
+        "item 4: NewsML-G2 newsItem without a guid",
+    ]
+    # Each letter holds its item alone, as XML.
+    guids = [etree.fromstring(payload).get("guid") for payload, _, _ in sender.letters]
+    assert guids == ["urn:m2", None]
+    assert len(failures) == 2
+    # A pushed request is taken or refused whole.
+    with pytest.raises(Rejected, match="urn:m2 without inline body"):
+        parse_document(NEWS_MESSAGE)
 
 
 def test_an_unreadable_file_does_not_stop_the_others(

@@ -647,11 +647,12 @@ def test_billion_laughs_is_rejected() -> None:
     assert caught.value.reason == RejectReason.BAD_FORMAT
 
 
-def test_newsml_message_skips_items_without_text() -> None:
+def test_newsml_message_skips_its_pictures_without_text() -> None:
     [record] = parse_xml(NEWSML_MESSAGE_WITH_PICTURE)
     assert record["uri"] == "urn:newsml:example.org:20240412:dam"
     assert record["text"].startswith("Repairs to the river dam")
-    pictures_only = NEWSML_MESSAGE_WITH_PICTURE.replace(b"inlineData", b"remoteContent")
+    pictures_only = NEWSML_MESSAGE_WITH_PICTURE.replace(b"ninat:text", b"ninat:graphic")
+    pictures_only = pictures_only.replace(b"inlineData", b"remoteContent")
     with pytest.raises(Rejected) as caught:
         parse_xml(pictures_only)
     assert caught.value.reason == RejectReason.BAD_FORMAT
