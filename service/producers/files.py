@@ -27,6 +27,7 @@ from service.producers.formats import (
     copy_id,
     decode_unlabelled,
     json_record,
+    load_json,
     parse_document,
     parse_xml,
     strip_bom,
@@ -193,10 +194,10 @@ def _json_values(
     which a letter for the whole document keeps)."""
     payload = data if original is None else original
     try:
-        value = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        detail = f"{_where(where)}: {exc}" if where else str(exc)
-        yield FileReject(path, RejectReason.NOT_JSON.value, detail, payload, where)
+        value = load_json(data)
+    except Rejected as exc:
+        detail = f"{_where(where)}: {exc.detail}" if where else exc.detail
+        yield FileReject(path, exc.reason.value, detail, payload, where)
         return
     if isinstance(value, list):
         for index, item in enumerate(value):

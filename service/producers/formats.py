@@ -349,11 +349,18 @@ def records_from_json(value: Any) -> list[dict[str, Any]]:
 def parse_json(data: bytes) -> list[dict[str, Any]]:
     """A JSON document in UTF-8, or in UTF-16 or UTF-32 after a byte order mark or by its
     NULs (`unlabelled_utf8`), to raw records."""
+    return records_from_json(load_json(unlabelled_utf8(data)))
+
+
+def load_json(data: bytes) -> Any:
+    """The value of a JSON document in UTF-8; Rejected not_utf8 (with the offset of the first
+    byte that is not UTF-8) or not_json. orjson's own error for bytes that are not UTF-8 says
+    `surrogates not allowed` at char 0 whatever they hold (a Latin-1 file was refused as
+    not_json so)."""
     try:
-        value = orjson.loads(unlabelled_utf8(data))
+        return orjson.loads(_utf8(data))
     except orjson.JSONDecodeError as exc:
         raise Rejected(RejectReason.NOT_JSON, str(exc)) from None
-    return records_from_json(value)
 
 
 def parse_ndjson(data: bytes) -> list[dict[str, Any]]:

@@ -65,6 +65,25 @@ def test_text_json_and_jsonl_files_become_records(tmp_path: Path) -> None:
     ]
 
 
+def test_json_that_is_not_utf8_is_refused_as_not_utf8_with_the_bytes_offset(
+    tmp_path: Path,
+) -> None:
+    # It was refused as not_json, orjson's "str is not valid UTF-8: surrogates not allowed"
+    # at char 0, though the file holds no surrogate.
+    latin = '{"id": "l1", "text": "Caf\u00e9 owners protest."}'.encode("latin-1")
+    good = b'{"id": "l2", "text": "Rain."}'
+    (tmp_path / "a.json").write_bytes(latin)
+    (tmp_path / "b.jsonl").write_bytes(good + b"\n" + latin + b"\n")
+    rejects: list[FileReject] = []
+    assert read_path(tmp_path, rejects) == [{"id": "l2", "text": "Rain."}]
+    # Python's words for it, with the offset of the byte, as the worker and endpoint say.
+    bad = f"'utf-8' codec can't decode byte 0xe9 in position {latin.index(0xE9)}"
+    assert [(r.path.name, r.reason, r.detail, r.where) for r in rejects] == [
+        ("a.json", "not_utf8", f"{bad}: invalid continuation byte", {}),
+        ("b.jsonl", "not_utf8", f"line 2: {bad}: invalid continuation byte", {"line": 2}),
+    ]
+
+
 def test_files_saved_with_a_byte_order_mark_are_read(tmp_path: Path) -> None:
     bom = b"\xef\xbb\xbf"
     (tmp_path / "a.json").write_bytes(bom + b'{"id": "a", "text": "x"}')
