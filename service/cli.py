@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import sys
 from contextlib import AbstractContextManager
@@ -20,6 +19,8 @@ from service.settings import PROJECT_ROOT, get_settings
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
 
+    from service.models import Rejected
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 broker_app = typer.Typer(no_args_is_help=True, help="The local Apache Kafka broker (KRaft).")
 dlq_app = typer.Typer(no_args_is_help=True, help="Dead letters: list them, replay them.")
@@ -33,15 +34,25 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(eval_app, name="eval")
 
 
-def _lines(path: Path) -> list[bytes]:
-    """The non-blank lines of a JSONL file (- for stdin), as bytes: each is read as the
-    worker reads a raw record, so a bad line is rejected with its reason, not a crash. A
-    UTF-8 byte order mark is the file's, not the record's (Windows editors write one; files
-    concatenated from theirs carry it inside): it goes, as the producers drop it."""
-    stream = sys.stdin.buffer if str(path) == "-" else path.open("rb")
-    with stream:
-        lines = (line.removeprefix(codecs.BOM_UTF8).rstrip(b"\r\n") for line in stream)
-        return [line for line in lines if line.strip()]
+def _jsonl_input(path: Path) -> list[bytes | Rejected]:
+    """The records of a JSON Lines file (- for stdin) in input order, read as `wirefeed
+    replay` reads one (`files.read_json`: a byte order mark at each line's start, which files
+    concatenated from Windows editors' carry, UTF-16 or UTF-32, CR line ends, a line holding
+    an array of objects), each as the raw record a producer sends; a line (or item) the
+    reader refuses as its Rejected, answered in its place. It was split on LF alone, each
+    line read as the worker reads a raw record: label FILE and label FOLDER (replay) decided
+    such a file differently."""
+    from service.models import Rejected, RejectReason
+    from service.producers.files import FileReject, read_json
+    from service.records import raw_bytes
+
+    data = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+    return [
+        Rejected(RejectReason(item.reason), item.detail)
+        if isinstance(item, FileReject)
+        else raw_bytes(item)
+        for item in read_json(path, data, lines=True)
+    ]
 
 
 class _Collected:
@@ -74,25 +85,25 @@ class _Collected:
         pass
 
 
-def _label_input(path: Path) -> tuple[list[bytes], str | None]:
+def _label_input(path: Path) -> tuple[list[bytes | Rejected], str | None]:
     """The raw records `wirefeed label` decides, and the feed they come from. stdin, or a
-    JSON Lines file (or a file of a suffix replay does not read): its lines, in input order,
-    each keyed on its own (by its source, else its uri, guid or id), as a producer without a
-    feed (push, the HTTP endpoint) keys it. A folder, or a file replay reads (.txt, .json,
-    NITF, NewsML-G2...): what `wirefeed replay` would send, read and ordered by its code (in
-    publication order), under its feed; a file that cannot be read listed as replay lists
-    it."""
+    JSON Lines file (or a file of a suffix replay does not read): its records
+    (`_jsonl_input`), in input order, each keyed on its own (by its source, else its uri,
+    guid or id), as a producer without a feed (push, the HTTP endpoint) keys it. A folder,
+    or a file replay reads (.txt, .json, NITF, NewsML-G2...): what `wirefeed replay` would
+    send, read and ordered by its code (in publication order), under its feed; a file that
+    cannot be read listed as replay lists it."""
     from service.producers.files import JSONL_SUFFIXES, SUFFIXES, FileFailure
     from service.producers.replay import replay_records
 
     if str(path) == "-":
-        return _lines(path), None
+        return _jsonl_input(path), None
     if not path.exists():
         typer.echo(f"label: {path}: no such file or folder", err=True)
         raise typer.Exit(2)
     try:
         if path.is_file() and path.suffix.lower() not in SUFFIXES - JSONL_SUFFIXES:
-            return _lines(path), None
+            return _jsonl_input(path), None
         failures: list[FileFailure] = []
         collected = _Collected()
         replay_records(path, collected, failures=failures)
@@ -107,7 +118,7 @@ def _label_input(path: Path) -> tuple[list[bytes], str | None]:
             "dead-letter topic, so the worker never gets it)",
             err=True,
         )
-    return collected.records, collected.feed
+    return [*collected.records], collected.feed
 
 
 @app.command()

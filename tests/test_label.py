@@ -1,10 +1,12 @@
-"""`wirefeed label`: the offline contract (one line out per line in, same order) on the seeds."""
+"""`wirefeed label`: the offline contract (a line out per record read, same order) on the seeds."""
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 
 import orjson
+import pytest
 from typer.testing import CliRunner
 
 from service.cli import _Collected, app
@@ -86,10 +88,17 @@ def test_label_answers_lines_that_are_not_articles_and_goes_on(tmp_path: Path) -
     good = orjson.dumps({"id": "g", "title": "Quake", "text": "A strong quake shook the city."})
     out = _label(tmp_path, [b"not json at all", b"[1, 2]", b'"text"', good])
 
-    assert [o.get("rejected") for o in out] == ["not_json", "not_an_object", "not_an_object", None]
-    assert all(o["detail"] for o in out[:3])
-    assert out[3]["id"] == "g"
-    assert out[3]["story"]
+    # A line holding an array is read as replay reads it: an answer for each of its items.
+    refused = ["not_json", "not_an_object", "not_an_object", "not_an_object"]
+    assert [o.get("rejected") for o in out] == [*refused, None]
+    assert [str(o["detail"]).split(":")[0] for o in out[:4]] == [
+        "line 1",
+        "line 2 item 0 is int, not an object",
+        "line 2 item 1 is int, not an object",
+        "line 3 is str, not an object",
+    ]
+    assert out[4]["id"] == "g"
+    assert out[4]["story"]
 
 
 def test_label_keeps_each_language_apart_as_the_worker_does(tmp_path: Path) -> None:
@@ -116,6 +125,46 @@ def test_label_reads_a_file_that_starts_with_a_byte_order_mark(tmp_path: Path) -
     out = _label(tmp_path, [b"\xef\xbb\xbf" + first, b"\xef\xbb\xbf" + second])
 
     assert [(o["id"], o.get("rejected")) for o in out] == [("a", None), ("b", None)]
+
+
+_QUAKE, _FIRE, _FLOOD = (
+    orjson.dumps({"id": key, "title": title, "text": text})
+    for key, title, text in [
+        ("a", "Quake", "A strong quake shook the city."),
+        ("b", "Fire", "A fire broke out downtown."),
+        ("c", "Flood", "The river burst its banks overnight."),
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"".join(codecs.BOM_UTF8 + line + b"\r\n" for line in (_QUAKE, _FIRE, _FLOOD)),
+        b"\r\n".join((_QUAKE, _FIRE, _FLOOD)).decode().encode("utf-16"),
+        b"\r".join((_QUAKE, _FIRE, _FLOOD)),
+        _QUAKE + b"\n[" + _FIRE + b", " + _FLOOD + b"]\n",
+    ],
+    ids=["concatenated-windows-files", "utf-16", "cr-line-ends", "a-line-holding-an-array"],
+)
+def test_label_file_decides_a_jsonl_file_as_label_folder_and_replay_read_it(
+    tmp_path: Path, data: bytes
+) -> None:
+    # label FILE split on LF and read each line as the worker reads a raw record; replay's
+    # reader (label FOLDER) read the file otherwise: a byte order mark at each line's start
+    # refused by one, UTF-16 and CR line ends by the other, an array line's objects decided
+    # by one and refused by the other.
+    (tmp_path / "in.jsonl").write_bytes(data)
+    for path in (tmp_path / "in.jsonl", tmp_path):
+        result = CliRunner().invoke(app, ["label", str(path)])
+        assert result.exit_code == 0, result.output
+        out = [orjson.loads(line) for line in result.stdout.splitlines()]
+        assert [(o["id"], o.get("rejected")) for o in out] == [
+            ("a", None),
+            ("b", None),
+            ("c", None),
+        ]
+        assert "rejected" not in result.stderr
 
 
 def test_label_places_a_resent_old_item_at_its_version_time_not_its_first_publication(

@@ -291,7 +291,7 @@ def _story_in(memo: Mapping[str, Any]) -> str:
 
 
 def label_records(
-    records: Iterable[Mapping[str, Any] | bytes],
+    records: Iterable[Mapping[str, Any] | bytes | Rejected],
     shards: Shards,
     max_bytes: int | None = None,
     latest: float | None = None,
@@ -309,11 +309,15 @@ def label_records(
     Time comes from the articles: each is placed at the time of its version (`event_time`),
     or at the latest time seen so far when it has none or when its time is after `latest`
     (the caller's wall clock with some slack: nothing is published in the future).
+    A Rejected among the records is an input its producer's reader refused: answered as
+    rejected, in its place.
     """
     now = 0.0
     for record in records:
         raw: Mapping[str, Any] = {}
         try:
+            if isinstance(record, Rejected):
+                raise record
             raw = (
                 parse_record(record, max_bytes=max_bytes or len(record))
                 if isinstance(record, bytes)

@@ -156,11 +156,12 @@ def _read_text(path: Path, data: bytes, refused: list[RefusedItem]) -> list[dict
 
 
 def read_json(path: Path, data: bytes, *, lines: bool) -> Iterator[dict[str, Any] | FileReject]:
-    """Records of a JSON document (`lines`: JSON Lines, one document a line) in UTF-8, or in
-    UTF-16 or UTF-32 after their mark or in the order their NULs show; a FileReject for the
-    file when it is in no such encoding, for a document (a line) that is not JSON, and for
-    each value that is not an object, or not a record its reader takes (ninjs without a
-    uri). The others go on."""
+    """Records of a JSON document (`lines`: JSON Lines, one document a line, ended by LF, CR
+    or CRLF, a byte order mark at its start dropped) in UTF-8, or in UTF-16 or UTF-32 after
+    their mark or in the order their NULs show; a FileReject for the file when it is in no
+    such encoding, for a document (a line) that is not UTF-8 or not JSON, and for each value
+    that is not an object, or not a record its reader takes (ninjs without a uri). The
+    others go on."""
     try:
         text = unlabelled_utf8(data)
     except Rejected as exc:
@@ -170,6 +171,9 @@ def read_json(path: Path, data: bytes, *, lines: bool) -> Iterator[dict[str, Any
         yield from _json_values(path, text, {}, data)
         return
     for number, line in enumerate(text.splitlines(), 1):
+        # Files concatenated from those of Windows editors carry a byte order mark at the
+        # start of each; orjson refused every one but the file's first.
+        line = strip_bom(line)
         if line.strip():
             yield from _json_values(path, line, {"line": number})
 
