@@ -6,9 +6,10 @@ corrected), `replay` sends each selected letter's bytes, unchanged and with the 
 to its origin topic, so the worker decides it as if it had just arrived. A letter whose
 payload was truncated cannot be replayed faithfully: it is counted and left alone, never
 sent in part. So is a letter a producer's reader refused (`wirefeed watch` or `replay`: its
-origin names the `file`; the push endpoint: its origin names the request's `content_type`):
-its bytes are a document (NITF, ninjs, a line of JSON Lines, a request body) for that reader,
-not a raw record, and the worker would read them on its own terms and might publish what the
+origin names the `file`; the push endpoint: its origin names the request's `content_type`;
+`wirefeed feed`: its origin names the `feed`): its bytes are a document (NITF, ninjs, a line
+of JSON Lines, a request body, a fetched document that is no feed) for that reader, not a
+raw record, and the worker would read them on its own terms and might publish what the
 reader refused (a ninjs document without a uri). Fix the file and drop it again, or replay
 it, or push the body again: the reader decides it afresh. An editor's command refused
 (`bad_command`) is left alone too: refused, it stays refused (the editor was told so), and
@@ -128,8 +129,8 @@ class ReplayReport:
     truncated: int = 0
     not_selected: int = 0
     unknown_origin: int = 0
-    # Refused by a producer's reader (the origin names the file, or the push request's
-    # content type): fixed by sending the document again.
+    # Refused by a producer's reader (the origin names the file, the feed, or the push
+    # request's content type): fixed by sending the document again.
     from_readers: int = 0
     # Editors' commands refused: a command refused stays refused (the worker remembers its
     # id), so sent back it would change nothing; the editor sends a new command.
@@ -182,8 +183,9 @@ class ReplayProgress:
 
 def refused_by_reader(origin: dict[str, Any]) -> bool:
     """Whether a letter's bytes are a document a producer's reader refused (a dropped or
-    replayed file, a pushed request body), not a raw record the worker refused."""
-    return bool(origin.get("file")) or "content_type" in origin
+    replayed file, a pushed request body, a fetched feed document), not a raw record the
+    worker refused."""
+    return bool(origin.get("file") or origin.get("feed")) or "content_type" in origin
 
 
 def replay_dead_letters(

@@ -47,7 +47,7 @@ from service.models import Rejected, RejectReason
 from service.producers.files import publication_order
 from service.producers.formats import copy_id
 from service.producers.kafka import SendFailed, broker_unavailable
-from service.producers.replay import FlushingSender
+from service.producers.replay import LetterSender
 
 # A state file remembers this many ids, newest kept: far more than any feed lists at once.
 MAX_SEEN = 20_000
@@ -722,7 +722,7 @@ def new_records(records: list[dict[str, Any]], seen: FeedState) -> list[dict[str
     ]
 
 
-def send_new(location: str, fetched: Fetched, sender: FlushingSender, seen: FeedState) -> int:
+def send_new(location: str, fetched: Fetched, sender: LetterSender, seen: FeedState) -> int:
     """Send a fetched document's entries not sent before, oldest first (feeds list the newest
     first, and the worker takes the first arrival of a text as the original); returns how
     many were sent. Ids and
@@ -730,9 +730,10 @@ def send_new(location: str, fetched: Fetched, sender: FlushingSender, seen: Feed
     loses): a failed send raises (kafka.SendFailed) and nothing is saved, so the next poll
     downloads the document again rather than hearing "not modified".
 
-    A document that is not a feed raises Rejected, after its bytes went to the raw topic for
-    the worker to dead-letter (once per distinct document: the same broken document at the
-    next poll is only reported).
+    A document that is not a feed raises Rejected, after its bytes went to the dead-letter
+    topic with the reason, its origin naming the feed (once per distinct document: the same
+    broken document at the next poll is only reported). Not to the raw topic, where the
+    worker read them on its own terms: it published a JSON document as an article.
 
     A state file written before ids carried a digest holds bare guids: such an entry is
     taken as already sent (its content then is unknown), and its id now is remembered in
@@ -746,10 +747,11 @@ def send_new(location: str, fetched: Fetched, sender: FlushingSender, seen: Feed
     feed = f"feed:{location}"
     try:
         records = feed_records(fetched.data, fetched.content_type, fetched.url)
-    except Rejected:
+    except Rejected as exc:
         digest = hashlib.sha256(fetched.data).hexdigest()
         if digest != seen.unreadable:
-            sender.send(fetched.data, feed)
+            origin = {"producer": feed, "feed": location}
+            sender.dead_letter(fetched.data, exc.reason.value, exc.detail, origin)
             sender.flush()
             seen.unreadable = digest
             seen.save()
@@ -806,7 +808,7 @@ def feed_states(
     return states, forgotten
 
 
-def poll_feed(location: str, sender: FlushingSender, seen: FeedState) -> int:
+def poll_feed(location: str, sender: LetterSender, seen: FeedState) -> int:
     """Fetch a feed once (conditionally, with the validators of the last document sent) and
     send its new entries; returns how many were sent. A feed that moved permanently is
     fetched where it moved (`FeedState.location`)."""
@@ -924,7 +926,7 @@ class Poller:
         self,
         states: dict[str, FeedState],
         schedule: PollSchedule,
-        sender: FlushingSender,
+        sender: LetterSender,
         pool: ThreadPoolExecutor,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,

@@ -27,6 +27,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from service.models import Rejected, RejectReason
 from service.producers import feeds as feeds_module
+from service.producers.dlq import refused_by_reader
 from service.producers.feeds import (
     MAX_RETRY_AFTER_SECONDS,
     FeedState,
@@ -41,7 +42,7 @@ from service.producers.feeds import (
     state_path,
 )
 from service.producers.kafka import SendFailed
-from service.producers.replay import FlushingSender
+from service.producers.replay import LetterSender
 from service.settings import Settings
 from tests.conftest import free_port, read_topics, settings_env
 from tests.producers.conftest import FakeSender
@@ -157,7 +158,7 @@ def server() -> Iterator[FeedServer]:
 def poll_round(
     states: dict[str, FeedState],
     schedule: PollSchedule,
-    sender: FlushingSender,
+    sender: LetterSender,
     now: float,
     pool: ThreadPoolExecutor,
 ) -> list[PollOutcome]:
@@ -242,8 +243,19 @@ def test_http_errors_carry_the_servers_retry_after(server: FeedServer) -> None:
     assert refused.value.retry_after is None
 
 
-def test_a_broken_document_is_dead_lettered_once(server: FeedServer, tmp_path: Path) -> None:
-    broken = b"<html><body>502 Bad Gateway</body></html>"
+@pytest.mark.parametrize(
+    "broken",
+    [
+        b"<html><body>502 Bad Gateway</body></html>",
+        orjson.dumps({"headline": "Not a feed", "body_text": "An API's answer.", "uri": None}),
+    ],
+    ids=["html-error-page", "json"],
+)
+def test_a_document_that_is_no_feed_is_a_dead_letter_once_never_raw(
+    server: FeedServer, tmp_path: Path, broken: bytes
+) -> None:
+    # Its bytes went to wire.raw for the worker to read on its own terms: an error page was
+    # dead-lettered as not_json, the poller's reason lost, and a JSON one published.
     route = server.routes["/rss"] = Route(body=broken, etag=None)
     url = server.url("/rss")
     state = tmp_path / "feed.json"
@@ -252,19 +264,23 @@ def test_a_broken_document_is_dead_lettered_once(server: FeedServer, tmp_path: P
         with pytest.raises(Rejected) as caught:
             poll_feed(url, sender, FeedState(state))
         assert caught.value.reason == RejectReason.BAD_FORMAT
-    # Its bytes went to the raw topic once, for the worker to dead-letter with a reason.
-    assert sender.sent == [(broken, f"feed:{url}")]
+    origin = {"producer": f"feed:{url}", "feed": url}
+    assert sender.letters == [(broken, "bad_format", origin)]
+    assert sender.details == [caught.value.detail]
+    assert refused_by_reader(origin)  # `wirefeed dlq replay` leaves it alone
+    assert sender.sent == []
     # Another broken document is another dead letter; a good one clears the mark.
-    route.body = broken.replace(b"502", b"504")
+    route.body = broken + b" "
     with pytest.raises(Rejected):
         poll_feed(url, sender, FeedState(state))
-    assert len(sender.sent) == 2
+    assert len(sender.letters) == 2
     route.body = RSS
     assert poll_feed(url, sender, FeedState(state)) == 2
     route.body = broken
     with pytest.raises(Rejected):
         poll_feed(url, sender, FeedState(state))
-    assert len(sender.sent) == 5
+    assert len(sender.letters) == 3
+    assert len(sender.sent) == 2
 
 
 def test_a_state_file_of_ids_alone_is_still_read(tmp_path: Path) -> None:
@@ -753,7 +769,8 @@ def test_a_document_naming_a_local_file_is_not_read_from_disk(
     with pytest.raises(Rejected) as caught:
         poll_feed(url, sender, FeedState())
     assert caught.value.reason == RejectReason.BAD_FORMAT
-    assert sender.sent == [(body, f"feed:{url}")]  # the answer itself, to be dead-lettered
+    assert [payload for payload, _, _ in sender.letters] == [body]  # the answer itself
+    assert sender.sent == []
 
 
 RELATIVE = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Gazette</title>
