@@ -96,7 +96,8 @@ def polarity(tokens: list[str], language: str) -> tuple[U32, U32] | None:
     # kept words; a gap's place starts `_SIDE` words before it, in the padded kept words.
     kept = np.concatenate((np.ones(_SIDE, np.bool_), ~negating, np.ones(_SIDE, np.bool_)))
     starts = np.flatnonzero(negating & ~np.concatenate(([False], negating[:-1])))
-    gaps = np.cumsum(~negating)[starts] - (~negating)[starts]
+    # A run starts at a negation word: the words kept before it are the kept count there.
+    gaps: npt.NDArray[np.intp] = np.cumsum(~negating, dtype=np.intp)[starts]
     return runs, _runs(padded[kept], gaps)
 
 
