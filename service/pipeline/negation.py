@@ -89,7 +89,8 @@ def polarity(tokens: list[str], language: str) -> tuple[U32, U32] | None:
     (hashes,) = RMinHash.hash_token_sets([[*edge, *lowered, *edge]])
     padded = np.array(hashes, dtype=np.uint64)
     size = 2 * _SIDE
-    runs = _runs(padded[_SIDE:-_SIDE], np.arange(max(0, len(lowered) - size + 1)))
+    # The runs read past either end as breaks, as the negated places do.
+    runs = _runs(padded, np.arange(len(padded) - size + 1))
     if not negating.any():
         return runs, np.zeros(0, dtype=np.uint32)
     # Each run of negation words leaves a gap in the words kept: the run's start, counted in
