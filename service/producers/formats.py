@@ -365,13 +365,14 @@ def load_json(data: bytes) -> Any:
 
 def parse_ndjson(data: bytes) -> list[dict[str, Any]]:
     """JSON Lines (in UTF-8, or UTF-16 or UTF-32 as `parse_json` reads them): one object per
-    non-blank line."""
+    non-blank line, a byte order mark at its start dropped (bodies concatenated from files
+    of Windows editors carry one per line; a file drop reads them so, `files.read_json`)."""
     records = []
     for number, line in enumerate(unlabelled_utf8(data).splitlines(), 1):
         if not line.strip():
             continue
         try:
-            value = orjson.loads(line)
+            value = orjson.loads(strip_bom(line))
         except orjson.JSONDecodeError as exc:
             raise Rejected(RejectReason.NOT_JSON, f"line {number}: {exc}") from None
         if not isinstance(value, dict):

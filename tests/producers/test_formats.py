@@ -682,6 +682,10 @@ def test_leading_byte_order_mark_is_ignored() -> None:
     assert parse_document(BOM + orjson.dumps(raw)) == [raw]
     assert parse_json(BOM + orjson.dumps(raw)) == [raw]
     assert parse_ndjson(BOM + orjson.dumps(raw) + b"\n" + orjson.dumps(raw)) == [raw, raw]
+    # Bodies concatenated from Windows editors' files: a mark at each line's start.
+    concatenated = BOM + orjson.dumps(raw) + b"\r\n" + BOM + orjson.dumps(raw)
+    assert parse_ndjson(concatenated) == [raw, raw]
+    assert parse_document(concatenated, "application/x-ndjson") == [raw, raw]
     assert parse_document(BOM + NITF)[0]["format"] == "nitf"
     assert parse_document(BOM + b"\n" + NEWSML_ITEM)[0]["format"] == "newsml"
     assert parse_xml(BOM + NITF)[0]["format"] == "nitf"
