@@ -26,6 +26,7 @@ from service.producers.formats import (
     RefusedItem,
     copy_id,
     decode_unlabelled,
+    is_wire_document,
     json_record,
     load_json,
     parse_document,
@@ -144,7 +145,10 @@ def _read_text(path: Path, data: bytes, refused: list[RefusedItem]) -> list[dict
         try:
             return parse_document(data, refused=refused)
         except Rejected:
-            if head == "<?xml":  # an XML document, broken: not article text either
+            # An XML document, broken, or a wire document its reader refuses (ninjs without
+            # a uri, NITF without an id) is not article text either: it was published as
+            # text, its markup the headline.
+            if head == "<?xml" or is_wire_document(data):
                 raise
             # else plain text that happens to start with a bracket
     if text is None:

@@ -486,6 +486,21 @@ def _is_media(item: etree._Element) -> bool:
     return nature.lower() in _MEDIA_NATURES and not _has_inline_body(item)
 
 
+def is_wire_document(data: bytes) -> bool:
+    """Whether bytes are a wire document whatever its reader said of them: a JSON value, or
+    XML whose root is NITF or NewsML-G2. Not an HTML fragment (`<p>...</p>` is article
+    text), nor text that starts with a bracket."""
+    head = data.lstrip()[:1]
+    try:
+        if head in {b"{", b"["}:
+            load_json(unlabelled_utf8(data))
+            return True
+        root = etree.fromstring(strip_bom(data).lstrip(), _parser())
+    except (Rejected, etree.XMLSyntaxError, ValueError):
+        return False
+    return _local(root) == "nitf" or etree.QName(root).namespace == NEWSML_NS
+
+
 def nitf_record(root: etree._Element) -> dict[str, Any]:
     head, body = _child(root, "head"), _child(root, "body")
     if body is None:

@@ -223,6 +223,42 @@ def test_a_wire_document_saved_as_text_is_read_as_that_document_on_every_path(
     assert [(r.reason, r.payload) for r in rejects] == [("bad_format", NITF[:400])]
 
 
+@pytest.mark.parametrize(
+    "document",
+    [
+        orjson.dumps({**NINJS_2, "uri": None}),
+        orjson.dumps([{"id": "a1", "text": "Body."}, ["not", "an", "object"]])[:-1] + b"]",
+        NITF.replace(b"<?xml", b"<?xml-stylesheet").replace(b"doc-id", b"doc-idx"),
+    ],
+    ids=["ninjs-without-uri", "array-with-a-bad-item", "nitf-without-id"],
+)
+def test_a_wire_document_its_reader_refuses_is_no_article_text(
+    tmp_path: Path, document: bytes
+) -> None:
+    # Refused by its reader, the document was read as article text instead: the JSON or the
+    # NITF markup published as headline and body.
+    path = tmp_path / "story.txt"
+    path.write_bytes(document)
+    rejects: list[FileReject] = []
+    records = read_path(path, rejects)
+    assert all(record.get("text") is None for record in records)
+    assert rejects
+    assert [reject.payload for reject in rejects] == [document]
+    assert files.is_wire_document(document)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [b"<p>The council met.</p>", b"[Update] The council met.", b"{Draft} The council met."],
+)
+def test_text_that_starts_with_a_bracket_is_article_text(tmp_path: Path, text: bytes) -> None:
+    path = tmp_path / "story.txt"
+    path.write_bytes(text)
+    [record] = read_path(path)
+    assert isinstance(record, dict)
+    assert record["text"] == text.decode()
+
+
 def _news_item(guid: str, nature: str, content: str) -> str:
     attribute = f' guid="{guid}"' if guid else ""
     return (
