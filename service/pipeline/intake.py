@@ -9,6 +9,10 @@ import orjson
 
 from service.models import Rejected, RejectReason
 
+# A record's integers are 64-bit: orjson writes none larger, and the service reads none.
+_INT64 = range(-(2**63), 2**63)
+_INT64_DIGITS = len(str(2**63))
+
 
 def parse_record(payload: bytes, *, max_bytes: int) -> dict[str, Any]:
     """Decode one raw record (UTF-8 JSON object) or raise Rejected with the reason."""
@@ -25,6 +29,29 @@ def parse_record(payload: bytes, *, max_bytes: int) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise Rejected(RejectReason.NOT_AN_OBJECT, f"top-level JSON is {type(value).__name__}")
     return value
+
+
+def record_integer(value: Any, name: str) -> int | None:
+    """A version or urgency number, an integer or a string of digits (ninjs writes
+    `"version": "2"`), for the file readers and the normaliser alike (`name`: the field, for
+    the refusal); None when unreadable. Not str.isdigit(): it takes `²`, which int() refuses,
+    and a crash here stalls the file-drop watcher. Rejected (bad_format) when it is a number
+    outside the 64-bit range a record's integers have: a version of 2**64 made every producer
+    crash writing the record, and ignored it would send the item as another copy (its id
+    without the version)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        number, text = value, str(value)
+    else:
+        text = value.strip() if isinstance(value, str) else ""
+        if not (text.isascii() and text.isdecimal()):
+            return None
+        # More digits than 2**63 has is out of range, however many (int() refuses over 4300).
+        digits = text.lstrip("0") or "0"
+        number = int(digits) if len(digits) <= _INT64_DIGITS else _INT64.stop
+    if number not in _INT64:
+        shown = text if len(text) <= 40 else f"{text[:20]}... ({len(text)} digits)"
+        raise Rejected(RejectReason.BAD_FORMAT, f"{name} {shown} is outside the 64-bit range")
+    return number
 
 
 def partition_key(record: Mapping[str, Any] | bytes, feed: str | None = None) -> str | None:

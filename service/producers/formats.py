@@ -24,6 +24,7 @@ import orjson
 from lxml import etree
 
 from service.models import Rejected, RejectReason
+from service.pipeline.intake import record_integer
 from service.records import raw_bytes
 
 NEWSML_NS = "http://iptc.org/std/nar/2006-10-01/"
@@ -128,32 +129,6 @@ def _child(element: etree._Element | None, *path: str) -> etree._Element | None:
 
 def _find(element: etree._Element, name: str) -> etree._Element | None:
     return next((e for e in element.iter() if _local(e) == name), None)
-
-
-# A record's integers are 64-bit: orjson writes none larger, and the service reads none.
-_INT64 = range(-(2**63), 2**63)
-_INT64_DIGITS = len(str(2**63))
-
-
-def _version(value: Any, name: str) -> int | None:
-    """A version or urgency number (`name`: the field, for the refusal); None when
-    unreadable. Not str.isdigit(): it takes `²`, which int() refuses, and a crash here stalls
-    the file-drop watcher. Rejected (bad_format) when it is a number outside the 64-bit range
-    a record's integers have: a version of 2**64 made every producer crash writing the record,
-    and ignored it would send the item as another copy (its id without the version)."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        number, text = value, str(value)
-    else:
-        text = value.strip() if isinstance(value, str) else ""
-        if not (text.isascii() and text.isdecimal()):
-            return None
-        # More digits than 2**63 has is out of range, however many (int() refuses over 4300).
-        digits = text.lstrip("0") or "0"
-        number = int(digits) if len(digits) <= _INT64_DIGITS else _INT64.stop
-    if number not in _INT64:
-        shown = text if len(text) <= 40 else f"{text[:20]}... ({len(text)} digits)"
-        raise Rejected(RejectReason.BAD_FORMAT, f"{name} {shown} is outside the 64-bit range")
-    return number
 
 
 def _iso_time(value: str | None) -> str | None:
@@ -288,7 +263,7 @@ def ninjs_record(doc: Mapping[str, Any]) -> dict[str, Any]:
     uri = doc.get("uri")
     if not isinstance(uri, str) or not uri.strip():
         raise Rejected(RejectReason.BAD_FORMAT, "ninjs document without a uri")
-    version = _version(doc.get("version"), "ninjs version")
+    version = record_integer(doc.get("version"), "ninjs version")
     # The first non-empty of 1.x `headline` and 2.x `headlines`, and likewise of the bodies.
     headline = _given(doc.get("headline")) or _ninjs_main(doc.get("headlines"))[0]
     text, html = _given(doc.get("body_text")), _given(doc.get("body_html"))
@@ -312,7 +287,7 @@ def ninjs_record(doc: Mapping[str, Any]) -> dict[str, Any]:
             "published": doc.get("versioncreated"),
             "firstcreated": doc.get("firstcreated"),
             "pubstatus": doc.get("pubstatus"),
-            "urgency": _version(doc.get("urgency"), "ninjs urgency"),
+            "urgency": record_integer(doc.get("urgency"), "ninjs urgency"),
             "byline": _ninjs_byline(doc),
             "located": located if isinstance(located, str) else None,
             "language": doc.get("language"),
@@ -511,7 +486,9 @@ def nitf_record(root: etree._Element) -> dict[str, Any]:
     if not guid:
         raise Rejected(RejectReason.BAD_FORMAT, "NITF document without docdata/doc-id@id-string")
     du_key = _child(docdata, "du-key")
-    version = _version(du_key.get("version"), "NITF du-key version") if du_key is not None else None
+    version = (
+        record_integer(du_key.get("version"), "NITF du-key version") if du_key is not None else None
+    )
     body_head, content = _child(body, "body.head"), _child(body, "body.content")
     if content is None:
         raise Rejected(RejectReason.BAD_FORMAT, "NITF document without <body.content>")
@@ -544,7 +521,7 @@ def nitf_record(root: etree._Element) -> dict[str, Any]:
             "body_html": body_html,
             "published": _iso_time(_nitf_published(head, docdata)),
             "pubstatus": status if status in _NITF_PUBSTATUSES else None,
-            "urgency": _version(urgency.get("ed-urg"), "NITF urgency ed-urg")
+            "urgency": record_integer(urgency.get("ed-urg"), "NITF urgency ed-urg")
             if urgency is not None
             else None,
             "byline": _strip_by(_text(_child(body_head, "byline"))),
@@ -651,7 +628,7 @@ def newsml_record(item: etree._Element) -> dict[str, Any]:
     guid = item.get("guid")
     if not guid:
         raise Rejected(RejectReason.BAD_FORMAT, "NewsML-G2 newsItem without a guid")
-    version = _version(item.get("version"), f"NewsML-G2 newsItem {guid} version")
+    version = record_integer(item.get("version"), f"NewsML-G2 newsItem {guid} version")
     item_meta, content_meta = _child(item, "itemMeta"), _child(item, "contentMeta")
     if content_meta is None:
         raise Rejected(RejectReason.BAD_FORMAT, f"NewsML-G2 newsItem {guid} without contentMeta")
@@ -688,7 +665,7 @@ def newsml_record(item: etree._Element) -> dict[str, Any]:
             "published": _iso_time(_text(_child(item_meta, "versionCreated"))),
             "firstcreated": _iso_time(_text(_child(item_meta, "firstCreated"))),
             "pubstatus": _qcode_tail(_child(item_meta, "pubStatus")),
-            "urgency": _version(_text(urgency), f"NewsML-G2 newsItem {guid} urgency"),
+            "urgency": record_integer(_text(urgency), f"NewsML-G2 newsItem {guid} urgency"),
             "byline": _strip_by(_text(_child(content_meta, "by"))),
             "located": located or _dateline_place(_text(_child(content_meta, "dateline"))),
             "credit": _text(_child(content_meta, "creditline")),

@@ -16,6 +16,7 @@ from service.pipeline.normalise import (
 )
 from service.pipeline.structure import derive_headline, parse_date
 from service.pipeline.text import html_to_text, join_lines, repair_text
+from service.producers.formats import ninjs_record
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
@@ -408,6 +409,33 @@ def test_ninjs_fields_from_the_record() -> None:
     assert article.source == "The Canadian Press"
 
 
+@pytest.mark.parametrize(("given", "read"), [("2", 2), (" 3 ", 3), ("007", 7), (4, 4)])
+def test_a_version_of_digits_in_a_string_is_read_as_the_file_readers_read_it(
+    given: object, read: int
+) -> None:
+    # ninjs writes `"version": "2"`: its file reader took it, a raw record with it was refused
+    # as wrong_type.
+    doc = {
+        "uri": "urn:x",
+        "version": given,
+        "urgency": given,
+        "headline": "Fire",
+        "body_text": "A fire.",
+    }
+    record = {"id": "a", "text": "A fire.", "version": given, "urgency": given}
+    from_file = normalise_article(ninjs_record(doc))
+    article = normalise_article(record)
+    assert (
+        (article.version, article.urgency) == (from_file.version, from_file.urgency) == (read, read)
+    )
+
+
+def test_a_version_past_64_bits_in_a_string_is_refused_as_in_a_file() -> None:
+    with pytest.raises(Rejected) as refused:
+        normalise_article({"id": "a", "text": "A fire.", "version": str(2**64)})
+    assert refused.value.reason == RejectReason.BAD_FORMAT
+
+
 @pytest.mark.parametrize(
     ("record", "reason"),
     [
@@ -415,7 +443,8 @@ def test_ninjs_fields_from_the_record() -> None:
         ({"id": "a", "text": "   \n "}, RejectReason.MISSING_TEXT),
         ({"id": "a", "text": 5}, RejectReason.WRONG_TYPE),
         ({"id": "a", "text": "x", "title": ["t"]}, RejectReason.WRONG_TYPE),
-        ({"id": "a", "text": "x", "version": "2"}, RejectReason.WRONG_TYPE),
+        ({"id": "a", "text": "x", "version": "v2"}, RejectReason.WRONG_TYPE),
+        ({"id": "a", "text": "x", "version": 2.0}, RejectReason.WRONG_TYPE),
         ({"id": "a", "text": "x", "version": True}, RejectReason.WRONG_TYPE),
         ({"id": "a", "text": "x", "published": [2025]}, RejectReason.WRONG_TYPE),
         ({"id": "a", "text": "x", "pubstatus": "maybe"}, RejectReason.BAD_FORMAT),
