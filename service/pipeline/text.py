@@ -181,7 +181,10 @@ _DROPPED_TAGS = (
     "nav,button,form,head"
 )
 _CAPTION_TAGS = "figcaption"
-# A line ending like this ends a sentence (or a quotation, list item or CJK sentence).
+# A line ending like this ends a sentence (or a quotation, list item or CJK sentence). The
+# full stops and question marks of other scripts (Unicode's sentence terminals of the scripts
+# news is written in) too: without them a Hindi, Arabic, Armenian or Amharic line that ended
+# a sentence was taken for a wrapped one and the paragraphs after it were merged into it.
 SENTENCE_END = (
     ".",
     "!",
@@ -198,6 +201,29 @@ SENTENCE_END = (
     "\uff01",
     "\uff1f",
     "\u300d",
+    # Devanagari danda and double danda (Hindi, Marathi, Nepali; Bengali writes them too).
+    "\u0964",
+    "\u0965",
+    # Arabic question mark, Urdu full stop, Armenian full stop.
+    "\u061f",
+    "\u06d4",
+    "\u0589",
+    # Ethiopic full stop, question mark and paragraph separator (Amharic, Tigrinya).
+    "\u1362",
+    "\u1367",
+    "\u1368",
+    # Myanmar section, Khmer khan and bariyoosan, Mongolian full stop.
+    "\u104b",
+    "\u17d4",
+    "\u17d5",
+    "\u1803",
+    # Fullwidth and halfwidth full stops (CJK), doubled marks (‼ ⁇ ⁈ ⁉).
+    "\uff0e",
+    "\uff61",
+    "\u203c",
+    "\u2047",
+    "\u2048",
+    "\u2049",
 )
 CONTINUATION_START = (",", ".", ";", ":", "!", "?", ")", "]", "\u00bb", "\u3001", "\u3002")
 # Bounds the repair loop; real text settles in two rounds.

@@ -276,6 +276,41 @@ def test_wrapped_lines_rejoin(lines: list[str], paragraphs: list[str]) -> None:
     assert join_lines(lines) == paragraphs
 
 
+@pytest.mark.parametrize(
+    "sentences",
+    [
+        ["मुंबई में सोमवार को भारी बारिश हुई।", "कई स्कूल बंद रहे।"],
+        ["सभा समाप्त हुई॥", "अगली बैठक मई में होगी।"],
+        ["هل ستنخفض الأسعار؟", "قال الوزير إن الأمر غير واضح."],
+        ["کراچی میں شدید بارش ہوئی۔", "کئی اسکول بند رہے۔"],
+        ["Երևանում ուժեղ անձրև է գալիս։", "Դպրոցները փակ են։"],
+        ["በአዲስ አበባ ከባድ ዝናብ ጣለ።", "ዝናቡ ነገ ይቆማል፧"],
+        ["ရန်ကုန်တွင် မိုးသည်းထန်စွာ ရွာသည်။", "ကျောင်းများ ပိတ်ထားသည်။"],
+        ["ភ្លៀងធ្លាក់ខ្លាំងនៅភ្នំពេញ។", "សាលារៀនត្រូវបានបិទ។"],
+        ["東京で大雨が降った．", "学校は休校となった．"],
+    ],
+    ids=[
+        "hindi",
+        "double-danda",
+        "arabic-question",
+        "urdu",
+        "armenian",
+        "amharic",
+        "myanmar",
+        "khmer",
+        "fullwidth-stop",
+    ],
+)
+def test_a_line_ending_with_its_scripts_sentence_end_ends_the_paragraph(
+    sentences: list[str],
+) -> None:
+    # Hindi paragraphs broken by single newlines were merged into one: `।` did not end a
+    # sentence, so each line was taken for a wrapped one.
+    assert join_lines(sentences) == sentences
+    article = normalise_article({"id": "a", "title": "News", "text": "\n".join(sentences)})
+    assert article.body == "\n\n".join(sentences)
+
+
 # --- HTML: escaped, in the text field, blocks, figures, markup in one-line fields
 
 
