@@ -16,10 +16,10 @@ from selectolax.lexbor import LexborHTMLParser
 # (80-BF) decoded in that code page: for Latin-1 and cp1252 any lead (C2-F4) as a Latin-1
 # letter before a C1 control, cp1252 punctuation or Latin-1 symbol; for cp1251 and cp1253
 # the leads of Cyrillic (D0, D1) and Greek (CE, CF), which decode to letters of those scripts;
-# for cp1250 the leads of the Central European letters (C3, C4, C5; C8 for Romanian ș ț),
-# which decode to `Ă Ä Ĺ Č` (`ZĹ‚oty`, `KrakĂłw`); punctuation read as cp1251 and Mac Roman,
-# and Latin-1 letters read as Mac Roman (below). Testing for such a pair costs microseconds;
-# ftfy costs milliseconds even on clean text, so it only runs on a hit.
+# for cp1250 and ISO-8859-2 the leads of the Central European letters (C3, C4, C5; C8 for
+# Romanian ș ț), which decode to `Ă Ä Ĺ Č` (`ZĹ‚oty`, `KrakĂłw`); punctuation read as cp1251
+# and Mac Roman, and Latin-1 letters read as Mac Roman (below). Testing for such a pair costs
+# microseconds; ftfy costs milliseconds even on clean text, so it only runs on a hit.
 _CONTINUATION_BYTES = bytes(range(0x80, 0xC0))
 
 
@@ -37,7 +37,13 @@ _LATIN_MOJIBAKE = _lead_then_continuation(
 )
 _CP1250 = "sloppy-windows-1250"
 _CP1250_LEADS = b"\xc3\xc4\xc5\xc8"
-_CP1250_PAIR = _lead_then_continuation(_CP1250_LEADS, _CP1250)
+# ISO-8859-2 holds the letters of cp1250 at A0-FF, some in other places; its 80-9F are C1
+# controls (`BucureĹ\x9fti`), which cp1250 has not.
+_CENTRAL_EUROPEAN_CODECS = (_CP1250, "iso-8859-2")
+_CP1250_PAIR = _lead_then_continuation(_CP1250_LEADS, *_CENTRAL_EUROPEAN_CODECS)
+_NON_ASCII = re.compile("[^\x00-\x7f]")
+# German writes `ß` only after a long vowel or a diphthong, which ends with one of these.
+_VOWELS_BEFORE_SHARP_S = frozenset("aeiouyäöü")
 _CP1251 = "sloppy-windows-1251"
 _MACROMAN = "mac_roman"
 # Punctuation, currency and letterlike symbols (U+2000-21BF: ’ “ ” – — … € ™ №) are E2 80-86
@@ -81,17 +87,44 @@ def _has_mojibake(text: str) -> bool:
 
 
 def _undo_cp1250(text: str) -> str:
-    """UTF-8 read as cp1250, decoded again as UTF-8, where ftfy's heuristic sees no damage
-    (`KrakĂłw`, `proraÄŤun`, `ĹšlÄ…sk`: it only looks for pairs that read as unlikely
-    punctuation). `Ă Ä Ĺ Č` are letters of these languages, and a correct text can pair them
-    as the damage does (Czech `ČŠI`, Romanian `Ăştia`), so it takes the whole text encoding
-    to cp1250 and decoding as UTF-8 without error, and one pair no correct text writes."""
+    """UTF-8 read as cp1250 or ISO-8859-2, decoded again as UTF-8, where ftfy's heuristic
+    sees no damage (`KrakĂłw`, `proraÄŤun`, `ĹšlÄ…sk`: it only looks for pairs that read as
+    unlikely punctuation). `Ă Ä Ĺ Č` are letters of these languages, and a correct text can
+    pair them as the damage does (Czech `ČŠI`, Romanian `Ăştia`), so it takes the whole text
+    encoding to the code page and decoding as UTF-8 without error, and one pair no correct
+    text writes.
+
+    The two code pages hold the same letters, some in other places (`Š` is 8A in cp1250, A9 in
+    ISO-8859-2), so text damaged through one often decodes through the other too, into other
+    letters: French `blessĂŠs` (ISO-8859-2) undone as cp1250 was `blessÊs`, German `LokfĂźhrer`
+    was `Lokfßhrer`, and the wrong letter left no damage to see. Of the two decodes, the one
+    with fewer letters no correct text writes is taken; cp1250, the commoner, on a tie."""
     if not any(_damaged_pair(text, match.start()) for match in _CP1250_PAIR.finditer(text)):
         return text
-    try:
-        return text.encode(_CP1250).decode("utf-8")
-    except UnicodeError:
-        return text
+    decoded: list[str] = []
+    for codec in _CENTRAL_EUROPEAN_CODECS:
+        try:
+            decoded.append(text.encode(codec).decode("utf-8"))
+        except UnicodeError:
+            continue
+    # min() keeps the first of equals: cp1250 on a tie.
+    return min(decoded, key=_odd_letters) if decoded else text
+
+
+def _odd_letters(text: str) -> int:
+    """How many letters sit where correct text puts none: a capital after a lower-case
+    letter (`blessÊs`), or `ß` after anything but a vowel (`Lokfßhrer`; German writes it only
+    after a long vowel or a diphthong). Letters in the wrong place are the one trace that a
+    decode through the wrong code page leaves."""
+    odd = 0
+    for match in _NON_ASCII.finditer(text):
+        start = match.start()
+        char, before = match.group(), text[start - 1 : start]
+        if char == "\u00df":
+            odd += before.casefold() not in _VOWELS_BEFORE_SHARP_S
+        else:
+            odd += char.isupper() and before.islower()
+    return odd
 
 
 def _damaged_pair(text: str, start: int) -> bool:

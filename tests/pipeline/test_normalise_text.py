@@ -126,6 +126,48 @@ def test_correct_central_european_text_is_left_alone(clean: str) -> None:
     assert normalise_article({"id": "a", "title": clean, "text": clean}).body == clean
 
 
+# Western European text read as ISO-8859-2 (Latin-2) by a Central European system: undone as
+# if read as cp1250 it became other letters (`blessÊs`, `Lokfßhrer`, `perchÊ`, `Tßrkiye`),
+# since the two code pages put `Š`, `ź`... in other places.
+LATIN_2_READ = [
+    pytest.param("Quatre blessés, dont un grièvement, selon les pompiers.", id="latin-2-fr"),
+    pytest.param("Der Lokführer wurde bei dem Unfall schwer verletzt.", id="latin-2-de"),
+    pytest.param(
+        "Il governo ha approvato la riforma, perché la crisi è più grave.", id="latin-2-it"
+    ),
+    pytest.param("Un niño resultó herido en Málaga después de la tormenta.", id="latin-2-es"),
+    pytest.param("Türkiye'de enflasyon geçen ay yüzde 40'ın üzerine çıktı.", id="latin-2-tr"),
+    pytest.param("Poľsko a Slovensko podpísali dohodu v Žiline.", id="latin-2-sk"),
+    pytest.param("Bucureşti şi Braşov au primit fonduri.", id="latin-2-ro-cedilla"),
+]
+
+
+@pytest.mark.parametrize("clean", LATIN_2_READ + CENTRAL_EUROPEAN)
+def test_utf8_read_as_iso_8859_2_is_repaired(clean: str) -> None:
+    damaged = clean.encode().decode("iso-8859-2")
+    assert damaged != clean
+    assert repair_text(damaged) == clean
+
+
+def test_a_copy_read_as_iso_8859_2_is_an_exact_copy() -> None:
+    text = (
+        "Un incendie s'est déclaré mercredi dans un immeuble de six étages, faisant quatre "
+        "blessés, ont indiqué les pompiers.\n\nUne trentaine d'habitants ont été évacués."
+    )
+    title = "Incendie : quatre blessés, dont un grièvement"
+    records = [
+        {"id": "a", "title": title, "text": text, "language": "fr"},
+        {
+            "id": "b",
+            "title": title.encode().decode("iso-8859-2"),
+            "text": text.encode().decode("iso-8859-2"),
+            "language": "fr",
+        },
+    ]
+    out = list(label_records(records, Shards.in_memory()))
+    assert (out[1]["duplicate_of"], out[1]["kind"], out[1]["headline"]) == ("a", "exact", title)
+
+
 # --- cp1252 punctuation read as Latin-1 (C1 controls)
 
 
