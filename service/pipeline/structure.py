@@ -16,6 +16,7 @@ from service.pipeline.text import (
     join_lines,
     split_blocks,
 )
+from service.pipeline.tokens import LETTER_OR_MARK
 
 # --- Language tables. Structure is found from layout; only these words are language-specific.
 
@@ -40,6 +41,9 @@ _FURNITURE = frozenset(
         "-30-",
         "(end)",
         "###",
+        # Chinese agencies' `(END)`.
+        "（完）",
+        "(完)",
     }
 )
 # Lines that open with words addressed to the reader.
@@ -83,11 +87,13 @@ _TRAILER_CHARS = 80
 # the end of two unrelated one-sentence flashes made the second a near copy of the first (its
 # words were most of each text, and lifted both past the short-body rule).
 _COPYRIGHT = re.compile(r"(?:\u00a9|\(c\)|copyright\b)", re.IGNORECASE)
-# What takes a line out as a notice: `©` or `(c)` first, `Copyright` and a year, or a sentence
+# What takes a line out as a notice: `©` or `(c)` first, `Copyright` and a year, a sentence
 # that reserves all rights (`Copyright law changes...` and `The firm said all rights reserved
-# to it...` are the story's).
+# to it...` are the story's), or dpa's notice without its `©` (`dpa-infocom,
+# dpa:250506-99-123456/2`: the document's id, which no sentence holds).
 _RIGHTS_NOTICE = re.compile(
     r"(?:\u00a9|\(c\)|copyright\s*(?:\u00a9|\(c\))?\s*\d{4}\b)"
+    r"|(?:dpa-infocom,?\s*)?dpa:\d{6}-\d{2}-\d{4,6}(?:/\d+)?\.?$"
     r"|(?:^|.*[.;]\s+)(?:all rights reserved|tous droits réservés|alle rechte vorbehalten"
     r"|todos los derechos reservados|tutti i diritti riservati|todos os direitos reservados"
     r"|alle rechten voorbehouden|wszelkie prawa zastrzeżone|tüm hakları saklıdır"
@@ -95,6 +101,9 @@ _RIGHTS_NOTICE = re.compile(
     re.IGNORECASE,
 )
 _RIGHTS_CHARS = 400
+# AFP's editors' initials signing a dispatch, a line of its own at the end of the body
+# (`abc/def/ghi`, `burs-pcm/fio`): lower-case groups of two to five letters, slashed.
+_INITIALS_SIGNATURE = re.compile(r"[a-z]{2,5}(?:-[a-z]{2,5})*(?:/[a-z]{2,5}(?:-[a-z]{2,5})*)+")
 # `With files from The Associated Press`: the same words can open a sentence of the story
 # (`With files from the raid, analysts...`), so these count only at the end of the body.
 _CREDIT_FROM = re.compile(
@@ -222,22 +231,26 @@ _TIME = re.compile(
     r"(?:\s*(?:Z|[+-]\d{2}:?\d{2}|[A-Z]{2,4}\b))?",
     re.IGNORECASE,
 )
+# Month names and abbreviations; Hindi's for Indian agencies' datelines (`मुंबई, 21 जुलाई`).
 _MONTHS: dict[str, int] = {}
 for _number, _names in enumerate(
     (
-        "jan january janv janvier januar ene enero gen gennaio janeiro янв января январь",
-        "feb february févr février februar febrero febbraio fevereiro фев февр февраля февраль",
-        "mar march mars märz mär marzo março мар марта март",
-        "apr april avr avril abr abril aprile апр апреля апрель",
-        "may mai mayo mag maggio maio мая май",
-        "jun june juin juni junio giu giugno junho июн июня июнь",
-        "jul july juil juillet juli julio lug luglio julho июл июля июль",
-        "aug august août ago agosto авг августа август",
-        "sep sept set september septembre septiembre settembre setembro сен сент сентября сентябрь",
-        "oct october octobre okt oktober octubre ott ottobre outubro окт октября октябрь",
-        "nov november novembre noviembre novembro ноя нояб ноября ноябрь",
+        "jan january janv janvier januar ene enero gen gennaio janeiro янв января январь जनवरी",
+        "feb february févr février februar febrero febbraio fevereiro фев февр февраля февраль"
+        " फरवरी फ़रवरी",
+        "mar march mars märz mär marzo março мар марта март मार्च",
+        "apr april avr avril abr abril aprile апр апреля апрель अप्रैल",
+        "may mai mayo mag maggio maio мая май मई",
+        "jun june juin juni junio giu giugno junho июн июня июнь जून",
+        "jul july juil juillet juli julio lug luglio julho июл июля июль जुलाई",
+        "aug august août ago agosto авг августа август अगस्त",
+        "sep sept set september septembre septiembre settembre setembro сен сент сентября сентябрь"
+        " सितंबर सितम्बर",
+        "oct october octobre okt oktober octubre ott ottobre outubro окт октября октябрь"
+        " अक्टूबर अक्तूबर",
+        "nov november novembre noviembre novembro ноя нояб ноября ноябрь नवंबर नवम्बर",
         "dec december déc décembre dez dezember dic diciembre dicembre dezembro"
-        " дек декабря декабрь",
+        " дек декабря декабрь दिसंबर दिसम्बर",
     ),
     start=1,
 ):
@@ -250,11 +263,14 @@ _MONTH_DAY_YEAR = re.compile(
 _DAY_MONTH_YEAR = re.compile(
     r"(?P<day>\d{1,2})(?:er|\.|º)?\s+(?:de\s+)?(?P<month>[^\W\d_]{3,10})\.?\s+(?:de\s+)?(?P<year>\d{4})"
 )
-# A dateline's date, day first, its year left out or not: `19 août`, `19. August`, `19 авг`.
+# A dateline's date, day first, its year left out or not: `19 août`, `19. August`, `19 авг`,
+# `6 मई` (a month of two letters; vowel signs in `जुलाई`).
 _DAY_MONTH = re.compile(
-    r"(?P<day>\d{1,2})(?:er|\.|º)?\s+(?:de\s+)?(?P<month>[^\W\d_]{3,10})\.?"
+    rf"(?P<day>\d{{1,2}})(?:er|\.|º)?\s+(?:de\s+)?(?P<month>[^\W\d_]{LETTER_OR_MARK}{{1,11}})\.?"
     r"(?:\s+(?:de\s+)?\d{4})?"
 )
+# A dateline's date in figures, day first: WAFA's `رام الله 6-5-2025 وفا-`.
+_NUMERIC_DATE = re.compile(r"\d{1,2}[-./]\d{1,2}[-./](?:\d{4}|\d{2})")
 # Words that label an item where a dateline stands (`BREAKING — Fire crews...`), compared
 # casefolded: not places, and no words of the story.
 _KICKERS = frozenset(
@@ -448,12 +464,18 @@ _AGENCIES: dict[str, tuple[str, ...]] = {
     "KUNA": ("KUNA", "كونا"),
     "SANA": ("SANA", "سانا"),
     "Petra": ("Petra", "بترا"),
-    "Xinhua": ("Xinhua", "新华社", "Синьхуа", "شينخوا"),
+    "Xinhua": ("Xinhua", "新华社", "新华网", "Синьхуа", "شينخوا"),
+    "China News Service": ("China News Service", "中新社", "中新网"),
     "Kyodo": ("Kyodo", "共同社"),
     "Jiji": ("Jiji", "時事"),
     "Yonhap": ("Yonhap", "연합뉴스"),
-    "PTI": ("PTI",),
-    "IANS": ("IANS",),
+    # PTI's Hindi service is Bhasha (`मुंबई, 21 जुलाई (भाषा)`), UNI's Varta.
+    "PTI": ("PTI", "पीटीआई", "भाषा"),
+    "ANI": ("ANI", "एएनआई"),
+    "IANS": ("IANS", "आईएएनएस"),
+    "UNI": ("UNI", "यूएनआई", "वार्ता"),
+    "WAFA": ("WAFA", "وفا"),
+    "Bloomberg": ("Bloomberg",),
     "Bernama": ("Bernama",),
     "Antara": ("Antara",),
 }
@@ -463,18 +485,40 @@ _AGENCY_MARKERS = frozenset(
 _DASH = r"[\u2014\u2013-]+"
 # A dateline whose place may be in any case or script, kept for an agency's marker: in
 # parentheses before a dash (`Ankara (dpa) -`, EFE's `Ankara, 3 jun (EFE).-`, Europa Press's
-# `MADRID, 3 (EUROPA PRESS)` ending its line), in slashes (`/ТАСС/.`) or bare after a date
-# (`Москва. 3 июня. INTERFAX.RU -`); a region in parentheses may follow the place (`SOTCHI
-# (Russie), 3 juin (AFP) -`).
+# `MADRID, 3 (EUROPA PRESS)` ending its line) or a colon (ANI's `नई दिल्ली, 6 मई (एएनआई):`),
+# or with nothing after it but after a date (`open`: Bhasha's `मुंबई, 21 जुलाई (भाषा)`, PTI's
+# `NEW DELHI, May 6 (PTI)`), in slashes (`/ТАСС/.`) or bare after a date (`Москва. 3 июня.
+# INTERFAX.RU -`, WAFA's `رام الله 6-5-2025 وفا-`, the date after a space); a region in
+# parentheses may follow the place (`SOTCHI (Russie), 3 juin (AFP) -`). A place's letters may
+# carry vowel signs (`दिल्ली`).
+_PLACE_WORD = rf"[^\W\d_]{LETTER_OR_MARK}*"
 _AGENCY_DATELINE = re.compile(
-    r"(?P<place>[^\W\d_]+(?:(?:[ '.-]{1,2}|/)[^\W\d_]+){0,5})"
+    rf"(?P<place>{_PLACE_WORD}(?:(?:[ '.-]{{1,2}}|/){_PLACE_WORD}){{0,5}})"
     r"(?:\s*\((?P<area>[^()\n]{1,30})\))?"
-    r"(?:\.?[,.]\s*(?P<region>[^,()/\u2014\u2013\n]{1,30}?)\.?)?"
-    r"\s*(?:\((?P<agency>[^()\n]{1,40})\)\.?\s*(?:[\u2014\u2013-]+|$)"
+    r"(?:(?:\.?[,.]\s*|\s+(?=\d{1,2}[-./]\d))(?P<region>[^,()/\u2014\u2013\n]{1,30}?)\.?)?"
+    r"\s*(?:\((?P<agency>[^()\n]{1,40})\)(?:\.?\s*(?:[\u2014\u2013-]+|:|$)|(?P<open>(?=\s)))"
     r"|/(?P<slashed>[^/\n]{1,40})/\.?"
     rf"|(?P<bare>[^\W\d_][\w-]{{1,20}}?)(?:\.[a-z]{{2,3}})?\s*{_DASH})"
     r"(?:\s+|$)",
     re.IGNORECASE,
+)
+# Chinese agencies' datelines: the marker, the place (none in `中新网5月6日电`), the date and
+# 电 ("cable"), the reporters in brackets after it: `新华社广州3月18日电`, `中新社北京5月6日电
+# （记者张伟）`.
+_HAN_MARKERS = sorted(
+    (
+        marker
+        for markers in _AGENCIES.values()
+        for marker in markers
+        if re.fullmatch("[\u4e00-\u9fff]+", marker)
+    ),
+    key=len,
+    reverse=True,
+)
+_HAN_MARKER_STARTS = frozenset(marker[0] for marker in _HAN_MARKERS)
+_HAN_DATELINE = re.compile(
+    rf"(?P<agency>{'|'.join(map(re.escape, _HAN_MARKERS))})(?P<place>[\u4e00-\u9fff]{{0,12}}?)"
+    r"\d{1,2}月\d{1,2}日电(?:\s*[（(]记者\s*(?P<reporters>[^（）()\n]{1,60})[）)])?\s*"
 )
 # An agency's marker after the dateline's dash (`МОСКВА, 3 июн — РИА Новости.`), and one
 # before the dateline (ANSA's `(ANSA) - ROMA, 3 GIU -`).
@@ -482,6 +526,8 @@ _AGENCY_AFTER_DASH = re.compile(r"(?P<agency>[^\W\d_][^.()\n]{1,30}?)\.\s+")
 _AGENCY_LEAD = re.compile(rf"\((?P<agency>[^()\n]{{1,40}})\)\s*{_DASH}\s+")
 # An agency's marker closing the last sentence's paragraph: `... 1200 ratowników. (PAP)`.
 _AGENCY_END = re.compile(r"(?<=[.!?\"'\u00bb\u201d])\s+\((?P<agency>[^()\n]{1,40})\)\.?$")
+# Chinese agencies' `（完）` closing the last sentence's paragraph: `...报告。（完）`.
+_END_MARK = re.compile(r"(?<=[\u3002\uff01\uff1f.!?\"'\u201d\u300d])\s*[（(]完[）)]$")
 # A credit line of an agency's marker at the end of a body, in parentheses or with a credit's
 # words: `(PAP)`, `avec AFP`, `(avec AFP)`, `AA muhabiri`, `Fonte: ANSA`, `Quelle: dpa`.
 _CREDIT_AGENCY = re.compile(
@@ -705,6 +751,10 @@ def _take_line(line: str, found: Structure, *, alone: bool, at_end: bool) -> boo
         found.rights.append(line)
         found.removed.append(line)
         return True
+    if at_end and alone and _INITIALS_SIGNATURE.fullmatch(line):
+        found.credits.append(line)
+        found.removed.append(line)
+        return True
     if line[:1].islower():
         return False
     if _furniture_key(line) in _FURNITURE:
@@ -871,12 +921,17 @@ def _is_place_any_case(place: str) -> bool:
 
 def _is_dateline_region(region: str) -> bool:
     """A dateline's region or date: capitalised (`Ukraine`, `June 3`), day first (`3 jun`,
-    `3 GIU`) or a bare day (Europa Press's `MADRID, 3 (EUROPA PRESS)`)."""
+    `3 GIU`, `6 मई`), in figures (`6-5-2025`) or a bare day (Europa Press's `MADRID, 3
+    (EUROPA PRESS)`)."""
     region = region.strip()
     if region.isdigit():
         return 1 <= int(region) <= 31
     first = region[:1]
-    return _is_day_month(region) or not (first.islower() or first.isdigit())
+    return (
+        _is_day_month(region)
+        or _NUMERIC_DATE.fullmatch(region) is not None
+        or not (first.islower() or first.isdigit())
+    )
 
 
 def _take_agency_dateline(paragraph: str, found: Structure) -> str:
@@ -892,17 +947,20 @@ def _take_agency_dateline(paragraph: str, found: Structure) -> str:
     place, area, region, bare = match.group("place", "area", "region", "bare")
     agency = match.group("agency") or match.group("slashed") or bare
     rest = paragraph[match.end() :]
+    dated = region is not None and any(ch.isdigit() for ch in region)
     if (
         not _is_agency(agency)
         or not _is_place_any_case(place)
         or (area is not None and area[:1].islower())
         or (region is not None and not _is_dateline_region(region))
-        # A bare marker only after a date: `Москва. 3 июня. INTERFAX -`.
-        or (bare is not None and not (region and any(ch.isdigit() for ch in region)))
+        # A bare marker, or a marker with no dash or colon after it, only after a date:
+        # `Москва. 3 июня. INTERFAX -`, `मुंबई, 21 जुलाई (भाषा)` (`Ankara (dpa) said...` is
+        # the story's).
+        or ((bare is not None or match.group("open") is not None) and not dated)
         or (rest and rest[0].islower())
     ):
         return paragraph
-    named = area or (region if region and not any(ch.isdigit() for ch in region) else None)
+    named = area or (region if region and not dated else None)
     if found.located is None:
         found.located = f"{place}, {named.strip()}" if named else place
     _add(found.credits, agency.strip())
@@ -920,7 +978,26 @@ def _take_agency_after_dash(rest: str, found: Structure) -> str:
     return rest[match.end() :]
 
 
+def _take_han_dateline(paragraph: str, found: Structure) -> str:
+    """A Chinese agency's dateline (`新华社广州3月18日电`) and the reporters after it."""
+    match = _HAN_DATELINE.match(paragraph)
+    if match is None:
+        return paragraph
+    place, reporters = match.group("place", "reporters")
+    if found.located is None and place:
+        found.located = place
+    if reporters:
+        found.byline = found.byline or reporters.strip()
+    _add(found.credits, match.group("agency"))
+    found.removed.append(paragraph[: match.end()])
+    return paragraph[match.end() :]
+
+
 def _take_dateline(paragraph: str, found: Structure) -> str:
+    if paragraph[:1] in _HAN_MARKER_STARTS:
+        rest = _take_han_dateline(paragraph, found)
+        if rest != paragraph:
+            return rest
     # ANSA's `(ANSA) - ROMA, 3 GIU - ...`: the agency before the dateline.
     lead = _AGENCY_LEAD.match(paragraph)
     if lead is not None and _is_agency(lead.group("agency")):
@@ -992,7 +1069,14 @@ def _take_lead_byline(paragraph: str, found: Structure, following: list[str]) ->
 def _take_trailing(paragraphs: list[str], found: Structure) -> bool:
     """A last line `Sarah Ritchie, The Canadian Press` (byline, agency) or a lone source tag
     such as `globalnews` after a finished sentence, or an agency's marker closing the last
-    sentence's paragraph (`... ratowników. (PAP)`)."""
+    sentence's paragraph (`... ratowników. (PAP)`), or a Chinese agency's `（完）` there."""
+    if paragraphs and paragraphs[-1].endswith(("完）", "完)")):
+        last = paragraphs[-1]
+        match = _END_MARK.search(last)
+        if match is not None:
+            found.removed.append(match.group().strip())
+            paragraphs[-1] = last[: match.start()]
+            return True
     if paragraphs and paragraphs[-1].endswith((")", ").")):
         last = paragraphs[-1]
         match = _AGENCY_END.search(last, max(0, len(last) - _CREDIT_END_CHARS))

@@ -45,8 +45,11 @@ _WORD = re.compile(f"[{_BMP_WORD_CHARS}][{_BMP_WORD_CHARS}{_BMP_MARKS}]*")
 _ASTRAL_WORD = re.compile(f"\\w[\\w{_BMP_MARKS}{_ASTRAL_MARKS}]*")
 
 
+# A letter or a combining mark of the BMP, as a piece of a pattern: a name in an abugida is
+# letters and vowel signs (`दिल्ली`; structure's datelines too).
+LETTER_OR_MARK = f"(?:[^\\W\\d_]|[{_BMP_MARKS}])"
 # A word of letters and combining marks only (no digit, no underscore).
-_LETTERED = re.compile(f"(?:[^\\W\\d_]|[{_BMP_MARKS}])+")
+_LETTERED = re.compile(f"{LETTER_OR_MARK}+")
 _ASTRAL_LETTERED = re.compile(f"(?:[^\\W\\d_]|[{_BMP_MARKS}{_ASTRAL_MARKS}])+")
 
 

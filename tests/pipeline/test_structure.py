@@ -498,6 +498,14 @@ _BODY = "Der Minister sprach am Dienstag."
         ("MOSCOW. June 3 (Interfax) - ", "MOSCOW", "Interfax"),
         ("Kyiv, Ukraine (Reuters) - ", "Kyiv, Ukraine", "Reuters"),
         ("Washington (AP/Reuters) — ", "Washington", "AP/Reuters"),
+        ("नई दिल्ली, 6 मई (एएनआई): ", "नई दिल्ली", "एएनआई"),
+        ("मुंबई, 21 जुलाई (भाषा) ", "मुंबई", "भाषा"),
+        ("NEW DELHI, May 6 (PTI) ", "NEW DELHI", "PTI"),
+        ("New Delhi, May 6 (ANI): ", "New Delhi", "ANI"),
+        ("رام الله 6-5-2025 وفا- ", "رام الله", "وفا"),
+        ("(Bloomberg) -- ", None, "Bloomberg"),
+        ("新华社广州3月18日电 ", "广州", "新华社"),
+        ("中新网5月6日电 ", None, "中新网"),
     ],
     ids=[
         "dpa",
@@ -523,10 +531,18 @@ _BODY = "Der Minister sprach am Dienstag."
         "Interfax-en",
         "Reuters",
         "two",
+        "ANI-hi",
+        "Bhasha",
+        "PTI",
+        "ANI-en",
+        "WAFA",
+        "Bloomberg",
+        "Xinhua",
+        "CNS-no-place",
     ],
 )
 def test_agency_datelines_in_any_case_or_script_are_taken(
-    dateline: str, located: str, credit: str | None
+    dateline: str, located: str | None, credit: str | None
 ) -> None:
     article = _article(f"{dateline}{_BODY}\n\nEr nannte keine Einzelheiten.")
     assert (article.located, article.credit) == (located, credit)
@@ -548,6 +564,14 @@ def test_capital_agency_datelines_are_still_taken(dateline: str, located: str, c
     assert (article.located, article.credit, article.body) == (located, credit, _BODY)
 
 
+def test_a_chinese_datelines_reporters_are_its_byline() -> None:
+    article = _article(
+        "新华社北京5月6日电（记者张伟）6日上午，一仓库发生火灾。\n\n暂无人员伤亡报告。"
+    )
+    assert (article.located, article.credit, article.byline) == ("北京", "新华社", "张伟")
+    assert article.body == "6日上午，一仓库发生火灾。\n\n暂无人员伤亡报告。"
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -563,6 +587,13 @@ def test_capital_agency_datelines_are_still_taken(dateline: str, located: str, c
         "Officials in Ankara (dpa) - ministers said - had met.",
         "Officials in Ankara (dpa) - Ministers had met.",
         "Die Regierung der Türkei und die Opposition (AA) - Einigung.",
+        # A marker with no dash or colon after it is a dateline only after a date; a Chinese
+        # agency's only before its date and 电.
+        "Mumbai (PTI) reported the figures on Monday.",
+        "Ankara, 3 June (dpa) said the talks had failed.",
+        "नई दिल्ली (एएनआई) में बैठक हुई।",
+        "新华社记者从北京报道，会议于6日举行。",
+        "新华社3月18日发布了一份报告。",
     ],
 )
 def test_a_place_and_a_parenthesis_opening_the_body_stay(text: str) -> None:
@@ -606,12 +637,17 @@ def test_agency_credit_lines_in_other_languages_are_taken(ending: str, credit: s
         "The figures were first reported by the agency (AFP).",
         "The figures came from the ministry.\n\n(Reuters Breakingviews)",
         "Talks went well.\n\nAvec les agences de presse",
+        # Agencies' end lines inside the body, and what looks like them.
+        "Talks went well.\n\nabc/def/ghi\n\nMore talks follow.",
+        "The rate is quoted in km/h and mg/kg.",
+        "Talks went well. See dpa:250506-99-123456/2 for the dispatch.",
+        "他说：（完）这个字有多种意思。",
     ],
 )
 def test_a_sentence_naming_an_agency_stays(text: str) -> None:
     article = _article(text)
     assert article.body == text.replace("accord\navec", "accord avec")
-    assert article.credit is None
+    assert (article.credit, article.rights) == (None, None)
 
 
 def test_a_copy_under_another_agencys_dateline_and_credit_is_an_exact_copy() -> None:
@@ -717,3 +753,79 @@ def test_caption_lines_in_other_languages_go_to_captions(body: str, caption: str
 def test_a_sentence_opening_with_a_photo_word_stays() -> None:
     text = "Пожар произошел на складе.\n\nФотограф снял момент обрушения крыши."
     assert _article(text).body == text
+
+
+# --- agencies' lines ending the body: dpa's id, AFP's initials, `（完）`; a copy without them
+
+
+@pytest.mark.parametrize(
+    ("ending", "rights", "credit"),
+    [
+        ("\n\ndpa-infocom, dpa:250506-99-123456/2", "dpa-infocom, dpa:250506-99-123456/2", None),
+        ("\n\ndpa:250506-99-123456/2", "dpa:250506-99-123456/2", None),
+        ("\n\nabc/def/ghi", None, "abc/def/ghi"),
+        ("\n\nburs-pcm/fio", None, "burs-pcm/fio"),
+        ("\nsof-jmt/hdy", None, "sof-jmt/hdy"),
+        ("\n\n（完）", None, None),
+        ("（完）", None, None),
+        ("\n(完)", None, None),
+    ],
+    ids=[
+        "dpa-id",
+        "dpa-id-bare",
+        "AFP-initials",
+        "AFP-initials-bureau",
+        "AFP-initials-one-newline",
+        "end-line",
+        "end-after-the-sentence",
+        "end-ascii",
+    ],
+)
+def test_agency_lines_ending_the_body_are_taken(
+    ending: str, rights: str | None, credit: str | None
+) -> None:
+    body = "Talks went well, officials said."
+    article = _article(f"{body}{ending}")
+    assert (article.body, article.rights, article.credit) == (body, rights, credit)
+
+
+@pytest.mark.parametrize(
+    ("original", "copy"),
+    [
+        (
+            "Berlin (dpa) - Ein Feuer ist in einer Lagerhalle ausgebrochen.\n\nVerletzt wurde "
+            "niemand.\n\ndpa-infocom, dpa:250506-99-123456/2",
+            "Ein Feuer ist in einer Lagerhalle ausgebrochen.\n\nVerletzt wurde niemand.",
+        ),
+        (
+            "Un incendie s'est déclaré lundi dans un entrepôt.\n\nAucun blessé.\n\nabc/def/ghi",
+            "Un incendie s'est déclaré lundi dans un entrepôt.\n\nAucun blessé.",
+        ),
+        (
+            "新华社广州3月18日电 记者从应急管理局获悉，一家化工企业发生爆炸事故。\n\n"
+            "消防部门迅速赶赴现场处置。（完）",
+            "记者从应急管理局获悉，一家化工企业发生爆炸事故。\n\n消防部门迅速赶赴现场处置。",
+        ),
+        (
+            "मुंबई, 21 जुलाई (भाषा) मुंबई में भारी बारिश से जनजीवन अस्त-व्यस्त हो गया।",
+            "मुंबई में भारी बारिश से जनजीवन अस्त-व्यस्त हो गया।",
+        ),
+        (
+            "رام الله 6-5-2025 وفا- اندلع حريق في مستودع بمدينة رام الله.",
+            "اندلع حريق في مستودع بمدينة رام الله.",
+        ),
+        (
+            "(Bloomberg) -- Shares of the carmaker fell after it cut its forecast.\n\n"
+            "\u00a92025 Bloomberg L.P.",
+            "Shares of the carmaker fell after it cut its forecast.",
+        ),
+    ],
+    ids=["dpa-id", "AFP-initials", "Xinhua", "Bhasha", "WAFA", "Bloomberg"],
+)
+def test_a_copy_without_the_agencys_lines_is_an_exact_copy(original: str, copy: str) -> None:
+    index = DedupIndex({})
+    first = normalise_article({"id": "a", "title": "T", "text": original})
+    index.remember(first, index.find_duplicate(first, 0.0), 0.0)
+    again = normalise_article({"id": "b", "title": "T", "text": copy})
+    decision = index.find_duplicate(again, 1.0)
+    assert (decision.kind, decision.duplicate_of) == ("exact", "a")
