@@ -4,8 +4,8 @@ Schemas (all times are epoch seconds, UTC):
 - raw (`wire.raw`), written by producers: `{"id", "text" | "body_html", "title", "published",
   "source", "uri", "version", ...}`; anything else arrives here too and is dead-lettered.
 - normalised (`wire.normalised`, key = shard): `{"schema", "article": Article, "received",
-  "origin": {"topic", "partition", "offset"}}`; the article's `language` is its shard, as
-  routed (`route.Routes`).
+  "origin": {"topic", "partition", "offset"}}`; the article's `language` is of its shard, as
+  routed (`route.Routes`; the shard is `route.shard_of`: `hr`, `sr` and `bs` are `sh`).
 - articles (`wire.articles`, key = story id): unique articles and new versions:
   `{"schema", "id", "duplicate_of": null, "story", "kind": null | "version", "supersedes",
   "article", "received", "decided"}`.

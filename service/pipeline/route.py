@@ -1,8 +1,9 @@
 """Routing: the shard each article is decided in; shared by `wirefeed label` and the worker.
 
 Articles that may be copies of each other or share a story must meet in one shard, whose
-pipeline holds the state they are compared with. The shard is the article's language, with
-two corrections kept in a store per feed (the raw record's partition key):
+pipeline holds the state they are compared with. The shard is the article's language (the
+codes of one language as one: `hr`, `sr` and `bs` meet in `sh`), with two corrections kept
+in a store per feed (the raw record's partition key):
 
 - every version and redelivery of an item (its guid) goes where the item's first copy went,
   so that it is linked to it and tagged with its story, whatever language the model finds in
@@ -28,7 +29,7 @@ from typing import Any
 import orjson
 
 from service.models import Article
-from service.pipeline.normalise import UNDETERMINED_LANGUAGE, language_guessed
+from service.pipeline.normalise import UNDETERMINED_LANGUAGE, language_guessed, shard_language
 from service.pipeline.stamps import Stamps, eviction_point
 
 # A feed's language: that of at least this share of its last items of a known language...
@@ -40,9 +41,10 @@ LANGUAGE_LEAST = 5
 
 def shard_of(article: Article) -> str:
     """The shard of an article as routed: its language (a translation round trip comes back
-    in the original language). Each shard has its own pipeline and state, in the worker and
-    in `wirefeed label` alike."""
-    return article.language or UNDETERMINED_LANGUAGE
+    in the original language), folded with the codes of the same language (`hr`, `sr`, `bs`
+    -> `sh`: `normalise.shard_language`). Each shard has its own pipeline and state, in the
+    worker and in `wirefeed label` alike."""
+    return shard_language(article.language or UNDETERMINED_LANGUAGE)
 
 
 def feed_language(languages: Sequence[str]) -> str | None:
@@ -95,10 +97,10 @@ class Routes:
     def route(
         self, record: Mapping[str, Any], article: Article, feed: str | None, now: float
     ) -> Article:
-        """The article as decided, at time `now`: its `language` is its shard. `record` is the
-        input it was normalised from; `feed` the record's partition key (None: none, and
-        nothing is remembered). An item seen before goes where its first copy went; a new one
-        whose language is a guess takes its feed's language, if plain."""
+        """The article as decided, at time `now`: its `language` is of its shard (`shard_of`).
+        `record` is the input it was normalised from; `feed` the record's partition key (None:
+        none, and nothing is remembered). An item seen before goes where its first copy went;
+        a new one whose language is a guess takes its feed's language, if plain."""
         if feed is None:
             return article
         self._evict(now)
@@ -117,7 +119,9 @@ class Routes:
                 languages = [*languages, shard][-LANGUAGE_WINDOW:]
                 self._write(key, {"languages": languages}, now, seen)
         self._write(item, {"shard": shard}, now, known)
-        return article if shard == article.language else replace(article, language=shard)
+        # The article keeps the code it was declared with when that is its shard's (`hr` in
+        # `sh`).
+        return article if shard == shard_of(article) else replace(article, language=shard)
 
     def _live(self, key: str, now: float) -> Any:
         """An entry, unless it is past the horizon (gone, though not yet evicted)."""

@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from service.pipeline.decide import Shards, label_records
-from service.pipeline.normalise import normalise_article
-from service.pipeline.route import LANGUAGE_WINDOW, Routes, feed_language
+from service.pipeline.cluster import CUE_RULES
+from service.pipeline.decide import PipelineConfig, Shards, label_records
+from service.pipeline.normalise import detect_language, normalise_article, shard_language
+from service.pipeline.route import LANGUAGE_WINDOW, Routes, feed_language, shard_of
 
 # A one-line flash the language model cannot tell (`und`), and its next version.
 FLASH = "BULLETIN -- Fed raises rates 25 bp"
@@ -186,3 +187,76 @@ def test_a_new_item_of_a_one_language_feed_costs_one_write() -> None:
     assert store.writes == 2 * LANGUAGE_WINDOW + 10
     _routed(routes, ENGLISH[0], "e0", 61.0)
     assert store.writes == 2 * LANGUAGE_WINDOW + 11
+
+
+# --- codes of one language: one shard, the article's own code kept
+
+# One report as agencies exchange it, each under its own tag.
+SERBO_CROATIAN = (
+    "Snažan potres magnitude 5,3 pogodio je u srijedu ujutro središnju Hrvatsku, a osjetio se "
+    "i u Zagrebu, izvijestio je Seizmološki zavod. Prema prvim informacijama nema ozlijeđenih, "
+    "ali su u nekoliko sela oštećeni krovovi i dimnjaci."
+)
+MALAY = (
+    "Gempa bumi kuat berukuran 5.3 melanda tengah Sumatera pada pagi Rabu dan turut dirasai di "
+    "Kuala Lumpur, kata Jabatan Meteorologi. Menurut maklumat awal, tiada yang cedera."
+)
+NORWEGIAN = (
+    "Et kraftig jordskjelv rammet Vestlandet onsdag morgen, og det ble også merket i Bergen. "
+    "Ifølge de første opplysningene er ingen skadet, men flere hus har fått skader på takene."
+)
+SERBIAN_CYRILLIC = (
+    "Снажан земљотрес магнитуде 5,3 погодио је у среду ујутро централну Хрватску, а осетио се "
+    "и у Загребу, саопштио је Сеизмолошки завод. Према првим информацијама нема повређених."
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "tags"),
+    [(SERBO_CROATIAN, ("hr", "sr", "bs")), (MALAY, ("id", "ms")), (NORWEGIAN, ("nb", "no", "nn"))],
+    ids=["hr-sr-bs", "id-ms", "nb-no-nn"],
+)
+def test_one_text_under_codes_of_one_language_is_an_exact_copy_in_its_story(
+    text: str, tags: tuple[str, ...]
+) -> None:
+    # A review's case: the same text tagged `hr` and `sr` went to two shards, two originals
+    # in two stories.
+    records = [
+        {"id": f"c{n}", "title": "Potres", "text": text, "language": tag, "source": f"wire{n}"}
+        for n, tag in enumerate(tags)
+    ]
+    out = list(label_records(records, Shards.in_memory()))
+    assert [(line["kind"], line["duplicate_of"]) for line in out[1:]] == [("exact", "c0")] * (
+        len(tags) - 1
+    )
+    assert {line["story"] for line in out} == {out[0]["story"]}
+    # Each keeps the code it was declared with; only its shard folds.
+    assert [line["language"] for line in out] == list(tags)
+
+
+def test_a_shard_folds_the_codes_of_one_language() -> None:
+    article = normalise_article({"id": "a", "text": SERBO_CROATIAN, "language": "bs"})
+    routed = Routes({}, 3600.0).route({"id": "a"}, article, "wire", 0.0)
+    assert (routed.language, shard_of(routed)) == ("bs", "sh")
+    assert [shard_language(code) for code in ("hr", "sr", "bs", "ms", "nb", "nn", "de")] == [
+        *("sh", "sh", "sh", "id", "no", "no", "de")
+    ]
+
+
+def test_another_code_of_the_declared_language_does_not_overrule_it() -> None:
+    # The model is sure the Cyrillic text is `sr`: declared `hr`, it was recorded as `sr`.
+    assert detect_language(SERBIAN_CYRILLIC, "hr") == "hr"
+    # Another language still overrules a declaration.
+    assert detect_language(SERBIAN_CYRILLIC, "de") == "sr"
+
+
+def test_the_codes_of_one_language_count_together_against_a_wrong_declaration() -> None:
+    # The model gives this text `id` 0.50 and `ms` 0.43: plainly not the English declared,
+    # though no one code had the 0.9 that overrules a declaration.
+    assert shard_language(detect_language(MALAY, "en")) == "id"
+
+
+def test_a_folded_shard_takes_its_languages_cue_rules_and_words() -> None:
+    config = PipelineConfig().for_shard("sh").story
+    assert config.cues == CUE_RULES["hr"]
+    assert config.common["je"] > 0.9
