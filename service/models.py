@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
+from service.languages import shard_language
+
 SCHEMA_VERSION = 1
 
 
@@ -221,8 +223,9 @@ class StoryCommand:
         command = cls(
             id=text("id"),
             action=action,
-            # Shards are lowercase language codes ("en", "und"): "EN" names the same one.
-            shard=text("shard").casefold(),
+            # Shards are lowercase language codes ("en", "und"): "EN" names the same one,
+            # and "hr" the shard of Croatian, Serbian and Bosnian ("sh").
+            shard=shard_language(text("shard").casefold()),
             story=text("story"),
             articles=ids("articles"),
             stories=ids("stories"),

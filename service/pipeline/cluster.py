@@ -117,7 +117,7 @@ _NOUNS_CAPITALISED = CueRules(members=False)
 CUE_RULES: Mapping[str, CueRules] = MappingProxyType(
     {
         # Slavic languages with noun case: names decline (Путина, Путину; Putina, Putinowi).
-        # `sh`: the shard of Croatian, Serbian and Bosnian (`normalise.shard_language`).
+        # `sh`: the shard of Croatian, Serbian and Bosnian (`languages.shard_language`).
         **dict.fromkeys(
             ("ru", "uk", "be", "pl", "cs", "sk", "sl", "hr", "sr", "bs", "sh"), _CASE_ENDINGS
         ),

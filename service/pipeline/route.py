@@ -28,8 +28,9 @@ from typing import Any
 
 import orjson
 
+from service.languages import shard_language
 from service.models import Article
-from service.pipeline.normalise import UNDETERMINED_LANGUAGE, language_guessed, shard_language
+from service.pipeline.normalise import UNDETERMINED_LANGUAGE, language_guessed
 from service.pipeline.stamps import Stamps, eviction_point
 
 # A feed's language: that of at least this share of its last items of a known language...
@@ -42,7 +43,7 @@ LANGUAGE_LEAST = 5
 def shard_of(article: Article) -> str:
     """The shard of an article as routed: its language (a translation round trip comes back
     in the original language), folded with the codes of the same language (`hr`, `sr`, `bs`
-    -> `sh`: `normalise.shard_language`). Each shard has its own pipeline and state, in the
+    -> `sh`: `languages.shard_language`). Each shard has its own pipeline and state, in the
     worker and in `wirefeed label` alike."""
     return shard_language(article.language or UNDETERMINED_LANGUAGE)
 

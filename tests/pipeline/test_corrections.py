@@ -226,6 +226,11 @@ def test_a_commands_shard_is_read_as_the_shards_are_named() -> None:
     for typed in ("EN", " en ", "En"):
         command = {"id": "c", "action": "merge", "shard": typed, "story": "s", "stories": ["t"]}
         assert StoryCommand.from_dict(command).shard == "en"
+    # A code of a language folded with others names their shard: "hr" is where Croatian,
+    # Serbian and Bosnian stories live ("sh"), and was a shard with no story.
+    for typed, shard in (("hr", "sh"), ("SR", "sh"), ("ms", "id"), ("nb", "no")):
+        command = {"id": "c", "action": "merge", "shard": typed, "story": "s", "stories": ["t"]}
+        assert StoryCommand.from_dict(command).shard == shard
 
 
 def test_a_command_delivered_twice_is_applied_once() -> None:

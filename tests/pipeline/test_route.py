@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
+from service.languages import shard_language
 from service.pipeline.cluster import CUE_RULES
 from service.pipeline.decide import PipelineConfig, Shards, label_records
-from service.pipeline.normalise import detect_language, normalise_article, shard_language
+from service.pipeline.normalise import detect_language, normalise_article
 from service.pipeline.route import LANGUAGE_WINDOW, Routes, feed_language, shard_of
 
 # A one-line flash the language model cannot tell (`und`), and its next version.
