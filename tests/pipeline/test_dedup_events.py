@@ -1063,3 +1063,46 @@ def test_a_copy_writing_a_negation_another_way_stays_a_copy() -> None:
         ("near_copy", "first"),
         ("near_copy", "first"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("spelt", "respelt"),
+    [("Kiev", "Kyiv"), ("Gdańsk", "Gdansk"), ("São Paulo", "Sao Paulo"), ("Türkiye", "Turkey")],
+)
+def test_a_copy_spelling_the_headlines_place_otherwise_stays_a_copy(
+    spelt: str, respelt: str
+) -> None:
+    # A name read as its consonants, accents and the vowels of a transliteration left out: the
+    # subject's swap (another airport) is not a respelling (a review: 9 such copies were
+    # published as originals once the subject was a veto).
+    copy = {**_strike(respelt), "id": "copy"}
+    outputs = _label(_strike(spelt), copy)
+    assert (outputs[1]["kind"], outputs[1]["duplicate_of"]) == ("near_copy", spelt)
+
+
+@pytest.mark.parametrize(("shared", "kind"), [(206.0, "near_copy"), (105.0, None)])
+def test_a_long_copy_under_its_own_headline_and_top_stays_a_copy(
+    shared: float, kind: str | None
+) -> None:
+    # The signals of a review's localised copy (its first paragraph replaced, its own
+    # headline: 206 shared content words, lead 0.45) and of a report of another event with
+    # the agency's background (105): past 200 shared words the text is more than background,
+    # whatever the headline.
+    signals = {
+        "shared": shared,
+        "jaccard": 0.9,
+        "containment": 0.95,
+        "order": 1.0,
+        "aligned": 0.9,
+        "shingles": 0.93,
+        "length_ratio": 0.95,
+        "numbers": 1.0,
+        "number_union": 3.0,
+        "smaller": shared,
+        "lead": 0.45,
+        "slots": 10.0,
+        "swaps": 0.0,
+        "figure_swaps": 0.0,
+        "headline": 0.2,
+    }
+    assert DedupIndex({}).classify(signals) == kind
